@@ -1,0 +1,87 @@
+/* cg.h — shared state of the LLVM code generator (cg_*.c).  The generator is a plain mapping of
+ * the stage plan: cg_pipeline.c lays out the batch function and one function per stage,
+ * cg_expr.c turns expressions into IR inside them, cg_module.c owns the target machine,
+ * the pass pipeline and object emission. */
+#ifndef DSC_CG_H
+#define DSC_CG_H
+
+#include <llvm-c/Core.h>
+#include <llvm-c/Target.h>
+#include <llvm-c/TargetMachine.h>
+
+#include "plan.h"
+
+typedef struct cg_options {
+  int opt_level;         /* 0..3 */
+  const char *cpu;       /* target CPU, "native" for the host; NULL = generic x86-64 */
+  const char *ll_path;   /* write textual IR here instead of an object, if set */
+  const char *obj_path;  /* object file to write */
+  const char *prog_name; /* the generated binary's name, for its --help */
+} cg_options;
+
+typedef struct cg_local {
+  int id;            /* ast_param id */
+  LLVMValueRef value; /* its value */
+} cg_local;
+
+typedef struct cg {
+  LLVMContextRef ctx;
+  LLVMModuleRef mod;
+  LLVMBuilderRef b;
+  LLVMTargetDataRef td;
+  const plan *plan;
+  /* Common types. */
+  LLVMTypeRef t_void, t_i1, t_i8, t_i32, t_i64, t_f64, t_ptr;
+  LLVMTypeRef t_str;  /* {ptr, i64}: dsc_str */
+  LLVMTypeRef t_list; /* {ptr, i64}: dsc_list */
+  /* The function being generated. */
+  LLVMValueRef fn;
+  LLVMValueRef ctx_val;   /* dsc_rt_ctx* */
+  LLVMValueRef worker;    /* dsc_rt_worker* of the running thread */
+  LLVMValueRef state;     /* batch-state slots (i64 / ptr each) */
+  cg_local *locals;       /* environment of lambda parameters and lets */
+  int nlocals, caplocals;
+  LLVMValueRef *param_globals;  /* one global per program parameter */
+  LLVMValueRef *source_globals; /* i32 source index per plan source */
+  int nslots;                   /* batch-state slots used so far */
+  LLVMValueRef *sink_state;     /* per plan_op id: its task-local table / vec / counter */
+  plan_stage *stage;            /* the stage whose function is being generated */
+} cg;
+
+/* ---- cg_expr.c ---- */
+LLVMTypeRef cg_type(cg *g, const type *t);
+LLVMValueRef cg_expr(cg *g, const expr *e);
+/* Calls a runtime function declared by signature: the first letter is the result, the rest
+ * the parameters; v void, i i32, l i64, d double, p ptr. */
+LLVMValueRef cg_rt(cg *g, const char *name, const char *sig, LLVMValueRef *args);
+LLVMValueRef cg_const_str(cg *g, const char *s, int len); /* a dsc_str constant */
+LLVMValueRef cg_i64(cg *g, int64_t v);
+LLVMValueRef cg_i32(cg *g, int32_t v);
+LLVMValueRef cg_alloca(cg *g, LLVMTypeRef t, const char *name); /* in the entry block */
+void cg_push_local(cg *g, int id, LLVMValueRef v);
+void cg_pop_locals(cg *g, int n);
+/* Binds a lambda's parameters to args (destructuring a tuple when sema said so). */
+int cg_bind_lambda(cg *g, const expr *fn, LLVMValueRef *args, int nargs);
+LLVMBasicBlockRef cg_block(cg *g, const char *name);
+
+/* Emits code that runs `each(g, item, data)` for every element of the list expression e —
+ * without building the list when e is split(...), words(...), a list literal, if or let. */
+typedef void (*cg_each_fn)(cg *g, LLVMValueRef item, void *data);
+void cg_each(cg *g, const expr *e, cg_each_fn each, void *data);
+/* A counted loop: body(g, i, data) for i in [lo, hi). */
+typedef void (*cg_loop_fn)(cg *g, LLVMValueRef i, void *data);
+void cg_loop(cg *g, LLVMValueRef lo, LLVMValueRef hi, cg_loop_fn body, void *data);
+
+/* Key bytes of a value for the runtime's hash tables: *ptr, *len. */
+void cg_key_bytes(cg *g, LLVMValueRef v, const type *t, LLVMValueRef *ptr, LLVMValueRef *len);
+/* Appends the Python str() (top) / repr() form of v to a dsc_rt_buf. */
+void cg_format(cg *g, LLVMValueRef buf, LLVMValueRef v, const type *t, bool top);
+
+/* ---- cg_pipeline.c ---- */
+void cg_pipeline(cg *g, const cg_options *opt);
+
+/* ---- cg_module.c ---- */
+/* Builds, verifies, optimises and writes the module; false after reporting on stderr. */
+bool cg_generate(const plan *p, const cg_options *opt);
+
+#endif

@@ -1,0 +1,799 @@
+/* cg_expr.c — expressions to LLVM IR.
+ *
+ * Values live in SSA registers as first-class aggregates: a string is {ptr, i64}, a tuple a
+ * literal struct of its fields, a list {ptr, i64} over arena memory.  Runtime helpers are
+ * called with strings split into (ptr, len) and string results come back through an entry-block
+ * alloca, which SROA turns back into registers.  cg_each is what makes flatMap fused: it runs a
+ * continuation per element of split/words/list literals without building the list. */
+#include <string.h>
+
+#include "cg.h"
+#include "ops.h"
+#include "types.h"
+
+LLVMValueRef cg_i64(cg *g, int64_t v) { return LLVMConstInt(g->t_i64, (unsigned long long)v, 1); }
+LLVMValueRef cg_i32(cg *g, int32_t v) { return LLVMConstInt(g->t_i32, (unsigned long long)v, 1); }
+
+LLVMBasicBlockRef cg_block(cg *g, const char *name) {
+  return LLVMAppendBasicBlockInContext(g->ctx, g->fn, name);
+}
+
+LLVMTypeRef cg_type(cg *g, const type *t) {
+  switch (t->kind) {
+  case T_INT: return g->t_i64;
+  case T_FLOAT: return g->t_f64;
+  case T_BOOL: return g->t_i1;
+  case T_STRING: return g->t_str;
+  case T_LIST: return g->t_list;
+  case T_TUPLE: {
+    LLVMTypeRef f[t->n];
+    for (int i = 0; i < t->n; i++)
+      f[i] = cg_type(g, t->elems[i]);
+    return LLVMStructTypeInContext(g->ctx, f, (unsigned)t->n, 0);
+  }
+  case T_OPTION: {
+    LLVMTypeRef f[2] = {g->t_i1, cg_type(g, t->elem)};
+    return LLVMStructTypeInContext(g->ctx, f, 2, 0);
+  }
+  default: unreachable();
+  }
+}
+
+static LLVMTypeRef sig_type(cg *g, char c) {
+  switch (c) {
+  case 'v': return g->t_void;
+  case 'i': return g->t_i32;
+  case 'l': return g->t_i64;
+  case 'd': return g->t_f64;
+  case 'p': return g->t_ptr;
+  default: unreachable();
+  }
+}
+
+LLVMValueRef cg_rt(cg *g, const char *name, const char *sig, LLVMValueRef *args) {
+  LLVMValueRef fn = LLVMGetNamedFunction(g->mod, name);
+  int nparams = (int)strlen(sig) - 1;
+  LLVMTypeRef fty;
+  if (!fn) {
+    LLVMTypeRef params[16];
+    for (int i = 0; i < nparams; i++)
+      params[i] = sig_type(g, sig[i + 1]);
+    fty = LLVMFunctionType(sig_type(g, sig[0]), params, (unsigned)nparams, 0);
+    fn = LLVMAddFunction(g->mod, name, fty);
+  } else {
+    fty = LLVMGlobalGetValueType(fn);
+  }
+  return LLVMBuildCall2(g->b, fty, fn, args, (unsigned)nparams, "");
+}
+
+LLVMValueRef cg_alloca(cg *g, LLVMTypeRef t, const char *name) {
+  LLVMBasicBlockRef entry = LLVMGetEntryBasicBlock(g->fn);
+  LLVMBuilderRef b = LLVMCreateBuilderInContext(g->ctx);
+  LLVMValueRef first = LLVMGetFirstInstruction(entry);
+  if (first)
+    LLVMPositionBuilderBefore(b, first);
+  else
+    LLVMPositionBuilderAtEnd(b, entry);
+  LLVMValueRef a = LLVMBuildAlloca(b, t, name);
+  LLVMDisposeBuilder(b);
+  return a;
+}
+
+LLVMValueRef cg_const_str(cg *g, const char *s, int len) {
+  LLVMTypeRef arr = LLVMArrayType2(g->t_i8, (uint64_t)(len ? len : 1));
+  LLVMValueRef gv = LLVMAddGlobal(g->mod, arr, ".str");
+  LLVMSetInitializer(gv, len ? LLVMConstStringInContext(g->ctx, s, (unsigned)len, 1)
+                             : LLVMConstNull(arr));
+  LLVMSetGlobalConstant(gv, 1);
+  LLVMSetLinkage(gv, LLVMPrivateLinkage);
+  LLVMSetUnnamedAddress(gv, LLVMGlobalUnnamedAddr);
+  LLVMValueRef f[2] = {gv, cg_i64(g, len)};
+  return LLVMConstStructInContext(g->ctx, f, 2, 0);
+}
+
+void cg_push_local(cg *g, int id, LLVMValueRef v) {
+  if (g->nlocals == g->caplocals) {
+    int cap = g->caplocals ? g->caplocals * 2 : 16;
+    cg_local *n = mem_alloc(sizeof(cg_local) * (size_t)cap);
+    if (g->nlocals)
+      memcpy(n, g->locals, sizeof(cg_local) * (size_t)g->nlocals);
+    g->locals = n;
+    g->caplocals = cap;
+  }
+  g->locals[g->nlocals].id = id;
+  g->locals[g->nlocals].value = v;
+  g->nlocals++;
+}
+
+void cg_pop_locals(cg *g, int n) { g->nlocals -= n; }
+
+static LLVMValueRef find_local(cg *g, int id) {
+  for (int i = g->nlocals - 1; i >= 0; i--)
+    if (g->locals[i].id == id)
+      return g->locals[i].value;
+  unreachable();
+}
+
+int cg_bind_lambda(cg *g, const expr *fn, LLVMValueRef *args, int nargs) {
+  int n = fn->items.len;
+  for (int i = 0; i < n; i++) {
+    const ast_param *p = fn->items.items[i];
+    LLVMValueRef v = fn->field == 1 ? LLVMBuildExtractValue(g->b, args[0], (unsigned)i, p->name)
+                                    : args[i];
+    cg_push_local(g, p->id, v);
+  }
+  (void)nargs;
+  return n;
+}
+
+static LLVMValueRef str_ptr(cg *g, LLVMValueRef s) { return LLVMBuildExtractValue(g->b, s, 0, "p"); }
+static LLVMValueRef str_len(cg *g, LLVMValueRef s) { return LLVMBuildExtractValue(g->b, s, 1, "n"); }
+
+static LLVMValueRef make_str(cg *g, LLVMValueRef p, LLVMValueRef n) {
+  LLVMValueRef s = LLVMGetUndef(g->t_str);
+  s = LLVMBuildInsertValue(g->b, s, p, 0, "");
+  return LLVMBuildInsertValue(g->b, s, n, 1, "");
+}
+
+static LLVMValueRef bool_i32(cg *g, LLVMValueRef b) {
+  return LLVMBuildZExt(g->b, b, g->t_i32, "");
+}
+
+static LLVMValueRef i32_bool(cg *g, LLVMValueRef v) {
+  return LLVMBuildICmp(g->b, LLVMIntNE, v, cg_i32(g, 0), "");
+}
+
+/* Calls a runtime function whose last parameter is a dsc_str / dsc_list out-pointer. */
+static LLVMValueRef rt_out(cg *g, const char *name, const char *sig, LLVMValueRef *args, int nargs,
+                           LLVMTypeRef out_t) {
+  LLVMValueRef out = cg_alloca(g, out_t, "out");
+  LLVMValueRef all[12];
+  memcpy(all, args, sizeof(LLVMValueRef) * (size_t)nargs);
+  all[nargs] = out;
+  cg_rt(g, name, sig, all);
+  return LLVMBuildLoad2(g->b, out_t, out, "");
+}
+
+static LLVMValueRef intrinsic(cg *g, const char *name, LLVMTypeRef *types, int ntypes,
+                              LLVMValueRef *args, int nargs) {
+  unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+  LLVMValueRef fn = LLVMGetIntrinsicDeclaration(g->mod, id, types, (size_t)ntypes);
+  LLVMTypeRef fty = LLVMIntrinsicGetType(g->ctx, id, types, (size_t)ntypes);
+  return LLVMBuildCall2(g->b, fty, fn, args, (unsigned)nargs, "");
+}
+
+/* ---- equality and ordering ------------------------------------------------------------------ */
+
+static LLVMValueRef cg_equal(cg *g, LLVMValueRef a, LLVMValueRef b, const type *t) {
+  switch (t->kind) {
+  case T_INT: case T_BOOL: return LLVMBuildICmp(g->b, LLVMIntEQ, a, b, "");
+  case T_FLOAT: return LLVMBuildFCmp(g->b, LLVMRealOEQ, a, b, "");
+  case T_STRING: {
+    LLVMValueRef args[4] = {str_ptr(g, a), str_len(g, a), str_ptr(g, b), str_len(g, b)};
+    return i32_bool(g, cg_rt(g, "dsc_rt_str_eq", "iplpl", args));
+  }
+  case T_TUPLE: {
+    LLVMValueRef all = LLVMConstInt(g->t_i1, 1, 0);
+    for (int i = 0; i < t->n; i++) {
+      LLVMValueRef fa = LLVMBuildExtractValue(g->b, a, (unsigned)i, "");
+      LLVMValueRef fb = LLVMBuildExtractValue(g->b, b, (unsigned)i, "");
+      all = LLVMBuildAnd(g->b, all, cg_equal(g, fa, fb, t->elems[i]), "");
+    }
+    return all;
+  }
+  case T_OPTION: {
+    LLVMValueRef ta = LLVMBuildExtractValue(g->b, a, 0, ""), tb = LLVMBuildExtractValue(g->b, b, 0, "");
+    LLVMValueRef va = LLVMBuildExtractValue(g->b, a, 1, ""), vb = LLVMBuildExtractValue(g->b, b, 1, "");
+    LLVMValueRef same_tag = LLVMBuildICmp(g->b, LLVMIntEQ, ta, tb, "");
+    LLVMValueRef none = LLVMBuildNot(g->b, ta, "");
+    return LLVMBuildAnd(g->b, same_tag, LLVMBuildOr(g->b, none, cg_equal(g, va, vb, t->elem), ""), "");
+  }
+  default: unreachable();
+  }
+}
+
+/* a OP b for an ordering operator on numbers or strings. */
+static LLVMValueRef cg_order(cg *g, ast_op op, LLVMValueRef a, LLVMValueRef b, const type *t) {
+  if (t->kind == T_FLOAT) {
+    LLVMRealPredicate p = op == OP_LT ? LLVMRealOLT : op == OP_LE ? LLVMRealOLE
+                        : op == OP_GT ? LLVMRealOGT : LLVMRealOGE;
+    return LLVMBuildFCmp(g->b, p, a, b, "");
+  }
+  if (t->kind == T_STRING) {
+    LLVMValueRef args[4] = {str_ptr(g, a), str_len(g, a), str_ptr(g, b), str_len(g, b)};
+    a = cg_rt(g, "dsc_rt_str_cmp", "iplpl", args);
+    b = cg_i32(g, 0);
+  }
+  LLVMIntPredicate p = op == OP_LT ? LLVMIntSLT : op == OP_LE ? LLVMIntSLE
+                     : op == OP_GT ? LLVMIntSGT : LLVMIntSGE;
+  return LLVMBuildICmp(g->b, p, a, b, "");
+}
+
+/* ---- arithmetic ---------------------------------------------------------------------------- */
+
+/* Integer / and %: C/Scala truncating semantics, but never a trap: a zero divisor gives 0 and
+ * is counted as a run-time error; INT64_MIN / -1 wraps. */
+static LLVMValueRef int_divide(cg *g, ast_op op, LLVMValueRef a, LLVMValueRef b) {
+  LLVMValueRef is_zero = LLVMBuildICmp(g->b, LLVMIntEQ, b, cg_i64(g, 0), "");
+  LLVMBasicBlockRef err = cg_block(g, "div.zero"), cont = cg_block(g, "div.ok");
+  LLVMBuildCondBr(g->b, is_zero, err, cont);
+  LLVMPositionBuilderAtEnd(g->b, err);
+  LLVMValueRef eargs[2] = {g->worker, cg_i32(g, 0)};
+  cg_rt(g, "dsc_rt_error", "vpi", eargs);
+  LLVMBuildBr(g->b, cont);
+  LLVMPositionBuilderAtEnd(g->b, cont);
+  LLVMValueRef minus_one = LLVMBuildICmp(g->b, LLVMIntEQ, b, cg_i64(g, -1), "");
+  LLVMValueRef unsafe = LLVMBuildOr(g->b, is_zero, minus_one, "");
+  LLVMValueRef safe_b = LLVMBuildSelect(g->b, unsafe, cg_i64(g, 1), b, "");
+  LLVMValueRef q = op == OP_DIV ? LLVMBuildSDiv(g->b, a, safe_b, "") : LLVMBuildSRem(g->b, a, safe_b, "");
+  LLVMValueRef by_minus_one = op == OP_DIV ? LLVMBuildSub(g->b, cg_i64(g, 0), a, "") : cg_i64(g, 0);
+  q = LLVMBuildSelect(g->b, minus_one, by_minus_one, q, "");
+  return LLVMBuildSelect(g->b, is_zero, cg_i64(g, 0), q, "");
+}
+
+static LLVMValueRef cg_binary(cg *g, const expr *e) {
+  if (e->op == OP_AND || e->op == OP_OR) {
+    LLVMValueRef l = cg_expr(g, e->lhs);
+    LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b);
+    LLVMBasicBlockRef rhs_bb = cg_block(g, "logic.rhs"), done = cg_block(g, "logic.done");
+    if (e->op == OP_AND)
+      LLVMBuildCondBr(g->b, l, rhs_bb, done);
+    else
+      LLVMBuildCondBr(g->b, l, done, rhs_bb);
+    LLVMPositionBuilderAtEnd(g->b, rhs_bb);
+    LLVMValueRef r = cg_expr(g, e->rhs);
+    LLVMBasicBlockRef rhs_end = LLVMGetInsertBlock(g->b);
+    LLVMBuildBr(g->b, done);
+    LLVMPositionBuilderAtEnd(g->b, done);
+    LLVMValueRef phi = LLVMBuildPhi(g->b, g->t_i1, "");
+    LLVMValueRef vals[2] = {LLVMConstInt(g->t_i1, e->op == OP_OR, 0), r};
+    LLVMBasicBlockRef bbs[2] = {from, rhs_end};
+    LLVMAddIncoming(phi, vals, bbs, 2);
+    return phi;
+  }
+  LLVMValueRef l = cg_expr(g, e->lhs), r = cg_expr(g, e->rhs);
+  const type *t = e->lhs->type;
+  switch (e->op) {
+  case OP_EQ: return cg_equal(g, l, r, t);
+  case OP_NE: return LLVMBuildNot(g->b, cg_equal(g, l, r, t), "");
+  case OP_LT: case OP_LE: case OP_GT: case OP_GE: return cg_order(g, e->op, l, r, t);
+  default: break;
+  }
+  if (t->kind == T_STRING) {
+    LLVMValueRef args[5] = {g->worker, str_ptr(g, l), str_len(g, l), str_ptr(g, r), str_len(g, r)};
+    return rt_out(g, "dsc_rt_str_concat", "vpplplp", args, 5, g->t_str);
+  }
+  if (t->kind == T_FLOAT) {
+    switch (e->op) {
+    case OP_ADD: return LLVMBuildFAdd(g->b, l, r, "");
+    case OP_SUB: return LLVMBuildFSub(g->b, l, r, "");
+    case OP_MUL: return LLVMBuildFMul(g->b, l, r, "");
+    case OP_DIV: return LLVMBuildFDiv(g->b, l, r, "");
+    case OP_MOD: return LLVMBuildFRem(g->b, l, r, "");
+    default: unreachable();
+    }
+  }
+  switch (e->op) {
+  case OP_ADD: return LLVMBuildAdd(g->b, l, r, "");
+  case OP_SUB: return LLVMBuildSub(g->b, l, r, "");
+  case OP_MUL: return LLVMBuildMul(g->b, l, r, "");
+  case OP_DIV: case OP_MOD: return int_divide(g, e->op, l, r);
+  default: unreachable();
+  }
+}
+
+/* ---- built-ins ------------------------------------------------------------------------------ */
+
+static const expr *arg(const expr *call, int i) { return ((ast_arg *)call->items.items[i])->value; }
+
+static LLVMValueRef cg_builtin(cg *g, const expr *e) {
+  LLVMValueRef a[3] = {0};
+  for (int i = 0; i < e->items.len && i < 3; i++)
+    a[i] = cg_expr(g, arg(e, i));
+  const type *t0 = arg(e, 0)->type;
+  switch ((builtin_id)e->builtin) {
+  case B_SPLIT: {
+    LLVMValueRef args[5] = {g->worker, str_ptr(g, a[0]), str_len(g, a[0]), str_ptr(g, a[1]), str_len(g, a[1])};
+    return rt_out(g, "dsc_rt_str_split_list", "vpplplp", args, 5, g->t_list);
+  }
+  case B_WORDS: {
+    LLVMValueRef args[3] = {g->worker, str_ptr(g, a[0]), str_len(g, a[0])};
+    return rt_out(g, "dsc_rt_str_words_list", "vpplp", args, 3, g->t_list);
+  }
+  case B_LOWER: case B_UPPER: {
+    LLVMValueRef args[3] = {g->worker, str_ptr(g, a[0]), str_len(g, a[0])};
+    return rt_out(g, e->builtin == B_LOWER ? "dsc_rt_str_lower" : "dsc_rt_str_upper", "vpplp",
+                  args, 3, g->t_str);
+  }
+  case B_TRIM: {
+    LLVMValueRef args[2] = {str_ptr(g, a[0]), str_len(g, a[0])};
+    return rt_out(g, "dsc_rt_str_trim", "vplp", args, 2, g->t_str);
+  }
+  case B_LEN:
+    if (t0->kind == T_LIST)
+      return LLVMBuildExtractValue(g->b, a[0], 1, "len");
+    else {
+      LLVMValueRef args[2] = {str_ptr(g, a[0]), str_len(g, a[0])};
+      return cg_rt(g, "dsc_rt_str_len", "lpl", args);
+    }
+  case B_CONTAINS: case B_STARTS_WITH: case B_ENDS_WITH: {
+    static const char *names[] = {"dsc_rt_str_contains", "dsc_rt_str_starts_with", "dsc_rt_str_ends_with"};
+    LLVMValueRef args[4] = {str_ptr(g, a[0]), str_len(g, a[0]), str_ptr(g, a[1]), str_len(g, a[1])};
+    return i32_bool(g, cg_rt(g, names[e->builtin - B_CONTAINS], "iplpl", args));
+  }
+  case B_SUBSTR: {
+    LLVMValueRef args[4] = {str_ptr(g, a[0]), str_len(g, a[0]), a[1], a[2]};
+    return rt_out(g, "dsc_rt_str_substr", "vplllp", args, 4, g->t_str);
+  }
+  case B_TO_INT:
+    if (t0->kind == T_INT)
+      return a[0];
+    if (t0->kind == T_FLOAT) {
+      /* saturating: NaN gives 0, out-of-range values the nearest int, never poison */
+      LLVMTypeRef ts[2] = {g->t_i64, g->t_f64};
+      return intrinsic(g, "llvm.fptosi.sat", ts, 2, a, 1);
+    } else {
+      LLVMValueRef args[3] = {g->worker, str_ptr(g, a[0]), str_len(g, a[0])};
+      return cg_rt(g, "dsc_rt_str_to_int", "lppl", args);
+    }
+  case B_TO_FLOAT:
+    if (t0->kind == T_FLOAT)
+      return a[0];
+    if (t0->kind == T_INT)
+      return LLVMBuildSIToFP(g->b, a[0], g->t_f64, "");
+    else {
+      LLVMValueRef args[3] = {g->worker, str_ptr(g, a[0]), str_len(g, a[0])};
+      return cg_rt(g, "dsc_rt_str_to_float", "dppl", args);
+    }
+  case B_STR:
+    switch (t0->kind) {
+    case T_STRING: return a[0];
+    case T_INT: {
+      LLVMValueRef args[2] = {g->worker, a[0]};
+      return rt_out(g, "dsc_rt_int_to_str", "vplp", args, 2, g->t_str);
+    }
+    case T_FLOAT: {
+      LLVMValueRef args[2] = {g->worker, a[0]};
+      return rt_out(g, "dsc_rt_float_to_str", "vpdp", args, 2, g->t_str);
+    }
+    default: {
+      LLVMValueRef args[1] = {bool_i32(g, a[0])};
+      return rt_out(g, "dsc_rt_bool_to_str", "vip", args, 1, g->t_str);
+    }
+    }
+  case B_ABS:
+    if (t0->kind == T_FLOAT) {
+      LLVMTypeRef ts[1] = {g->t_f64};
+      return intrinsic(g, "llvm.fabs", ts, 1, a, 1);
+    } else {
+      LLVMValueRef neg = LLVMBuildICmp(g->b, LLVMIntSLT, a[0], cg_i64(g, 0), "");
+      return LLVMBuildSelect(g->b, neg, LLVMBuildSub(g->b, cg_i64(g, 0), a[0], ""), a[0], "");
+    }
+  case B_MIN: case B_MAX: {
+    /* Python: min(a, b) is b only if b < a; max(a, b) is b only if b > a. */
+    LLVMValueRef take_b = cg_order(g, e->builtin == B_MIN ? OP_LT : OP_GT, a[1], a[0], e->type);
+    return LLVMBuildSelect(g->b, take_b, a[1], a[0], "");
+  }
+  case B_COUNT_: break;
+  }
+  unreachable();
+}
+
+/* ---- expressions ---------------------------------------------------------------------------- */
+
+static LLVMValueRef cg_list_literal(cg *g, const expr *e) {
+  LLVMTypeRef et = cg_type(g, e->type->elem);
+  int n = e->items.len;
+  uint64_t size = LLVMABISizeOfType(g->td, et) * (uint64_t)(n ? n : 1);
+  LLVMValueRef args[2] = {g->worker, cg_i64(g, (int64_t)size)};
+  LLVMValueRef data = cg_rt(g, "dsc_rt_alloc", "ppl", args);
+  for (int i = 0; i < n; i++) {
+    LLVMValueRef idx = cg_i64(g, i);
+    LLVMValueRef slot = LLVMBuildGEP2(g->b, et, data, &idx, 1, "");
+    LLVMBuildStore(g->b, cg_expr(g, e->items.items[i]), slot);
+  }
+  LLVMValueRef l = LLVMGetUndef(g->t_list);
+  l = LLVMBuildInsertValue(g->b, l, data, 0, "");
+  return LLVMBuildInsertValue(g->b, l, cg_i64(g, n), 1, "");
+}
+
+LLVMValueRef cg_expr(cg *g, const expr *e) {
+  switch (e->kind) {
+  case E_INT: return cg_i64(g, e->ival);
+  case E_FLOAT: return LLVMConstReal(g->t_f64, e->fval);
+  case E_BOOL: return LLVMConstInt(g->t_i1, e->bval, 0);
+  case E_STRING: return cg_const_str(g, e->sval, e->slen);
+  case E_NAME:
+    if (e->sym->kind == SYM_PARAM)
+      return LLVMBuildLoad2(g->b, cg_type(g, e->type), g->param_globals[e->sym->index], e->name);
+    return find_local(g, e->sym->decl->id);
+  case E_TUPLE: {
+    LLVMValueRef t = LLVMGetUndef(cg_type(g, e->type));
+    for (int i = 0; i < e->items.len; i++)
+      t = LLVMBuildInsertValue(g->b, t, cg_expr(g, e->items.items[i]), (unsigned)i, "");
+    return t;
+  }
+  case E_LIST: return cg_list_literal(g, e);
+  case E_MEMBER: return LLVMBuildExtractValue(g->b, cg_expr(g, e->lhs), (unsigned)e->field, "");
+  case E_CALL: return cg_builtin(g, e);
+  case E_BINARY: return cg_binary(g, e);
+  case E_UNARY: {
+    LLVMValueRef v = cg_expr(g, e->lhs);
+    if (e->op == OP_NOT)
+      return LLVMBuildNot(g->b, v, "");
+    if (e->type->kind == T_FLOAT)
+      return LLVMBuildFNeg(g->b, v, "");
+    return LLVMBuildSub(g->b, cg_i64(g, 0), v, ""); /* wraps for INT64_MIN, as in Scala */
+  }
+  case E_IF: {
+    LLVMValueRef c = cg_expr(g, e->cond);
+    LLVMBasicBlockRef then_bb = cg_block(g, "if.then"), else_bb = cg_block(g, "if.else"),
+                      done = cg_block(g, "if.done");
+    LLVMBuildCondBr(g->b, c, then_bb, else_bb);
+    LLVMPositionBuilderAtEnd(g->b, then_bb);
+    LLVMValueRef a = cg_expr(g, e->lhs);
+    LLVMBasicBlockRef a_end = LLVMGetInsertBlock(g->b);
+    LLVMBuildBr(g->b, done);
+    LLVMPositionBuilderAtEnd(g->b, else_bb);
+    LLVMValueRef b = cg_expr(g, e->rhs);
+    LLVMBasicBlockRef b_end = LLVMGetInsertBlock(g->b);
+    LLVMBuildBr(g->b, done);
+    LLVMPositionBuilderAtEnd(g->b, done);
+    LLVMValueRef phi = LLVMBuildPhi(g->b, cg_type(g, e->type), "");
+    LLVMValueRef vals[2] = {a, b};
+    LLVMBasicBlockRef bbs[2] = {a_end, b_end};
+    LLVMAddIncoming(phi, vals, bbs, 2);
+    return phi;
+  }
+  case E_LET: {
+    cg_push_local(g, e->decl->id, cg_expr(g, e->rhs));
+    LLVMValueRef v = cg_expr(g, e->lhs);
+    cg_pop_locals(g, 1);
+    return v;
+  }
+  default: unreachable();
+  }
+}
+
+/* ---- loops and fused iteration -------------------------------------------------------------- */
+
+void cg_loop(cg *g, LLVMValueRef lo, LLVMValueRef hi, cg_loop_fn body, void *data) {
+  LLVMBasicBlockRef pre = LLVMGetInsertBlock(g->b);
+  LLVMBasicBlockRef head = cg_block(g, "loop"), body_bb = cg_block(g, "loop.body"),
+                    latch = cg_block(g, "loop.next"), exit = cg_block(g, "loop.end");
+  LLVMBuildBr(g->b, head);
+  LLVMPositionBuilderAtEnd(g->b, head);
+  LLVMValueRef i = LLVMBuildPhi(g->b, g->t_i64, "i");
+  LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, i, hi, ""), body_bb, exit);
+  LLVMPositionBuilderAtEnd(g->b, body_bb);
+  body(g, i, data);
+  LLVMBuildBr(g->b, latch);
+  LLVMPositionBuilderAtEnd(g->b, latch);
+  LLVMValueRef next = LLVMBuildAdd(g->b, i, cg_i64(g, 1), "");
+  LLVMBuildBr(g->b, head);
+  LLVMValueRef vals[2] = {lo, next};
+  LLVMBasicBlockRef bbs[2] = {pre, latch};
+  LLVMAddIncoming(i, vals, bbs, 2);
+  LLVMPositionBuilderAtEnd(g->b, exit);
+}
+
+typedef struct each_list {
+  LLVMValueRef data;  /* element array */
+  LLVMTypeRef elem_t; /* element type */
+  cg_each_fn each;    /* continuation */
+  void *each_data;
+} each_list;
+
+static void each_list_body(cg *g, LLVMValueRef i, void *data) {
+  each_list *l = data;
+  LLVMValueRef slot = LLVMBuildGEP2(g->b, l->elem_t, l->data, &i, 1, "");
+  l->each(g, LLVMBuildLoad2(g->b, l->elem_t, slot, "item"), l->each_data);
+}
+
+/* split(s, sep): find the next separator, hand the piece between to the continuation. */
+static void each_split(cg *g, const expr *e, cg_each_fn each, void *data) {
+  LLVMValueRef s = cg_expr(g, arg(e, 0)), sep = cg_expr(g, arg(e, 1));
+  LLVMValueRef sp = str_ptr(g, s), sn = str_len(g, s), qp = str_ptr(g, sep), qn = str_len(g, sep);
+  LLVMBasicBlockRef pre = LLVMGetInsertBlock(g->b);
+  LLVMBasicBlockRef head = cg_block(g, "split"), next = cg_block(g, "split.next"),
+                    exit = cg_block(g, "split.end");
+  LLVMBuildBr(g->b, head);
+  LLVMPositionBuilderAtEnd(g->b, head);
+  LLVMValueRef start = LLVMBuildPhi(g->b, g->t_i64, "start");
+  LLVMValueRef fargs[5] = {sp, sn, start, qp, qn};
+  LLVMValueRef idx = cg_rt(g, "dsc_rt_str_find", "lpllpl", fargs);
+  LLVMValueRef found = LLVMBuildICmp(g->b, LLVMIntSGE, idx, cg_i64(g, 0), "found");
+  LLVMValueRef end = LLVMBuildSelect(g->b, found, idx, sn, "");
+  LLVMValueRef piece_p = LLVMBuildGEP2(g->b, g->t_i8, sp, &start, 1, "");
+  each(g, make_str(g, piece_p, LLVMBuildSub(g->b, end, start, "")), data);
+  LLVMBuildCondBr(g->b, found, next, exit);
+  LLVMPositionBuilderAtEnd(g->b, next);
+  LLVMValueRef after = LLVMBuildAdd(g->b, idx, qn, "");
+  LLVMBuildBr(g->b, head);
+  LLVMValueRef vals[2] = {cg_i64(g, 0), after};
+  LLVMBasicBlockRef bbs[2] = {pre, next};
+  LLVMAddIncoming(start, vals, bbs, 2);
+  LLVMPositionBuilderAtEnd(g->b, exit);
+}
+
+/* words(s): skip white space, take the run up to the next white space, repeat. */
+static void each_words(cg *g, const expr *e, cg_each_fn each, void *data) {
+  LLVMValueRef s = cg_expr(g, arg(e, 0));
+  LLVMValueRef sp = str_ptr(g, s), sn = str_len(g, s);
+  LLVMValueRef a0[3] = {sp, sn, cg_i64(g, 0)};
+  LLVMValueRef first = cg_rt(g, "dsc_rt_str_skip_space", "lpll", a0);
+  LLVMBasicBlockRef pre = LLVMGetInsertBlock(g->b);
+  LLVMBasicBlockRef head = cg_block(g, "words"), body = cg_block(g, "words.body"),
+                    next = cg_block(g, "words.next"), exit = cg_block(g, "words.end");
+  LLVMBuildBr(g->b, head);
+  LLVMPositionBuilderAtEnd(g->b, head);
+  LLVMValueRef pos = LLVMBuildPhi(g->b, g->t_i64, "pos");
+  LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, pos, sn, ""), body, exit);
+  LLVMPositionBuilderAtEnd(g->b, body);
+  LLVMValueRef a1[3] = {sp, sn, pos};
+  LLVMValueRef end = cg_rt(g, "dsc_rt_str_find_space", "lpll", a1);
+  LLVMValueRef word_p = LLVMBuildGEP2(g->b, g->t_i8, sp, &pos, 1, "");
+  each(g, make_str(g, word_p, LLVMBuildSub(g->b, end, pos, "")), data);
+  LLVMBuildBr(g->b, next);
+  LLVMPositionBuilderAtEnd(g->b, next);
+  LLVMValueRef a2[3] = {sp, sn, end};
+  LLVMValueRef after = cg_rt(g, "dsc_rt_str_skip_space", "lpll", a2);
+  LLVMBuildBr(g->b, head);
+  LLVMValueRef vals[2] = {first, after};
+  LLVMBasicBlockRef bbs[2] = {pre, next};
+  LLVMAddIncoming(pos, vals, bbs, 2);
+  LLVMPositionBuilderAtEnd(g->b, exit);
+}
+
+void cg_each(cg *g, const expr *e, cg_each_fn each, void *data) {
+  if (e->kind == E_CALL && e->builtin == B_SPLIT) {
+    each_split(g, e, each, data);
+    return;
+  }
+  if (e->kind == E_CALL && e->builtin == B_WORDS) {
+    each_words(g, e, each, data);
+    return;
+  }
+  if (e->kind == E_LIST && e->items.len <= 2) {
+    for (int i = 0; i < e->items.len; i++)
+      each(g, cg_expr(g, e->items.items[i]), data);
+    return;
+  }
+  if (e->kind == E_IF) {
+    LLVMValueRef c = cg_expr(g, e->cond);
+    LLVMBasicBlockRef then_bb = cg_block(g, "each.then"), else_bb = cg_block(g, "each.else"),
+                      done = cg_block(g, "each.done");
+    LLVMBuildCondBr(g->b, c, then_bb, else_bb);
+    LLVMPositionBuilderAtEnd(g->b, then_bb);
+    cg_each(g, e->lhs, each, data);
+    LLVMBuildBr(g->b, done);
+    LLVMPositionBuilderAtEnd(g->b, else_bb);
+    cg_each(g, e->rhs, each, data);
+    LLVMBuildBr(g->b, done);
+    LLVMPositionBuilderAtEnd(g->b, done);
+    return;
+  }
+  if (e->kind == E_LET) {
+    cg_push_local(g, e->decl->id, cg_expr(g, e->rhs));
+    cg_each(g, e->lhs, each, data);
+    cg_pop_locals(g, 1);
+    return;
+  }
+  /* Any other list: materialise it and loop. */
+  LLVMValueRef list = cg_expr(g, e);
+  each_list l = {LLVMBuildExtractValue(g->b, list, 0, "data"), cg_type(g, e->type->elem), each, data};
+  cg_loop(g, cg_i64(g, 0), LLVMBuildExtractValue(g->b, list, 1, "len"), each_list_body, &l);
+}
+
+/* ---- hash keys ------------------------------------------------------------------------------ */
+
+/* Serialised keys: ints and floats as 8 raw bytes (-0.0 folded into 0.0), bools as one byte,
+ * strings as an 8-byte length then the bytes, tuples field after field, options a tag byte and
+ * the value.  The encoding is injective, so equal bytes mean equal keys. */
+static bool key_fixed(const type *t, int64_t *size) {
+  switch (t->kind) {
+  case T_INT: case T_FLOAT: *size = 8; return true;
+  case T_BOOL: *size = 1; return true;
+  case T_TUPLE: {
+    int64_t total = 0, s;
+    for (int i = 0; i < t->n; i++) {
+      if (!key_fixed(t->elems[i], &s))
+        return false;
+      total += s;
+    }
+    *size = total;
+    return true;
+  }
+  case T_OPTION:
+    if (!key_fixed(t->elem, size))
+      return false;
+    *size += 1;
+    return true;
+  default: return false;
+  }
+}
+
+static LLVMValueRef key_len(cg *g, LLVMValueRef v, const type *t) {
+  int64_t fixed;
+  if (key_fixed(t, &fixed))
+    return cg_i64(g, fixed);
+  switch (t->kind) {
+  case T_STRING: return LLVMBuildAdd(g->b, str_len(g, v), cg_i64(g, 8), "");
+  case T_TUPLE: {
+    LLVMValueRef total = cg_i64(g, 0);
+    for (int i = 0; i < t->n; i++)
+      total = LLVMBuildAdd(g->b, total,
+                           key_len(g, LLVMBuildExtractValue(g->b, v, (unsigned)i, ""), t->elems[i]), "");
+    return total;
+  }
+  case T_OPTION:
+    return LLVMBuildAdd(g->b, cg_i64(g, 1), key_len(g, LLVMBuildExtractValue(g->b, v, 1, ""), t->elem), "");
+  default: unreachable();
+  }
+}
+
+static LLVMValueRef store_at(cg *g, LLVMValueRef buf, LLVMValueRef off, LLVMValueRef v) {
+  LLVMValueRef p = LLVMBuildGEP2(g->b, g->t_i8, buf, &off, 1, "");
+  LLVMValueRef st = LLVMBuildStore(g->b, v, p);
+  LLVMSetAlignment(st, 1);
+  return p;
+}
+
+static LLVMValueRef key_write(cg *g, LLVMValueRef buf, LLVMValueRef off, LLVMValueRef v,
+                              const type *t) {
+  switch (t->kind) {
+  case T_INT:
+    store_at(g, buf, off, v);
+    return LLVMBuildAdd(g->b, off, cg_i64(g, 8), "");
+  case T_FLOAT: {
+    LLVMValueRef zero = LLVMConstReal(g->t_f64, 0.0);
+    LLVMValueRef is_zero = LLVMBuildFCmp(g->b, LLVMRealOEQ, v, zero, "");
+    store_at(g, buf, off, LLVMBuildSelect(g->b, is_zero, zero, v, ""));
+    return LLVMBuildAdd(g->b, off, cg_i64(g, 8), "");
+  }
+  case T_BOOL:
+    store_at(g, buf, off, LLVMBuildZExt(g->b, v, g->t_i8, ""));
+    return LLVMBuildAdd(g->b, off, cg_i64(g, 1), "");
+  case T_STRING: {
+    LLVMValueRef n = str_len(g, v);
+    store_at(g, buf, off, n);
+    LLVMValueRef at = LLVMBuildAdd(g->b, off, cg_i64(g, 8), "");
+    LLVMValueRef dst = LLVMBuildGEP2(g->b, g->t_i8, buf, &at, 1, "");
+    LLVMBuildMemCpy(g->b, dst, 1, str_ptr(g, v), 1, n);
+    return LLVMBuildAdd(g->b, at, n, "");
+  }
+  case T_TUPLE:
+    for (int i = 0; i < t->n; i++)
+      off = key_write(g, buf, off, LLVMBuildExtractValue(g->b, v, (unsigned)i, ""), t->elems[i]);
+    return off;
+  case T_OPTION: {
+    /* A none writes its tag and zeroes for a fixed-size value, so equal nones are equal keys. */
+    LLVMValueRef tag = LLVMBuildExtractValue(g->b, v, 0, "");
+    store_at(g, buf, off, LLVMBuildZExt(g->b, tag, g->t_i8, ""));
+    off = LLVMBuildAdd(g->b, off, cg_i64(g, 1), "");
+    LLVMValueRef inner = LLVMBuildExtractValue(g->b, v, 1, "");
+    LLVMValueRef blank = LLVMConstNull(cg_type(g, t->elem));
+    return key_write(g, buf, off, LLVMBuildSelect(g->b, tag, inner, blank, ""), t->elem);
+  }
+  default: unreachable();
+  }
+}
+
+void cg_key_bytes(cg *g, LLVMValueRef v, const type *t, LLVMValueRef *ptr, LLVMValueRef *len) {
+  if (t->kind == T_STRING) {
+    /* The common case costs nothing: the string's own bytes are the key. */
+    *ptr = str_ptr(g, v);
+    *len = str_len(g, v);
+    return;
+  }
+  int64_t fixed;
+  if (key_fixed(t, &fixed)) {
+    LLVMValueRef buf = cg_alloca(g, LLVMArrayType2(g->t_i8, (uint64_t)fixed), "key");
+    key_write(g, buf, cg_i64(g, 0), v, t);
+    *ptr = buf;
+    *len = cg_i64(g, fixed);
+    return;
+  }
+  /* Variable size: a stack buffer for the usual short keys, the batch arena for long ones. */
+  enum { STACK_KEY = 256 };
+  LLVMValueRef n = key_len(g, v, t);
+  LLVMValueRef stack = cg_alloca(g, LLVMArrayType2(g->t_i8, STACK_KEY), "key");
+  LLVMValueRef small = LLVMBuildICmp(g->b, LLVMIntSLE, n, cg_i64(g, STACK_KEY), "");
+  LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b);
+  LLVMBasicBlockRef big = cg_block(g, "key.big"), ready = cg_block(g, "key.ready");
+  LLVMBuildCondBr(g->b, small, ready, big);
+  LLVMPositionBuilderAtEnd(g->b, big);
+  LLVMValueRef args[2] = {g->worker, n};
+  LLVMValueRef heap = cg_rt(g, "dsc_rt_alloc", "ppl", args);
+  LLVMBuildBr(g->b, ready);
+  LLVMPositionBuilderAtEnd(g->b, ready);
+  LLVMValueRef buf = LLVMBuildPhi(g->b, g->t_ptr, "keybuf");
+  LLVMValueRef vals[2] = {stack, heap};
+  LLVMBasicBlockRef bbs[2] = {from, big};
+  LLVMAddIncoming(buf, vals, bbs, 2);
+  key_write(g, buf, cg_i64(g, 0), v, t);
+  *ptr = buf;
+  *len = n;
+}
+
+/* ---- formatting (Python str / repr) ---------------------------------------------------------- */
+
+static void buf_lit(cg *g, LLVMValueRef buf, const char *s) {
+  LLVMValueRef c = cg_const_str(g, s, (int)strlen(s));
+  LLVMValueRef args[3] = {buf, LLVMBuildExtractValue(g->b, c, 0, ""), cg_i64(g, (int64_t)strlen(s))};
+  cg_rt(g, "dsc_rt_buf_bytes", "vppl", args);
+}
+
+typedef struct format_list {
+  LLVMValueRef buf, data;
+  LLVMTypeRef elem_t;
+  const type *elem;
+} format_list;
+
+static void format_list_item(cg *g, LLVMValueRef i, void *data) {
+  format_list *f = data;
+  LLVMValueRef not_first = LLVMBuildICmp(g->b, LLVMIntSGT, i, cg_i64(g, 0), "");
+  LLVMBasicBlockRef sep = cg_block(g, "fmt.sep"), item = cg_block(g, "fmt.item");
+  LLVMBuildCondBr(g->b, not_first, sep, item);
+  LLVMPositionBuilderAtEnd(g->b, sep);
+  buf_lit(g, f->buf, ", ");
+  LLVMBuildBr(g->b, item);
+  LLVMPositionBuilderAtEnd(g->b, item);
+  LLVMValueRef slot = LLVMBuildGEP2(g->b, f->elem_t, f->data, &i, 1, "");
+  cg_format(g, f->buf, LLVMBuildLoad2(g->b, f->elem_t, slot, ""), f->elem, false);
+}
+
+void cg_format(cg *g, LLVMValueRef buf, LLVMValueRef v, const type *t, bool top) {
+  switch (t->kind) {
+  case T_INT: {
+    LLVMValueRef args[2] = {buf, v};
+    cg_rt(g, "dsc_rt_buf_int", "vpl", args);
+    return;
+  }
+  case T_FLOAT: {
+    LLVMValueRef args[2] = {buf, v};
+    cg_rt(g, "dsc_rt_buf_float", "vpd", args);
+    return;
+  }
+  case T_BOOL: {
+    LLVMValueRef args[2] = {buf, bool_i32(g, v)};
+    cg_rt(g, "dsc_rt_buf_bool", "vpi", args);
+    return;
+  }
+  case T_STRING: {
+    LLVMValueRef args[3] = {buf, str_ptr(g, v), str_len(g, v)};
+    cg_rt(g, top ? "dsc_rt_buf_bytes" : "dsc_rt_buf_str_repr", "vppl", args);
+    return;
+  }
+  case T_TUPLE:
+    buf_lit(g, buf, "(");
+    for (int i = 0; i < t->n; i++) {
+      if (i)
+        buf_lit(g, buf, ", ");
+      cg_format(g, buf, LLVMBuildExtractValue(g->b, v, (unsigned)i, ""), t->elems[i], false);
+    }
+    buf_lit(g, buf, ")");
+    return;
+  case T_LIST: {
+    buf_lit(g, buf, "[");
+    format_list f = {buf, LLVMBuildExtractValue(g->b, v, 0, ""), cg_type(g, t->elem), t->elem};
+    cg_loop(g, cg_i64(g, 0), LLVMBuildExtractValue(g->b, v, 1, ""), format_list_item, &f);
+    buf_lit(g, buf, "]");
+    return;
+  }
+  case T_OPTION: {
+    LLVMBasicBlockRef some = cg_block(g, "fmt.some"), none = cg_block(g, "fmt.none"),
+                      done = cg_block(g, "fmt.done");
+    LLVMBuildCondBr(g->b, LLVMBuildExtractValue(g->b, v, 0, ""), some, none);
+    LLVMPositionBuilderAtEnd(g->b, some);
+    cg_format(g, buf, LLVMBuildExtractValue(g->b, v, 1, ""), t->elem, top);
+    LLVMBuildBr(g->b, done);
+    LLVMPositionBuilderAtEnd(g->b, none);
+    buf_lit(g, buf, "None");
+    LLVMBuildBr(g->b, done);
+    LLVMPositionBuilderAtEnd(g->b, done);
+    return;
+  }
+  default: unreachable();
+  }
+}

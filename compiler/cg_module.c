@@ -1,0 +1,116 @@
+/* cg_module.c — the fixed LLVM sequence: target machine (PIC, chosen CPU), module with its
+ * data layout, pipeline codegen, LLVMVerifyModule (a failure is a compiler bug and dumps the
+ * module), LLVM's own default<On> pass pipeline, then textual IR or an object file. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <llvm-c/Analysis.h>
+#include <llvm-c/Transforms/PassBuilder.h>
+
+#include "cg.h"
+
+static LLVMTargetMachineRef make_target(const cg_options *opt, char **triple_out) {
+  LLVMInitializeNativeTarget();
+  LLVMInitializeNativeAsmPrinter();
+  char *triple = LLVMGetDefaultTargetTriple();
+  LLVMTargetRef target;
+  char *err = NULL;
+  if (LLVMGetTargetFromTriple(triple, &target, &err)) {
+    fprintf(stderr, "dsc: error: no LLVM target for %s: %s\n", triple, err);
+    LLVMDisposeMessage(err);
+    LLVMDisposeMessage(triple);
+    return NULL;
+  }
+  char *cpu, *features;
+  if (opt->cpu && strcmp(opt->cpu, "native") == 0) {
+    cpu = LLVMGetHostCPUName();
+    features = LLVMGetHostCPUFeatures();
+  } else {
+    cpu = LLVMCreateMessage(opt->cpu ? opt->cpu : "x86-64");
+    features = LLVMCreateMessage("");
+  }
+  LLVMCodeGenOptLevel level = opt->opt_level == 0 ? LLVMCodeGenLevelNone
+                            : opt->opt_level == 1 ? LLVMCodeGenLevelLess
+                            : opt->opt_level == 2 ? LLVMCodeGenLevelDefault
+                                                  : LLVMCodeGenLevelAggressive;
+  LLVMTargetMachineRef tm = LLVMCreateTargetMachine(target, triple, cpu, features, level,
+                                                    LLVMRelocPIC, LLVMCodeModelDefault);
+  LLVMDisposeMessage(cpu);
+  LLVMDisposeMessage(features);
+  *triple_out = triple;
+  return tm;
+}
+
+bool cg_generate(const plan *p, const cg_options *opt) {
+  char *triple = NULL;
+  LLVMTargetMachineRef tm = make_target(opt, &triple);
+  if (!tm)
+    return false;
+  cg g = {0};
+  g.plan = p;
+  g.ctx = LLVMContextCreate();
+  g.mod = LLVMModuleCreateWithNameInContext(opt->prog_name, g.ctx);
+  LLVMSetTarget(g.mod, triple);
+  g.td = LLVMCreateTargetDataLayout(tm);
+  char *layout = LLVMCopyStringRepOfTargetData(g.td);
+  LLVMSetDataLayout(g.mod, layout);
+  LLVMDisposeMessage(layout);
+  g.b = LLVMCreateBuilderInContext(g.ctx);
+  g.t_void = LLVMVoidTypeInContext(g.ctx);
+  g.t_i1 = LLVMInt1TypeInContext(g.ctx);
+  g.t_i8 = LLVMInt8TypeInContext(g.ctx);
+  g.t_i32 = LLVMInt32TypeInContext(g.ctx);
+  g.t_i64 = LLVMInt64TypeInContext(g.ctx);
+  g.t_f64 = LLVMDoubleTypeInContext(g.ctx);
+  g.t_ptr = LLVMPointerTypeInContext(g.ctx, 0);
+  LLVMTypeRef pair[2] = {g.t_ptr, g.t_i64};
+  g.t_str = LLVMStructTypeInContext(g.ctx, pair, 2, 0);
+  g.t_list = g.t_str;
+
+  cg_pipeline(&g, opt);
+
+  bool ok = true;
+  char *err = NULL;
+  if (LLVMVerifyModule(g.mod, LLVMReturnStatusAction, &err)) {
+    fprintf(stderr, "dsc: internal compiler error: invalid LLVM module: %s\n", err);
+    char *ir = LLVMPrintModuleToString(g.mod);
+    fprintf(stderr, "%s\n", ir);
+    LLVMDisposeMessage(ir);
+    ok = false;
+  }
+  LLVMDisposeMessage(err);
+  err = NULL;
+  if (ok && opt->opt_level > 0) {
+    LLVMPassBuilderOptionsRef pbo = LLVMCreatePassBuilderOptions();
+    char passes[32];
+    snprintf(passes, sizeof passes, "default<O%d>", opt->opt_level);
+    LLVMErrorRef e = LLVMRunPasses(g.mod, passes, tm, pbo);
+    if (e) {
+      char *msg = LLVMGetErrorMessage(e);
+      fprintf(stderr, "dsc: internal compiler error: LLVM passes failed: %s\n", msg);
+      LLVMDisposeErrorMessage(msg);
+      ok = false;
+    }
+    LLVMDisposePassBuilderOptions(pbo);
+  }
+  if (ok && opt->ll_path) {
+    if (LLVMPrintModuleToFile(g.mod, opt->ll_path, &err)) {
+      fprintf(stderr, "dsc: error: cannot write '%s': %s\n", opt->ll_path, err);
+      ok = false;
+    }
+  } else if (ok) {
+    if (LLVMTargetMachineEmitToFile(tm, g.mod, opt->obj_path, LLVMObjectFile, &err)) {
+      fprintf(stderr, "dsc: error: cannot write object '%s': %s\n", opt->obj_path, err);
+      ok = false;
+    }
+  }
+  LLVMDisposeMessage(err);
+  LLVMDisposeBuilder(g.b);
+  LLVMDisposeTargetData(g.td);
+  LLVMDisposeModule(g.mod);
+  LLVMContextDispose(g.ctx);
+  LLVMDisposeTargetMachine(tm);
+  LLVMDisposeMessage(triple);
+  return ok;
+}

@@ -1,0 +1,92 @@
+/* link.c — the last step of `dsc compile`: the system C compiler links the pipeline's object
+ * with the runtime library.  $CC overrides the compiler; sanitizer flags of the build that
+ * produced the runtime are passed along (DSC_LINK_EXTRA), or the link would fail. */
+#include "link.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "mem.h"
+
+#ifndef DSC_RUNTIME_DIR_DEFAULT
+#define DSC_RUNTIME_DIR_DEFAULT "/usr/local/lib/dsc"
+#endif
+#ifndef DSC_LINK_EXTRA
+#define DSC_LINK_EXTRA ""
+#endif
+
+extern char **environ;
+
+static bool has_runtime(const char *dir) {
+  struct stat st;
+  return stat(mem_printf("%s/libdsc_rt.a", dir), &st) == 0;
+}
+
+const char *link_runtime_dir(const char *argv0) {
+  const char *env = getenv("DSC_RUNTIME_DIR");
+  if (env && *env)
+    return env;
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) {
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash) {
+      *slash = '\0';
+      const char *beside = mem_printf("%s/runtime", self);
+      if (has_runtime(beside))
+        return beside;
+      beside = mem_printf("%s/../lib/dsc", self);
+      if (has_runtime(beside))
+        return beside;
+    }
+  }
+  (void)argv0;
+  return DSC_RUNTIME_DIR_DEFAULT;
+}
+
+bool link_executable(const char *obj, const char *out, const char *runtime_dir) {
+  const char *cc = getenv("CC");
+  if (!cc || !*cc)
+    cc = "cc";
+  const char *lib = mem_printf("%s/libdsc_rt.a", runtime_dir);
+  if (!has_runtime(runtime_dir)) {
+    fprintf(stderr, "dsc: error: runtime library not found at '%s' (set DSC_RUNTIME_DIR)\n", lib);
+    return false;
+  }
+  char *argv[32];
+  int argc = 0;
+  argv[argc++] = (char *)cc;
+  argv[argc++] = (char *)"-o";
+  argv[argc++] = (char *)out;
+  argv[argc++] = (char *)obj;
+  argv[argc++] = (char *)lib;
+  argv[argc++] = (char *)"-lpthread";
+  argv[argc++] = (char *)"-lm";
+  char *extra = mem_strdup(DSC_LINK_EXTRA);
+  for (char *tok = strtok(extra, " "); tok && argc < 30; tok = strtok(NULL, " "))
+    argv[argc++] = tok;
+  argv[argc] = NULL;
+  pid_t pid;
+  int rc = posix_spawnp(&pid, cc, NULL, NULL, argv, environ);
+  if (rc != 0) {
+    fprintf(stderr, "dsc: error: cannot run the linker '%s': %s\n", cc, strerror(rc));
+    return false;
+  }
+  int status;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return false;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    fprintf(stderr, "dsc: error: linking '%s' failed\n", out);
+    return false;
+  }
+  return true;
+}

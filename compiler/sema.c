@@ -1,0 +1,933 @@
+/* sema.c — name resolution and type checking.
+ *
+ * Items are checked in order, so a name must be declared before it is used (which also rules
+ * out cycles between streams).  Every error is reported at the smallest span that explains it,
+ * and an erroneous expression gets the poison type T_ERROR, which is compatible with everything
+ * so that one mistake yields one message. */
+#include "sema.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops.h"
+#include "types.h"
+
+typedef struct scope {
+  struct scope *up; /* enclosing scope */
+  sym *s;           /* the local declared here */
+} scope;
+
+typedef struct sema {
+  diag_ctx *d;         /* diagnostics */
+  sema_info *info;     /* results */
+  ptr_vec globals;     /* sym*: params, streams, functions */
+  scope *locals;       /* innermost first */
+  int fn_depth;        /* > 0 inside a lambda or function body */
+  bool negated_literal; /* the E_INT being checked is the operand of unary minus */
+  ast_item *batch_item; /* the `batch` declaration, once seen */
+} sema;
+
+static type *check(sema *s, expr *e);
+
+/* ---- helpers ------------------------------------------------------------------------------ */
+
+static bool is_error(const type *t) { return t->kind == T_ERROR; }
+
+static sym *lookup(sema *s, const char *name) {
+  for (scope *sc = s->locals; sc; sc = sc->up)
+    if (strcmp(sc->s->name, name) == 0)
+      return sc->s;
+  for (int i = 0; i < s->globals.len; i++) {
+    sym *g = s->globals.items[i];
+    if (strcmp(g->name, name) == 0)
+      return g;
+  }
+  return NULL;
+}
+
+static void push_local(sema *s, ast_param *p) {
+  sym *l = mem_alloc(sizeof *l);
+  l->kind = SYM_LOCAL;
+  l->name = p->name;
+  l->at = p->at;
+  l->decl = p;
+  l->type = p->type;
+  scope *sc = mem_alloc(sizeof *sc);
+  sc->s = l;
+  sc->up = s->locals;
+  s->locals = sc;
+}
+
+static bool declare_global(sema *s, sym *g) {
+  sym *prev = lookup(s, g->name);
+  if (prev) {
+    diag_error(s->d, g->at, "'%s' is already declared", g->name);
+    diag_note(s->d, prev->at, "previous declaration of '%s' is here", g->name);
+    return false;
+  }
+  vec_push(&s->globals, g);
+  return true;
+}
+
+static expr *wrap_call(int builtin, expr *arg, type *result) {
+  expr *c = ast_expr(E_CALL, arg->at);
+  c->name = ops_builtin_name(builtin);
+  c->name_at = arg->at;
+  c->builtin = builtin;
+  vec_push(&c->items, ast_arg_new(NULL, arg->at, arg));
+  c->type = result;
+  return c;
+}
+
+/* Makes *slot a value of type `to`: an int becomes a float through an inserted conversion,
+ * and an (int, ...) tuple literal field likewise; otherwise the types must be equal.
+ * Returns false (without reporting) when they cannot be. */
+static bool coerce(expr **slot, type *to) {
+  type *from = (*slot)->type;
+  if (from == to || is_error(from) || type_has_error(to))
+    return true;
+  if (from->kind == T_INT && to->kind == T_FLOAT) {
+    *slot = wrap_call(B_TO_FLOAT, *slot, to);
+    return true;
+  }
+  if (from->kind == T_TUPLE && to->kind == T_TUPLE && from->n == to->n &&
+      (*slot)->kind == E_TUPLE) {
+    for (int i = 0; i < from->n; i++)
+      if (!coerce((expr **)&(*slot)->items.items[i], to->elems[i]))
+        return false;
+    (*slot)->type = to;
+    return true;
+  }
+  if (from->kind == T_LIST && to->kind == T_LIST && (*slot)->kind == E_LIST) {
+    for (int i = 0; i < (*slot)->items.len; i++)
+      if (!coerce((expr **)&(*slot)->items.items[i], to->elem))
+        return false;
+    (*slot)->type = to;
+    return true;
+  }
+  return false;
+}
+
+/* The common type two values can be brought to (int joins float), or NULL. */
+static type *join(type *a, type *b) {
+  if (a == b)
+    return a;
+  if (is_error(a))
+    return b;
+  if (is_error(b))
+    return a;
+  if (type_is_numeric(a) && type_is_numeric(b))
+    return type_float();
+  if (a->kind == T_TUPLE && b->kind == T_TUPLE && a->n == b->n) {
+    type **f = mem_alloc(sizeof(type *) * (size_t)a->n);
+    for (int i = 0; i < a->n; i++)
+      if (!(f[i] = join(a->elems[i], b->elems[i])))
+        return NULL;
+    return type_tuple(a->n, f);
+  }
+  if (a->kind == T_LIST && b->kind == T_LIST) {
+    type *e = join(a->elem, b->elem);
+    return e ? type_list(e) : NULL;
+  }
+  return NULL;
+}
+
+/* A value type that can flow through a stream: not a stream, duration or output. */
+static bool is_value_type(const type *t) {
+  switch (t->kind) {
+  case T_STREAM: case T_DURATION: case T_UNIT: return false;
+  case T_TUPLE:
+    for (int i = 0; i < t->n; i++)
+      if (!is_value_type(t->elems[i]))
+        return false;
+    return true;
+  case T_LIST: case T_OPTION: return is_value_type(t->elem);
+  default: return true;
+  }
+}
+
+int64_t sema_duration_ms(const char *text) {
+  char *end;
+  if (!(text[0] >= '0' && text[0] <= '9'))
+    return -1;
+  long long n = strtoll(text, &end, 10);
+  static const struct {
+    const char *unit;
+    int64_t ms;
+  } units[] = {{"ms", 1}, {"s", 1000}, {"min", 60000}, {"h", 3600000}};
+  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+    if (strcmp(end, units[i].unit) == 0) {
+      if (n > INT64_MAX / units[i].ms)
+        return -1;
+      return (int64_t)n * units[i].ms;
+    }
+  return -1;
+}
+
+static type *resolve_type(sema *s, type_expr *te) {
+  if (!te->name) {
+    if (te->args.len == 1)
+      return resolve_type(s, te->args.items[0]);
+    type **f = mem_alloc(sizeof(type *) * (size_t)te->args.len);
+    for (int i = 0; i < te->args.len; i++)
+      f[i] = resolve_type(s, te->args.items[i]);
+    return type_tuple(te->args.len, f);
+  }
+  static const struct {
+    const char *name;
+    int nargs;
+  } known[] = {{"int", 0}, {"float", 0}, {"bool", 0}, {"string", 0}, {"list", 1}, {"option", 1}};
+  for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+    if (strcmp(te->name, known[i].name) != 0)
+      continue;
+    if (te->args.len != known[i].nargs) {
+      if (known[i].nargs)
+        diag_error(s->d, te->at, "type '%s' takes one type argument, as in %s[int]", te->name,
+                   te->name);
+      else
+        diag_error(s->d, te->at, "type '%s' takes no type arguments", te->name);
+      return type_error();
+    }
+    switch (i) {
+    case 0: return type_int();
+    case 1: return type_float();
+    case 2: return type_bool();
+    case 3: return type_string();
+    case 4: return type_list(resolve_type(s, te->args.items[0]));
+    default: return type_option(resolve_type(s, te->args.items[0]));
+    }
+  }
+  diag_error(s->d, te->at, "unknown type '%s' (known: int, float, bool, string, (T, U), list[T], option[T])",
+             te->name);
+  return type_error();
+}
+
+static int count_plural(int n) { return n == 1 ? 0 : 1; }
+
+/* Checks that a call got exactly `want` positional arguments; reports otherwise. */
+static bool check_arity(sema *s, expr *e, const char *what, int want, const char *usage) {
+  int got = e->items.len;
+  for (int i = 0; i < got; i++) {
+    ast_arg *a = e->items.items[i];
+    if (a->name) {
+      diag_error(s->d, a->at, "%s has no parameter named '%s'", what, a->name);
+      return false;
+    }
+  }
+  if (got == want)
+    return true;
+  diag_error(s->d, e->kind == E_CALL || e->kind == E_METHOD ? e->name_at : e->at,
+             "%s takes %d argument%s but %d %s given%s%s", what, want,
+             count_plural(want) ? "s" : "", got, got == 1 ? "was" : "were",
+             usage ? "; usage: " : "", usage ? usage : "");
+  return false;
+}
+
+static expr *arg_value(expr *call, int i) { return ((ast_arg *)call->items.items[i])->value; }
+static expr **arg_slot(expr *call, int i) { return &((ast_arg *)call->items.items[i])->value; }
+
+static bool expect_type(sema *s, expr **slot, type *want, const char *context) {
+  type *got = (*slot)->type;
+  if (coerce(slot, want))
+    return true;
+  diag_error(s->d, (*slot)->at, "%s must be %s, but this is %s", context, type_name(want),
+             type_name(got));
+  return false;
+}
+
+/* ---- built-in functions ------------------------------------------------------------------- */
+
+static type *check_builtin(sema *s, expr *e, int id) {
+  const char *name = ops_builtin_name(id);
+  const char *usage = ops_builtin_signature(id);
+  static const int arity[] = {2, 1, 1, 1, 1, 1, 2, 2, 2, 3, 1, 1, 1, 1, 2, 2};
+  _Static_assert(sizeof arity / sizeof arity[0] == B_COUNT_, "arity table out of date");
+  e->builtin = id;
+  for (int i = 0; i < e->items.len; i++)
+    check(s, arg_value(e, i));
+  if (!check_arity(s, e, name, arity[id], usage))
+    return type_error();
+  for (int i = 0; i < e->items.len; i++)
+    if (is_error(arg_value(e, i)->type))
+      return type_error();
+  type *t0 = arg_value(e, 0)->type;
+  const char *ctx0 = mem_printf("the argument of %s", name);
+  switch ((builtin_id)id) {
+  case B_SPLIT:
+    if (!expect_type(s, arg_slot(e, 0), type_string(), "the string to split") ||
+        !expect_type(s, arg_slot(e, 1), type_string(), "the separator"))
+      return type_error();
+    if (arg_value(e, 1)->kind == E_STRING && arg_value(e, 1)->slen == 0) {
+      diag_error(s->d, arg_value(e, 1)->at,
+                 "empty separator: split needs a non-empty separator (use words(s) to split on white space)");
+      return type_error();
+    }
+    return type_list(type_string());
+  case B_WORDS:
+    if (!expect_type(s, arg_slot(e, 0), type_string(), ctx0))
+      return type_error();
+    return type_list(type_string());
+  case B_LOWER: case B_UPPER: case B_TRIM:
+    if (!expect_type(s, arg_slot(e, 0), type_string(), ctx0))
+      return type_error();
+    return type_string();
+  case B_LEN:
+    if (t0->kind != T_STRING && t0->kind != T_LIST) {
+      diag_error(s->d, arg_value(e, 0)->at, "len takes a string or a list, but this is %s",
+                 type_name(t0));
+      return type_error();
+    }
+    return type_int();
+  case B_CONTAINS: case B_STARTS_WITH: case B_ENDS_WITH:
+    if (!expect_type(s, arg_slot(e, 0), type_string(), mem_printf("the first argument of %s", name)) ||
+        !expect_type(s, arg_slot(e, 1), type_string(), mem_printf("the second argument of %s", name)))
+      return type_error();
+    return type_bool();
+  case B_SUBSTR:
+    if (!expect_type(s, arg_slot(e, 0), type_string(), "the first argument of substr") ||
+        !expect_type(s, arg_slot(e, 1), type_int(), "the start of substr") ||
+        !expect_type(s, arg_slot(e, 2), type_int(), "the count of substr"))
+      return type_error();
+    return type_string();
+  case B_TO_INT:
+    if (t0->kind != T_STRING && !type_is_numeric(t0)) {
+      diag_error(s->d, arg_value(e, 0)->at, "toInt takes a string, int or float, but this is %s",
+                 type_name(t0));
+      return type_error();
+    }
+    return type_int();
+  case B_TO_FLOAT:
+    if (t0->kind != T_STRING && !type_is_numeric(t0)) {
+      diag_error(s->d, arg_value(e, 0)->at,
+                 "toFloat takes a string, int or float, but this is %s", type_name(t0));
+      return type_error();
+    }
+    return type_float();
+  case B_STR:
+    if (t0->kind != T_STRING && t0->kind != T_BOOL && !type_is_numeric(t0)) {
+      diag_error(s->d, arg_value(e, 0)->at,
+                 "str takes an int, float, bool or string, but this is %s", type_name(t0));
+      return type_error();
+    }
+    return type_string();
+  case B_ABS:
+    if (!type_is_numeric(t0)) {
+      diag_error(s->d, arg_value(e, 0)->at, "abs takes an int or float, but this is %s",
+                 type_name(t0));
+      return type_error();
+    }
+    return t0;
+  case B_MIN: case B_MAX: {
+    type *t1 = arg_value(e, 1)->type;
+    type *j = join(t0, t1);
+    if (!j || !(type_is_numeric(j) || j->kind == T_STRING)) {
+      diag_error(s->d, e->at, "%s needs two numbers or two strings, but got %s and %s", name,
+                 type_name(t0), type_name(t1));
+      return type_error();
+    }
+    coerce(arg_slot(e, 0), j);
+    coerce(arg_slot(e, 1), j);
+    return j;
+  }
+  case B_COUNT_: break;
+  }
+  unreachable();
+}
+
+/* ---- lambdas -------------------------------------------------------------------------------- */
+
+/* Checks `fn` as a function of the given parameter types; returns its result type.  A lambda
+ * with k parameters given one k-tuple destructures it (`pairs.map((w, n) => ...)`); sema
+ * records that with fn->field = 1. */
+static type *check_lambda(sema *s, expr *fn, int nparams, type **ptypes, const char *opname) {
+  if (fn->kind != E_LAMBDA) {
+    check(s, fn);
+    if (!is_error(fn->type))
+      diag_error(s->d, fn->at, "%s expects a function such as %s, but this is %s", opname,
+                 nparams == 2 ? "(a, b) => a + b" : "x => ...", type_name(fn->type));
+    return type_error();
+  }
+  int got = fn->items.len;
+  type **bind = ptypes;
+  if (got != nparams) {
+    if (nparams == 1 && ptypes[0]->kind == T_TUPLE && ptypes[0]->n == got) {
+      bind = ptypes[0]->elems;
+      fn->field = 1;
+    } else {
+      diag_error(s->d, fn->at, "the function passed to %s must take %d parameter%s, but this one takes %d",
+                 opname, nparams, nparams == 1 ? "" : "s", got);
+      return type_error();
+    }
+  }
+  scope *saved = s->locals;
+  for (int i = 0; i < got; i++) {
+    ast_param *p = fn->items.items[i];
+    p->type = bind[i];
+    if (p->ann) {
+      type *ann = resolve_type(s, p->ann);
+      if (ann != bind[i] && !is_error(ann) && !is_error(bind[i]))
+        diag_error(s->d, p->ann->at, "parameter '%s' is declared %s, but %s passes %s", p->name,
+                   type_name(ann), opname, type_name(bind[i]));
+    }
+    push_local(s, p);
+  }
+  s->fn_depth++;
+  type *result = check(s, fn->lhs);
+  s->fn_depth--;
+  s->locals = saved;
+  fn->type = result;
+  return result;
+}
+
+/* ---- stream operators ----------------------------------------------------------------------- */
+
+static type *check_source(sema *s, expr *e, int id) {
+  e->builtin = id;
+  if (s->fn_depth > 0) {
+    diag_error(s->d, e->name_at, "a source such as %s(...) can only be used at the top level",
+               ops_source_name(id));
+    return type_error();
+  }
+  for (int i = 0; i < e->items.len; i++)
+    check(s, arg_value(e, i));
+  switch ((source_id)id) {
+  case SRC_SOCKET:
+    if (!check_arity(s, e, "socket", 2, "socket(host: string, port: int)"))
+      return type_error();
+    if (!expect_type(s, arg_slot(e, 0), type_string(), "the host of socket") ||
+        !expect_type(s, arg_slot(e, 1), type_int(), "the port of socket"))
+      return type_error();
+    break;
+  case SRC_STDIN:
+    if (!check_arity(s, e, "stdin", 0, "stdin()"))
+      return type_error();
+    break;
+  case SRC_FILE:
+    if (!check_arity(s, e, "file", 1, "file(path: string)"))
+      return type_error();
+    if (!expect_type(s, arg_slot(e, 0), type_string(), "the path of file"))
+      return type_error();
+    break;
+  case SRC_COUNT_: unreachable();
+  }
+  return type_stream(type_string());
+}
+
+/* The element type of a keyed stream, or NULL after reporting why it is not one. */
+static type *pair_elem(sema *s, expr *e, type *elem, const char *opname) {
+  if (elem->kind == T_TUPLE && elem->n == 2)
+    return elem;
+  diag_error(s->d, e->name_at,
+             "%s needs a stream of (key, value) pairs, but %s is a stream of %s", opname,
+             e->lhs->kind == E_NAME ? mem_printf("'%s'", e->lhs->name) : "this", type_name(elem));
+  return NULL;
+}
+
+static type *check_stream_op(sema *s, expr *e, type *recv) {
+  int id = ops_stream_op(e->name);
+  type *elem = recv->elem;
+  if (id < 0) {
+    static const char *const none[] = {NULL};
+    const char *hint = ops_suggest(e->name, none, 0);
+    if (hint && ops_stream_op(hint) >= 0)
+      diag_error(s->d, e->name_at, "streams have no operation '%s'; did you mean '%s'?", e->name,
+                 hint);
+    else
+      diag_error(s->d, e->name_at, "streams have no operation '%s'", e->name);
+    return type_error();
+  }
+  e->builtin = id;
+  const char *name = ops_stream_op_name(id);
+  switch ((stream_op_id)id) {
+  case S_MAP: case S_FLAT_MAP: case S_FILTER: {
+    if (!check_arity(s, e, name, 1, NULL))
+      return type_error();
+    type *r = check_lambda(s, arg_value(e, 0), 1, &elem, name);
+    if (is_error(r))
+      return type_error();
+    if (id == S_FILTER) {
+      if (r->kind != T_BOOL) {
+        diag_error(s->d, arg_value(e, 0)->lhs->at,
+                   "the function passed to filter must return bool, but this is %s", type_name(r));
+        return type_error();
+      }
+      return recv;
+    }
+    if (id == S_FLAT_MAP) {
+      if (r->kind != T_LIST) {
+        diag_error(s->d, arg_value(e, 0)->lhs->at,
+                   "the function passed to flatMap must return a list, but this is %s; use map for one result per element",
+                   type_name(r));
+        return type_error();
+      }
+      return type_stream(r->elem);
+    }
+    if (!is_value_type(r)) {
+      diag_error(s->d, arg_value(e, 0)->lhs->at, "map cannot produce a %s", type_name(r));
+      return type_error();
+    }
+    return type_stream(r);
+  }
+  case S_REDUCE_BY_KEY: {
+    if (!check_arity(s, e, name, 1, "reduceByKey((a, b) => a + b)"))
+      return type_error();
+    type *kv = pair_elem(s, e, elem, name);
+    if (!kv)
+      return type_error();
+    if (!type_is_comparable(kv->elems[0])) {
+      diag_error(s->d, e->name_at, "reduceByKey needs keys that can be compared, but the keys are %s",
+                 type_name(kv->elems[0]));
+      return type_error();
+    }
+    type *v = kv->elems[1];
+    type *args[2] = {v, v};
+    expr *fn = arg_value(e, 0);
+    type *r = check_lambda(s, fn, 2, args, name);
+    if (is_error(r))
+      return type_error();
+    if (!coerce(&fn->lhs, v)) {
+      diag_error(s->d, fn->lhs->at,
+                 "the function passed to reduceByKey must return the value type %s, but this is %s",
+                 type_name(v), type_name(r));
+      return type_error();
+    }
+    return recv;
+  }
+  case S_COUNT:
+    if (!check_arity(s, e, name, 0, NULL))
+      return type_error();
+    return type_stream(type_int());
+  case S_PRINT: {
+    if (e->items.len > 1) {
+      diag_error(s->d, e->name_at, "print takes at most one argument (n = 10)");
+      return type_error();
+    }
+    e->ival = 10;
+    if (e->items.len == 1) {
+      ast_arg *a = e->items.items[0];
+      if (a->name && strcmp(a->name, "n") != 0) {
+        diag_error(s->d, a->at, "print has no parameter named '%s' (it has n)", a->name);
+        return type_error();
+      }
+      if (a->value->kind != E_INT) {
+        check(s, a->value);
+        diag_error(s->d, a->value->at,
+                   "print's n must be a whole number literal (how many elements to show)");
+        return type_error();
+      }
+      a->value->type = type_int();
+      e->ival = a->value->ival;
+    }
+    return type_unit();
+  }
+  case S_COUNT_: break;
+  }
+  unreachable();
+}
+
+/* ---- expressions ---------------------------------------------------------------------------- */
+
+static type *check_name(sema *s, expr *e) {
+  sym *v = lookup(s, e->name);
+  if (!v) {
+    const char *names[64];
+    int n = 0;
+    for (scope *sc = s->locals; sc && n < 32; sc = sc->up)
+      names[n++] = sc->s->name;
+    for (int i = 0; i < s->globals.len && n < 64; i++)
+      names[n++] = ((sym *)s->globals.items[i])->name;
+    const char *hint = ops_suggest(e->name, names, n);
+    if (ops_source(e->name) >= 0 || ops_builtin(e->name) >= 0)
+      diag_error(s->d, e->at, "'%s' is a function; call it as %s(...)", e->name, e->name);
+    else if (hint)
+      diag_error(s->d, e->at, "unknown name '%s'; did you mean '%s'?", e->name, hint);
+    else
+      diag_error(s->d, e->at, "unknown name '%s'", e->name);
+    return type_error();
+  }
+  v->uses++;
+  e->sym = v;
+  if (v->kind == SYM_STREAM && s->fn_depth > 0) {
+    diag_error(s->d, e->at, "the stream '%s' cannot be used inside a function; functions work on one element at a time",
+               e->name);
+    return type_error();
+  }
+  if (v->kind == SYM_FN) {
+    diag_error(s->d, e->at, "'%s' is a function; call it as %s(...)", e->name, e->name);
+    return type_error();
+  }
+  return v->type;
+}
+
+static type *check_binary(sema *s, expr *e) {
+  type *l = check(s, e->lhs), *r = check(s, e->rhs);
+  if (is_error(l) || is_error(r))
+    return type_error();
+  const char *op = ast_op_text(e->op);
+  switch (e->op) {
+  case OP_ADD:
+    if (l->kind == T_STRING && r->kind == T_STRING)
+      return type_string();
+    if (l->kind == T_STRING || r->kind == T_STRING) {
+      diag_error(s->d, e->at, "cannot add %s and %s; convert with str(...) first", type_name(l),
+                 type_name(r));
+      return type_error();
+    }
+    /* fall through */
+  case OP_SUB: case OP_MUL: case OP_DIV: case OP_MOD:
+    if (!type_is_numeric(l) || !type_is_numeric(r)) {
+      diag_error(s->d, e->at, "operator '%s' needs numbers, but got %s and %s", op, type_name(l),
+                 type_name(r));
+      return type_error();
+    }
+    {
+      type *j = join(l, r);
+      coerce(&e->lhs, j);
+      coerce(&e->rhs, j);
+      return j;
+    }
+  case OP_EQ: case OP_NE: case OP_LT: case OP_LE: case OP_GT: case OP_GE: {
+    type *j = join(l, r);
+    bool ordered = e->op != OP_EQ && e->op != OP_NE;
+    if (!j || !type_is_comparable(j) ||
+        (ordered && !type_is_numeric(j) && j->kind != T_STRING)) {
+      diag_error(s->d, e->at, "cannot compare %s and %s with '%s'", type_name(l), type_name(r),
+                 op);
+      return type_error();
+    }
+    coerce(&e->lhs, j);
+    coerce(&e->rhs, j);
+    return type_bool();
+  }
+  case OP_AND: case OP_OR:
+    if (l->kind != T_BOOL || r->kind != T_BOOL) {
+      diag_error(s->d, l->kind != T_BOOL ? e->lhs->at : e->rhs->at,
+                 "operator '%s' needs bool operands, but this is %s", op,
+                 type_name(l->kind != T_BOOL ? l : r));
+      return type_error();
+    }
+    return type_bool();
+  default: break;
+  }
+  unreachable();
+}
+
+static type *check_call(sema *s, expr *e) {
+  int id = ops_source(e->name);
+  if (id >= 0)
+    return check_source(s, e, id);
+  id = ops_builtin(e->name);
+  if (id >= 0)
+    return check_builtin(s, e, id);
+  sym *v = lookup(s, e->name);
+  if (v) {
+    diag_error(s->d, e->name_at, "'%s' is not a function", e->name);
+    return type_error();
+  }
+  const char *hint = ops_suggest(e->name, NULL, 0);
+  if (hint && ops_stream_op(hint) >= 0)
+    hint = NULL;
+  if (ops_stream_op(e->name) >= 0)
+    diag_error(s->d, e->name_at, "'%s' is a stream operation; call it on a stream: s.%s(...)",
+               e->name, e->name);
+  else if (hint)
+    diag_error(s->d, e->name_at, "unknown function '%s'; did you mean '%s'?", e->name, hint);
+  else
+    diag_error(s->d, e->name_at, "unknown function '%s'", e->name);
+  for (int i = 0; i < e->items.len; i++)
+    check(s, arg_value(e, i));
+  return type_error();
+}
+
+static type *check_method(sema *s, expr *e) {
+  type *recv = check(s, e->lhs);
+  if (is_error(recv))
+    return type_error();
+  if (recv->kind == T_STREAM)
+    return check_stream_op(s, e, recv);
+  if (recv->kind == T_UNIT) {
+    diag_error(s->d, e->name_at, "an output operation gives no stream to call '%s' on", e->name);
+    return type_error();
+  }
+  /* x.f(args) on a value is f(x, args) for built-ins: line.split(" ") */
+  if (ops_builtin(e->name) >= 0) {
+    ast_arg *self = ast_arg_new(NULL, e->lhs->at, e->lhs);
+    ptr_vec args = {0};
+    vec_push(&args, self);
+    for (int i = 0; i < e->items.len; i++)
+      vec_push(&args, e->items.items[i]);
+    e->items = args;
+    e->kind = E_CALL;
+    e->lhs = NULL;
+    /* The receiver is already checked; check_builtin checks it again, which is harmless
+       for a typed tree, but conversions must not be inserted twice. */
+    return check_builtin(s, e, ops_builtin(e->name));
+  }
+  if (ops_stream_op(e->name) >= 0)
+    diag_error(s->d, e->name_at, "'%s' is a stream operation, but this is %s, not a stream",
+               e->name, type_name(recv));
+  else
+    diag_error(s->d, e->name_at, "%s has no method '%s'", type_name(recv), e->name);
+  return type_error();
+}
+
+static type *check_member(sema *s, expr *e) {
+  type *t = check(s, e->lhs);
+  if (is_error(t))
+    return type_error();
+  if (t->kind == T_TUPLE && e->name[0] == '_') {
+    char *end;
+    long i = strtol(e->name + 1, &end, 10);
+    if (*end == '\0' && i >= 1 && i <= t->n) {
+      e->field = (int)i - 1;
+      return t->elems[i - 1];
+    }
+    diag_error(s->d, e->name_at, "%s has fields _1 to _%d; there is no '%s'", type_name(t), t->n,
+               e->name);
+    return type_error();
+  }
+  if (t->kind == T_STREAM && ops_stream_op(e->name) >= 0) {
+    diag_error(s->d, e->name_at, "'%s' is an operation: call it as .%s(...)", e->name, e->name);
+    return type_error();
+  }
+  diag_error(s->d, e->name_at, "%s has no member '%s'", type_name(t), e->name);
+  return type_error();
+}
+
+static type *check_inner(sema *s, expr *e) {
+  switch (e->kind) {
+  case E_INT:
+    if (e->ival < 0 && !s->negated_literal) {
+      diag_error(s->d, e->at, "integer literal is too large for int (64-bit)");
+      return type_error();
+    }
+    return type_int();
+  case E_FLOAT: return type_float();
+  case E_STRING: return type_string();
+  case E_BOOL: return type_bool();
+  case E_DURATION:
+    e->ival = sema_duration_ms(e->sval);
+    if (e->ival <= 0) {
+      diag_error(s->d, e->at,
+                 "bad duration '%s': expected a whole number followed by ms, s, min or h, like 10s",
+                 e->sval);
+      return type_error();
+    }
+    return type_duration();
+  case E_NAME: return check_name(s, e);
+  case E_TUPLE: {
+    type **f = mem_alloc(sizeof(type *) * (size_t)e->items.len);
+    for (int i = 0; i < e->items.len; i++) {
+      f[i] = check(s, e->items.items[i]);
+      if (!is_value_type(f[i]) && !is_error(f[i])) {
+        diag_error(s->d, ((expr *)e->items.items[i])->at, "a tuple cannot hold a %s",
+                   type_name(f[i]));
+        f[i] = type_error();
+      }
+    }
+    return type_tuple(e->items.len, f);
+  }
+  case E_LIST: {
+    type *elem = NULL;
+    for (int i = 0; i < e->items.len; i++) {
+      type *t = check(s, e->items.items[i]);
+      type *j = elem ? join(elem, t) : t;
+      if (!j) {
+        diag_error(s->d, ((expr *)e->items.items[i])->at,
+                   "list elements must have one type: this is %s, the ones before are %s",
+                   type_name(t), type_name(elem));
+        return type_error();
+      }
+      elem = j;
+    }
+    if (!is_value_type(elem)) {
+      diag_error(s->d, e->at, "a list cannot hold a %s", type_name(elem));
+      return type_error();
+    }
+    for (int i = 0; i < e->items.len; i++)
+      coerce((expr **)&e->items.items[i], elem);
+    return type_list(elem);
+  }
+  case E_MEMBER: return check_member(s, e);
+  case E_CALL: return check_call(s, e);
+  case E_METHOD: return check_method(s, e);
+  case E_LAMBDA:
+    diag_error(s->d, e->at, "a function can only be passed to a stream operation such as map");
+    return type_error();
+  case E_BINARY: return check_binary(s, e);
+  case E_UNARY: {
+    s->negated_literal = e->op == OP_NEG && e->lhs->kind == E_INT;
+    type *t = check(s, e->lhs);
+    s->negated_literal = false;
+    if (is_error(t))
+      return t;
+    if (e->op == OP_NEG && !type_is_numeric(t)) {
+      diag_error(s->d, e->at, "unary '-' needs a number, but this is %s", type_name(t));
+      return type_error();
+    }
+    if (e->op == OP_NOT && t->kind != T_BOOL) {
+      diag_error(s->d, e->at, "'!' needs a bool, but this is %s", type_name(t));
+      return type_error();
+    }
+    return t;
+  }
+  case E_IF: {
+    type *c = check(s, e->cond);
+    if (!is_error(c) && c->kind != T_BOOL)
+      diag_error(s->d, e->cond->at, "the condition of 'if' must be bool, but this is %s",
+                 type_name(c));
+    type *a = check(s, e->lhs), *b = check(s, e->rhs);
+    type *j = join(a, b);
+    if (!j) {
+      diag_error(s->d, e->at, "the branches of 'if' have different types: %s and %s",
+                 type_name(a), type_name(b));
+      return type_error();
+    }
+    coerce(&e->lhs, j);
+    coerce(&e->rhs, j);
+    return j;
+  }
+  case E_LET: {
+    type *v = check(s, e->rhs);
+    if (!is_value_type(v) && !is_error(v)) {
+      diag_error(s->d, e->rhs->at, "let can only bind a value, but this is %s", type_name(v));
+      v = type_error();
+    }
+    e->decl->type = v;
+    scope *saved = s->locals;
+    push_local(s, e->decl);
+    type *t = check(s, e->lhs);
+    s->locals = saved;
+    return t;
+  }
+  }
+  unreachable();
+}
+
+static type *check(sema *s, expr *e) {
+  if (!e->type)
+    e->type = check_inner(s, e);
+  return e->type;
+}
+
+/* ---- items ---------------------------------------------------------------------------------- */
+
+static void check_param(sema *s, ast_item *it) {
+  type *t = resolve_type(s, it->ann);
+  if (!is_error(t) && t->kind != T_INT && t->kind != T_FLOAT && t->kind != T_BOOL &&
+      t->kind != T_STRING) {
+    diag_error(s->d, it->ann->at, "a param must be int, float, bool or string, not %s",
+               type_name(t));
+    t = type_error();
+  }
+  if (it->value) {
+    expr *v = it->value;
+    bool literal = v->kind == E_INT || v->kind == E_FLOAT || v->kind == E_STRING ||
+                   v->kind == E_BOOL ||
+                   (v->kind == E_UNARY && v->op == OP_NEG &&
+                    (v->lhs->kind == E_INT || v->lhs->kind == E_FLOAT));
+    check(s, v);
+    if (!literal) {
+      diag_error(s->d, v->at, "the default of a param must be a literal value");
+    } else if (!is_error(t) && !is_error(v->type) && !coerce(&it->value, t)) {
+      diag_error(s->d, v->at, "the default of '%s' must be %s, but this is %s", it->name,
+                 type_name(t), type_name(v->type));
+    }
+  }
+  sym *g = mem_alloc(sizeof *g);
+  g->kind = SYM_PARAM;
+  g->name = it->name;
+  g->at = it->name_at;
+  g->item = it;
+  g->type = t;
+  g->index = s->info->params.len;
+  it->sym = g;
+  if (declare_global(s, g))
+    vec_push(&s->info->params, it);
+}
+
+static void check_batch(sema *s, ast_item *it) {
+  if (s->batch_item) {
+    diag_error(s->d, it->at, "the batch interval is already declared");
+    diag_note(s->d, s->batch_item->at, "previous declaration is here");
+    return;
+  }
+  s->batch_item = it;
+  expr *v = it->value;
+  if (v->kind != E_DURATION) {
+    diag_error(s->d, v->at, "expected a duration like 10s or 500ms after 'batch'");
+    return;
+  }
+  check(s, v);
+  s->info->batch_ms = v->ival > 0 ? v->ival : 1000;
+}
+
+static void check_bind(sema *s, ast_item *it) {
+  type *t = check(s, it->value);
+  if (t->kind == T_UNIT) {
+    diag_error(s->d, it->value->at, "an output operation gives no stream to bind to '%s'",
+               it->name);
+    t = type_error();
+  } else if (!is_error(t) && t->kind != T_STREAM) {
+    diag_error(s->d, it->value->at,
+               "a top-level binding must be a stream, but this is %s (use param for a value the user sets)",
+               type_name(t));
+    t = type_error();
+  }
+  sym *g = mem_alloc(sizeof *g);
+  g->kind = SYM_STREAM;
+  g->name = it->name;
+  g->at = it->name_at;
+  g->item = it;
+  g->value = it->value;
+  g->type = t;
+  it->sym = g;
+  declare_global(s, g);
+}
+
+static void check_output(sema *s, ast_item *it) {
+  type *t = check(s, it->value);
+  if (is_error(t))
+    return;
+  if (t->kind != T_UNIT) {
+    diag_error(s->d, it->value->at,
+               "this %s is computed but never used; a statement must be an output operation such as .print()",
+               t->kind == T_STREAM ? "stream" : "value");
+    return;
+  }
+  vec_push(&s->info->outputs, it->value);
+}
+
+bool sema_check(ast_program *prog, diag_ctx *diag, sema_info *info) {
+  sema s = {0};
+  s.d = diag;
+  s.info = info;
+  memset(info, 0, sizeof *info);
+  int errors_before = diag->errors;
+  for (int i = 0; i < prog->items.len; i++) {
+    ast_item *it = prog->items.items[i];
+    switch (it->kind) {
+    case ITEM_PARAM: check_param(&s, it); break;
+    case ITEM_BATCH: check_batch(&s, it); break;
+    case ITEM_BIND: check_bind(&s, it); break;
+    case ITEM_EXPR: check_output(&s, it); break;
+    case ITEM_FN:
+      diag_error(diag, it->at, "user functions are not supported yet");
+      break;
+    }
+  }
+  if (diag->errors == errors_before) {
+    span start = {0, 0};
+    if (!s.batch_item)
+      diag_error(diag, start, "the program declares no batch interval; add a line like: batch 1s");
+    if (info->outputs.len == 0) {
+      span last = start;
+      if (prog->items.len)
+        last = ((ast_item *)prog->items.items[prog->items.len - 1])->at;
+      diag_error(diag, last,
+                 "the pipeline has no output operation; add one such as counts.print()");
+    }
+  }
+  return diag->errors == errors_before;
+}

@@ -1,0 +1,195 @@
+/* dsc_rt.h — the one interface between a pipeline compiled by dsc and the dsc runtime.
+ *
+ * The runtime owns main(): it asks the generated module to describe itself (parameters, batch
+ * interval), parses the command line, lets the module register its sources, then receives data
+ * and calls the module once per sealed batch.  Generated code calls only the dsc_rt_* functions
+ * declared here; everything else in the runtime is hidden.
+ *
+ * ABI rules that keep LLVM-generated calls and C in agreement:
+ *  - strings cross the boundary as (const char *ptr, int64_t len) pairs, never as a struct by
+ *    value; a string result is written through a dsc_str *out parameter;
+ *  - booleans are int32_t (0 or 1);
+ *  - every string a function returns lives until the end of the current batch (worker arena)
+ *    unless said otherwise.
+ */
+#ifndef DSC_RT_H
+#define DSC_RT_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A string view: UTF-8 bytes, not NUL-terminated.  Layout {ptr, i64} is relied on by codegen. */
+typedef struct dsc_str {
+  const char *ptr; /* first byte */
+  int64_t len;     /* length in bytes */
+} dsc_str;
+
+/* A materialised list: `len` elements of one fixed size, contiguous.  Layout {ptr, i64}. */
+typedef struct dsc_list {
+  void *data;  /* first element (worker arena) */
+  int64_t len; /* number of elements */
+} dsc_list;
+
+typedef struct dsc_rt_program dsc_rt_program; /* what the module declared (params, interval) */
+typedef struct dsc_rt_ctx dsc_rt_ctx;         /* one running pipeline */
+typedef struct dsc_rt_batch dsc_rt_batch;     /* one sealed batch: its time and its input lines */
+typedef struct dsc_rt_worker dsc_rt_worker;   /* one thread's batch arena and error counters */
+typedef struct dsc_rt_table dsc_rt_table;     /* insertion-ordered hash table, batch lifetime */
+typedef struct dsc_rt_vec dsc_rt_vec;         /* growable array of fixed-size elements */
+typedef struct dsc_rt_buf dsc_rt_buf;         /* growable text buffer */
+
+/* ---- Provided by the generated module ------------------------------------------------------ */
+
+/* Declares name, parameters and batch interval through dsc_rt_program_*. */
+void dsc_gen_describe(dsc_rt_program *prog);
+/* Called once after the command line is parsed: evaluates source arguments, registers sources. */
+void dsc_gen_start(dsc_rt_ctx *ctx);
+/* Runs one batch through the whole pipeline, output operations included. */
+void dsc_gen_batch(dsc_rt_ctx *ctx, dsc_rt_batch *batch);
+
+/* ---- Program description (inside dsc_gen_describe) ----------------------------------------- */
+
+enum dsc_rt_type {
+  DSC_RT_INT = 0,    /* int64_t */
+  DSC_RT_FLOAT = 1,  /* double */
+  DSC_RT_BOOL = 2,   /* int32_t 0/1 */
+  DSC_RT_STRING = 3, /* dsc_str */
+};
+
+void dsc_rt_program_name(dsc_rt_program *prog, const char *name);
+/* Default batch interval in milliseconds (the `batch` declaration); --batch overrides it. */
+void dsc_rt_program_batch(dsc_rt_program *prog, int64_t interval_ms);
+/* Declares the next parameter; returns its index.  default_text is the default as the user would
+ * type it on the command line, or NULL for a required parameter. */
+int32_t dsc_rt_program_param(dsc_rt_program *prog, const char *name, int32_t type,
+                             const char *default_text);
+
+/* ---- Parameters and sources (inside dsc_gen_start) ----------------------------------------- */
+
+int64_t dsc_rt_param_int(dsc_rt_ctx *ctx, int32_t index);
+double dsc_rt_param_float(dsc_rt_ctx *ctx, int32_t index);
+int32_t dsc_rt_param_bool(dsc_rt_ctx *ctx, int32_t index);
+/* The string lives as long as the pipeline. */
+void dsc_rt_param_string(dsc_rt_ctx *ctx, int32_t index, dsc_str *out);
+
+/* Each returns the source's index, used with dsc_rt_batch_lines. */
+int32_t dsc_rt_source_socket(dsc_rt_ctx *ctx, const char *host, int64_t host_len, int64_t port);
+int32_t dsc_rt_source_stdin(dsc_rt_ctx *ctx);
+int32_t dsc_rt_source_file(dsc_rt_ctx *ctx, const char *path, int64_t path_len);
+
+/* ---- Batches and parallel tasks -------------------------------------------------------------- */
+
+/* Batch time in milliseconds since the Unix epoch (a multiple of the interval). */
+int64_t dsc_rt_batch_time(const dsc_rt_batch *batch);
+/* The lines source `source` received for this batch, in arrival order, terminators stripped,
+ * valid UTF-8.  The views live until the batch ends. */
+const dsc_str *dsc_rt_batch_lines(const dsc_rt_batch *batch, int32_t source, int64_t *count);
+
+/* How many partitions a stage should cut its input into (one per worker thread). */
+int64_t dsc_rt_partitions(dsc_rt_ctx *ctx);
+/* Runs fn(env, worker, task) for task = 0..ntasks-1, spread over the worker threads, and returns
+ * when all are done.  Tasks must not share mutable state; results are merged in task order. */
+typedef void (*dsc_rt_task_fn)(void *env, dsc_rt_worker *worker, int64_t task);
+void dsc_rt_run_tasks(dsc_rt_ctx *ctx, int64_t ntasks, dsc_rt_task_fn fn, void *env);
+/* The worker of the calling (main) thread, for the single-threaded phases of a batch. */
+dsc_rt_worker *dsc_rt_main_worker(dsc_rt_ctx *ctx);
+
+/* ---- Batch memory ---------------------------------------------------------------------------- */
+
+/* 16-byte aligned, zeroed memory that lives until the end of the current batch. */
+void *dsc_rt_alloc(dsc_rt_worker *worker, int64_t size);
+
+/* Hash table keyed by bytes (the generated code serialises keys), with a fixed-size payload per
+ * entry, iterated in insertion order.  Batch lifetime. */
+dsc_rt_table *dsc_rt_table_new(dsc_rt_worker *worker, int64_t payload_size);
+/* Finds the entry for key, inserting a zeroed one if absent (*is_new = 1); returns its payload.
+ * The key bytes are copied.  The payload pointer is valid until the next upsert. */
+void *dsc_rt_table_upsert(dsc_rt_table *table, const void *key, int64_t key_len, int32_t *is_new);
+int64_t dsc_rt_table_len(const dsc_rt_table *table);
+/* Payload / key bytes of the i-th inserted entry. */
+void *dsc_rt_table_at(const dsc_rt_table *table, int64_t i);
+const void *dsc_rt_table_key(const dsc_rt_table *table, int64_t i, int64_t *key_len);
+
+dsc_rt_vec *dsc_rt_vec_new(dsc_rt_worker *worker, int64_t elem_size);
+/* Appends a zeroed element and returns it; earlier element pointers may move. */
+void *dsc_rt_vec_push(dsc_rt_vec *vec);
+int64_t dsc_rt_vec_len(const dsc_rt_vec *vec);
+void *dsc_rt_vec_at(const dsc_rt_vec *vec, int64_t i);
+
+/* ---- Strings (Python semantics unless said otherwise) -------------------------------------- */
+
+/* Byte offset of the first occurrence of needle in s at or after byte `from`, or -1.  An empty
+ * needle is never found (split with an empty separator yields the whole string). */
+int64_t dsc_rt_str_find(const char *s, int64_t n, int64_t from, const char *needle, int64_t m);
+/* Byte offset of the first non-whitespace / whitespace code point at or after `from`, or n.
+ * Whitespace is what Python's str.split() splits on (ASCII and Unicode spaces). */
+int64_t dsc_rt_str_skip_space(const char *s, int64_t n, int64_t from);
+int64_t dsc_rt_str_find_space(const char *s, int64_t n, int64_t from);
+
+void dsc_rt_str_lower(dsc_rt_worker *w, const char *s, int64_t n, dsc_str *out);
+void dsc_rt_str_upper(dsc_rt_worker *w, const char *s, int64_t n, dsc_str *out);
+/* Python's str.strip(): leading and trailing whitespace removed (a view, no copy). */
+void dsc_rt_str_trim(const char *s, int64_t n, dsc_str *out);
+/* Length in code points. */
+int64_t dsc_rt_str_len(const char *s, int64_t n);
+int32_t dsc_rt_str_contains(const char *s, int64_t n, const char *t, int64_t m);
+int32_t dsc_rt_str_starts_with(const char *s, int64_t n, const char *t, int64_t m);
+int32_t dsc_rt_str_ends_with(const char *s, int64_t n, const char *t, int64_t m);
+/* Code points [start, start+count) clamped to the string; negative start counts from the end
+ * as in Python slicing; a negative count is 0. */
+void dsc_rt_str_substr(const char *s, int64_t n, int64_t start, int64_t count, dsc_str *out);
+void dsc_rt_str_concat(dsc_rt_worker *w, const char *s, int64_t n, const char *t, int64_t m,
+                       dsc_str *out);
+/* -1, 0, 1 by bytes (= code point order for UTF-8). */
+int32_t dsc_rt_str_cmp(const char *s, int64_t n, const char *t, int64_t m);
+int32_t dsc_rt_str_eq(const char *s, int64_t n, const char *t, int64_t m);
+/* Python int(s.strip()) / float(s.strip()); on malformed input return 0 and count a
+ * DSC_RT_ERR_PARSE_INT / _FLOAT error on the worker (reported at the end of the batch). */
+int64_t dsc_rt_str_to_int(dsc_rt_worker *w, const char *s, int64_t n);
+double dsc_rt_str_to_float(dsc_rt_worker *w, const char *s, int64_t n);
+/* Python str() of a number or bool. */
+void dsc_rt_int_to_str(dsc_rt_worker *w, int64_t v, dsc_str *out);
+void dsc_rt_float_to_str(dsc_rt_worker *w, double v, dsc_str *out);
+void dsc_rt_bool_to_str(int32_t v, dsc_str *out);
+/* Materialised split / words: a dsc_list of dsc_str views into s. */
+void dsc_rt_str_split_list(dsc_rt_worker *w, const char *s, int64_t n, const char *sep,
+                           int64_t m, dsc_list *out);
+void dsc_rt_str_words_list(dsc_rt_worker *w, const char *s, int64_t n, dsc_list *out);
+
+/* ---- Run-time errors in user code: counted, reported once per batch, never fatal ----------- */
+
+enum dsc_rt_error {
+  DSC_RT_ERR_DIV_ZERO = 0,    /* integer division or modulo by zero: result 0 */
+  DSC_RT_ERR_PARSE_INT = 1,   /* toInt on malformed text: result 0 */
+  DSC_RT_ERR_PARSE_FLOAT = 2, /* toFloat on malformed text: result 0.0 */
+  DSC_RT_ERR_COUNT_ = 3
+};
+void dsc_rt_error(dsc_rt_worker *w, int32_t kind);
+
+/* ---- Output ---------------------------------------------------------------------------------- */
+
+/* The buffer output operations write to; flushed to stdout by dsc_rt_print_end / _flush. */
+dsc_rt_buf *dsc_rt_output(dsc_rt_ctx *ctx);
+void dsc_rt_buf_bytes(dsc_rt_buf *buf, const char *s, int64_t n);
+void dsc_rt_buf_int(dsc_rt_buf *buf, int64_t v);
+/* Python repr(float): shortest round-trip digits, '1.0', '1e+16', 'inf', 'nan'. */
+void dsc_rt_buf_float(dsc_rt_buf *buf, double v);
+void dsc_rt_buf_bool(dsc_rt_buf *buf, int32_t v); /* True / False */
+/* Python repr(str): quotes chosen as Python does, escapes for \\ \n \r \t and unprintables. */
+void dsc_rt_buf_str_repr(dsc_rt_buf *buf, const char *s, int64_t n);
+
+/* pprint: writes the 43-dash line, `Time: YYYY-MM-DD HH:MM:SS` (local time, `.ffffff` only when
+ * the time has a sub-second part) and the dash line again. */
+void dsc_rt_print_begin(dsc_rt_ctx *ctx, const dsc_rt_batch *batch);
+/* Writes `...` when more elements than shown existed, then the empty line, and flushes. */
+void dsc_rt_print_end(dsc_rt_ctx *ctx, int32_t more);
+void dsc_rt_output_flush(dsc_rt_ctx *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DSC_RT_H */

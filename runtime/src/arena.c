@@ -1,0 +1,143 @@
+/* arena.c — batch memory: bump allocation in big chunks, and the per-thread worker.
+ *
+ * Every value a batch creates lives in its worker's arena and dies together at batch end, so the
+ * hot paths never call free.  Chunks grow geometrically (64 KiB up to 64 MiB); a request bigger
+ * than a chunk gets a chunk of its own.  Reset keeps the newest (largest) chunk, so a steady stream of small
+ * batches does not go back to malloc.  Tables and vecs own realloc'd storage; they register with
+ * their worker (rt_owned) and are released at reset.
+ */
+#include <stdalign.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt_internal.h"
+
+struct rt_chunk {
+  rt_chunk *next;                   /* older chunk */
+  size_t size;                      /* usable bytes after the header */
+  alignas(16) unsigned char data[]; /* the space */
+};
+
+enum { RT_CHUNK_MIN = 64 * 1024, RT_CHUNK_MAX = 64 * 1024 * 1024 };
+
+_Noreturn void rt_oom(void) {
+  fputs("dsc: fatal: out of memory\n", stderr);
+  abort();
+}
+
+void *rt_xmalloc(size_t n) {
+  void *p = malloc(n ? n : 1);
+  if (!p) rt_oom();
+  return p;
+}
+
+void *rt_xrealloc(void *p, size_t n) {
+  void *q = realloc(p, n ? n : 1);
+  if (!q) rt_oom();
+  return q;
+}
+
+char *rt_xstrndup(const char *s, size_t n) {
+  char *d = rt_xmalloc(n + 1);
+  memcpy(d, s, n);
+  d[n] = 0;
+  return d;
+}
+
+void rt_arena_init(rt_arena *a) { a->head = NULL, a->cur = a->end = NULL; }
+
+static void arena_grow(rt_arena *a, size_t size) {
+  size_t want = a->head ? a->head->size * 2 : RT_CHUNK_MIN;
+  if (want > RT_CHUNK_MAX) want = RT_CHUNK_MAX;
+  if (want < size) want = size;
+  rt_chunk *c = rt_xmalloc(sizeof(rt_chunk) + want);
+  c->size = want;
+  if (a->head && size > a->head->size && a->cur != (char *)a->head->data) {
+    /* A one-off giant: slip it behind the current chunk so the bump pointer keeps its room. */
+    c->next = a->head->next;
+    a->head->next = c;
+    a->end = NULL; /* signal to the caller: allocation is the whole new chunk */
+    a->cur = (char *)c->data;
+    return;
+  }
+  c->next = a->head;
+  a->head = c;
+  a->cur = (char *)c->data;
+  a->end = a->cur + want;
+}
+
+void *rt_arena_alloc_raw(rt_arena *a, size_t size) {
+  size = (size + 15) & ~(size_t)15;
+  if (a->cur && a->end && (size_t)(a->end - a->cur) >= size) {
+    void *p = a->cur;
+    a->cur += size;
+    return p;
+  }
+  char *saved_cur = a->cur, *saved_end = a->end;
+  arena_grow(a, size);
+  if (!a->end) { /* giant side chunk */
+    void *p = a->cur;
+    a->cur = saved_cur, a->end = saved_end;
+    return p;
+  }
+  void *p = a->cur;
+  a->cur += size;
+  return p;
+}
+
+void rt_arena_reset(rt_arena *a) {
+  if (!a->head) return;
+  rt_chunk *keep = a->head;
+  while (keep->next) {
+    rt_chunk *c = keep->next;
+    keep->next = c->next;
+    free(c);
+  }
+  a->cur = (char *)keep->data;
+  a->end = a->cur + keep->size;
+}
+
+void rt_arena_free(rt_arena *a) {
+  rt_chunk *c = a->head;
+  while (c) {
+    rt_chunk *n = c->next;
+    free(c);
+    c = n;
+  }
+  rt_arena_init(a);
+}
+
+void rt_worker_init(dsc_rt_worker *w, int32_t index) {
+  memset(w, 0, sizeof *w);
+  rt_arena_init(&w->arena);
+  w->index = index;
+}
+
+void rt_worker_own(dsc_rt_worker *w, rt_owned *o) {
+  o->next = w->owned;
+  w->owned = o;
+}
+
+void rt_worker_reset(dsc_rt_worker *w) {
+  for (rt_owned *o = w->owned; o; o = o->next) o->release(o);
+  w->owned = NULL;
+  rt_arena_reset(&w->arena);
+  memset(w->errors, 0, sizeof w->errors);
+}
+
+void rt_worker_free(dsc_rt_worker *w) {
+  rt_worker_reset(w);
+  rt_arena_free(&w->arena);
+}
+
+void *dsc_rt_alloc(dsc_rt_worker *worker, int64_t size) {
+  size_t n = size > 0 ? (size_t)size : 0;
+  void *p = rt_arena_alloc_raw(&worker->arena, n);
+  memset(p, 0, n);
+  return p;
+}
+
+void dsc_rt_error(dsc_rt_worker *w, int32_t kind) {
+  if (kind >= 0 && kind < DSC_RT_ERR_COUNT_) w->errors[kind]++;
+}

@@ -1,0 +1,213 @@
+/* fmt.c — the output buffer and Python's text forms: repr(float), repr(str), pprint headers.
+ *
+ * repr(float) is the shortest decimal that reads back to the same double (tried with %.{1..17}e,
+ * which glibc rounds correctly), laid out the way Python's float_repr_style 'short' does:
+ * positional for decimal exponents -4..15, scientific with a two-digit exponent otherwise.
+ * repr(str) follows unicode_repr: quote choice, escapes for \\ \n \r \t and the chosen quote,
+ * \xNN / \uNNNN / \UNNNNNNNN for non-printable code points (categories Cc, Cf, Co, Zl, Zp, Zs
+ * other than space, and the noncharacters); a table of ranges stands in for Python's database.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rt_internal.h"
+
+void rt_buf_free(dsc_rt_buf *b) {
+  free(b->data);
+  b->data = NULL, b->len = b->cap = 0;
+}
+
+void rt_buf_reserve(dsc_rt_buf *b, size_t extra) {
+  if (b->cap - b->len >= extra) return;
+  size_t cap = b->cap ? b->cap : 4096;
+  while (cap - b->len < extra) cap *= 2;
+  b->data = rt_xrealloc(b->data, cap);
+  b->cap = cap;
+}
+
+void dsc_rt_buf_bytes(dsc_rt_buf *b, const char *s, int64_t n) {
+  if (n <= 0) return;
+  rt_buf_reserve(b, (size_t)n);
+  memcpy(b->data + b->len, s, (size_t)n);
+  b->len += (size_t)n;
+}
+
+void rt_buf_cstr(dsc_rt_buf *b, const char *s) { dsc_rt_buf_bytes(b, s, (int64_t)strlen(s)); }
+
+int rt_int_format(int64_t v, char *out) {
+  char tmp[24];
+  int k = 0;
+  uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+  do tmp[k++] = (char)('0' + u % 10), u /= 10;
+  while (u);
+  int o = 0;
+  if (v < 0) out[o++] = '-';
+  while (k) out[o++] = tmp[--k];
+  out[o] = 0;
+  return o;
+}
+
+void dsc_rt_buf_int(dsc_rt_buf *b, int64_t v) {
+  rt_buf_reserve(b, 24);
+  b->len += (size_t)rt_int_format(v, b->data + b->len);
+}
+
+int rt_float_repr(double v, char *out) {
+  if (isnan(v)) return (int)(strcpy(out, "nan"), 3);
+  if (isinf(v)) return (int)strlen(strcpy(out, v < 0 ? "-inf" : "inf"));
+  if (v == 0) return (int)strlen(strcpy(out, signbit(v) ? "-0.0" : "0.0"));
+  char sci[40];
+  for (int prec = 0; prec <= 16; prec++) {
+    snprintf(sci, sizeof sci, "%.*e", prec, v);
+    if (strtod(sci, NULL) == v) break;
+  }
+  /* sci = [-]d[.ddd]e±XX: collect the digits and the exponent. */
+  char digits[20];
+  int nd = 0, o = 0;
+  const char *p = sci;
+  if (*p == '-') out[o++] = '-', p++;
+  for (; *p != 'e'; p++)
+    if (*p != '.') digits[nd++] = *p;
+  int exp = atoi(p + 1);
+  while (nd > 1 && digits[nd - 1] == '0') nd--;
+  if (exp < -4 || exp >= 16) {
+    out[o++] = digits[0];
+    if (nd > 1) {
+      out[o++] = '.';
+      memcpy(out + o, digits + 1, (size_t)nd - 1);
+      o += nd - 1;
+    }
+    o += sprintf(out + o, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+    return o;
+  }
+  if (exp < 0) {
+    out[o++] = '0', out[o++] = '.';
+    for (int i = 0; i < -exp - 1; i++) out[o++] = '0';
+    memcpy(out + o, digits, (size_t)nd);
+    o += nd;
+  } else {
+    for (int i = 0; i <= exp; i++) out[o++] = i < nd ? digits[i] : '0';
+    out[o++] = '.';
+    if (nd > exp + 1) {
+      memcpy(out + o, digits + exp + 1, (size_t)(nd - exp - 1));
+      o += nd - exp - 1;
+    } else {
+      out[o++] = '0';
+    }
+  }
+  out[o] = 0;
+  return o;
+}
+
+void dsc_rt_buf_float(dsc_rt_buf *b, double v) {
+  rt_buf_reserve(b, 32);
+  b->len += (size_t)rt_float_repr(v, b->data + b->len);
+}
+
+void dsc_rt_buf_bool(dsc_rt_buf *b, int32_t v) { rt_buf_cstr(b, v ? "True" : "False"); }
+
+/* Non-printable ranges above U+00A0 (Python's str.isprintable() is false), sorted. */
+static const uint32_t nonprint[][2] = {
+    {0x00AD, 0x00AD}, {0x0378, 0x0379}, {0x0380, 0x0383}, {0x038B, 0x038B}, {0x038D, 0x038D},
+    {0x03A2, 0x03A2}, {0x0600, 0x0605}, {0x061C, 0x061C}, {0x06DD, 0x06DD}, {0x070F, 0x070F},
+    {0x0890, 0x0891}, {0x08E2, 0x08E2}, {0x1680, 0x1680}, {0x180E, 0x180E}, {0x2000, 0x200F},
+    {0x2028, 0x202F}, {0x205F, 0x2064}, {0x2065, 0x206F}, {0x3000, 0x3000}, {0xD800, 0xF8FF},
+    {0xFDD0, 0xFDEF}, {0xFEFF, 0xFEFF}, {0xFFF0, 0xFFFB}, {0xFFFE, 0xFFFF}, {0x110BD, 0x110BD},
+    {0x110CD, 0x110CD}, {0x13430, 0x1343F}, {0x1BCA0, 0x1BCA3}, {0x1D173, 0x1D17A},
+    {0xE0000, 0xE00FF}, {0xE01F0, 0xE0FFF}, {0xF0000, 0x10FFFF},
+};
+
+static int printable(uint32_t cp) {
+  if (cp < 0x20 || cp == 0x7F) return 0;
+  if (cp < 0x7F) return 1;
+  if (cp <= 0xA0) return 0; /* C1 controls and NO-BREAK SPACE */
+  if ((cp & 0xFFFE) == 0xFFFE) return 0;
+  size_t lo = 0, hi = sizeof nonprint / sizeof nonprint[0];
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (cp < nonprint[mid][0]) hi = mid;
+    else if (cp > nonprint[mid][1]) lo = mid + 1;
+    else return 0;
+  }
+  return 1;
+}
+
+void dsc_rt_buf_str_repr(dsc_rt_buf *b, const char *s, int64_t n) {
+  int has_sq = memchr(s, '\'', (size_t)n) != NULL, has_dq = memchr(s, '"', (size_t)n) != NULL;
+  char q = has_sq && !has_dq ? '"' : '\'';
+  rt_buf_reserve(b, (size_t)n + 2);
+  b->data[b->len++] = q;
+  for (int64_t i = 0; i < n;) {
+    unsigned char c = (unsigned char)s[i];
+    rt_buf_reserve(b, 12);
+    char *o = b->data + b->len;
+    if (c >= 0x20 && c < 0x7F) {
+      if (c == '\\' || c == (unsigned char)q) *o++ = '\\';
+      *o++ = (char)c;
+      i++;
+    } else if (c == '\n' || c == '\r' || c == '\t') {
+      *o++ = '\\', *o++ = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+      i++;
+    } else {
+      int len;
+      int32_t cp = rt_utf8_decode((const unsigned char *)s + i, n - i, &len);
+      if (cp < 0) {  /* not reachable for repaired input; shown like a surrogate escape */
+        o += sprintf(o, "\\x%02x", c);
+      } else if (printable((uint32_t)cp)) {
+        memcpy(o, s + i, (size_t)len);
+        o += len;
+      } else if (cp < 0x100) {
+        o += sprintf(o, "\\x%02x", (unsigned)cp);
+      } else if (cp < 0x10000) {
+        o += sprintf(o, "\\u%04x", (unsigned)cp);
+      } else {
+        o += sprintf(o, "\\U%08x", (unsigned)cp);
+      }
+      i += len;
+    }
+    b->len = (size_t)(o - b->data);
+  }
+  rt_buf_reserve(b, 1);
+  b->data[b->len++] = q;
+}
+
+void rt_format_time(int64_t ms, char *out, size_t outsz) {
+  int64_t sec = ms / 1000, frac = ms % 1000;
+  if (frac < 0) frac += 1000, sec--;
+  time_t t = (time_t)sec;
+  struct tm tm;
+  localtime_r(&t, &tm);
+  size_t k = strftime(out, outsz, "%Y-%m-%d %H:%M:%S", &tm);
+  if (frac) snprintf(out + k, outsz - k, ".%06d", (int)frac * 1000);
+}
+
+static const char dashes[] = "-------------------------------------------\n";
+
+void dsc_rt_print_begin(dsc_rt_ctx *ctx, const dsc_rt_batch *batch) {
+  char when[64];
+  rt_format_time(batch->time_ms, when, sizeof when);
+  dsc_rt_buf *b = &ctx->out;
+  rt_buf_cstr(b, dashes);
+  rt_buf_cstr(b, "Time: ");
+  rt_buf_cstr(b, when);
+  rt_buf_cstr(b, "\n");
+  rt_buf_cstr(b, dashes);
+}
+
+void dsc_rt_output_flush(dsc_rt_ctx *ctx) {
+  dsc_rt_buf *b = &ctx->out;
+  if (b->len) fwrite(b->data, 1, b->len, stdout);
+  b->len = 0;
+  fflush(stdout);
+}
+
+void dsc_rt_print_end(dsc_rt_ctx *ctx, int32_t more) {
+  if (more) rt_buf_cstr(&ctx->out, "...\n");
+  rt_buf_cstr(&ctx->out, "\n");
+  dsc_rt_output_flush(ctx);
+}
+
+dsc_rt_buf *dsc_rt_output(dsc_rt_ctx *ctx) { return &ctx->out; }

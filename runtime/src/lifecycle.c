@@ -1,0 +1,120 @@
+/* lifecycle.c — a generated program from command line to exit status.
+ *
+ * rt_main runs the steps in order: describe, parse argv, register sources, start one receiver
+ * thread per source, run batches until the input ends or a signal asks to stop.  SIGINT and
+ * SIGTERM are blocked in every thread and taken by a sigwait thread, so no work happens in a
+ * signal handler: the first signal requests a graceful stop (the data received so far becomes a
+ * final batch), the second exits at once with status 130.  dsc_gen_* are reached only through the
+ * function pointers main.c passes, which keeps this file linkable into the unit tests.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "rt_internal.h"
+
+void rt_request_stop(dsc_rt_ctx *ctx) {
+  pthread_mutex_lock(&ctx->mu);
+  ctx->stopping = 1;
+  for (int32_t i = 0; i < ctx->nsources; i++) {
+    rt_source *s = ctx->sources[i];
+    if (s->kind == RT_SRC_SOCKET && s->fd >= 0) shutdown(s->fd, SHUT_RDWR);
+  }
+  pthread_cond_broadcast(&ctx->cv);
+  pthread_mutex_unlock(&ctx->mu);
+}
+
+static void *signal_main(void *arg) {
+  dsc_rt_ctx *ctx = arg;
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  for (int count = 0;;) {
+    int sig;
+    if (sigwait(&set, &sig)) continue;
+    if (++count > 1) _exit(130);
+    rt_request_stop(ctx);
+  }
+  return NULL;
+}
+
+static void start_thread(dsc_rt_ctx *ctx, pthread_t *t, void *(*fn)(void *), void *arg) {
+  int rc = pthread_create(t, NULL, fn, arg);
+  if (rc) {
+    fprintf(stderr, "%s: fatal: cannot start a thread: %s\n", rt_progname(ctx), strerror(rc));
+    exit(1);
+  }
+}
+
+int rt_main(int argc, char **argv, rt_describe_fn describe, rt_start_fn start, rt_batch_fn run) {
+  static dsc_rt_program prog;
+  static dsc_rt_ctx ctx;
+  rt_program_init(&prog);
+  describe(&prog);
+  rt_options opt;
+  char err[1024];
+  dsc_rt_buf text = {0};
+  switch (rt_parse_args(&prog, argc, argv, &opt, err, sizeof err)) {
+  case RT_ARGS_HELP:
+    rt_usage(&prog, &text);
+    fwrite(text.data, 1, text.len, stdout);
+    rt_buf_free(&text);
+    rt_program_free(&prog);
+    return 0;
+  case RT_ARGS_VERSION:
+    printf("dsc runtime %s\n", RT_VERSION);
+    rt_program_free(&prog);
+    return 0;
+  case RT_ARGS_ERROR:
+    rt_usage(&prog, &text);
+    fprintf(stderr, "%s: error: %s\n%.*s", prog.name, err,
+            (int)(strchr(text.data, '\n') - text.data + 1), text.data);
+    fprintf(stderr, "Try '%s --help' for more information.\n", prog.name);
+    rt_buf_free(&text);
+    rt_program_free(&prog);
+    return 2;
+  default:
+    break;
+  }
+
+  signal(SIGPIPE, SIG_IGN);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+  rt_ctx_init(&ctx, &prog, &opt);
+  pthread_t sig_thread;
+  start_thread(&ctx, &sig_thread, signal_main, &ctx);
+  pthread_detach(sig_thread);
+
+  start(&ctx);
+  pthread_mutex_lock(&ctx.mu);
+  ctx.started = 1;
+  pthread_mutex_unlock(&ctx.mu);
+  for (int32_t i = 0; i < ctx.nsources; i++) {
+    rt_source *s = ctx.sources[i];
+    start_thread(&ctx, &s->thread, s->kind == RT_SRC_SOCKET ? rt_socket_receiver : rt_stream_receiver, s);
+  }
+
+  rt_run(&ctx, run);
+
+  /* After a stop, receivers may still be blocked in read(2): leave them to exit(). */
+  pthread_mutex_lock(&ctx.mu);
+  int all_ended = 1;
+  for (int32_t i = 0; i < ctx.nsources; i++) all_ended &= ctx.sources[i]->ended;
+  pthread_mutex_unlock(&ctx.mu);
+  if (all_ended) {
+    for (int32_t i = 0; i < ctx.nsources; i++) pthread_join(ctx.sources[i]->thread, NULL);
+    rt_ctx_free(&ctx);
+    rt_program_free(&prog);
+  }
+  if (fflush(stdout) == EOF && errno != EPIPE) return 1;
+  return 0;
+}

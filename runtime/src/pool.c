@@ -1,0 +1,101 @@
+/* pool.c — the fixed pool of worker threads behind dsc_rt_run_tasks.
+ *
+ * N-1 helpers sleep on a condition variable; a job (fn, env, ntasks) is posted with a new
+ * generation number, and the caller and the helpers claim task numbers with an atomic counter
+ * until none are left, so uneven tasks balance themselves.  The caller returns once every helper
+ * has checked out of the job.  Each thread always uses its own worker (arena, error counters):
+ * helper i uses ctx->workers[i + 1], the caller workers[0].  Jobs do not nest.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt_internal.h"
+
+typedef struct helper_arg {
+  rt_pool *pool;           /* the pool */
+  dsc_rt_worker *worker;   /* this helper's worker */
+} helper_arg;
+
+static void run_share(rt_pool *pool, dsc_rt_worker *w) {
+  for (;;) {
+    int64_t t = __atomic_fetch_add(&pool->next_task, 1, __ATOMIC_RELAXED);
+    if (t >= pool->ntasks) break;
+    pool->fn(pool->env, w, t);
+  }
+}
+
+static void *helper_main(void *argp) {
+  helper_arg arg = *(helper_arg *)argp;
+  free(argp);
+  rt_pool *pool = arg.pool;
+  uint64_t seen = 0;
+  pthread_mutex_lock(&pool->mu);
+  for (;;) {
+    while (!pool->shutdown && pool->generation == seen) pthread_cond_wait(&pool->go, &pool->mu);
+    if (pool->shutdown) break;
+    seen = pool->generation;
+    pthread_mutex_unlock(&pool->mu);
+    run_share(pool, arg.worker);
+    pthread_mutex_lock(&pool->mu);
+    if (--pool->busy == 0) pthread_cond_signal(&pool->done);
+  }
+  pthread_mutex_unlock(&pool->mu);
+  return NULL;
+}
+
+void rt_pool_start(rt_pool *pool, dsc_rt_ctx *ctx, int64_t nthreads) {
+  memset(pool, 0, sizeof *pool);
+  pool->nthreads = nthreads < 1 ? 1 : nthreads;
+  pthread_mutex_init(&pool->mu, NULL);
+  pthread_cond_init(&pool->go, NULL);
+  pthread_cond_init(&pool->done, NULL);
+  if (pool->nthreads == 1) return;
+  pool->threads = rt_xmalloc(sizeof(pthread_t) * (size_t)(pool->nthreads - 1));
+  for (int64_t i = 0; i + 1 < pool->nthreads; i++) {
+    helper_arg *a = rt_xmalloc(sizeof *a);
+    a->pool = pool, a->worker = &ctx->workers[i + 1];
+    int rc = pthread_create(&pool->threads[i], NULL, helper_main, a);
+    if (rc) {
+      fprintf(stderr, "dsc: fatal: cannot start worker thread: %s\n", strerror(rc));
+      exit(1);
+    }
+  }
+}
+
+void rt_pool_stop(rt_pool *pool) {
+  pthread_mutex_lock(&pool->mu);
+  pool->shutdown = 1;
+  pthread_cond_broadcast(&pool->go);
+  pthread_mutex_unlock(&pool->mu);
+  for (int64_t i = 0; i + 1 < pool->nthreads; i++) pthread_join(pool->threads[i], NULL);
+  free(pool->threads);
+  pool->threads = NULL;
+  pthread_mutex_destroy(&pool->mu);
+  pthread_cond_destroy(&pool->go);
+  pthread_cond_destroy(&pool->done);
+}
+
+void dsc_rt_run_tasks(dsc_rt_ctx *ctx, int64_t ntasks, dsc_rt_task_fn fn, void *env) {
+  rt_pool *pool = &ctx->pool;
+  if (ntasks <= 0) return;
+  if (pool->nthreads == 1 || ntasks == 1) {
+    for (int64_t t = 0; t < ntasks; t++) fn(env, &ctx->workers[0], t);
+    return;
+  }
+  pthread_mutex_lock(&pool->mu);
+  pool->fn = fn, pool->env = env, pool->ntasks = ntasks;
+  __atomic_store_n(&pool->next_task, 0, __ATOMIC_RELAXED);
+  pool->busy = pool->nthreads - 1;
+  pool->generation++;
+  pthread_cond_broadcast(&pool->go);
+  pthread_mutex_unlock(&pool->mu);
+  run_share(pool, &ctx->workers[0]);
+  pthread_mutex_lock(&pool->mu);
+  while (pool->busy) pthread_cond_wait(&pool->done, &pool->mu);
+  pthread_mutex_unlock(&pool->mu);
+}
+
+int64_t dsc_rt_partitions(dsc_rt_ctx *ctx) { return ctx->pool.nthreads; }
+
+dsc_rt_worker *dsc_rt_main_worker(dsc_rt_ctx *ctx) { return &ctx->workers[0]; }

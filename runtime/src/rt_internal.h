@@ -1,0 +1,295 @@
+/* rt_internal.h — what the runtime's files share and the unit tests reach into.
+ *
+ * Generated code sees only dsc_rt.h.  This header defines the opaque structs, the arena, the
+ * line splitter that every source feeds, the command-line model and the scheduler entry point.
+ * Functions here are prefixed rt_; they are not part of the ABI and may change freely.  Nothing
+ * here refers to dsc_gen_*: main.c hands those to rt_main as function pointers, so the unit tests
+ * can link the library without a generated module.
+ */
+#ifndef DSC_RT_INTERNAL_H
+#define DSC_RT_INTERNAL_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dsc_rt.h"
+
+#define RT_VERSION "0.1.0"
+#define RT_DEFAULT_MAX_LINE ((int64_t)64 * 1024 * 1024)
+
+/* ---- arena.c: bump allocation in big chunks, reset at batch end ---------------------------- */
+
+typedef struct rt_chunk rt_chunk;
+typedef struct rt_arena {
+  rt_chunk *head;  /* chunk being filled; older ones follow through ->next */
+  char *cur;       /* next free byte in head */
+  char *end;       /* end of head's space */
+} rt_arena;
+
+void rt_arena_init(rt_arena *a);
+/* 16-byte aligned, NOT zeroed (for bytes about to be overwritten). */
+void *rt_arena_alloc_raw(rt_arena *a, size_t size);
+/* Frees every chunk but one (the first, so the next batch does not go back to malloc). */
+void rt_arena_reset(rt_arena *a);
+void rt_arena_free(rt_arena *a);
+
+/* Something a worker must release at batch end (tables and vecs own malloc'd storage). */
+typedef struct rt_owned {
+  struct rt_owned *next;     /* next object owned by the same worker */
+  void (*release)(void *);   /* frees the object's malloc'd storage */
+} rt_owned;
+
+struct dsc_rt_worker {
+  rt_arena arena;                     /* batch memory */
+  rt_owned *owned;                    /* tables / vecs to release at batch end */
+  int64_t errors[DSC_RT_ERR_COUNT_];  /* run-time error counts of this batch */
+  int32_t index;                      /* 0 = main thread */
+};
+
+void rt_worker_init(dsc_rt_worker *w, int32_t index);
+void rt_worker_own(dsc_rt_worker *w, rt_owned *o);
+/* Releases owned objects, resets the arena and the error counters. */
+void rt_worker_reset(dsc_rt_worker *w);
+void rt_worker_free(dsc_rt_worker *w);
+
+/* Aborts with a message: the only response to running out of memory. */
+_Noreturn void rt_oom(void);
+void *rt_xmalloc(size_t n);
+void *rt_xrealloc(void *p, size_t n);
+char *rt_xstrndup(const char *s, size_t n);
+
+/* ---- fmt.c: output buffers and Python formatting ------------------------------------------- */
+
+struct dsc_rt_buf {
+  char *data;  /* malloc'd bytes */
+  size_t len;  /* bytes used */
+  size_t cap;  /* bytes allocated */
+};
+
+void rt_buf_free(dsc_rt_buf *b);
+void rt_buf_reserve(dsc_rt_buf *b, size_t extra);
+void rt_buf_cstr(dsc_rt_buf *b, const char *s);
+/* Python repr(float) into out (at least 32 bytes); returns the length. */
+int rt_float_repr(double v, char *out);
+/* Decimal int64 into out (at least 21 bytes); returns the length. */
+int rt_int_format(int64_t v, char *out);
+/* `YYYY-MM-DD HH:MM:SS[.ffffff]` in local time; out at least 40 bytes. */
+void rt_format_time(int64_t ms, char *out, size_t outsz);
+
+/* ---- str.c: UTF-8 helpers shared by formatting and sources --------------------------------- */
+
+/* Decodes one code point at s[0..n), n >= 1; sets *len to the bytes used (1 for an invalid
+ * byte, with -1 returned). */
+int32_t rt_utf8_decode(const unsigned char *s, int64_t n, int *len);
+int rt_utf8_encode(uint32_t cp, char *out);
+int rt_is_space(uint32_t cp);
+
+/* ---- lines.c: line splitting, UTF-8 repair, per-batch line storage ------------------------- */
+
+/* Called for every complete line: bytes s[0..n) (already cut to the maximum), the line's number
+ * (from 1) and its original length before truncation. */
+typedef void (*rt_line_fn)(void *env, const char *s, size_t n, int64_t line_no, int64_t orig_len);
+
+typedef struct rt_splitter {
+  char *part;           /* the incomplete line carried over between reads */
+  size_t part_len;      /* bytes kept in part (at most max_line) */
+  size_t part_cap;      /* bytes allocated for part */
+  int64_t part_orig;    /* real length of the incomplete line, truncated bytes included */
+  int after_cr;         /* the last chunk ended in \r: a leading \n belongs to it */
+  int64_t max_line;     /* longest line kept, in bytes */
+  int64_t line_no;      /* lines emitted so far */
+} rt_splitter;
+
+void rt_splitter_init(rt_splitter *sp, int64_t max_line);
+void rt_splitter_free(rt_splitter *sp);
+void rt_split_feed(rt_splitter *sp, const char *data, size_t n, rt_line_fn fn, void *env);
+/* End of input: a final line without terminator is emitted (if any bytes are pending). */
+void rt_split_finish(rt_splitter *sp, rt_line_fn fn, void *env);
+
+/* The lines of one source for one batch: a byte store plus views.  While filling, views hold
+ * offsets into bytes (the store may move); rt_lines_seal turns them into pointers. */
+typedef struct rt_lines {
+  char *bytes;       /* line bytes back to back */
+  size_t len;        /* bytes used */
+  size_t cap;        /* bytes allocated */
+  dsc_str *views;    /* one per line; ptr is an offset until sealed */
+  int64_t count;     /* lines */
+  int64_t vcap;      /* views allocated */
+  int64_t invalid;   /* invalid UTF-8 sequences replaced by U+FFFD */
+  int sealed;        /* views hold pointers */
+} rt_lines;
+
+void rt_lines_init(rt_lines *l);
+void rt_lines_free(rt_lines *l);
+/* Appends one line, replacing invalid UTF-8 sequences by U+FFFD. */
+void rt_lines_append(rt_lines *l, const char *s, size_t n);
+void rt_lines_seal(rt_lines *l);
+/* Writes s[0..n) with each invalid sequence replaced by EF BF BD (at most 3n bytes) into out;
+ * returns the bytes written and adds the replacements to *invalid. */
+size_t rt_utf8_repair(const char *s, size_t n, char *out, int64_t *invalid);
+
+/* ---- program.c: the module's description and the command line ------------------------------ */
+
+typedef struct rt_param {
+  const char *name;          /* as declared */
+  int32_t type;              /* enum dsc_rt_type */
+  const char *default_text;  /* NULL: required */
+  int set;                   /* a value was parsed (from argv or the default) */
+  int64_t i;                 /* DSC_RT_INT value */
+  double f;                  /* DSC_RT_FLOAT value */
+  int32_t b;                 /* DSC_RT_BOOL value */
+  const char *s;             /* DSC_RT_STRING value (argv or default_text) */
+} rt_param;
+
+struct dsc_rt_program {
+  const char *name;      /* program name for messages and usage */
+  int64_t interval_ms;   /* declared batch interval */
+  rt_param *params;      /* declared parameters, in order */
+  int32_t nparams;       /* how many */
+  int32_t pcap;          /* allocated */
+};
+
+typedef struct rt_options {
+  int64_t interval_ms;     /* batch interval in effect */
+  int manual_clock;        /* --manual-clock */
+  int64_t start_time_ms;   /* --start-time */
+  int64_t threads;         /* --threads (0 = number of CPUs) */
+  int stop_at_eof;         /* --stop-at-eof */
+  int64_t max_line_bytes;  /* --max-line-bytes */
+} rt_options;
+
+enum rt_args_result {
+  RT_ARGS_OK = 0,       /* run */
+  RT_ARGS_HELP = 1,     /* print rt_usage, exit 0 */
+  RT_ARGS_VERSION = 2,  /* print the version, exit 0 */
+  RT_ARGS_ERROR = 3,    /* print err, exit 2 */
+};
+
+void rt_program_init(dsc_rt_program *prog);
+void rt_program_free(dsc_rt_program *prog);
+/* Parses "500ms", "2s", "1min", "1h" into milliseconds (> 0); returns 0 on success. */
+int rt_parse_duration(const char *s, int64_t *ms);
+/* The largest exact unit: 10000 -> "10s", 90000 -> "90s", 60000 -> "1min". */
+void rt_format_duration(int64_t ms, char *out, size_t outsz);
+/* Parses a value of the given type; returns 0 on success. */
+int rt_parse_value(rt_param *p, const char *text);
+/* Parses argv[1..argc) into the program's params and *opt; on RT_ARGS_ERROR, err holds the
+ * message (without the `name: error: ` prefix). */
+int rt_parse_args(dsc_rt_program *prog, int argc, char **argv, rt_options *opt, char *err,
+                  size_t errsz);
+/* The --help text. */
+void rt_usage(const dsc_rt_program *prog, dsc_rt_buf *out);
+
+/* ---- sched.c / pool.c / sources: the running pipeline -------------------------------------- */
+
+enum rt_source_kind { RT_SRC_STDIN, RT_SRC_FILE, RT_SRC_SOCKET };
+
+typedef struct rt_segment {
+  rt_lines lines;            /* one sealed manual-clock batch of this source */
+  struct rt_segment *next;   /* FIFO */
+} rt_segment;
+
+typedef struct rt_source {
+  struct dsc_rt_ctx *ctx;    /* owning pipeline */
+  int32_t index;             /* registration order */
+  int kind;                  /* enum rt_source_kind */
+  char *label;               /* for messages: "stdin", "socket host:port", the file path */
+  char *host;                /* socket host */
+  int64_t port;              /* socket port */
+  int fd;                    /* open descriptor (stdin, file, connected socket), or -1 */
+  pthread_t thread;          /* receiver */
+  rt_splitter split;         /* receiver-private splitting state */
+  /* guarded by ctx->mu: */
+  rt_lines cur;              /* lines not yet sealed */
+  rt_segment *queue;         /* manual clock: sealed batches not yet run */
+  rt_segment **queue_tail;   /* where the next sealed segment goes */
+  int ended;                 /* the receiver has finished */
+  int closed;                /* the scheduler took its last data: drop anything later */
+  int64_t truncated;         /* lines truncated since the last report */
+} rt_source;
+
+struct dsc_rt_batch {
+  int64_t time_ms;           /* batch time, ms since the epoch */
+  int32_t nsources;          /* entries in lines */
+  rt_lines *lines;           /* sealed lines, one per source */
+  int final;                 /* the last batch of the run */
+  struct dsc_rt_batch *next; /* wall-clock queue */
+};
+
+typedef struct rt_pool {
+  pthread_t *threads;        /* nthreads - 1 helpers */
+  int64_t nthreads;          /* including the caller */
+  pthread_mutex_t mu;        /* guards the fields below */
+  pthread_cond_t go;         /* a job was posted / shutdown */
+  pthread_cond_t done;       /* a helper finished its share */
+  uint64_t generation;       /* job counter, so helpers see each job once */
+  int64_t busy;              /* helpers still in the current job */
+  int shutdown;              /* helpers must exit */
+  dsc_rt_task_fn fn;         /* current job */
+  void *env;                 /* its environment */
+  int64_t ntasks;            /* its task count */
+  int64_t next_task;         /* atomically claimed */
+} rt_pool;
+
+struct dsc_rt_ctx {
+  dsc_rt_program *prog;      /* what the module declared, params parsed */
+  rt_options opt;            /* command-line options */
+  pthread_mutex_t mu;        /* guards sources' shared fields, the queue, stopping */
+  pthread_cond_t cv;         /* data sealed, source ended, stop requested (CLOCK_MONOTONIC) */
+  rt_source **sources;       /* registered sources */
+  int32_t nsources;          /* how many */
+  int32_t scap;              /* allocated */
+  int stopping;              /* a signal asked for a graceful stop */
+  int started;               /* receivers are running: no more registrations */
+  dsc_rt_batch *qhead;       /* wall clock: sealed batches waiting */
+  dsc_rt_batch **qtail;      /* append point */
+  dsc_rt_worker *workers;    /* one per thread; [0] is the main thread's */
+  rt_pool pool;              /* helpers for dsc_rt_run_tasks */
+  dsc_rt_buf out;            /* dsc_rt_output */
+  int64_t batches_run;       /* batches processed so far */
+};
+
+typedef void (*rt_describe_fn)(dsc_rt_program *);
+typedef void (*rt_start_fn)(dsc_rt_ctx *);
+typedef void (*rt_batch_fn)(dsc_rt_ctx *, dsc_rt_batch *);
+
+/* Runs batches until every source has ended or a stop was requested (receivers running). */
+void rt_run(dsc_rt_ctx *ctx, rt_batch_fn run);
+/* Requests a graceful stop: wakes the scheduler, shuts connected sockets down. */
+void rt_request_stop(dsc_rt_ctx *ctx);
+
+/* Spark's RecurringTimer: the first boundary strictly after now. */
+int64_t rt_first_batch_time(int64_t now_ms, int64_t interval_ms);
+int64_t rt_now_ms(void);
+
+/* A context with no sources and the given options, for tests and rt_main. */
+void rt_ctx_init(dsc_rt_ctx *ctx, dsc_rt_program *prog, const rt_options *opt);
+void rt_ctx_free(dsc_rt_ctx *ctx);
+/* Reports the batch's error counters and replaced bytes on stderr, then resets the workers. */
+void rt_batch_finish(dsc_rt_ctx *ctx, dsc_rt_batch *batch);
+void rt_batch_free(dsc_rt_batch *b);
+
+void rt_pool_start(rt_pool *pool, dsc_rt_ctx *ctx, int64_t nthreads);
+void rt_pool_stop(rt_pool *pool);
+
+/* Receiver side: feed bytes / end of stream into the source's current batch (takes ctx->mu). */
+void rt_source_feed(rt_source *src, const char *data, size_t n);
+void rt_source_eof(rt_source *src);
+/* Marks the source ended and wakes the scheduler. */
+void rt_source_end(rt_source *src);
+rt_source *rt_source_new(dsc_rt_ctx *ctx, int kind, const char *label);
+void *rt_stream_receiver(void *arg);  /* stdin and files */
+void *rt_socket_receiver(void *arg);  /* TCP client */
+/* Reads the whole fd into the source (shared by stdin, files and each socket connection);
+ * returns 0 at end of stream, -1 on a read error (errno set), 1 when stopping. */
+int rt_source_pump(rt_source *src, int fd);
+/* Sleeps up to ms, returning early (1) when a stop was requested. */
+int rt_sleep_unless_stopping(dsc_rt_ctx *ctx, int64_t ms);
+/* Program name for messages. */
+const char *rt_progname(const dsc_rt_ctx *ctx);
+
+/* The whole lifecycle; returns the exit status. */
+int rt_main(int argc, char **argv, rt_describe_fn describe, rt_start_fn start, rt_batch_fn run);
+
+#endif /* DSC_RT_INTERNAL_H */

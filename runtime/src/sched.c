@@ -1,0 +1,373 @@
+/* sched.c — sealing input into batches and running them in order.
+ *
+ * One mutex (ctx->mu) guards everything receivers and the scheduler share: each source's
+ * unsealed lines, its queue of manual-clock segments, the ended/closed flags and the wall-clock
+ * batch queue.  Receivers take it once per read() chunk, not per line.  One condition variable
+ * (on CLOCK_MONOTONIC, so clock changes do not stretch a wait) wakes whoever waits for data, an
+ * ended source or a stop request.
+ *
+ * Wall clock: a clock thread seals every source's lines at each boundary into a batch queue that
+ * the main thread drains in order, so slow processing delays batches but never merges them.
+ * Manual clock: receivers cut segments at `@batch` lines themselves; the main thread runs batch k
+ * once every source has a k-th segment or has ended.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rt_internal.h"
+
+int64_t rt_first_batch_time(int64_t now_ms, int64_t interval_ms) {
+  int64_t q = now_ms / interval_ms;
+  if (now_ms % interval_ms < 0) q--; /* floor for times before the epoch */
+  return (q + 1) * interval_ms;
+}
+
+int64_t rt_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *rt_progname(const dsc_rt_ctx *ctx) { return ctx->prog->name; }
+
+void rt_ctx_init(dsc_rt_ctx *ctx, dsc_rt_program *prog, const rt_options *opt) {
+  memset(ctx, 0, sizeof *ctx);
+  ctx->prog = prog;
+  ctx->opt = *opt;
+  if (ctx->opt.interval_ms <= 0) ctx->opt.interval_ms = prog->interval_ms;
+  if (ctx->opt.max_line_bytes <= 0) ctx->opt.max_line_bytes = RT_DEFAULT_MAX_LINE;
+  int64_t n = ctx->opt.threads;
+  if (n <= 0) {
+    long c = sysconf(_SC_NPROCESSORS_ONLN);
+    n = c > 0 ? c : 1;
+  }
+  pthread_mutex_init(&ctx->mu, NULL);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&ctx->cv, &ca);
+  pthread_condattr_destroy(&ca);
+  ctx->qtail = &ctx->qhead;
+  ctx->workers = rt_xmalloc(sizeof(dsc_rt_worker) * (size_t)n);
+  for (int64_t i = 0; i < n; i++) rt_worker_init(&ctx->workers[i], (int32_t)i);
+  rt_pool_start(&ctx->pool, ctx, n);
+}
+
+/* Only for a context whose receivers have all finished (tests, normal end). */
+void rt_ctx_free(dsc_rt_ctx *ctx) {
+  int64_t n = ctx->pool.nthreads;
+  rt_pool_stop(&ctx->pool);
+  for (int64_t i = 0; i < n; i++) rt_worker_free(&ctx->workers[i]);
+  free(ctx->workers);
+  for (int32_t i = 0; i < ctx->nsources; i++) {
+    rt_source *s = ctx->sources[i];
+    rt_lines_free(&s->cur);
+    while (s->queue) {
+      rt_segment *g = s->queue;
+      s->queue = g->next;
+      rt_lines_free(&g->lines);
+      free(g);
+    }
+    rt_splitter_free(&s->split);
+    free(s->label);
+    free(s->host);
+    free(s);
+  }
+  free(ctx->sources);
+  while (ctx->qhead) {
+    dsc_rt_batch *b = ctx->qhead;
+    ctx->qhead = b->next;
+    rt_batch_free(b);
+  }
+  rt_buf_free(&ctx->out);
+  pthread_cond_destroy(&ctx->cv);
+  pthread_mutex_destroy(&ctx->mu);
+}
+
+/* ---- sources: the receiver side ---- */
+
+rt_source *rt_source_new(dsc_rt_ctx *ctx, int kind, const char *label) {
+  if (ctx->started) {
+    fprintf(stderr, "%s: fatal: sources must be registered in dsc_gen_start\n", rt_progname(ctx));
+    exit(1);
+  }
+  rt_source *s = rt_xmalloc(sizeof *s);
+  memset(s, 0, sizeof *s);
+  s->ctx = ctx;
+  s->kind = kind;
+  s->label = rt_xstrndup(label, strlen(label));
+  s->fd = -1;
+  s->queue_tail = &s->queue;
+  rt_lines_init(&s->cur);
+  rt_splitter_init(&s->split, ctx->opt.max_line_bytes);
+  if (ctx->nsources == ctx->scap) {
+    ctx->scap = ctx->scap ? ctx->scap * 2 : 4;
+    ctx->sources = rt_xrealloc(ctx->sources, sizeof(rt_source *) * (size_t)ctx->scap);
+  }
+  s->index = ctx->nsources;
+  ctx->sources[ctx->nsources++] = s;
+  return s;
+}
+
+static void on_line(void *env, const char *s, size_t n, int64_t line_no, int64_t orig_len) {
+  rt_source *src = env;
+  dsc_rt_ctx *ctx = src->ctx;
+  if (ctx->opt.manual_clock && n == 6 && !memcmp(s, "@batch", 6)) {
+    rt_segment *g = rt_xmalloc(sizeof *g);
+    g->lines = src->cur;
+    g->next = NULL;
+    rt_lines_init(&src->cur);
+    *src->queue_tail = g;
+    src->queue_tail = &g->next;
+    pthread_cond_broadcast(&ctx->cv);
+    return;
+  }
+  if (orig_len > (int64_t)n)
+    fprintf(stderr, "%s: warning: %s: line %" PRId64 " is %" PRId64
+            " bytes long; truncated to %zu bytes\n", rt_progname(ctx), src->label, line_no,
+            orig_len, n);
+  rt_lines_append(&src->cur, s, n);
+}
+
+void rt_source_feed(rt_source *src, const char *data, size_t n) {
+  pthread_mutex_lock(&src->ctx->mu);
+  if (!src->closed) rt_split_feed(&src->split, data, n, on_line, src);
+  pthread_mutex_unlock(&src->ctx->mu);
+}
+
+void rt_source_eof(rt_source *src) {
+  pthread_mutex_lock(&src->ctx->mu);
+  if (!src->closed) rt_split_finish(&src->split, on_line, src);
+  pthread_mutex_unlock(&src->ctx->mu);
+}
+
+void rt_source_end(rt_source *src) {
+  pthread_mutex_lock(&src->ctx->mu);
+  src->ended = 1;
+  pthread_cond_broadcast(&src->ctx->cv);
+  pthread_mutex_unlock(&src->ctx->mu);
+}
+
+int rt_source_pump(rt_source *src, int fd) {
+  enum { BUFSZ = 1 << 20 };
+  char *buf = rt_xmalloc(BUFSZ);
+  int r;
+  for (;;) {
+    ssize_t n = read(fd, buf, BUFSZ);
+    if (n > 0) {
+      rt_source_feed(src, buf, (size_t)n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    r = n == 0 ? 0 : -1;
+    break;
+  }
+  int saved = errno;
+  free(buf);
+  pthread_mutex_lock(&src->ctx->mu);
+  if (src->ctx->stopping) r = 1;
+  pthread_mutex_unlock(&src->ctx->mu);
+  errno = saved;
+  return r;
+}
+
+static struct timespec deadline_in(int64_t ms) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  ts.tv_sec += ms / 1000;
+  ts.tv_nsec += (ms % 1000) * 1000000;
+  if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
+  return ts;
+}
+
+int rt_sleep_unless_stopping(dsc_rt_ctx *ctx, int64_t ms) {
+  struct timespec dl = deadline_in(ms);
+  pthread_mutex_lock(&ctx->mu);
+  while (!ctx->stopping && pthread_cond_timedwait(&ctx->cv, &ctx->mu, &dl) != ETIMEDOUT) {}
+  int stop = ctx->stopping;
+  pthread_mutex_unlock(&ctx->mu);
+  return stop;
+}
+
+/* ---- batches ---- */
+
+int64_t dsc_rt_batch_time(const dsc_rt_batch *batch) { return batch->time_ms; }
+
+const dsc_str *dsc_rt_batch_lines(const dsc_rt_batch *batch, int32_t source, int64_t *count) {
+  if (source < 0 || source >= batch->nsources) {
+    *count = 0;
+    return NULL;
+  }
+  *count = batch->lines[source].count;
+  return batch->lines[source].views;
+}
+
+static dsc_rt_batch *batch_new(dsc_rt_ctx *ctx, int64_t time_ms) {
+  dsc_rt_batch *b = rt_xmalloc(sizeof *b);
+  memset(b, 0, sizeof *b);
+  b->time_ms = time_ms;
+  b->nsources = ctx->nsources;
+  b->lines = rt_xmalloc(sizeof(rt_lines) * (size_t)(ctx->nsources ? ctx->nsources : 1));
+  for (int32_t i = 0; i < ctx->nsources; i++) rt_lines_init(&b->lines[i]);
+  return b;
+}
+
+void rt_batch_free(dsc_rt_batch *b) {
+  for (int32_t i = 0; i < b->nsources; i++) rt_lines_free(&b->lines[i]);
+  free(b->lines);
+  free(b);
+}
+
+static const char *const error_text[DSC_RT_ERR_COUNT_][2] = {
+    {"integer division or modulo by zero", "integer divisions or modulos by zero"},
+    {"value could not be parsed by toInt", "values could not be parsed by toInt"},
+    {"value could not be parsed by toFloat", "values could not be parsed by toFloat"},
+};
+static const char *const error_used[DSC_RT_ERR_COUNT_] = {"0", "0", "0.0"};
+
+void rt_batch_finish(dsc_rt_ctx *ctx, dsc_rt_batch *batch) {
+  char when[64];
+  rt_format_time(batch->time_ms, when, sizeof when);
+  for (int32_t i = 0; i < batch->nsources; i++)
+    if (batch->lines[i].invalid)
+      fprintf(stderr, "%s: warning: batch %s: %s: %" PRId64 " invalid UTF-8 sequence%s replaced by U+FFFD\n",
+              rt_progname(ctx), when, ctx->sources[i]->label, batch->lines[i].invalid,
+              batch->lines[i].invalid == 1 ? "" : "s");
+  for (int k = 0; k < DSC_RT_ERR_COUNT_; k++) {
+    int64_t total = 0;
+    for (int64_t w = 0; w < ctx->pool.nthreads; w++) total += ctx->workers[w].errors[k];
+    if (total)
+      fprintf(stderr, "dsc: warning: batch %s: %" PRId64 " %s (used %s)\n", when, total,
+              error_text[k][total != 1], error_used[k]);
+  }
+  for (int64_t w = 0; w < ctx->pool.nthreads; w++) rt_worker_reset(&ctx->workers[w]);
+}
+
+static void run_batch(dsc_rt_ctx *ctx, dsc_rt_batch *b, rt_batch_fn run) {
+  for (int32_t i = 0; i < b->nsources; i++) rt_lines_seal(&b->lines[i]);
+  ctx->batches_run++;
+  run(ctx, b);
+  dsc_rt_output_flush(ctx);
+  rt_batch_finish(ctx, b);
+  rt_batch_free(b);
+}
+
+/* Manual clock: batch k is ready when every source has sealed a k-th segment or ended. */
+static void run_manual(dsc_rt_ctx *ctx, rt_batch_fn run) {
+  int64_t k = 0;
+  pthread_mutex_lock(&ctx->mu);
+  for (;;) {
+    int ready = 1, all_ended = 1, any_queued = 0;
+    for (int32_t i = 0; i < ctx->nsources; i++) {
+      rt_source *s = ctx->sources[i];
+      int ended = s->ended || ctx->stopping;
+      if (s->queue) any_queued = 1;
+      else if (!ended) ready = 0;
+      if (!ended) all_ended = 0;
+    }
+    if (ready && any_queued) {
+      dsc_rt_batch *b = batch_new(ctx, ctx->opt.start_time_ms + ++k * ctx->opt.interval_ms);
+      for (int32_t i = 0; i < ctx->nsources; i++) {
+        rt_source *s = ctx->sources[i];
+        rt_segment *g = s->queue;
+        if (!g) continue;
+        s->queue = g->next;
+        if (!s->queue) s->queue_tail = &s->queue;
+        b->lines[i] = g->lines;
+        free(g);
+      }
+      pthread_mutex_unlock(&ctx->mu);
+      run_batch(ctx, b, run);
+      pthread_mutex_lock(&ctx->mu);
+      continue;
+    }
+    if (all_ended) {
+      dsc_rt_batch *b = batch_new(ctx, ctx->opt.start_time_ms + (k + 1) * ctx->opt.interval_ms);
+      int64_t lines = 0;
+      for (int32_t i = 0; i < ctx->nsources; i++) {
+        rt_source *s = ctx->sources[i];
+        s->closed = 1;
+        b->lines[i] = s->cur;
+        lines += s->cur.count;
+        rt_lines_init(&s->cur);
+      }
+      b->final = 1;
+      pthread_mutex_unlock(&ctx->mu);
+      if (lines || ctx->batches_run == 0) run_batch(ctx, b, run);
+      else rt_batch_free(b);
+      return;
+    }
+    pthread_cond_wait(&ctx->cv, &ctx->mu);
+  }
+}
+
+/* Moves every source's unsealed lines into a new batch at `time` (ctx->mu held). */
+static dsc_rt_batch *seal_all(dsc_rt_ctx *ctx, int64_t time, int final) {
+  dsc_rt_batch *b = batch_new(ctx, time);
+  for (int32_t i = 0; i < ctx->nsources; i++) {
+    rt_source *s = ctx->sources[i];
+    b->lines[i] = s->cur;
+    rt_lines_init(&s->cur);
+    if (final) s->closed = 1;
+  }
+  b->final = final;
+  *ctx->qtail = b;
+  ctx->qtail = &b->next;
+  pthread_cond_broadcast(&ctx->cv);
+  return b;
+}
+
+static void *clock_main(void *arg) {
+  dsc_rt_ctx *ctx = arg;
+  int64_t interval = ctx->opt.interval_ms;
+  pthread_mutex_lock(&ctx->mu);
+  int64_t next = rt_first_batch_time(rt_now_ms(), interval);
+  for (;;) {
+    int all_ended = 1;
+    for (int32_t i = 0; i < ctx->nsources; i++) all_ended &= ctx->sources[i]->ended;
+    if (all_ended || ctx->stopping) {
+      seal_all(ctx, next, 1);
+      break;
+    }
+    int64_t now = rt_now_ms();
+    if (now >= next) {
+      seal_all(ctx, next, 0);
+      next += interval;
+      continue;
+    }
+    struct timespec dl = deadline_in(next - now);
+    pthread_cond_timedwait(&ctx->cv, &ctx->mu, &dl);
+  }
+  pthread_mutex_unlock(&ctx->mu);
+  return NULL;
+}
+
+static void run_wall(dsc_rt_ctx *ctx, rt_batch_fn run) {
+  pthread_t clock;
+  int rc = pthread_create(&clock, NULL, clock_main, ctx);
+  if (rc) {
+    fprintf(stderr, "%s: fatal: cannot start clock thread: %s\n", rt_progname(ctx), strerror(rc));
+    exit(1);
+  }
+  for (int final = 0; !final;) {
+    pthread_mutex_lock(&ctx->mu);
+    while (!ctx->qhead) pthread_cond_wait(&ctx->cv, &ctx->mu);
+    dsc_rt_batch *b = ctx->qhead;
+    ctx->qhead = b->next;
+    if (!ctx->qhead) ctx->qtail = &ctx->qhead;
+    pthread_mutex_unlock(&ctx->mu);
+    final = b->final;
+    run_batch(ctx, b, run);
+  }
+  pthread_join(clock, NULL);
+}
+
+void rt_run(dsc_rt_ctx *ctx, rt_batch_fn run) {
+  if (ctx->opt.manual_clock) run_manual(ctx, run);
+  else run_wall(ctx, run);
+}

@@ -1,0 +1,389 @@
+/* str.c — the string built-ins, with Python's semantics on UTF-8 views.
+ *
+ * Strings are (ptr, len) views; functions that make new text allocate it in the worker's arena.
+ * Most text is ASCII, so each function takes an ASCII fast path and decodes UTF-8 only when it
+ * meets a high byte.  Case mapping uses towlower_l/towupper_l of a private C.UTF-8 locale (so the
+ * result does not depend on the process locale), plus Python's final-sigma rule; the one-to-many
+ * mappings (ß -> SS) are not done.  Whitespace is exactly what Python's str.split() splits on.
+ */
+#include <errno.h>
+#include <locale.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <wctype.h>
+
+#include "rt_internal.h"
+
+int32_t rt_utf8_decode(const unsigned char *s, int64_t n, int *len) {
+  unsigned c = s[0];
+  if (c < 0x80) return *len = 1, (int32_t)c;
+  int need;
+  uint32_t cp, min;
+  if (c >= 0xC2 && c <= 0xDF) need = 1, cp = c & 0x1F, min = 0x80;
+  else if (c >= 0xE0 && c <= 0xEF) need = 2, cp = c & 0x0F, min = 0x800;
+  else if (c >= 0xF0 && c <= 0xF4) need = 3, cp = c & 0x07, min = 0x10000;
+  else return *len = 1, -1;
+  if (n < need + 1) return *len = 1, -1;
+  for (int i = 1; i <= need; i++) {
+    if ((s[i] & 0xC0) != 0x80) return *len = 1, -1;
+    cp = (cp << 6) | (s[i] & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return *len = 1, -1;
+  *len = need + 1;
+  return (int32_t)cp;
+}
+
+int rt_utf8_encode(uint32_t cp, char *out) {
+  unsigned char *o = (unsigned char *)out;
+  if (cp < 0x80) return o[0] = (unsigned char)cp, 1;
+  if (cp < 0x800) {
+    o[0] = (unsigned char)(0xC0 | (cp >> 6));
+    o[1] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 2;
+  }
+  if (cp < 0x10000) {
+    o[0] = (unsigned char)(0xE0 | (cp >> 12));
+    o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 3;
+  }
+  o[0] = (unsigned char)(0xF0 | (cp >> 18));
+  o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+  o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+  o[3] = (unsigned char)(0x80 | (cp & 0x3F));
+  return 4;
+}
+
+int rt_is_space(uint32_t c) {
+  if (c < 0x80) return (c >= 0x09 && c <= 0x0D) || c == ' ' || (c >= 0x1C && c <= 0x1F);
+  return c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 ||
+         c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
+/* Whitespace code point at s[i]? Sets *w to its width (1 for anything not decodable). */
+static int space_at(const char *s, int64_t n, int64_t i, int *w) {
+  unsigned char c = (unsigned char)s[i];
+  *w = 1;
+  if (c < 0x80) return rt_is_space(c);
+  int32_t cp = rt_utf8_decode((const unsigned char *)s + i, n - i, w);
+  return cp >= 0 && rt_is_space((uint32_t)cp);
+}
+
+int64_t dsc_rt_str_skip_space(const char *s, int64_t n, int64_t from) {
+  int64_t i = from < 0 ? 0 : from;
+  int w;
+  while (i < n && space_at(s, n, i, &w)) i += w;
+  return i < n ? i : n;
+}
+
+int64_t dsc_rt_str_find_space(const char *s, int64_t n, int64_t from) {
+  int64_t i = from < 0 ? 0 : from;
+  int w;
+  while (i < n && !space_at(s, n, i, &w)) i += w;
+  return i < n ? i : n;
+}
+
+int64_t dsc_rt_str_find(const char *s, int64_t n, int64_t from, const char *needle, int64_t m) {
+  if (from < 0) from = 0;
+  if (m <= 0 || from > n || m > n - from) return -1;
+  const char *p = memmem(s + from, (size_t)(n - from), needle, (size_t)m);
+  return p ? p - s : -1;
+}
+
+void dsc_rt_str_trim(const char *s, int64_t n, dsc_str *out) {
+  int64_t a = dsc_rt_str_skip_space(s, n, 0), b = n;
+  while (b > a) {
+    unsigned char c = (unsigned char)s[b - 1];
+    if (c < 0x80) {
+      if (!rt_is_space(c)) break;
+      b--;
+      continue;
+    }
+    int64_t k = b - 1; /* back to the lead byte */
+    while (k > a && ((unsigned char)s[k] & 0xC0) == 0x80 && b - k < 4) k--;
+    int w;
+    int32_t cp = rt_utf8_decode((const unsigned char *)s + k, b - k, &w);
+    if (cp < 0 || k + w != b || !rt_is_space((uint32_t)cp)) break;
+    b = k;
+  }
+  out->ptr = s + a;
+  out->len = b - a;
+}
+
+int64_t dsc_rt_str_len(const char *s, int64_t n) {
+  int64_t count = 0;
+  for (int64_t i = 0; i < n; i++) count += ((unsigned char)s[i] & 0xC0) != 0x80;
+  return count;
+}
+
+int32_t dsc_rt_str_contains(const char *s, int64_t n, const char *t, int64_t m) {
+  if (m == 0) return 1;
+  return m <= n && memmem(s, (size_t)n, t, (size_t)m) != NULL;
+}
+
+int32_t dsc_rt_str_starts_with(const char *s, int64_t n, const char *t, int64_t m) {
+  return m <= n && (m == 0 || !memcmp(s, t, (size_t)m));
+}
+
+int32_t dsc_rt_str_ends_with(const char *s, int64_t n, const char *t, int64_t m) {
+  return m <= n && (m == 0 || !memcmp(s + n - m, t, (size_t)m));
+}
+
+/* Byte offset of code point k (k <= number of code points), counting lead bytes. */
+static int64_t cp_offset(const char *s, int64_t n, int64_t k) {
+  int64_t i = 0;
+  while (i < n && k > 0) {
+    i++;
+    while (i < n && ((unsigned char)s[i] & 0xC0) == 0x80) i++;
+    k--;
+  }
+  return i;
+}
+
+void dsc_rt_str_substr(const char *s, int64_t n, int64_t start, int64_t count, dsc_str *out) {
+  if (start < 0) {
+    start += dsc_rt_str_len(s, n);
+    if (start < 0) start = 0;
+  }
+  if (count < 0) count = 0;
+  int64_t a = cp_offset(s, n, start);
+  int64_t b = a + cp_offset(s + a, n - a, count);
+  out->ptr = s + a;
+  out->len = b - a;
+}
+
+void dsc_rt_str_concat(dsc_rt_worker *w, const char *s, int64_t n, const char *t, int64_t m,
+                       dsc_str *out) {
+  char *p = rt_arena_alloc_raw(&w->arena, (size_t)(n + m));
+  if (n) memcpy(p, s, (size_t)n);
+  if (m) memcpy(p + n, t, (size_t)m);
+  out->ptr = p;
+  out->len = n + m;
+}
+
+int32_t dsc_rt_str_cmp(const char *s, int64_t n, const char *t, int64_t m) {
+  int64_t k = n < m ? n : m;
+  int c = k ? memcmp(s, t, (size_t)k) : 0;
+  if (c) return c < 0 ? -1 : 1;
+  return n < m ? -1 : n > m;
+}
+
+int32_t dsc_rt_str_eq(const char *s, int64_t n, const char *t, int64_t m) {
+  return n == m && (n == 0 || !memcmp(s, t, (size_t)n));
+}
+
+/* ---- case mapping ---- */
+
+static locale_t utf8_locale;
+static pthread_once_t utf8_once = PTHREAD_ONCE_INIT;
+
+static void utf8_locale_init(void) {
+  utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+  if (!utf8_locale) utf8_locale = newlocale(LC_CTYPE_MASK, "en_US.UTF-8", (locale_t)0);
+}
+
+static int is_cased_letter(int32_t cp) {
+  return cp >= 0 && (iswupper_l((wint_t)cp, utf8_locale) || iswlower_l((wint_t)cp, utf8_locale));
+}
+
+/* Python's Final_Sigma: Σ after a cased letter and not before one lowers to ς. */
+static int final_sigma(const char *s, int64_t n, int64_t at, int64_t after) {
+  int before = 0;
+  int64_t k = at;
+  while (k > 0) {
+    k--;
+    if (((unsigned char)s[k] & 0xC0) == 0x80) continue;
+    int w;
+    before = is_cased_letter(rt_utf8_decode((const unsigned char *)s + k, n - k, &w));
+    break;
+  }
+  if (!before) return 0;
+  if (after >= n) return 1;
+  int w;
+  return !is_cased_letter(rt_utf8_decode((const unsigned char *)s + after, n - after, &w));
+}
+
+static void str_case(dsc_rt_worker *w, const char *s, int64_t n, dsc_str *out, int upper) {
+  pthread_once(&utf8_once, utf8_locale_init);
+  char *p = rt_arena_alloc_raw(&w->arena, (size_t)n * 2 + 4);  /* mappings grow by <= 2x */
+  int64_t o = 0;
+  for (int64_t i = 0; i < n;) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x80) {
+      p[o++] = (char)(upper ? (c >= 'a' && c <= 'z' ? c - 32 : c)
+                            : (c >= 'A' && c <= 'Z' ? c + 32 : c));
+      i++;
+      continue;
+    }
+    int len;
+    int32_t cp = rt_utf8_decode((const unsigned char *)s + i, n - i, &len);
+    if (cp < 0 || !utf8_locale) {
+      memcpy(p + o, s + i, (size_t)len);
+      o += len, i += len;
+      continue;
+    }
+    uint32_t m;
+    if (!upper && cp == 0x3A3) m = final_sigma(s, n, i, i + len) ? 0x3C2 : 0x3C3;
+    else m = (uint32_t)(upper ? towupper_l((wint_t)cp, utf8_locale) : towlower_l((wint_t)cp, utf8_locale));
+    o += rt_utf8_encode(m, p + o);
+    i += len;
+  }
+  out->ptr = p;
+  out->len = o;
+}
+
+void dsc_rt_str_lower(dsc_rt_worker *w, const char *s, int64_t n, dsc_str *out) {
+  str_case(w, s, n, out, 0);
+}
+
+void dsc_rt_str_upper(dsc_rt_worker *w, const char *s, int64_t n, dsc_str *out) {
+  str_case(w, s, n, out, 1);
+}
+
+/* ---- parsing numbers ---- */
+
+/* Python int(): optional sign, decimal digits with single underscores between them. */
+static int parse_int(const char *s, int64_t n, int64_t *out) {
+  dsc_str t;
+  dsc_rt_str_trim(s, n, &t);
+  const char *p = t.ptr, *e = t.ptr + t.len;
+  int neg = 0;
+  if (p < e && (*p == '+' || *p == '-')) neg = *p++ == '-';
+  if (p == e) return -1;
+  uint64_t v = 0, limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+  int prev_digit = 0;
+  for (; p < e; p++) {
+    if (*p == '_') {
+      if (!prev_digit || p + 1 == e) return -1;
+      prev_digit = 0;
+      continue;
+    }
+    if (*p < '0' || *p > '9') return -1;
+    unsigned d = (unsigned)(*p - '0');
+    if (v > (limit - d) / 10) return -1;
+    v = v * 10 + d;
+    prev_digit = 1;
+  }
+  *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+  return 0;
+}
+
+int64_t dsc_rt_str_to_int(dsc_rt_worker *w, const char *s, int64_t n) {
+  int64_t v;
+  if (parse_int(s, n, &v)) {
+    dsc_rt_error(w, DSC_RT_ERR_PARSE_INT);
+    return 0;
+  }
+  return v;
+}
+
+static int ieq(const char *p, int64_t n, const char *word) {
+  size_t k = strlen(word);
+  return (size_t)n == k && !strncasecmp(p, word, k);
+}
+
+/* Python float(): [sign] (digits [. digits] | . digits) [e [sign] digits] | inf | infinity | nan,
+ * underscores allowed between digits.  Checks the syntax, then strtod on a copy without the
+ * underscores (strtod alone would also take hex and nan(...)). */
+static int parse_float(dsc_rt_worker *w, const char *s, int64_t n, double *out) {
+  dsc_str t;
+  dsc_rt_str_trim(s, n, &t);
+  const char *p = t.ptr, *e = t.ptr + t.len;
+  int neg = 0;
+  if (p < e && (*p == '+' || *p == '-')) neg = *p++ == '-';
+  if (ieq(p, e - p, "inf") || ieq(p, e - p, "infinity")) return *out = neg ? -INFINITY : INFINITY, 0;
+  if (ieq(p, e - p, "nan")) return *out = neg ? -NAN : NAN, 0;
+  char small[128];
+  char *buf = t.len < (int64_t)sizeof small ? small : rt_arena_alloc_raw(&w->arena, (size_t)t.len + 1);
+  size_t o = 0;
+  if (neg) buf[o++] = '-';
+  int digits = 0, prev_digit = 0, state = 0; /* 0 int part, 1 fraction, 2 exponent */
+  for (; p < e; p++) {
+    char c = *p;
+    if (c >= '0' && c <= '9') {
+      buf[o++] = c, digits++, prev_digit = 1;
+    } else if (c == '_') {
+      if (!prev_digit || p + 1 == e || p[1] < '0' || p[1] > '9') return -1;
+      prev_digit = 0;
+    } else if (c == '.' && state == 0) {
+      buf[o++] = c, state = 1, prev_digit = 0;
+    } else if ((c == 'e' || c == 'E') && state < 2 && digits) {
+      buf[o++] = c, state = 2, digits = 0, prev_digit = 0;
+      if (p + 1 < e && (p[1] == '+' || p[1] == '-')) buf[o++] = *++p;
+    } else {
+      return -1;
+    }
+  }
+  if (!digits) return -1;
+  buf[o] = 0;
+  errno = 0;
+  *out = strtod(buf, NULL);
+  return 0; /* overflow gives ±inf and underflow 0, as in Python */
+}
+
+double dsc_rt_str_to_float(dsc_rt_worker *w, const char *s, int64_t n) {
+  double v;
+  if (parse_float(w, s, n, &v)) {
+    dsc_rt_error(w, DSC_RT_ERR_PARSE_FLOAT);
+    return 0.0;
+  }
+  return v;
+}
+
+/* ---- to string ---- */
+
+void dsc_rt_int_to_str(dsc_rt_worker *w, int64_t v, dsc_str *out) {
+  char *p = rt_arena_alloc_raw(&w->arena, 24);
+  out->len = rt_int_format(v, p);
+  out->ptr = p;
+}
+
+void dsc_rt_float_to_str(dsc_rt_worker *w, double v, dsc_str *out) {
+  char *p = rt_arena_alloc_raw(&w->arena, 32);
+  out->len = rt_float_repr(v, p);
+  out->ptr = p;
+}
+
+void dsc_rt_bool_to_str(int32_t v, dsc_str *out) {
+  out->ptr = v ? "True" : "False";
+  out->len = v ? 4 : 5;
+}
+
+/* ---- split ---- */
+
+void dsc_rt_str_split_list(dsc_rt_worker *w, const char *s, int64_t n, const char *sep,
+                           int64_t m, dsc_list *out) {
+  int64_t count = 1;
+  if (m > 0)
+    for (int64_t i = dsc_rt_str_find(s, n, 0, sep, m); i >= 0; i = dsc_rt_str_find(s, n, i + m, sep, m))
+      count++;
+  dsc_str *v = rt_arena_alloc_raw(&w->arena, sizeof(dsc_str) * (size_t)count);
+  int64_t k = 0, start = 0;
+  if (m > 0)
+    for (int64_t i = dsc_rt_str_find(s, n, 0, sep, m); i >= 0; i = dsc_rt_str_find(s, n, start, sep, m)) {
+      v[k].ptr = s + start, v[k].len = i - start, k++;
+      start = i + m;
+    }
+  v[k].ptr = s + start, v[k].len = n - start;
+  out->data = v;
+  out->len = count;
+}
+
+void dsc_rt_str_words_list(dsc_rt_worker *w, const char *s, int64_t n, dsc_list *out) {
+  int64_t count = 0;
+  for (int64_t i = dsc_rt_str_skip_space(s, n, 0); i < n;
+       i = dsc_rt_str_skip_space(s, n, dsc_rt_str_find_space(s, n, i)))
+    count++;
+  dsc_str *v = rt_arena_alloc_raw(&w->arena, sizeof(dsc_str) * (size_t)count);
+  int64_t k = 0;
+  for (int64_t i = dsc_rt_str_skip_space(s, n, 0); i < n;) {
+    int64_t e = dsc_rt_str_find_space(s, n, i);
+    v[k].ptr = s + i, v[k].len = e - i, k++;
+    i = dsc_rt_str_skip_space(s, n, e);
+  }
+  out->data = v;
+  out->len = count;
+}

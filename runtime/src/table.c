@@ -1,0 +1,124 @@
+/* table.c — insertion-ordered hash table keyed by bytes, with a fixed-size payload.
+ *
+ * The layout is CPython's compact dict: a dense array of entries in insertion order (header,
+ * then payload) and a separate open-addressing index of power-of-two size holding, per slot, the
+ * entry number plus the upper hash bits, so most probes reject a slot without touching the
+ * entry.  Linear probing, load factor at most 1/2.  Keys are copied into the owning worker's
+ * arena (stable pointers); entries and index are malloc'd, owned by the worker and released at
+ * batch end.  Hashing is XXH3-64.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "rt_internal.h"
+
+typedef struct entry_head {
+  uint64_t hash;    /* XXH3 of the key */
+  const char *key;  /* arena copy */
+  int64_t key_len;  /* bytes */
+  uint64_t pad;     /* keeps the payload 16-byte aligned */
+} entry_head;
+
+struct dsc_rt_table {
+  rt_owned owned;        /* release hook; must stay first */
+  dsc_rt_worker *worker; /* whose arena holds the keys */
+  size_t stride;         /* bytes per entry: head + payload, rounded to 16 */
+  size_t payload;        /* payload bytes */
+  unsigned char *entries;/* dense, insertion order */
+  int64_t len;           /* entries used */
+  int64_t cap;           /* entries allocated */
+  uint64_t *index;       /* 0 = empty, else (hash & ~mask32) | (entry + 1) */
+  uint64_t mask;         /* index size - 1 */
+};
+
+static void table_release(void *p) {
+  dsc_rt_table *t = p;
+  free(t->entries);
+  free(t->index);
+  t->entries = NULL, t->index = NULL;
+}
+
+dsc_rt_table *dsc_rt_table_new(dsc_rt_worker *worker, int64_t payload_size) {
+  dsc_rt_table *t = dsc_rt_alloc(worker, sizeof *t);
+  t->owned.release = table_release;
+  t->worker = worker;
+  t->payload = payload_size > 0 ? (size_t)payload_size : 0;
+  t->stride = sizeof(entry_head) + ((t->payload + 15) & ~(size_t)15);
+  t->cap = 8;
+  t->entries = rt_xmalloc(t->stride * (size_t)t->cap);
+  t->mask = 15;
+  t->index = calloc(t->mask + 1, sizeof(uint64_t));
+  if (!t->index) rt_oom();
+  rt_worker_own(worker, &t->owned);
+  return t;
+}
+
+#define HI_MASK 0xFFFFFFFF00000000ull
+
+static void table_reindex(dsc_rt_table *t, uint64_t size) {
+  free(t->index);
+  t->index = calloc(size, sizeof(uint64_t));
+  if (!t->index) rt_oom();
+  t->mask = size - 1;
+  for (int64_t i = 0; i < t->len; i++) {
+    uint64_t h = ((entry_head *)(t->entries + (size_t)i * t->stride))->hash;
+    uint64_t s = h & t->mask;
+    while (t->index[s]) s = (s + 1) & t->mask;
+    t->index[s] = (h & HI_MASK) | (uint64_t)(i + 1);
+  }
+}
+
+void *dsc_rt_table_upsert(dsc_rt_table *t, const void *key, int64_t key_len, int32_t *is_new) {
+  size_t klen = key_len > 0 ? (size_t)key_len : 0;
+  uint64_t h = XXH3_64bits(key, klen);
+  uint64_t tag = h & HI_MASK;
+  uint64_t s = h & t->mask;
+  for (;;) {
+    uint64_t v = t->index[s];
+    if (!v) break;
+    if ((v & HI_MASK) == tag) {
+      int64_t i = (int64_t)(v & ~HI_MASK) - 1;
+      entry_head *e = (entry_head *)(t->entries + (size_t)i * t->stride);
+      if (e->hash == h && (size_t)e->key_len == klen && (klen == 0 || !memcmp(e->key, key, klen))) {
+        if (is_new) *is_new = 0;
+        return e + 1;
+      }
+    }
+    s = (s + 1) & t->mask;
+  }
+  if (t->len == t->cap) {
+    t->cap *= 2;
+    t->entries = rt_xrealloc(t->entries, t->stride * (size_t)t->cap);
+  }
+  int64_t i = t->len++;
+  entry_head *e = (entry_head *)(t->entries + (size_t)i * t->stride);
+  e->hash = h;
+  e->key_len = (int64_t)klen;
+  char *k = rt_arena_alloc_raw(&t->worker->arena, klen);
+  if (klen) memcpy(k, key, klen);
+  e->key = k;
+  e->pad = 0;
+  memset(e + 1, 0, t->stride - sizeof *e);
+  if ((uint64_t)t->len * 2 > t->mask + 1) {
+    table_reindex(t, (t->mask + 1) * 2);
+  } else {
+    t->index[s] = tag | (uint64_t)(i + 1);
+  }
+  if (is_new) *is_new = 1;
+  return e + 1;
+}
+
+int64_t dsc_rt_table_len(const dsc_rt_table *t) { return t->len; }
+
+void *dsc_rt_table_at(const dsc_rt_table *t, int64_t i) {
+  return (entry_head *)(t->entries + (size_t)i * t->stride) + 1;
+}
+
+const void *dsc_rt_table_key(const dsc_rt_table *t, int64_t i, int64_t *key_len) {
+  const entry_head *e = (const entry_head *)(t->entries + (size_t)i * t->stride);
+  if (key_len) *key_len = e->key_len;
+  return e->key;
+}
