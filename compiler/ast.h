@@ -31,7 +31,9 @@ typedef struct expr expr;
   X(E_BINARY, "binary")     /* lhs op rhs */                                                   \
   X(E_UNARY, "unary")       /* op lhs */                                                       \
   X(E_IF, "if")             /* if cond then lhs else rhs */                                    \
-  X(E_LET, "let")           /* let decl = rhs in lhs */
+  X(E_LET, "let")           /* let decl = rhs in lhs */                                        \
+  X(E_INDEX, "index")       /* lhs [ rhs ] */                                                  \
+  X(E_NONE, "none")         /* the empty option (an E_NAME `none` after sema) */
 
 typedef enum expr_kind {
 #define X(k, s) k,

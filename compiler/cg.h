@@ -44,8 +44,11 @@ typedef struct cg {
   LLVMValueRef *param_globals;  /* one global per program parameter */
   LLVMValueRef *source_globals; /* i32 source index per plan source */
   int nslots;                   /* batch-state slots used so far */
-  LLVMValueRef *sink_state;     /* per plan_op id: its task-local table / vec / counter */
   plan_stage *stage;            /* the stage whose function is being generated */
+  LLVMValueRef *regex_globals;  /* compiled regex per distinct literal, set by dsc_gen_start */
+  const expr **regex_src;       /* the literals */
+  int nregex, capregex;
+  LLVMValueRef *fn_values;      /* user functions, by index in sema_info.functions */
 } cg;
 
 /* ---- cg_expr.c ---- */
@@ -77,8 +80,40 @@ void cg_key_bytes(cg *g, LLVMValueRef v, const type *t, LLVMValueRef *ptr, LLVMV
 /* Appends the Python str() (top) / repr() form of v to a dsc_rt_buf. */
 void cg_format(cg *g, LLVMValueRef buf, LLVMValueRef v, const type *t, bool top);
 
+/* -1, 0, 1 comparing a and b of an orderable type (numbers, strings, bools, tuples). */
+LLVMValueRef cg_compare(cg *g, LLVMValueRef a, LLVMValueRef b, const type *t);
+LLVMValueRef cg_some(cg *g, LLVMValueRef v, const type *opt_type);
+LLVMValueRef cg_none(cg *g, const type *opt_type);
+/* f(args...) for a lambda argument of an operator. */
+LLVMValueRef cg_apply(cg *g, const expr *fn, LLVMValueRef *args, int nargs);
+
 /* ---- cg_pipeline.c ---- */
 void cg_pipeline(cg *g, const cg_options *opt);
+/* Batch-state slots (8 bytes each) of dsc_gen_batch, visible to every stage function. */
+LLVMValueRef cg_slot_ptr(cg *g, int slot);
+LLVMValueRef cg_load_slot(cg *g, int slot, LLVMTypeRef t);
+void cg_store_slot(cg *g, int slot, LLVMValueRef v);
+/* Feeds v to every consumer of op that the current stage's loop runs. */
+void cg_feed_consumers(cg *g, const plan_op *op, LLVMValueRef v);
+/* The edge through which `op` reads its input number `input`. */
+plan_edge *cg_edge(const plan_op *op, int input);
+
+/* ---- cg_sinks.c: pipeline breakers and outputs ---- */
+/* Inside a stage function: create / feed / publish an edge's task-local partial. */
+void cg_sink_init(cg *g, plan_edge *e, LLVMValueRef task);
+void cg_sink_feed(cg *g, plan_edge *e, LLVMValueRef v);
+void cg_sink_finish(cg *g, plan_edge *e, LLVMValueRef task);
+/* In dsc_gen_batch: set up a breaker's merged state, merge an edge after its stage ran,
+ * finalize (concatenate, sort) before the breaker's own stage runs. */
+int cg_breaker_slots(const plan_op *op);
+void cg_breaker_begin(cg *g, const plan_op *op);
+void cg_sink_merge(cg *g, plan_edge *e, LLVMValueRef ntasks);
+void cg_breaker_finalize(cg *g, const plan_op *op);
+/* Inside a stage function rooted at a breaker: its element count, and element i fed on. */
+LLVMValueRef cg_root_count(cg *g, const plan_op *root);
+void cg_root_feed(cg *g, const plan_op *root, LLVMValueRef i);
+/* In dsc_gen_batch, after all stages: one output operation. */
+void cg_output(cg *g, const plan_op *op, LLVMValueRef batch);
 
 /* ---- cg_module.c ---- */
 /* Builds, verifies, optimises and writes the module; false after reporting on stderr. */

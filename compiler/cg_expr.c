@@ -286,10 +286,100 @@ static LLVMValueRef cg_binary(cg *g, const expr *e) {
 
 static const expr *arg(const expr *call, int i) { return ((ast_arg *)call->items.items[i])->value; }
 
+/* The global that holds a regex literal, compiled once by dsc_gen_start. */
+static LLVMValueRef cg_regex(cg *g, const expr *re) {
+  for (int i = 0; i < g->nregex; i++)
+    if (g->regex_src[i]->slen == re->slen && memcmp(g->regex_src[i]->sval, re->sval, (size_t)re->slen) == 0)
+      return g->regex_globals[i];
+  if (g->nregex == g->capregex) {
+    int cap = g->capregex ? g->capregex * 2 : 8;
+    LLVMValueRef *gl = mem_alloc(sizeof(LLVMValueRef) * (size_t)cap);
+    const expr **src = mem_alloc(sizeof(expr *) * (size_t)cap);
+    if (g->nregex) {
+      memcpy(gl, g->regex_globals, sizeof(LLVMValueRef) * (size_t)g->nregex);
+      memcpy(src, g->regex_src, sizeof(expr *) * (size_t)g->nregex);
+    }
+    g->regex_globals = gl;
+    g->regex_src = src;
+    g->capregex = cap;
+  }
+  LLVMValueRef gv = LLVMAddGlobal(g->mod, g->t_ptr, "regex");
+  LLVMSetInitializer(gv, LLVMConstNull(g->t_ptr));
+  LLVMSetLinkage(gv, LLVMInternalLinkage);
+  g->regex_globals[g->nregex] = gv;
+  g->regex_src[g->nregex++] = re;
+  return gv;
+}
+
+/* format(fmt, args...): literal runs and one runtime call per conversion into the worker's
+ * scratch buffer, then a copy into the batch arena.  Arguments are evaluated first, so a
+ * format inside an argument does not share the buffer. */
+static LLVMValueRef cg_format_call(cg *g, const expr *e) {
+  const expr *f = arg(e, 0);
+  int nargs = e->items.len - 1;
+  LLVMValueRef vals[nargs + 1];
+  for (int i = 0; i < nargs; i++)
+    vals[i] = cg_expr(g, arg(e, i + 1));
+  LLVMValueRef buf = cg_rt(g, "dsc_rt_scratch_buf", "pp", &g->worker);
+  int next = 0, lit = 0;
+  const char *fs = f->sval;
+  for (int i = 0; i <= f->slen; i++) {
+    if (i < f->slen && fs[i] != '%')
+      continue;
+    if (i > lit) {
+      LLVMValueRef c = cg_const_str(g, fs + lit, i - lit);
+      LLVMValueRef args[3] = {buf, LLVMBuildExtractValue(g->b, c, 0, ""), cg_i64(g, i - lit)};
+      cg_rt(g, "dsc_rt_buf_bytes", "vppl", args);
+    }
+    if (i == f->slen)
+      break;
+    int start = i++;
+    while (!strchr("dxsfeg%", fs[i]))
+      i++;
+    lit = i + 1;
+    if (fs[i] == '%') {
+      lit = i;  /* the second % starts the next literal run */
+      continue;
+    }
+    const expr *a = arg(e, 1 + next);
+    LLVMValueRef v = vals[next++];
+    char conv = fs[i];
+    const char *flags = mem_strndup(fs + start, (size_t)(i - start));
+    if (conv == 'd' || conv == 'x') {
+      LLVMValueRef args[3] = {buf, LLVMBuildGlobalStringPtr(g->b, mem_printf("%sll%c", flags, conv), ".fmt"), v};
+      cg_rt(g, "dsc_rt_buf_printf_int", "vppl", args);
+    } else if (conv != 's') {
+      LLVMValueRef args[3] = {buf, LLVMBuildGlobalStringPtr(g->b, mem_printf("%s%c", flags, conv), ".fmt"), v};
+      cg_rt(g, "dsc_rt_buf_printf_float", "vppd", args);
+    } else {
+      if (a->type->kind != T_STRING) {
+        /* %s of a number or bool prints its str() */
+        LLVMValueRef sargs[2] = {g->worker, v};
+        if (a->type->kind == T_INT) {
+          v = rt_out(g, "dsc_rt_int_to_str", "vplp", sargs, 2, g->t_str);
+        } else if (a->type->kind == T_FLOAT) {
+          v = rt_out(g, "dsc_rt_float_to_str", "vpdp", sargs, 2, g->t_str);
+        } else {
+          LLVMValueRef bargs[1] = {bool_i32(g, v)};
+          v = rt_out(g, "dsc_rt_bool_to_str", "vip", bargs, 1, g->t_str);
+        }
+      }
+      LLVMValueRef args[4] = {buf, LLVMBuildGlobalStringPtr(g->b, mem_printf("%ss", flags), ".fmt"),
+                              str_ptr(g, v), str_len(g, v)};
+      cg_rt(g, "dsc_rt_buf_printf_str", "vpppl", args);
+    }
+  }
+  LLVMValueRef targs[2] = {g->worker, buf};
+  return rt_out(g, "dsc_rt_buf_take", "vppp", targs, 2, g->t_str);
+}
+
 static LLVMValueRef cg_builtin(cg *g, const expr *e) {
+  if (e->builtin == B_FORMAT)
+    return cg_format_call(g, e);
   LLVMValueRef a[3] = {0};
   for (int i = 0; i < e->items.len && i < 3; i++)
-    a[i] = cg_expr(g, arg(e, i));
+    if (!(i == 1 && (e->builtin == B_MATCHES || e->builtin == B_CAPTURE)))
+      a[i] = cg_expr(g, arg(e, i));
   const type *t0 = arg(e, 0)->type;
   switch ((builtin_id)e->builtin) {
   case B_SPLIT: {
@@ -374,6 +464,54 @@ static LLVMValueRef cg_builtin(cg *g, const expr *e) {
     LLVMValueRef take_b = cg_order(g, e->builtin == B_MIN ? OP_LT : OP_GT, a[1], a[0], e->type);
     return LLVMBuildSelect(g->b, take_b, a[1], a[0], "");
   }
+  case B_ROUND: case B_FLOOR: case B_CEIL: case B_SQRT: {
+    static const char *const names[] = {"llvm.roundeven", "llvm.sqrt", "llvm.floor", "llvm.ceil"};
+    LLVMTypeRef f64[1] = {g->t_f64};
+    LLVMValueRef x = a[0];
+    LLVMValueRef scale = NULL;
+    if (e->builtin == B_ROUND && e->items.len == 2) {
+      /* round(x, d): Python rounds half to even at d digits */
+      LLVMValueRef pargs[2] = {LLVMConstReal(g->t_f64, 10.0), LLVMBuildSIToFP(g->b, a[1], g->t_f64, "")};
+      scale = intrinsic(g, "llvm.pow", f64, 1, pargs, 2);
+      x = LLVMBuildFMul(g->b, x, scale, "");
+    }
+    LLVMValueRef r = intrinsic(g, names[e->builtin - B_ROUND], f64, 1, &x, 1);
+    if (e->builtin == B_SQRT)
+      return r;
+    if (scale)
+      return LLVMBuildFDiv(g->b, r, scale, "");
+    LLVMTypeRef ts[2] = {g->t_i64, g->t_f64};
+    return intrinsic(g, "llvm.fptosi.sat", ts, 2, &r, 1);
+  }
+  case B_MATCHES: case B_CAPTURE: {
+    LLVMValueRef re = LLVMBuildLoad2(g->b, g->t_ptr, cg_regex(g, arg(e, 1)), "re");
+    if (e->builtin == B_MATCHES) {
+      LLVMValueRef args[3] = {re, str_ptr(g, a[0]), str_len(g, a[0])};
+      return i32_bool(g, cg_rt(g, "dsc_rt_regex_match", "ippl", args));
+    }
+    LLVMValueRef out = cg_alloca(g, g->t_str, "cap");
+    LLVMValueRef args[5] = {re, str_ptr(g, a[0]), str_len(g, a[0]), a[2], out};
+    LLVMValueRef found = i32_bool(g, cg_rt(g, "dsc_rt_regex_capture", "ippllp", args));
+    LLVMValueRef v = LLVMBuildLoad2(g->b, g->t_str, out, "");
+    LLVMValueRef o = LLVMBuildInsertValue(g->b, LLVMGetUndef(cg_type(g, e->type)), found, 0, "");
+    return LLVMBuildInsertValue(g->b, o, v, 1, "");
+  }
+  case B_FORMAT: return cg_format_call(g, e);
+  case B_CSV: {
+    LLVMValueRef args[3] = {g->worker, str_ptr(g, a[0]), str_len(g, a[0])};
+    return rt_out(g, "dsc_rt_csv_fields", "vpplp", args, 3, g->t_list);
+  }
+  case B_JSON: {
+    LLVMValueRef out = cg_alloca(g, g->t_str, "json");
+    LLVMValueRef args[6] = {g->worker, str_ptr(g, a[0]), str_len(g, a[0]), str_ptr(g, a[1]), str_len(g, a[1]), out};
+    LLVMValueRef found = i32_bool(g, cg_rt(g, "dsc_rt_json_get", "ipplplp", args));
+    LLVMValueRef o = LLVMBuildInsertValue(g->b, LLVMGetUndef(cg_type(g, e->type)), found, 0, "");
+    return LLVMBuildInsertValue(g->b, o, LLVMBuildLoad2(g->b, g->t_str, out, ""), 1, "");
+  }
+  case B_SOME: return cg_some(g, a[0], e->type);
+  case B_GET_OR_ELSE:
+    return LLVMBuildSelect(g->b, LLVMBuildExtractValue(g->b, a[0], 0, ""),
+                           LLVMBuildExtractValue(g->b, a[0], 1, ""), a[1], "");
   case B_COUNT_: break;
   }
   unreachable();
@@ -414,8 +552,67 @@ LLVMValueRef cg_expr(cg *g, const expr *e) {
     return t;
   }
   case E_LIST: return cg_list_literal(g, e);
-  case E_MEMBER: return LLVMBuildExtractValue(g->b, cg_expr(g, e->lhs), (unsigned)e->field, "");
-  case E_CALL: return cg_builtin(g, e);
+  case E_MEMBER: {
+    LLVMValueRef v = cg_expr(g, e->lhs);
+    if (e->lhs->type->kind != T_OPTION)
+      return LLVMBuildExtractValue(g->b, v, (unsigned)e->field, "");
+    LLVMValueRef has = LLVMBuildExtractValue(g->b, v, 0, "has");
+    if (e->field == 0)
+      return has;
+    if (e->field == 1)
+      return LLVMBuildNot(g->b, has, "");
+    /* .get of none: counted as a run-time error; the value is the zero value */
+    LLVMBasicBlockRef bad = cg_block(g, "get.none"), ok = cg_block(g, "get.ok");
+    LLVMBuildCondBr(g->b, has, ok, bad);
+    LLVMPositionBuilderAtEnd(g->b, bad);
+    LLVMValueRef eargs[2] = {g->worker, cg_i32(g, 4)};
+    cg_rt(g, "dsc_rt_error", "vpi", eargs);
+    LLVMBuildBr(g->b, ok);
+    LLVMPositionBuilderAtEnd(g->b, ok);
+    return LLVMBuildExtractValue(g->b, v, 1, "");
+  }
+  case E_NONE: return cg_none(g, e->type);
+  case E_INDEX: {
+    /* Python indexing: negative counts from the end; out of range is a counted run-time
+       error giving the zero value */
+    LLVMValueRef list = cg_expr(g, e->lhs), i = cg_expr(g, e->rhs);
+    LLVMValueRef len = LLVMBuildExtractValue(g->b, list, 1, "len");
+    LLVMValueRef neg = LLVMBuildICmp(g->b, LLVMIntSLT, i, cg_i64(g, 0), "");
+    i = LLVMBuildSelect(g->b, neg, LLVMBuildAdd(g->b, i, len, ""), i, "");
+    LLVMValueRef in = LLVMBuildAnd(g->b, LLVMBuildICmp(g->b, LLVMIntSGE, i, cg_i64(g, 0), ""),
+                                   LLVMBuildICmp(g->b, LLVMIntSLT, i, len, ""), "");
+    LLVMTypeRef et = cg_type(g, e->type);
+    LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b);
+    LLVMBasicBlockRef load = cg_block(g, "index.ok"), bad = cg_block(g, "index.bad"),
+                      done = cg_block(g, "index.done");
+    (void)from;
+    LLVMBuildCondBr(g->b, in, load, bad);
+    LLVMPositionBuilderAtEnd(g->b, load);
+    LLVMValueRef p = LLVMBuildGEP2(g->b, et, LLVMBuildExtractValue(g->b, list, 0, ""), &i, 1, "");
+    LLVMValueRef v = LLVMBuildLoad2(g->b, et, p, "");
+    LLVMBuildBr(g->b, done);
+    LLVMPositionBuilderAtEnd(g->b, bad);
+    LLVMValueRef eargs[2] = {g->worker, cg_i32(g, 3)};
+    cg_rt(g, "dsc_rt_error", "vpi", eargs);
+    LLVMBuildBr(g->b, done);
+    LLVMPositionBuilderAtEnd(g->b, done);
+    LLVMValueRef phi = LLVMBuildPhi(g->b, et, "");
+    LLVMValueRef vals[2] = {v, LLVMConstNull(et)};
+    LLVMBasicBlockRef bbs[2] = {load, bad};
+    LLVMAddIncoming(phi, vals, bbs, 2);
+    return phi;
+  }
+  case E_CALL:
+    if (e->sym && e->sym->kind == SYM_FN) {
+      int n = e->items.len;
+      LLVMValueRef args[n + 1];
+      args[0] = g->worker;
+      for (int i = 0; i < n; i++)
+        args[i + 1] = cg_expr(g, arg(e, i));
+      LLVMValueRef fn = g->fn_values[e->sym->index];
+      return LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, (unsigned)n + 1, "");
+    }
+    return cg_builtin(g, e);
   case E_BINARY: return cg_binary(g, e);
   case E_UNARY: {
     LLVMValueRef v = cg_expr(g, e->lhs);
@@ -796,4 +993,52 @@ void cg_format(cg *g, LLVMValueRef buf, LLVMValueRef v, const type *t, bool top)
   }
   default: unreachable();
   }
+}
+
+/* ---- ordering, options, application ----------------------------------------------------------- */
+
+static LLVMValueRef sign_of(cg *g, LLVMValueRef lt, LLVMValueRef gt) {
+  LLVMValueRef r = LLVMBuildSelect(g->b, gt, cg_i32(g, 1), cg_i32(g, 0), "");
+  return LLVMBuildSelect(g->b, lt, cg_i32(g, -1), r, "");
+}
+
+LLVMValueRef cg_compare(cg *g, LLVMValueRef a, LLVMValueRef b, const type *t) {
+  switch (t->kind) {
+  case T_INT:
+    return sign_of(g, LLVMBuildICmp(g->b, LLVMIntSLT, a, b, ""), LLVMBuildICmp(g->b, LLVMIntSGT, a, b, ""));
+  case T_BOOL:
+    return sign_of(g, LLVMBuildICmp(g->b, LLVMIntULT, a, b, ""), LLVMBuildICmp(g->b, LLVMIntUGT, a, b, ""));
+  case T_FLOAT:
+    return sign_of(g, LLVMBuildFCmp(g->b, LLVMRealOLT, a, b, ""), LLVMBuildFCmp(g->b, LLVMRealOGT, a, b, ""));
+  case T_STRING: {
+    LLVMValueRef args[4] = {str_ptr(g, a), str_len(g, a), str_ptr(g, b), str_len(g, b)};
+    return cg_rt(g, "dsc_rt_str_cmp", "iplpl", args);
+  }
+  case T_TUPLE: {
+    /* lexicographic: the first field that differs decides */
+    LLVMValueRef r = cg_i32(g, 0);
+    for (int i = t->n - 1; i >= 0; i--) {
+      LLVMValueRef c = cg_compare(g, LLVMBuildExtractValue(g->b, a, (unsigned)i, ""),
+                                  LLVMBuildExtractValue(g->b, b, (unsigned)i, ""), t->elems[i]);
+      r = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntNE, c, cg_i32(g, 0), ""), c, r, "");
+    }
+    return r;
+  }
+  default: unreachable();
+  }
+}
+
+LLVMValueRef cg_some(cg *g, LLVMValueRef v, const type *opt_type) {
+  LLVMValueRef o = LLVMGetUndef(cg_type(g, opt_type));
+  o = LLVMBuildInsertValue(g->b, o, LLVMConstInt(g->t_i1, 1, 0), 0, "");
+  return LLVMBuildInsertValue(g->b, o, v, 1, "");
+}
+
+LLVMValueRef cg_none(cg *g, const type *opt_type) { return LLVMConstNull(cg_type(g, opt_type)); }
+
+LLVMValueRef cg_apply(cg *g, const expr *fn, LLVMValueRef *args, int nargs) {
+  int n = cg_bind_lambda(g, fn, args, nargs);
+  LLVMValueRef r = cg_expr(g, fn->lhs);
+  cg_pop_locals(g, n);
+  return r;
 }

@@ -19,6 +19,9 @@ static void report(diag_ctx *d, const char *kind, span at, const char *fmt, va_l
     at.start = src->len;
   if (at.end < at.start)
     at.end = at.start;
+  /* The end of a file that ends with a newline is shown at the end of its last line. */
+  if (at.start == src->len && src->len > 0 && src->text[src->len - 1] == '\n')
+    at.start = at.end = src->len - 1;
   int line, col;
   source_line_col(src, at.start, &line, &col);
   fprintf(d->out, "%s:%d:%d: %s: ", src->path, line, col, kind);
@@ -26,7 +29,10 @@ static void report(diag_ctx *d, const char *kind, span at, const char *fmt, va_l
   fputc('\n', d->out);
   int len;
   const char *text = source_line(src, line, &len);
-  fprintf(d->out, "%.*s\n", len, text);
+  /* Byte by byte: a NUL in the line (reported by the lexer) must not cut it short. */
+  for (int i = 0; i < len; i++)
+    fputc(text[i] ? text[i] : ' ', d->out);
+  fputc('\n', d->out);
   for (int i = 0; i < col - 1 && i < len; i++)
     fputc(text[i] == '\t' ? '\t' : ' ', d->out);
   fputc('^', d->out);

@@ -39,38 +39,47 @@ const char *ops_builtin_signature(int id) { return builtin_sigs[id]; }
 const char *ops_stream_op_name(int id) { return stream_op_names[id]; }
 const char *ops_source_name(int id) { return source_names[id]; }
 
-/* Levenshtein distance, case-insensitive, on short names only. */
+/* Edit distance with transpositions (optimal string alignment), case-insensitive, on short
+ * names only: "prot" is one step from "port". */
 static int distance(const char *a, const char *b) {
   int la = (int)strlen(a), lb = (int)strlen(b);
   if (la > 40 || lb > 40)
     return 99;
-  int row[41];
+  int d[41][41];
+  for (int i = 0; i <= la; i++)
+    d[i][0] = i;
   for (int j = 0; j <= lb; j++)
-    row[j] = j;
-  for (int i = 1; i <= la; i++) {
-    int diag = row[0];
-    row[0] = i;
+    d[0][j] = j;
+  for (int i = 1; i <= la; i++)
     for (int j = 1; j <= lb; j++) {
-      int up = row[j];
       char ca = a[i - 1] | 0x20, cb = b[j - 1] | 0x20;
-      int best = diag + (ca != cb);
-      if (up + 1 < best)
-        best = up + 1;
-      if (row[j - 1] + 1 < best)
-        best = row[j - 1] + 1;
-      row[j] = best;
-      diag = up;
+      int best = d[i - 1][j - 1] + (ca != cb);
+      if (d[i - 1][j] + 1 < best)
+        best = d[i - 1][j] + 1;
+      if (d[i][j - 1] + 1 < best)
+        best = d[i][j - 1] + 1;
+      if (i > 1 && j > 1 && ca == (b[j - 2] | 0x20) && (a[i - 2] | 0x20) == cb &&
+          d[i - 2][j - 2] + 1 < best)
+        best = d[i - 2][j - 2] + 1;
+      d[i][j] = best;
     }
-  }
-  return row[lb];
+  return d[la][lb];
 }
 
-const char *ops_suggest(const char *name, const char *const *extra, int nextra) {
+const char *ops_suggest(const char *name, const char *const *names, int nnames) {
+  /* Given names in scope, the nearest of them (a misspelt variable); else the nearest
+     built-in function, stream operation or source. */
+  const char *const *lists[] = {builtin_names, stream_op_names, source_names};
+  int counts[] = {B_COUNT_, S_COUNT_, SRC_COUNT_};
+  int nlists = 3;
+  if (names && nnames > 0) {
+    lists[0] = names;
+    counts[0] = nnames;
+    nlists = 1;
+  }
   const char *best = NULL;
   int best_d = (int)strlen(name) <= 3 ? 1 : 2;
-  const char *const *lists[] = {builtin_names, stream_op_names, source_names, extra};
-  int counts[] = {B_COUNT_, S_COUNT_, SRC_COUNT_, nextra};
-  for (int l = 0; l < 4; l++)
+  for (int l = 0; l < nlists; l++)
     for (int i = 0; i < counts[l]; i++) {
       int d = distance(name, lists[l][i]);
       if (d <= best_d && (best == NULL || d < best_d)) {

@@ -21,7 +21,18 @@
   X(B_STR, "str", "str(x: int | float | bool | string): string")          \
   X(B_ABS, "abs", "abs(x: int | float): int | float")                     \
   X(B_MIN, "min", "min(a, b): the smaller")                               \
-  X(B_MAX, "max", "max(a, b): the larger")
+  X(B_MAX, "max", "max(a, b): the larger")                               \
+  X(B_ROUND, "round", "round(x: float[, digits: int]): int, or float with digits") \
+  X(B_SQRT, "sqrt", "sqrt(x: float): float")                              \
+  X(B_FLOOR, "floor", "floor(x: float): int")                             \
+  X(B_CEIL, "ceil", "ceil(x: float): int")                                \
+  X(B_MATCHES, "matches", "matches(s: string, regex: string literal): bool") \
+  X(B_CAPTURE, "capture", "capture(s: string, regex: string literal, group: int): option[string]") \
+  X(B_FORMAT, "format", "format(fmt: string literal, args...): string")   \
+  X(B_CSV, "csv", "csv(line: string): list[string]")                      \
+  X(B_JSON, "json", "json(line: string, key: string): option[string]")    \
+  X(B_SOME, "some", "some(x): option of x's type")                        \
+  X(B_GET_OR_ELSE, "getOrElse", "getOrElse(o: option[T], default: T): T")
 
 typedef enum builtin_id {
 #define X(id, name, sig) id,
@@ -37,7 +48,28 @@ typedef enum builtin_id {
   X(S_FILTER, "filter")                                                    \
   X(S_REDUCE_BY_KEY, "reduceByKey")                                        \
   X(S_COUNT, "count")                                                      \
-  X(S_PRINT, "print")
+  X(S_PRINT, "print")                                                      \
+  X(S_UNION, "union")                                                      \
+  X(S_REDUCE, "reduce")                                                    \
+  X(S_COUNT_BY_VALUE, "countByValue")                                      \
+  X(S_REPARTITION, "repartition")                                          \
+  X(S_GROUP_BY_KEY, "groupByKey")                                          \
+  X(S_MAP_VALUES, "mapValues")                                             \
+  X(S_FLAT_MAP_VALUES, "flatMapValues")                                    \
+  X(S_KEYS, "keys")                                                        \
+  X(S_VALUES, "values")                                                    \
+  X(S_COMBINE_BY_KEY, "combineByKey")                                      \
+  X(S_JOIN, "join")                                                        \
+  X(S_LEFT_OUTER_JOIN, "leftOuterJoin")                                    \
+  X(S_RIGHT_OUTER_JOIN, "rightOuterJoin")                                  \
+  X(S_FULL_OUTER_JOIN, "fullOuterJoin")                                    \
+  X(S_COGROUP, "cogroup")                                                  \
+  X(S_SORT_BY, "sortBy")                                                   \
+  X(S_SORT_BY_KEY, "sortByKey")                                            \
+  X(S_TOP, "top")                                                          \
+  X(S_DISTINCT, "distinct")                                                \
+  X(S_STDOUT, "stdout")                                                    \
+  X(S_SAVE_AS_TEXT_FILES, "saveAsTextFiles")
 
 typedef enum stream_op_id {
 #define X(id, name) id,
@@ -50,7 +82,9 @@ typedef enum stream_op_id {
 #define DSC_SOURCES(X)                                                     \
   X(SRC_SOCKET, "socket")                                                  \
   X(SRC_STDIN, "stdin")                                                    \
-  X(SRC_FILE, "file")
+  X(SRC_FILE, "file")                                                      \
+  X(SRC_TEXT_FILES, "textFiles")                                           \
+  X(SRC_TABLE, "table")
 
 typedef enum source_id {
 #define X(id, name) id,
@@ -67,7 +101,8 @@ const char *ops_builtin_name(int id);
 const char *ops_builtin_signature(int id);
 const char *ops_stream_op_name(int id);
 const char *ops_source_name(int id);
-/* The known name closest to `name` (for "did you mean"), or NULL if none is close. */
+/* The name closest to `name` for "did you mean": among `names` if given, else among the
+ * built-ins; NULL if none is close. */
 const char *ops_suggest(const char *name, const char *const *extra, int nextra);
 
 #endif

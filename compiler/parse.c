@@ -68,7 +68,8 @@ int dsc_lex(DSC_STYPE *val, span *loc, parse_state *ps) {
         ps->pending_loc = next_loc;
         if (ps->depth > 0 || !can_end_statement(ps->prev) || !can_begin_statement(next))
           continue;
-      } else if (!can_end_statement(ps->prev)) {
+      } else if (!can_end_statement(ps->prev) || ps->depth > 0) {
+        /* Nothing to end, or an unclosed ( or [: the parser sees the end of the file. */
         ps->prev = tok;
         return tok;
       } else {

@@ -7,18 +7,54 @@
 #include "ops.h"
 #include "types.h"
 
-bool plan_is_narrow(plan_kind k) { return k == P_MAP || k == P_FLAT_MAP || k == P_FILTER; }
+bool plan_is_narrow(plan_kind k) { return k >= P_MAP && k <= P_VALUES; }
+bool plan_is_output(plan_kind k) { return k >= P_PRINT; }
 
-static plan_op *new_op(plan *p, plan_kind kind, expr *node, plan_op *input) {
+static void connect(plan_op *from, plan_op *to, int input) {
+  plan_edge *e = mem_alloc(sizeof *e);
+  e->op = to;
+  e->input = input;
+  vec_push(&to->inputs, from);
+  vec_push(&from->consumers, e);
+}
+
+static plan_op *new_op(plan *p, plan_kind kind, expr *node) {
   plan_op *op = mem_alloc(sizeof *op);
   op->kind = kind;
   op->id = p->ops.len + 1;
   op->node = node;
-  op->input = input;
-  if (input)
-    vec_push(&input->consumers, op);
   vec_push(&p->ops, op);
   return op;
+}
+
+static expr *arg(const expr *call, int i) { return ((ast_arg *)call->items.items[i])->value; }
+
+static plan_kind kind_of(int stream_op) {
+  switch ((stream_op_id)stream_op) {
+  case S_MAP: return P_MAP;
+  case S_FLAT_MAP: return P_FLAT_MAP;
+  case S_FILTER: return P_FILTER;
+  case S_MAP_VALUES: return P_MAP_VALUES;
+  case S_FLAT_MAP_VALUES: return P_FLAT_MAP_VALUES;
+  case S_KEYS: return P_KEYS;
+  case S_VALUES: return P_VALUES;
+  case S_REDUCE_BY_KEY: return P_REDUCE_BY_KEY;
+  case S_COMBINE_BY_KEY: return P_COMBINE_BY_KEY;
+  case S_COUNT_BY_VALUE: return P_COUNT_BY_VALUE;
+  case S_DISTINCT: return P_DISTINCT;
+  case S_GROUP_BY_KEY: return P_GROUP_BY_KEY;
+  case S_JOIN: case S_LEFT_OUTER_JOIN: case S_RIGHT_OUTER_JOIN: case S_FULL_OUTER_JOIN:
+  case S_COGROUP: return P_JOIN;
+  case S_COUNT: return P_COUNT;
+  case S_REDUCE: return P_REDUCE;
+  case S_UNION: case S_REPARTITION: return P_UNION;
+  case S_SORT_BY: case S_SORT_BY_KEY: case S_TOP: return P_SORT;
+  case S_PRINT: return P_PRINT;
+  case S_STDOUT: return P_STDOUT;
+  case S_SAVE_AS_TEXT_FILES: return P_SAVE;
+  case S_COUNT_: break;
+  }
+  unreachable();
 }
 
 static plan_op *build(plan *p, expr *e) {
@@ -28,50 +64,98 @@ static plan_op *build(plan *p, expr *e) {
     return e->plan;
   plan_op *op;
   if (e->kind == E_CALL) {
-    op = new_op(p, P_SOURCE, e, NULL);
+    op = new_op(p, P_SOURCE, e);
+    op->variant = e->builtin;
     op->source = p->sources.len;
     vec_push(&p->sources, op);
-  } else {
-    plan_op *input = build(p, e->lhs);
-    static const plan_kind kinds[] = {P_MAP, P_FLAT_MAP, P_FILTER, P_REDUCE_BY_KEY, P_COUNT,
-                                      P_PRINT};
-    _Static_assert(sizeof kinds / sizeof kinds[0] == S_COUNT_, "stream op table out of date");
-    op = new_op(p, kinds[e->builtin], e, input);
-    if (e->items.len > 0 && op->kind != P_PRINT)
-      op->fn = ((ast_arg *)e->items.items[0])->value;
-    if (op->kind == P_PRINT) {
-      op->n = e->ival;
-      op->output = p->outputs.len;
-      vec_push(&p->outputs, op);
-    }
+    op->elem = e->type->elem;
+    e->plan = op;
+    return op;
   }
-  op->elem = e->type->kind == T_STREAM ? e->type->elem : op->input->elem;
+  plan_op *input = build(p, e->lhs);
+  op = new_op(p, kind_of(e->builtin), e);
+  op->variant = e->builtin;
+  connect(input, op, 0);
+  op->in_elem = input->elem;
+  switch (op->kind) {
+  case P_UNION:
+    if (e->builtin == S_UNION)
+      for (int i = 0; i < e->items.len; i++)
+        connect(build(p, arg(e, i)), op, i + 1);
+    else
+      op->n = e->ival;
+    break;
+  case P_JOIN:
+    connect(build(p, arg(e, 0)), op, 1);
+    break;
+  case P_SORT:
+    op->fn = e->rhs;
+    op->ascending = e->bval;
+    op->n = e->builtin == S_TOP ? e->ival : -1;
+    break;
+  case P_PRINT:
+    op->n = e->ival;
+    break;
+  case P_COUNT: case P_COUNT_BY_VALUE: case P_DISTINCT: case P_GROUP_BY_KEY: case P_KEYS:
+  case P_VALUES: case P_STDOUT: case P_SAVE:
+    break;
+  default:
+    op->fn = arg(e, 0);
+  }
+  if (plan_is_output(op->kind)) {
+    op->output = p->outputs.len;
+    vec_push(&p->outputs, op);
+    op->elem = input->elem;
+  } else {
+    op->elem = e->type->elem;
+  }
   e->plan = op;
   return op;
 }
 
 static plan_stage *new_stage(plan *p, plan_op *root) {
   plan_stage *st = mem_alloc(sizeof *st);
-  st->id = p->stages.len + 1;
   st->root = root;
-  st->single = root->kind == P_COUNT;
+  st->single = root->kind == P_COUNT || root->kind == P_REDUCE;
+  st->tasks = root->kind == P_UNION && root->variant == S_REPARTITION ? root->n : 0;
   vec_push(&p->stages, st);
+  root->out = st;
   return st;
 }
 
 /* Puts the consumers of `op` into stage `st`: narrow ones join the fused loop, sinks end it. */
 static void assign(plan *p, plan_op *op, plan_stage *st) {
   for (int i = 0; i < op->consumers.len; i++) {
-    plan_op *c = op->consumers.items[i];
-    c->stage = st;
-    if (plan_is_narrow(c->kind)) {
-      assign(p, c, st);
+    plan_edge *e = op->consumers.items[i];
+    e->stage = st;
+    if (plan_is_narrow(e->op->kind)) {
+      assign(p, e->op, st);
     } else {
-      vec_push(&st->sinks, c);
-      if (c->kind != P_PRINT && !c->out)
-        c->out = new_stage(p, c);
+      vec_push(&st->edges, e);
+      if (!plan_is_output(e->op->kind) && !e->op->out)
+        new_stage(p, e->op);
     }
   }
+}
+
+/* The longest chain of stages that must run before `st`. */
+static int depth(plan_stage *st, ptr_vec *stages) {
+  int d = 0;
+  for (int i = 0; i < st->root->inputs.len; i++) {
+    /* an input reaches this stage's root through edges hanging in feeding stages */
+    for (int k = 0; k < stages->len; k++) {
+      plan_stage *t = stages->items[k];
+      for (int j = 0; j < t->edges.len; j++) {
+        plan_edge *e = t->edges.items[j];
+        if (e->op == st->root && t != st) {
+          int td = depth(t, stages) + 1;
+          if (td > d)
+            d = td;
+        }
+      }
+    }
+  }
+  return d;
 }
 
 plan *plan_build(const ast_program *prog, const sema_info *info) {
@@ -80,16 +164,25 @@ plan *plan_build(const ast_program *prog, const sema_info *info) {
   p->info = info;
   for (int i = 0; i < info->outputs.len; i++)
     build(p, info->outputs.items[i]);
-  for (int i = 0; i < p->sources.len; i++) {
-    plan_op *src = p->sources.items[i];
-    src->out = new_stage(p, src);
-  }
-  /* Stages created while assigning are appended, so this loop reaches them too, after the
-     stage that feeds them. */
-  for (int i = 0; i < p->stages.len; i++) {
-    plan_stage *st = p->stages.items[i];
-    assign(p, st->root, st);
-  }
+  for (int i = 0; i < p->sources.len; i++)
+    new_stage(p, p->sources.items[i]);
+  /* Stages created while assigning are appended, so this loop reaches them too. */
+  for (int i = 0; i < p->stages.len; i++)
+    assign(p, ((plan_stage *)p->stages.items[i])->root, p->stages.items[i]);
+  /* A breaker with several inputs (union, join) must wait for every feeding stage: order
+     stages by depth, keeping creation order among equals. */
+  int n = p->stages.len;
+  int *d = mem_alloc(sizeof(int) * (size_t)n);
+  for (int i = 0; i < n; i++)
+    d[i] = depth(p->stages.items[i], &p->stages);
+  ptr_vec sorted = {0};
+  for (int level = 0; sorted.len < n; level++)
+    for (int i = 0; i < n; i++)
+      if (d[i] == level)
+        vec_push(&sorted, p->stages.items[i]);
+  p->stages = sorted;
+  for (int i = 0; i < n; i++)
+    ((plan_stage *)p->stages.items[i])->id = i + 1;
   return p;
 }
 
@@ -105,31 +198,40 @@ static const char *op_label(const plan_op *op, const src_file *src) {
   }
 }
 
-static void dump_tree(FILE *out, const plan_op *op, const plan_stage *st, int depth,
+static const char *breaker_note(const plan_op *op) {
+  switch (op->kind) {
+  case P_REDUCE_BY_KEY: case P_COMBINE_BY_KEY: case P_COUNT_BY_VALUE:
+    return "breaker: per-task hash aggregation, merged";
+  case P_DISTINCT: return "breaker: per-task hash set, merged";
+  case P_GROUP_BY_KEY: return "breaker: per-task hash grouping, merged";
+  case P_JOIN: return "breaker: both sides grouped by key, then joined";
+  case P_COUNT: return "breaker: per-task counter, summed";
+  case P_REDUCE: return "breaker: per-task fold, folded in task order";
+  case P_UNION: return "breaker: inputs concatenated in order";
+  case P_SORT: return "breaker: collected, then stable-sorted";
+  default: unreachable();
+  }
+}
+
+static void dump_tree(FILE *out, const plan_op *op, const plan_stage *st, int depth_,
                       const src_file *src) {
   for (int i = 0; i < op->consumers.len; i++) {
-    const plan_op *c = op->consumers.items[i];
-    if (c->stage != st)
+    const plan_edge *e = op->consumers.items[i];
+    const plan_op *c = e->op;
+    if (e->stage != st)
       continue;
     int line, col;
     source_line_col(src, c->node->name_at.start, &line, &col);
-    fprintf(out, "  %*s-> %s", depth * 2, "", op_label(c, src));
-    switch (c->kind) {
-    case P_REDUCE_BY_KEY:
-      fprintf(out, "  [breaker: per-task hash aggregation, merged into stage %d]", c->out->id);
-      break;
-    case P_COUNT:
-      fprintf(out, "  [breaker: per-task counter, summed into stage %d]", c->out->id);
-      break;
-    case P_PRINT:
+    fprintf(out, "  %*s-> %s", depth_ * 2, "", op_label(c, src));
+    if (plan_is_output(c->kind))
       fprintf(out, "  [output %d]", c->output + 1);
-      break;
-    default:
+    else if (plan_is_narrow(c->kind))
       fprintf(out, "  [fused]");
-    }
-    fprintf(out, "  (line %d) : %s\n", line, type_name(c->kind == P_PRINT ? c->elem : c->elem));
+    else
+      fprintf(out, "  [%s into stage %d]", breaker_note(c), c->out->id);
+    fprintf(out, "  (line %d) : %s\n", line, type_name(c->elem));
     if (plan_is_narrow(c->kind))
-      dump_tree(out, c, st, depth + 1, src);
+      dump_tree(out, c, st, depth_ + 1, src);
   }
 }
 
@@ -138,18 +240,26 @@ void plan_dump(FILE *out, const plan *p, const src_file *src) {
   for (int i = 0; i < p->stages.len; i++) {
     const plan_stage *st = p->stages.items[i];
     const plan_op *r = st->root;
+    const char *loop = st->single ? "one loop"
+                     : st->tasks ? mem_printf("%lld tasks, one fused loop each", (long long)st->tasks)
+                                 : "one fused loop per partition";
     if (r->kind == P_SOURCE)
-      fprintf(out, "stage %d: one fused loop per partition over source %d, %s : stream[%s]\n",
-              st->id, r->source + 1, op_label(r, src), type_name(r->elem));
+      fprintf(out, "stage %d: %s over source %d, %s : stream[%s]\n", st->id, loop, r->source + 1,
+              op_label(r, src), type_name(r->elem));
     else
-      fprintf(out, "stage %d: %s over the merged result of %s : stream[%s]\n", st->id,
-              st->single ? "one loop" : "one fused loop per partition", op_label(r, src),
-              type_name(r->elem));
+      fprintf(out, "stage %d: %s over the result of %s : stream[%s]\n", st->id, loop,
+              op_label(r, src), type_name(r->elem));
     dump_tree(out, r, st, 0, src);
   }
   fprintf(out, "outputs, in program order, after every stage:\n");
   for (int i = 0; i < p->outputs.len; i++) {
     const plan_op *o = p->outputs.items[i];
-    fprintf(out, "  %d. %s of stage %d\n", i + 1, op_label(o, src), o->stage->id);
+    const plan_edge *e = ((plan_op *)o->inputs.items[0])->consumers.items[0];
+    for (int k = 0; k < ((plan_op *)o->inputs.items[0])->consumers.len; k++) {
+      const plan_edge *c = ((plan_op *)o->inputs.items[0])->consumers.items[k];
+      if (c->op == o)
+        e = c;
+    }
+    fprintf(out, "  %d. %s of stage %d\n", i + 1, op_label(o, src), e->stage->id);
   }
 }

@@ -1,12 +1,12 @@
 /* plan.h — the stage plan: operators from the typed AST, grouped into stages.
  *
  * A stage is one loop over one input (a source's lines, or the merged result of a pipeline
- * breaker) that feeds a tree of narrow operators (map, flatMap, filter), fused into the loop,
- * down to its sinks: pipeline breakers (reduceByKey's hash aggregation, count) and output
- * operations (print).  A stage's input is cut into partitions that run as independent tasks
- * with partial sink state each; partials meet (are merged in task order) when the stage ends.
- * Stages run in the order of this plan, which puts every breaker after the stage that feeds
- * it; output operations run after all stages, in program order. */
+ * breaker) that feeds a tree of narrow operators (map, flatMap, filter, mapValues, ...), fused
+ * into the loop, down to its sinks: pipeline breakers (hash aggregation, grouping for joins,
+ * sorting, union) and output operations.  A stage's input is cut into partitions that run as
+ * independent tasks with partial sink state each; partials meet (are merged in task order)
+ * when the stage ends.  Stages run in an order that puts every breaker after all stages that
+ * feed it; output operations run after all stages, in program order. */
 #ifndef DSC_PLAN_H
 #define DSC_PLAN_H
 
@@ -16,39 +16,70 @@
 #include "sema.h"
 
 typedef enum plan_kind {
-  P_SOURCE,        /* a receiver: lines of text */
-  P_MAP,           /* narrow: fn(x) */
-  P_FLAT_MAP,      /* narrow: each element of fn(x) */
-  P_FILTER,        /* narrow: x if fn(x) */
-  P_REDUCE_BY_KEY, /* breaker: per-key fold with fn, partial tables merged */
-  P_COUNT,         /* breaker: one int per batch */
-  P_PRINT          /* output: pprint of the first n elements */
+  P_SOURCE,            /* a receiver: lines of text */
+  /* narrow, fused into the loop of their input's stage */
+  P_MAP,               /* fn(x) */
+  P_FLAT_MAP,          /* each element of fn(x) */
+  P_FILTER,            /* x if fn(x) */
+  P_MAP_VALUES,        /* (k, fn(v)) */
+  P_FLAT_MAP_VALUES,   /* (k, w) for each w of fn(v) */
+  P_KEYS,              /* k */
+  P_VALUES,            /* v */
+  /* pipeline breakers */
+  P_REDUCE_BY_KEY,     /* per-key fold with fn */
+  P_COMBINE_BY_KEY,    /* per-key create / mergeValue / mergeCombiners */
+  P_COUNT_BY_VALUE,    /* (x, count of x) */
+  P_DISTINCT,          /* each x once, first appearance order */
+  P_GROUP_BY_KEY,      /* (k, list of v) */
+  P_JOIN,              /* two grouped inputs; `variant` = the stream op id (join, cogroup...) */
+  P_COUNT,             /* one int per batch */
+  P_REDUCE,            /* fold of the whole batch: at most one element */
+  P_UNION,             /* concatenation of its inputs (also repartition: one input) */
+  P_SORT,              /* sortBy / sortByKey / top */
+  /* outputs */
+  P_PRINT,             /* pprint of the first n elements */
+  P_STDOUT,            /* every element on its own line */
+  P_SAVE               /* saveAsTextFiles */
 } plan_kind;
 
 typedef struct plan_op plan_op;
 typedef struct plan_stage plan_stage;
 
+/* An input edge of an operator: `op` reads its input number `input` from where this edge
+ * hangs.  For sinks, the edge also carries the per-task partial state of one feeding stage. */
+typedef struct plan_edge {
+  plan_op *op;       /* the consuming operator */
+  int input;         /* which of its inputs */
+  plan_stage *stage; /* the stage whose loop feeds it */
+  int slot;          /* codegen: batch-state slot of the per-task partials array */
+  void *cg_state;    /* codegen: the task-local partial while its stage function is built */
+} plan_edge;
+
 struct plan_op {
   plan_kind kind;      /* what it does */
   int id;              /* 1-based, in creation order */
   expr *node;          /* the source call or method call it comes from */
-  plan_op *input;      /* NULL for sources */
-  ptr_vec consumers;   /* plan_op* that read this op's output */
-  expr *fn;            /* the lambda, for operators that take one */
-  type *elem;          /* element type of this op's output (print: of its input) */
+  ptr_vec inputs;      /* plan_op*: what it reads (none for sources) */
+  ptr_vec consumers;   /* plan_edge*: who reads this op's output */
+  expr *fn;            /* the (first) function argument */
+  type *elem;          /* element type of this op's output (outputs: of their input) */
+  type *in_elem;       /* element type of its first input */
+  int variant;         /* P_JOIN: S_JOIN, S_LEFT_OUTER_JOIN, ..., S_COGROUP; P_UNION: S_REPARTITION or S_UNION;
+                          P_SORT: S_SORT_BY, S_SORT_BY_KEY, S_TOP; P_SOURCE: source id */
   int source;          /* P_SOURCE: 0-based registration index */
-  int64_t n;           /* P_PRINT: elements shown */
-  int output;          /* P_PRINT: 0-based program order */
-  plan_stage *stage;   /* the stage whose loop runs it (sinks: the feeding stage) */
-  plan_stage *out;     /* breakers: the stage that reads its merged result */
-  int slot;            /* codegen: first batch-state slot of a sink's partials */
+  int64_t n;           /* P_PRINT: elements shown; P_TOP: elements kept; repartition: tasks */
+  bool ascending;      /* P_SORT */
+  int output;          /* outputs: 0-based program order */
+  plan_stage *out;     /* breakers and sources: the stage that reads its result */
+  int slot;            /* codegen: first batch-state slot of its merged result(s) */
 };
 
 struct plan_stage {
   int id;            /* 1-based, execution order */
   plan_op *root;     /* a source or breaker whose output the loop reads */
-  ptr_vec sinks;     /* plan_op* breakers and outputs it feeds */
+  ptr_vec edges;     /* plan_edge*: the sinks (breakers and outputs) it feeds */
   bool single;       /* the input has at most one element: one task, no partitions */
+  int64_t tasks;     /* fixed task count (repartition), or 0 for the runtime's partitions */
   int slot;          /* codegen: batch-state slot holding this stage's task count */
 };
 
@@ -56,7 +87,7 @@ typedef struct plan {
   ptr_vec ops;     /* plan_op*, creation order */
   ptr_vec stages;  /* plan_stage*, execution order */
   ptr_vec sources; /* plan_op* of kind P_SOURCE, registration order */
-  ptr_vec outputs; /* plan_op* of kind P_PRINT, program order */
+  ptr_vec outputs; /* plan_op* outputs, program order */
   const sema_info *info;
 } plan;
 
@@ -64,5 +95,6 @@ plan *plan_build(const ast_program *prog, const sema_info *info);
 /* `dsc explain`: stages, fused operators, breakers and outputs. */
 void plan_dump(FILE *out, const plan *p, const src_file *src);
 bool plan_is_narrow(plan_kind k);
+bool plan_is_output(plan_kind k);
 
 #endif

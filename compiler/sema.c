@@ -7,6 +7,7 @@
 #include "sema.h"
 
 #include <limits.h>
+#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,9 +27,15 @@ typedef struct sema {
   int fn_depth;        /* > 0 inside a lambda or function body */
   bool negated_literal; /* the E_INT being checked is the operand of unary minus */
   ast_item *batch_item; /* the `batch` declaration, once seen */
+  int depth;            /* expressions being checked, outermost to current */
 } sema;
 
+/* Deeper expressions are rejected before their recursion can overflow the stack (here or in
+ * plan and codegen, which recurse the same way). */
+enum { MAX_EXPR_DEPTH = 1000 };
+
 static type *check(sema *s, expr *e);
+static type *join(type *a, type *b);
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
@@ -91,6 +98,29 @@ static bool coerce(expr **slot, type *to) {
     *slot = wrap_call(B_TO_FLOAT, *slot, to);
     return true;
   }
+  if (type_has_any(from) && (*slot)->kind == E_NONE && to->kind == T_OPTION) {
+    (*slot)->type = to;
+    return true;
+  }
+  if ((*slot)->kind == E_IF && join(from, to) == to) {
+    if (!coerce(&(*slot)->lhs, to) || !coerce(&(*slot)->rhs, to))
+      return false;
+    (*slot)->type = to;
+    return true;
+  }
+  if ((*slot)->kind == E_LET && join(from, to) == to) {
+    if (!coerce(&(*slot)->lhs, to))
+      return false;
+    (*slot)->type = to;
+    return true;
+  }
+  if (from->kind == T_OPTION && to->kind == T_OPTION && (*slot)->kind == E_CALL &&
+      (*slot)->builtin == B_SOME && join(from, to) == to) {
+    if (!coerce(&((ast_arg *)(*slot)->items.items[0])->value, to->elem))
+      return false;
+    (*slot)->type = to;
+    return true;
+  }
   if (from->kind == T_TUPLE && to->kind == T_TUPLE && from->n == to->n &&
       (*slot)->kind == E_TUPLE) {
     for (int i = 0; i < from->n; i++)
@@ -126,9 +156,17 @@ static type *join(type *a, type *b) {
         return NULL;
     return type_tuple(a->n, f);
   }
+  if (a->kind == T_ANY)
+    return b;
+  if (b->kind == T_ANY)
+    return a;
   if (a->kind == T_LIST && b->kind == T_LIST) {
     type *e = join(a->elem, b->elem);
     return e ? type_list(e) : NULL;
+  }
+  if (a->kind == T_OPTION && b->kind == T_OPTION) {
+    type *e = join(a->elem, b->elem);
+    return e ? type_option(e) : NULL;
   }
   return NULL;
 }
@@ -136,7 +174,7 @@ static type *join(type *a, type *b) {
 /* A value type that can flow through a stream: not a stream, duration or output. */
 static bool is_value_type(const type *t) {
   switch (t->kind) {
-  case T_STREAM: case T_DURATION: case T_UNIT: return false;
+  case T_STREAM: case T_DURATION: case T_UNIT: case T_ANY: return false;
   case T_TUPLE:
     for (int i = 0; i < t->n; i++)
       if (!is_value_type(t->elems[i]))
@@ -238,16 +276,103 @@ static bool expect_type(sema *s, expr **slot, type *want, const char *context) {
 
 /* ---- built-in functions ------------------------------------------------------------------- */
 
+/* A regex argument must be a literal, so it is compiled (and its errors reported) here. */
+static bool check_regex(sema *s, expr *re) {
+  if (re->kind != E_STRING) {
+    diag_error(s->d, re->at, "the regular expression must be a string literal");
+    return false;
+  }
+  if (memchr(re->sval, '\0', (size_t)re->slen)) {
+    diag_error(s->d, re->at, "a regular expression cannot contain a NUL character");
+    return false;
+  }
+  regex_t compiled;
+  int rc = regcomp(&compiled, re->sval, REG_EXTENDED);
+  if (rc != 0) {
+    char msg[256];
+    regerror(rc, &compiled, msg, sizeof msg);
+    diag_error(s->d, re->at, "bad regular expression (POSIX extended): %s", msg);
+    return false;
+  }
+  regfree(&compiled);
+  return true;
+}
+
+/* format("%-8s %5d %.2f%%", ...): printf conversions d and x take an int, f, e and g a float
+ * (an int is converted), s any number, bool or string.  Checked against the arguments here. */
+static type *check_format(sema *s, expr *e) {
+  expr *f = arg_value(e, 0);
+  if (f->kind != E_STRING) {
+    diag_error(s->d, f->at, "the format must be a string literal");
+    return type_error();
+  }
+  int next = 1;
+  for (int i = 0; i < f->slen; i++) {
+    if (f->sval[i] != '%')
+      continue;
+    int start = i++;
+    while (i < f->slen && strchr("-+ 0#", f->sval[i]))
+      i++;
+    while (i < f->slen && f->sval[i] >= '0' && f->sval[i] <= '9')
+      i++;
+    if (i < f->slen && f->sval[i] == '.')
+      for (i++; i < f->slen && f->sval[i] >= '0' && f->sval[i] <= '9'; i++)
+        ;
+    span at = {f->at.start + 1 + start, f->at.start + 2 + i};
+    if (i >= f->slen || !strchr("dxsfeg%", f->sval[i])) {
+      diag_error(s->d, f->at, "bad conversion in format at byte %d: use %%d %%x %%s %%f %%e %%g or %%%%",
+                 start);
+      return type_error();
+    }
+    char conv = f->sval[i];
+    if (conv == '%')
+      continue;
+    if (next >= e->items.len) {
+      diag_error(s->d, f->at, "the format has more conversions than the %d argument%s given",
+                 e->items.len - 1, e->items.len == 2 ? "" : "s");
+      return type_error();
+    }
+    expr **slot = arg_slot(e, next++);
+    type *t = (*slot)->type;
+    if (is_error(t))
+      return t;
+    bool ok = conv == 'd' || conv == 'x' ? t->kind == T_INT
+            : conv == 's' ? t->kind == T_STRING || t->kind == T_BOOL || type_is_numeric(t)
+                          : coerce(slot, type_float());
+    if (!ok) {
+      diag_error(s->d, (*slot)->at, "%%%c in the format needs %s, but this is %s", conv,
+                 conv == 's' ? "a number, bool or string" : conv == 'd' || conv == 'x' ? "an int" : "a number",
+                 type_name(t));
+      return type_error();
+    }
+    (void)at;
+  }
+  if (next != e->items.len) {
+    diag_error(s->d, arg_value(e, next)->at, "the format has no conversion for this argument");
+    return type_error();
+  }
+  return type_string();
+}
+
 static type *check_builtin(sema *s, expr *e, int id) {
   const char *name = ops_builtin_name(id);
   const char *usage = ops_builtin_signature(id);
-  static const int arity[] = {2, 1, 1, 1, 1, 1, 2, 2, 2, 3, 1, 1, 1, 1, 2, 2};
+  /* fewest and most arguments; -1: any number */
+  static const int arity[][2] = {{2, 2}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {2, 2}, {2, 2},
+                                 {2, 2}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {2, 2}, {2, 2},
+                                 {1, 2}, {1, 1}, {1, 1}, {1, 1}, {2, 2}, {3, 3}, {1, -1}, {1, 1},
+                                 {2, 2}, {1, 1}, {2, 2}};
   _Static_assert(sizeof arity / sizeof arity[0] == B_COUNT_, "arity table out of date");
   e->builtin = id;
   for (int i = 0; i < e->items.len; i++)
     check(s, arg_value(e, i));
-  if (!check_arity(s, e, name, arity[id], usage))
+  int lo = arity[id][0], hi = arity[id][1];
+  if (e->items.len < lo || (hi >= 0 && e->items.len > hi)) {
+    if (!check_arity(s, e, name, e->items.len < lo ? lo : hi, usage))
+      return type_error();
+  } else if (!check_arity(s, e, name, e->items.len, usage)) {
     return type_error();
+  }
   for (int i = 0; i < e->items.len; i++)
     if (is_error(arg_value(e, i)->type))
       return type_error();
@@ -330,6 +455,55 @@ static type *check_builtin(sema *s, expr *e, int id) {
     coerce(arg_slot(e, 1), j);
     return j;
   }
+  case B_ROUND: case B_SQRT: case B_FLOOR: case B_CEIL:
+    if (!expect_type(s, arg_slot(e, 0), type_float(), ctx0))
+      return type_error();
+    if (id == B_ROUND && e->items.len == 2) {
+      if (!expect_type(s, arg_slot(e, 1), type_int(), "the digits of round"))
+        return type_error();
+      return type_float();
+    }
+    return id == B_SQRT ? type_float() : type_int();
+  case B_MATCHES: case B_CAPTURE:
+    if (!expect_type(s, arg_slot(e, 0), type_string(), mem_printf("the string %s searches", name)) ||
+        !check_regex(s, arg_value(e, 1)))
+      return type_error();
+    if (id == B_MATCHES)
+      return type_bool();
+    if (!expect_type(s, arg_slot(e, 2), type_int(), "the group of capture"))
+      return type_error();
+    return type_option(type_string());
+  case B_FORMAT: return check_format(s, e);
+  case B_CSV:
+    if (!expect_type(s, arg_slot(e, 0), type_string(), ctx0))
+      return type_error();
+    return type_list(type_string());
+  case B_JSON:
+    if (!expect_type(s, arg_slot(e, 0), type_string(), "the line json reads") ||
+        !expect_type(s, arg_slot(e, 1), type_string(), "the key json looks up"))
+      return type_error();
+    return type_option(type_string());
+  case B_SOME:
+    if (!is_value_type(t0)) {
+      diag_error(s->d, arg_value(e, 0)->at, "some cannot hold a %s", type_name(t0));
+      return type_error();
+    }
+    return type_option(t0);
+  case B_GET_OR_ELSE: {
+    if (t0->kind != T_OPTION) {
+      diag_error(s->d, arg_value(e, 0)->at, "getOrElse works on an option, but this is %s",
+                 type_name(t0));
+      return type_error();
+    }
+    type *d = arg_value(e, 1)->type;
+    type *j = t0->elem->kind == T_ANY ? d : join(t0->elem, d);
+    if (!j || !coerce(arg_slot(e, 1), j) || !coerce(arg_slot(e, 0), type_option(j))) {
+      diag_error(s->d, arg_value(e, 1)->at, "the default of getOrElse must be %s, but this is %s",
+                 type_name(t0->elem), type_name(d));
+      return type_error();
+    }
+    return j;
+  }
   case B_COUNT_: break;
   }
   unreachable();
@@ -382,46 +556,228 @@ static type *check_lambda(sema *s, expr *fn, int nparams, type **ptypes, const c
 
 /* ---- stream operators ----------------------------------------------------------------------- */
 
+/* Binds positional and named arguments of a call to the parameter names in `names`, the first
+ * `nrequired` of them required; out[i] is NULL for an omitted optional one.  Arguments are
+ * not type-checked here. */
+static bool bind_args(sema *s, expr *e, const char *what, const char *usage,
+                      const char *const *names, int nnames, int nrequired, expr **out) {
+  for (int i = 0; i < nnames; i++)
+    out[i] = NULL;
+  bool positional_ok = true;
+  for (int i = 0; i < e->items.len; i++) {
+    ast_arg *a = e->items.items[i];
+    int at = -1;
+    if (a->name) {
+      positional_ok = false;
+      for (int k = 0; k < nnames; k++)
+        if (strcmp(names[k], a->name) == 0)
+          at = k;
+      if (at < 0) {
+        diag_error(s->d, a->at, "%s has no parameter named '%s'%s%s", what, a->name,
+                   usage ? "; usage: " : "", usage ? usage : "");
+        return false;
+      }
+    } else {
+      if (!positional_ok) {
+        diag_error(s->d, a->at, "a positional argument cannot follow a named one");
+        return false;
+      }
+      at = i;
+      if (at >= nnames) {
+        diag_error(s->d, a->at, "%s takes at most %d argument%s%s%s", what, nnames,
+                   nnames == 1 ? "" : "s", usage ? "; usage: " : "", usage ? usage : "");
+        return false;
+      }
+    }
+    if (out[at]) {
+      diag_error(s->d, a->at, "argument '%s' of %s is given twice", names[at], what);
+      return false;
+    }
+    out[at] = a->value;
+  }
+  for (int k = 0; k < nrequired; k++)
+    if (!out[k]) {
+      diag_error(s->d, e->kind == E_CALL || e->kind == E_METHOD ? e->name_at : e->at,
+                 "%s needs its argument '%s'%s%s", what, names[k], usage ? "; usage: " : "",
+                 usage ? usage : "");
+      return false;
+    }
+  return true;
+}
+
+static bool int_literal(sema *s, expr *v, const char *what, int64_t min, int64_t *out) {
+  if (v->kind != E_INT) {
+    if (!is_error(check(s, v))) /* an erroneous argument was reported already */
+      diag_error(s->d, v->at, "%s must be a whole number literal", what);
+    return false;
+  }
+  v->type = type_int();
+  if (v->ival < min) {
+    diag_error(s->d, v->at, "%s must be at least %lld", what, (long long)min);
+    return false;
+  }
+  *out = v->ival;
+  return true;
+}
+
+static bool bool_literal(sema *s, expr *v, const char *what, bool *out) {
+  if (v->kind != E_BOOL) {
+    if (!is_error(check(s, v))) /* an erroneous argument was reported already */
+      diag_error(s->d, v->at, "%s must be true or false", what);
+    return false;
+  }
+  v->type = type_bool();
+  *out = v->bval;
+  return true;
+}
+
 static type *check_source(sema *s, expr *e, int id) {
   e->builtin = id;
+  const char *name = ops_source_name(id);
   if (s->fn_depth > 0) {
     diag_error(s->d, e->name_at, "a source such as %s(...) can only be used at the top level",
-               ops_source_name(id));
+               name);
     return type_error();
+  }
+  static const char *const socket_args[] = {"host", "port"};
+  static const char *const path_args[] = {"path"};
+  static const char *const dir_args[] = {"dir", "pattern", "existing"};
+  expr *a[3];
+  bool ok;
+  switch ((source_id)id) {
+  case SRC_SOCKET:
+    ok = bind_args(s, e, name, "socket(host: string, port: int)", socket_args, 2, 2, a);
+    break;
+  case SRC_STDIN: ok = bind_args(s, e, name, "stdin()", NULL, 0, 0, a); break;
+  case SRC_FILE: ok = bind_args(s, e, name, "file(path: string)", path_args, 1, 1, a); break;
+  case SRC_TABLE: ok = bind_args(s, e, name, "table(path: string)", path_args, 1, 1, a); break;
+  case SRC_TEXT_FILES:
+    ok = bind_args(s, e, name, "textFiles(dir: string, pattern = \"*\", existing = false)",
+                   dir_args, 3, 1, a);
+    break;
+  default: unreachable();
   }
   for (int i = 0; i < e->items.len; i++)
     check(s, arg_value(e, i));
-  switch ((source_id)id) {
-  case SRC_SOCKET:
-    if (!check_arity(s, e, "socket", 2, "socket(host: string, port: int)"))
+  if (!ok)
+    return type_error();
+  /* Put the arguments in parameter order for codegen, defaults filled in. */
+  int n = id == SRC_SOCKET ? 2 : id == SRC_STDIN ? 0 : id == SRC_TEXT_FILES ? 3 : 1;
+  if (id == SRC_TEXT_FILES) {
+    if (!a[1]) {
+      a[1] = ast_expr(E_STRING, e->at);
+      a[1]->sval = "*";
+      a[1]->slen = 1;
+      check(s, a[1]);
+    }
+    if (!a[2]) {
+      a[2] = ast_expr(E_BOOL, e->at);
+      check(s, a[2]);
+    }
+  }
+  ptr_vec ordered = {0};
+  for (int i = 0; i < n; i++)
+    vec_push(&ordered, ast_arg_new(NULL, a[i]->at, a[i]));
+  e->items = ordered;
+  static const char *const what[] = {"the host of socket", "the port of socket"};
+  for (int i = 0; i < n; i++) {
+    type *want = id == SRC_SOCKET && i == 1 ? type_int()
+               : id == SRC_TEXT_FILES && i == 2 ? type_bool() : type_string();
+    const char *ctx = id == SRC_SOCKET ? what[i] : mem_printf("argument '%s' of %s",
+                                                              id == SRC_TEXT_FILES ? dir_args[i] : "path", name);
+    if (!expect_type(s, arg_slot(e, i), want, ctx))
       return type_error();
-    if (!expect_type(s, arg_slot(e, 0), type_string(), "the host of socket") ||
-        !expect_type(s, arg_slot(e, 1), type_int(), "the port of socket"))
-      return type_error();
-    break;
-  case SRC_STDIN:
-    if (!check_arity(s, e, "stdin", 0, "stdin()"))
-      return type_error();
-    break;
-  case SRC_FILE:
-    if (!check_arity(s, e, "file", 1, "file(path: string)"))
-      return type_error();
-    if (!expect_type(s, arg_slot(e, 0), type_string(), "the path of file"))
-      return type_error();
-    break;
-  case SRC_COUNT_: unreachable();
   }
   return type_stream(type_string());
 }
 
 /* The element type of a keyed stream, or NULL after reporting why it is not one. */
 static type *pair_elem(sema *s, expr *e, type *elem, const char *opname) {
-  if (elem->kind == T_TUPLE && elem->n == 2)
+  if (elem->kind == T_TUPLE && elem->n == 2) {
+    if (!type_is_comparable(elem->elems[0])) {
+      diag_error(s->d, e->name_at, "%s needs keys that can be compared, but the keys are %s",
+                 opname, type_name(elem->elems[0]));
+      return NULL;
+    }
     return elem;
+  }
   diag_error(s->d, e->name_at,
              "%s needs a stream of (key, value) pairs, but %s is a stream of %s", opname,
              e->lhs->kind == E_NAME ? mem_printf("'%s'", e->lhs->name) : "this", type_name(elem));
   return NULL;
+}
+
+/* A type sortBy and top can order: numbers, strings, bools and tuples of them. */
+static bool is_orderable(const type *t) {
+  switch (t->kind) {
+  case T_INT: case T_FLOAT: case T_STRING: case T_BOOL: return true;
+  case T_TUPLE:
+    for (int i = 0; i < t->n; i++)
+      if (!is_orderable(t->elems[i]))
+        return false;
+    return true;
+  default: return false;
+  }
+}
+
+/* The function argument `fn` of op, checked as a function of `n` parameters; its result
+ * coerced to `want` when want is given. */
+static type *check_fn_arg(sema *s, expr *call, expr **slot, int n, type **params, type *want,
+                          const char *what) {
+  expr *fn = *slot;
+  type *r = check_lambda(s, fn, n, params, what);
+  if (is_error(r) || !want)
+    return r;
+  if (!coerce(&fn->lhs, want)) {
+    diag_error(s->d, fn->lhs->at, "the function passed to %s must return %s, but this is %s",
+               what, type_name(want), type_name(r));
+    return type_error();
+  }
+  (void)call;
+  return want;
+}
+
+/* other stream arguments of union / join / cogroup */
+static type *stream_arg(sema *s, expr *v, const char *what) {
+  type *t = check(s, v);
+  if (is_error(t))
+    return t;
+  if (t->kind != T_STREAM) {
+    diag_error(s->d, v->at, "%s takes a stream, but this is %s", what, type_name(t));
+    return type_error();
+  }
+  return t;
+}
+
+static type *check_join(sema *s, expr *e, type *elem, int id, const char *name) {
+  if (!check_arity(s, e, name, 1, mem_printf("%s(other: stream of (key, value))", name)))
+    return type_error();
+  type *kv = pair_elem(s, e, elem, name);
+  type *other = stream_arg(s, arg_value(e, 0), name);
+  if (!kv || is_error(other))
+    return type_error();
+  type *kw = other->elem;
+  if (kw->kind != T_TUPLE || kw->n != 2) {
+    diag_error(s->d, arg_value(e, 0)->at,
+               "%s needs a stream of (key, value) pairs to join with, but this is a stream of %s",
+               name, type_name(kw));
+    return type_error();
+  }
+  if (kw->elems[0] != kv->elems[0]) {
+    diag_error(s->d, arg_value(e, 0)->at,
+               "%s needs keys of the same type on both sides: this stream's keys are %s, the other's are %s",
+               name, type_name(kv->elems[0]), type_name(kw->elems[0]));
+    return type_error();
+  }
+  type *v = kv->elems[1], *w = kw->elems[1];
+  switch (id) {
+  case S_JOIN: break;
+  case S_LEFT_OUTER_JOIN: w = type_option(w); break;
+  case S_RIGHT_OUTER_JOIN: v = type_option(v); break;
+  case S_FULL_OUTER_JOIN: v = type_option(v); w = type_option(w); break;
+  case S_COGROUP: v = type_list(v); w = type_list(w); break;
+  }
+  return type_stream(type_pair(kv->elems[0], type_pair(v, w)));
 }
 
 static type *check_stream_op(sema *s, expr *e, type *recv) {
@@ -469,56 +825,195 @@ static type *check_stream_op(sema *s, expr *e, type *recv) {
     }
     return type_stream(r);
   }
-  case S_REDUCE_BY_KEY: {
-    if (!check_arity(s, e, name, 1, "reduceByKey((a, b) => a + b)"))
+  case S_REDUCE_BY_KEY: case S_REDUCE: {
+    const char *usage = id == S_REDUCE ? "reduce((a, b) => a + b)" : "reduceByKey((a, b) => a + b)";
+    if (!check_arity(s, e, name, 1, usage))
       return type_error();
-    type *kv = pair_elem(s, e, elem, name);
-    if (!kv)
-      return type_error();
-    if (!type_is_comparable(kv->elems[0])) {
-      diag_error(s->d, e->name_at, "reduceByKey needs keys that can be compared, but the keys are %s",
-                 type_name(kv->elems[0]));
-      return type_error();
+    type *v = elem;
+    if (id == S_REDUCE_BY_KEY) {
+      type *kv = pair_elem(s, e, elem, name);
+      if (!kv)
+        return type_error();
+      v = kv->elems[1];
     }
-    type *v = kv->elems[1];
     type *args[2] = {v, v};
-    expr *fn = arg_value(e, 0);
-    type *r = check_lambda(s, fn, 2, args, name);
-    if (is_error(r))
+    if (is_error(check_fn_arg(s, e, arg_slot(e, 0), 2, args, v, name)))
       return type_error();
-    if (!coerce(&fn->lhs, v)) {
-      diag_error(s->d, fn->lhs->at,
-                 "the function passed to reduceByKey must return the value type %s, but this is %s",
-                 type_name(v), type_name(r));
-      return type_error();
-    }
     return recv;
   }
   case S_COUNT:
     if (!check_arity(s, e, name, 0, NULL))
       return type_error();
     return type_stream(type_int());
-  case S_PRINT: {
-    if (e->items.len > 1) {
-      diag_error(s->d, e->name_at, "print takes at most one argument (n = 10)");
+  case S_COUNT_BY_VALUE: case S_DISTINCT:
+    if (!check_arity(s, e, name, 0, NULL))
+      return type_error();
+    if (!type_is_comparable(elem)) {
+      diag_error(s->d, e->name_at, "%s needs elements that can be compared, but they are %s",
+                 name, type_name(elem));
       return type_error();
     }
-    e->ival = 10;
-    if (e->items.len == 1) {
-      ast_arg *a = e->items.items[0];
-      if (a->name && strcmp(a->name, "n") != 0) {
-        diag_error(s->d, a->at, "print has no parameter named '%s' (it has n)", a->name);
-        return type_error();
-      }
-      if (a->value->kind != E_INT) {
-        check(s, a->value);
-        diag_error(s->d, a->value->at,
-                   "print's n must be a whole number literal (how many elements to show)");
-        return type_error();
-      }
-      a->value->type = type_int();
-      e->ival = a->value->ival;
+    return id == S_DISTINCT ? recv : type_stream(type_pair(elem, type_int()));
+  case S_UNION: {
+    if (e->items.len == 0) {
+      diag_error(s->d, e->name_at, "union needs at least one other stream: a.union(b, ...)");
+      return type_error();
     }
+    for (int i = 0; i < e->items.len; i++) {
+      ast_arg *a = e->items.items[i];
+      if (a->name) {
+        diag_error(s->d, a->at, "union takes streams, not named arguments");
+        return type_error();
+      }
+      type *t = stream_arg(s, a->value, name);
+      if (is_error(t))
+        return t;
+      if (t != recv) {
+        diag_error(s->d, a->value->at,
+                   "union needs streams of one type: this is a %s, but the stream it extends is a %s",
+                   type_name(t), type_name(recv));
+        return type_error();
+      }
+    }
+    return recv;
+  }
+  case S_REPARTITION: {
+    if (!check_arity(s, e, name, 1, "repartition(n)"))
+      return type_error();
+    if (!int_literal(s, arg_value(e, 0), "the number of partitions", 1, &e->ival))
+      return type_error();
+    return recv;
+  }
+  case S_GROUP_BY_KEY: case S_KEYS: case S_VALUES: {
+    if (!check_arity(s, e, name, 0, NULL))
+      return type_error();
+    type *kv = pair_elem(s, e, elem, name);
+    if (!kv)
+      return type_error();
+    if (id == S_KEYS)
+      return type_stream(kv->elems[0]);
+    if (id == S_VALUES)
+      return type_stream(kv->elems[1]);
+    return type_stream(type_pair(kv->elems[0], type_list(kv->elems[1])));
+  }
+  case S_MAP_VALUES: case S_FLAT_MAP_VALUES: {
+    if (!check_arity(s, e, name, 1, NULL))
+      return type_error();
+    type *kv = pair_elem(s, e, elem, name);
+    if (!kv)
+      return type_error();
+    type *r = check_lambda(s, arg_value(e, 0), 1, &kv->elems[1], name);
+    if (is_error(r))
+      return type_error();
+    if (id == S_FLAT_MAP_VALUES) {
+      if (r->kind != T_LIST) {
+        diag_error(s->d, arg_value(e, 0)->lhs->at,
+                   "the function passed to flatMapValues must return a list, but this is %s",
+                   type_name(r));
+        return type_error();
+      }
+      r = r->elem;
+    }
+    if (!is_value_type(r)) {
+      diag_error(s->d, arg_value(e, 0)->lhs->at, "%s cannot produce a %s", name, type_name(r));
+      return type_error();
+    }
+    return type_stream(type_pair(kv->elems[0], r));
+  }
+  case S_COMBINE_BY_KEY: {
+    const char *usage = "combineByKey(v => c, (c, v) => c, (c1, c2) => c)";
+    if (!check_arity(s, e, name, 3, usage))
+      return type_error();
+    type *kv = pair_elem(s, e, elem, name);
+    if (!kv)
+      return type_error();
+    type *v = kv->elems[1];
+    type *c = check_fn_arg(s, e, arg_slot(e, 0), 1, &v, NULL, "combineByKey's createCombiner");
+    if (is_error(c))
+      return c;
+    if (!is_value_type(c)) {
+      diag_error(s->d, arg_value(e, 0)->lhs->at, "a combiner cannot be a %s", type_name(c));
+      return type_error();
+    }
+    type *mv[2] = {c, v}, *mc[2] = {c, c};
+    if (is_error(check_fn_arg(s, e, arg_slot(e, 1), 2, mv, c, "combineByKey's mergeValue")) ||
+        is_error(check_fn_arg(s, e, arg_slot(e, 2), 2, mc, c, "combineByKey's mergeCombiners")))
+      return type_error();
+    return type_stream(type_pair(kv->elems[0], c));
+  }
+  case S_JOIN: case S_LEFT_OUTER_JOIN: case S_RIGHT_OUTER_JOIN: case S_FULL_OUTER_JOIN:
+  case S_COGROUP:
+    return check_join(s, e, elem, id, name);
+  case S_SORT_BY: case S_SORT_BY_KEY: case S_TOP: {
+    static const char *const sort_by[] = {"f", "ascending"};
+    static const char *const sort_by_key[] = {"ascending"};
+    static const char *const top[] = {"n", "f"};
+    expr *a[2];
+    bool ok = id == S_SORT_BY ? bind_args(s, e, name, "sortBy(x => key, ascending = true)", sort_by, 2, 1, a)
+            : id == S_SORT_BY_KEY ? bind_args(s, e, name, "sortByKey(ascending = true)", sort_by_key, 1, 0, a)
+            : bind_args(s, e, name, "top(n, x => key)", top, 2, 1, a);
+    if (!ok)
+      return type_error();
+    e->bval = true; /* ascending */
+    expr *key_fn = id == S_SORT_BY ? a[0] : id == S_TOP ? a[1] : NULL;
+    expr *asc = id == S_SORT_BY ? a[1] : id == S_SORT_BY_KEY ? a[0] : NULL;
+    if (asc && !bool_literal(s, asc, "ascending", &e->bval))
+      return type_error();
+    if (id == S_TOP) {
+      e->bval = false;
+      if (!int_literal(s, a[0], "top's n", 0, &e->ival))
+        return type_error();
+    }
+    type *key = elem;
+    if (id == S_SORT_BY_KEY) {
+      type *kv = pair_elem(s, e, elem, name);
+      if (!kv)
+        return type_error();
+      key = kv->elems[0];
+    }
+    if (key_fn) {
+      key = check_lambda(s, key_fn, 1, &elem, name);
+      if (is_error(key))
+        return key;
+    }
+    if (!is_orderable(key)) {
+      diag_error(s->d, key_fn ? key_fn->at : e->name_at,
+                 "%s needs a key it can order (numbers, strings, bools or tuples of them), but the key is %s",
+                 name, type_name(key));
+      return type_error();
+    }
+    e->rhs = key_fn; /* the key function, or NULL for the element / the pair's key */
+    return recv;
+  }
+  case S_PRINT: {
+    static const char *const print_args[] = {"n"};
+    expr *a[1];
+    if (!bind_args(s, e, name, "print(n = 10)", print_args, 1, 0, a))
+      return type_error();
+    e->ival = 10;
+    if (a[0] && !int_literal(s, a[0], "print's n (how many elements to show)", 0, &e->ival))
+      return type_error();
+    return type_unit();
+  }
+  case S_STDOUT:
+    if (!check_arity(s, e, name, 0, "stdout()"))
+      return type_error();
+    return type_unit();
+  case S_SAVE_AS_TEXT_FILES: {
+    static const char *const save_args[] = {"prefix", "suffix"};
+    expr *a[2];
+    if (!bind_args(s, e, name, "saveAsTextFiles(prefix: string, suffix = \"\")", save_args, 2, 1, a))
+      return type_error();
+    for (int i = 0; i < 2; i++)
+      if (a[i] && (check(s, a[i]), true) && !expect_type(s, &a[i], type_string(), mem_printf("the %s of saveAsTextFiles", save_args[i])))
+        return type_error();
+    if (!a[1]) {
+      a[1] = ast_expr(E_STRING, e->at);
+      a[1]->sval = "";
+      a[1]->type = type_string();
+    }
+    e->cond = a[0];
+    e->rhs = a[1];
     return type_unit();
   }
   case S_COUNT_: break;
@@ -530,6 +1025,10 @@ static type *check_stream_op(sema *s, expr *e, type *recv) {
 
 static type *check_name(sema *s, expr *e) {
   sym *v = lookup(s, e->name);
+  if (!v && strcmp(e->name, "none") == 0) {
+    e->kind = E_NONE;
+    return type_option(type_any());
+  }
   if (!v) {
     const char *names[64];
     int n = 0;
@@ -613,7 +1112,28 @@ static type *check_binary(sema *s, expr *e) {
   unreachable();
 }
 
+/* A call of a user function: arguments coerced to the declared parameter types. */
+static type *check_user_call(sema *s, expr *e, sym *fn) {
+  ast_item *it = fn->item;
+  for (int i = 0; i < e->items.len; i++)
+    check(s, arg_value(e, i));
+  if (!check_arity(s, e, fn->name, it->params.len, NULL))
+    return type_error();
+  for (int i = 0; i < it->params.len; i++) {
+    ast_param *p = it->params.items[i];
+    if (!expect_type(s, arg_slot(e, i), p->type,
+                     mem_printf("argument '%s' of %s", p->name, fn->name)))
+      return type_error();
+  }
+  e->sym = fn;
+  fn->uses++;
+  return fn->type;
+}
+
 static type *check_call(sema *s, expr *e) {
+  sym *user = lookup(s, e->name);
+  if (user && user->kind == SYM_FN)
+    return check_user_call(s, e, user);
   int id = ops_source(e->name);
   if (id >= 0)
     return check_source(s, e, id);
@@ -685,6 +1205,21 @@ static type *check_member(sema *s, expr *e) {
     }
     diag_error(s->d, e->name_at, "%s has fields _1 to _%d; there is no '%s'", type_name(t), t->n,
                e->name);
+    return type_error();
+  }
+  if (t->kind == T_OPTION) {
+    static const char *const members[] = {"isSome", "isNone", "get"};
+    for (int i = 0; i < 3; i++)
+      if (strcmp(e->name, members[i]) == 0) {
+        e->field = i;
+        if (t->elem->kind == T_ANY && i == 2) {
+          diag_error(s->d, e->at, "none has no value to get");
+          return type_error();
+        }
+        return i == 2 ? t->elem : type_bool();
+      }
+    diag_error(s->d, e->name_at, "%s has no member '%s' (it has isSome, isNone, get and getOrElse(d))",
+               type_name(t), e->name);
     return type_error();
   }
   if (t->kind == T_STREAM && ops_stream_op(e->name) >= 0) {
@@ -788,6 +1323,22 @@ static type *check_inner(sema *s, expr *e) {
     coerce(&e->rhs, j);
     return j;
   }
+  case E_NONE: return type_option(type_any());
+  case E_INDEX: {
+    type *l = check(s, e->lhs), *i = check(s, e->rhs);
+    if (is_error(l) || is_error(i))
+      return type_error();
+    if (l->kind != T_LIST) {
+      diag_error(s->d, e->lhs->at, "only a list can be indexed with [ ], but this is %s",
+                 type_name(l));
+      return type_error();
+    }
+    if (i->kind != T_INT) {
+      diag_error(s->d, e->rhs->at, "a list index must be int, but this is %s", type_name(i));
+      return type_error();
+    }
+    return l->elem;
+  }
   case E_LET: {
     type *v = check(s, e->rhs);
     if (!is_value_type(v) && !is_error(v)) {
@@ -806,8 +1357,15 @@ static type *check_inner(sema *s, expr *e) {
 }
 
 static type *check(sema *s, expr *e) {
-  if (!e->type)
-    e->type = check_inner(s, e);
+  if (e->type)
+    return e->type;
+  if (s->depth == MAX_EXPR_DEPTH) {
+    diag_error(s->d, e->at, "expression nested too deeply (more than %d levels)", MAX_EXPR_DEPTH);
+    return e->type = type_error();
+  }
+  s->depth++;
+  e->type = check_inner(s, e);
+  s->depth--;
   return e->type;
 }
 
@@ -899,6 +1457,43 @@ static void check_output(sema *s, ast_item *it) {
   vec_push(&s->info->outputs, it->value);
 }
 
+/* fn name(a: T, ...): R = body — declared before its body is checked, so it may recurse. */
+static void check_fn(sema *s, ast_item *it) {
+  if (ops_builtin(it->name) >= 0 || ops_source(it->name) >= 0) {
+    diag_error(s->d, it->name_at, "fn '%s' would hide the built-in %s; choose another name",
+               it->name, it->name);
+    return;
+  }
+  type *ret = resolve_type(s, it->ann);
+  for (int i = 0; i < it->params.len; i++) {
+    ast_param *p = it->params.items[i];
+    p->type = resolve_type(s, p->ann);
+    if (!is_value_type(p->type) && !is_error(p->type))
+      diag_error(s->d, p->ann->at, "a function parameter cannot be a %s", type_name(p->type));
+  }
+  sym *g = mem_alloc(sizeof *g);
+  g->kind = SYM_FN;
+  g->name = it->name;
+  g->at = it->name_at;
+  g->item = it;
+  g->type = ret;
+  it->sym = g;
+  if (!declare_global(s, g))
+    return;
+  g->index = s->info->functions.len;
+  vec_push(&s->info->functions, it);
+  scope *saved = s->locals;
+  for (int i = 0; i < it->params.len; i++)
+    push_local(s, it->params.items[i]);
+  s->fn_depth++;
+  type *body = check(s, it->value);
+  s->fn_depth--;
+  s->locals = saved;
+  if (!is_error(body) && !is_error(ret) && !coerce(&it->value, ret))
+    diag_error(s->d, it->value->at, "the body of '%s' must be %s, as declared, but this is %s",
+               it->name, type_name(ret), type_name(body));
+}
+
 bool sema_check(ast_program *prog, diag_ctx *diag, sema_info *info) {
   sema s = {0};
   s.d = diag;
@@ -912,9 +1507,7 @@ bool sema_check(ast_program *prog, diag_ctx *diag, sema_info *info) {
     case ITEM_BATCH: check_batch(&s, it); break;
     case ITEM_BIND: check_bind(&s, it); break;
     case ITEM_EXPR: check_output(&s, it); break;
-    case ITEM_FN:
-      diag_error(diag, it->at, "user functions are not supported yet");
-      break;
+    case ITEM_FN: check_fn(&s, it); break;
     }
   }
   if (diag->errors == errors_before) {

@@ -12,6 +12,7 @@ typedef struct sema_info {
   int64_t batch_ms; /* the `batch` interval */
   ptr_vec params;   /* ast_item* of kind ITEM_PARAM, in declaration order */
   ptr_vec outputs;  /* expr* of the output operations (E_METHOD), in program order */
+  ptr_vec functions; /* ast_item* of kind ITEM_FN, in declaration order */
 } sema_info;
 
 /* Returns false when an error was reported. */

@@ -9,6 +9,7 @@
 static ptr_vec interned;
 static type basic[T_DURATION + 1];
 static type unit_type = {.kind = T_UNIT};
+static type any_type = {.kind = T_ANY};
 static bool basic_ready;
 
 static type *basic_type(type_kind k) {
@@ -27,6 +28,7 @@ type *type_bool(void) { return basic_type(T_BOOL); }
 type *type_string(void) { return basic_type(T_STRING); }
 type *type_duration(void) { return basic_type(T_DURATION); }
 type *type_unit(void) { return &unit_type; }
+type *type_any(void) { return &any_type; }
 
 static type *intern(type_kind kind, int n, type **elems, type *elem) {
   for (int i = 0; i < interned.len; i++) {
@@ -70,6 +72,7 @@ const char *type_name(const type *t) {
   case T_STRING: return "string";
   case T_DURATION: return "duration";
   case T_UNIT: return "output";
+  case T_ANY: return "?";
   case T_LIST: return mem_printf("list[%s]", type_name(t->elem));
   case T_OPTION: return mem_printf("option[%s]", type_name(t->elem));
   case T_STREAM: return mem_printf("stream[%s]", type_name(t->elem));
@@ -107,6 +110,19 @@ bool type_has_error(const type *t) {
         return true;
     return false;
   case T_LIST: case T_OPTION: case T_STREAM: return type_has_error(t->elem);
+  default: return false;
+  }
+}
+
+bool type_has_any(const type *t) {
+  switch (t->kind) {
+  case T_ANY: return true;
+  case T_TUPLE:
+    for (int i = 0; i < t->n; i++)
+      if (type_has_any(t->elems[i]))
+        return true;
+    return false;
+  case T_LIST: case T_OPTION: case T_STREAM: return type_has_any(t->elem);
   default: return false;
   }
 }

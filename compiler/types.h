@@ -16,7 +16,8 @@ typedef enum type_kind {
   T_LIST,     /* elem */
   T_OPTION,   /* elem, or none */
   T_STREAM,   /* a discretized stream of elem */
-  T_UNIT      /* what an output operation gives: nothing to bind */
+  T_UNIT,     /* what an output operation gives: nothing to bind */
+  T_ANY       /* the unknown element of `none` until context tells it */
 } type_kind;
 
 typedef struct type {
@@ -33,6 +34,9 @@ type *type_bool(void);
 type *type_string(void);
 type *type_duration(void);
 type *type_unit(void);
+type *type_any(void);
+/* Contains T_ANY somewhere: the type of a bare `none` not yet resolved. */
+bool type_has_any(const type *t);
 type *type_tuple(int n, type **elems);
 type *type_pair(type *a, type *b);
 type *type_list(type *elem);

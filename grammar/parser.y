@@ -152,11 +152,12 @@ unary:
   | '!' unary              { $$ = ast_unary(OP_NOT, $2, @$); }
   ;
 
-/* postfix = primary { "." IDENT [ "(" args ")" ] } */
+/* postfix = primary { "." IDENT [ "(" args ")" ] | "[" expr "]" } */
 postfix:
     primary
   | postfix '.' IDENT                    { $$ = ast_expr(E_MEMBER, @$); $$->lhs = $1; $$->name = $3.s; $$->name_at = @3; }
   | postfix '.' IDENT '(' opt_args ')'   { $$ = call_or_method($1, $3, @3, $5, @$); }
+  | postfix '[' expr ']'                 { $$ = ast_expr(E_INDEX, @$); $$->lhs = $1; $$->rhs = $3; }
   ;
 
 primary:

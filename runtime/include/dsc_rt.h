@@ -165,7 +165,9 @@ enum dsc_rt_error {
   DSC_RT_ERR_DIV_ZERO = 0,    /* integer division or modulo by zero: result 0 */
   DSC_RT_ERR_PARSE_INT = 1,   /* toInt on malformed text: result 0 */
   DSC_RT_ERR_PARSE_FLOAT = 2, /* toFloat on malformed text: result 0.0 */
-  DSC_RT_ERR_COUNT_ = 3
+  DSC_RT_ERR_INDEX = 3,       /* list index out of range: the zero value */
+  DSC_RT_ERR_NONE_GET = 4,    /* .get of none: the zero value */
+  DSC_RT_ERR_COUNT_ = 5
 };
 void dsc_rt_error(dsc_rt_worker *w, int32_t kind);
 
@@ -187,6 +189,65 @@ void dsc_rt_print_begin(dsc_rt_ctx *ctx, const dsc_rt_batch *batch);
 /* Writes `...` when more elements than shown existed, then the empty line, and flushes. */
 void dsc_rt_print_end(dsc_rt_ctx *ctx, int32_t more);
 void dsc_rt_output_flush(dsc_rt_ctx *ctx);
+
+
+/* ---- Operators of the full DStream API ------------------------------------------------------ */
+
+/* The payload for key, or NULL when the table has no such key (joins probe the other side). */
+void *dsc_rt_table_find(const dsc_rt_table *table, const void *key, int64_t key_len);
+/* The element array (NULL when empty): lists built by groupByKey / cogroup point into it. */
+void *dsc_rt_vec_data(const dsc_rt_vec *vec);
+/* Appends all of src's elements to dst (same element size). */
+void dsc_rt_vec_extend(dsc_rt_vec *dst, const dsc_rt_vec *src);
+/* Stable sort (merge sort) of n elements of `size` bytes; cmp returns <0, 0, >0. */
+void dsc_rt_sort(void *base, int64_t n, int64_t size, int32_t (*cmp)(const void *, const void *));
+
+/* table(path): a static source — the file is read once at start and its lines are part of
+ * every batch (the classic join with a lookup table).  A missing file is fatal at start. */
+int32_t dsc_rt_source_table(dsc_rt_ctx *ctx, const char *path, int64_t path_len);
+/* textFiles(dir, pattern, existing): like Spark's textFileStream.  Watches dir (inotify); each
+ * file moved or written (closed) into it whose name matches the glob pattern and does not
+ * start with '.' is read exactly once, line by line, into the batch in which it appeared.
+ * Files present at start are skipped unless existing != 0.  An unreadable file is reported
+ * on stderr and skipped. */
+int32_t dsc_rt_source_dir(dsc_rt_ctx *ctx, const char *dir, int64_t dir_len, const char *pattern,
+                          int64_t pattern_len, int32_t existing);
+
+/* saveAsTextFiles: returns a buffer to write the batch's lines to; dsc_rt_save_end writes it
+ * to `prefix-TIME_IN_MS.suffix` (no `.suffix` when empty) through a temporary file in the same
+ * directory and rename(), so readers never see half a file.  An I/O error is reported on
+ * stderr (the pipeline goes on). */
+dsc_rt_buf *dsc_rt_save_begin(dsc_rt_ctx *ctx, const dsc_rt_batch *batch, const char *prefix,
+                              int64_t prefix_len, const char *suffix, int64_t suffix_len);
+void dsc_rt_save_end(dsc_rt_ctx *ctx, dsc_rt_buf *buf);
+
+/* ---- Log-processing built-ins ----------------------------------------------------------------- */
+
+/* A POSIX extended regex, compiled once at start (the compiler has validated it). */
+void *dsc_rt_regex_new(dsc_rt_ctx *ctx, const char *pattern, int64_t len);
+/* 1 if the regex matches anywhere in s (like Python's re.search). */
+int32_t dsc_rt_regex_match(void *re, const char *s, int64_t n);
+/* 1 and *out = the text of capture group `group` (0 = whole match) of the first match, a view
+ * into s; 0 when there is no match or the group did not participate. */
+int32_t dsc_rt_regex_capture(void *re, const char *s, int64_t n, int64_t group, dsc_str *out);
+
+/* format(): a per-worker scratch buffer, emptied on each call; printf conversions appended
+ * with a validated spec (`%-5lld`, `%.2f`, `%8s`); dsc_rt_buf_take copies the text into the
+ * batch arena. */
+dsc_rt_buf *dsc_rt_scratch_buf(dsc_rt_worker *w);
+void dsc_rt_buf_printf_int(dsc_rt_buf *buf, const char *spec, int64_t v);
+void dsc_rt_buf_printf_float(dsc_rt_buf *buf, const char *spec, double v);
+void dsc_rt_buf_printf_str(dsc_rt_buf *buf, const char *spec, const char *s, int64_t n);
+void dsc_rt_buf_take(dsc_rt_worker *w, dsc_rt_buf *buf, dsc_str *out);
+
+/* csv(line): RFC 4180 fields — separated by ',', a field in double quotes may hold commas and
+ * "" for a quote; quotes are removed.  A list of dsc_str (arena). */
+void dsc_rt_csv_fields(dsc_rt_worker *w, const char *s, int64_t n, dsc_list *out);
+/* json(line, key): the value of a top-level key of a JSON object on one line: a string value
+ * unescaped (arena), any other value as its JSON text (12, true, null, [1, 2], {...}).
+ * 0 when the line is not an object or has no such key. */
+int32_t dsc_rt_json_get(dsc_rt_worker *w, const char *s, int64_t n, const char *key,
+                        int64_t key_len, dsc_str *out);
 
 #ifdef __cplusplus
 }

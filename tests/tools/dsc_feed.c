@@ -45,6 +45,7 @@ typedef struct feed_opts {
 typedef struct feed_data {
   char *bytes; /* the concatenated files */
   size_t len;  /* their total length */
+  size_t cap;  /* allocated size of bytes */
 } feed_data;
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -82,10 +83,16 @@ static void append_file(feed_data *data, const char *path) {
   char buf[65536];
   size_t n;
   while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-    char *grown = realloc(data->bytes, data->len + n);
-    if (grown == NULL)
-      die("out of memory");
-    data->bytes = grown;
+    if (data->len + n > data->cap) {
+      size_t cap = data->cap ? data->cap : sizeof buf;
+      while (cap < data->len + n)
+        cap *= 2;
+      char *grown = realloc(data->bytes, cap);
+      if (grown == NULL)
+        die("out of memory");
+      data->bytes = grown;
+      data->cap = cap;
+    }
     memcpy(data->bytes + data->len, buf, n);
     data->len += n;
   }
@@ -220,7 +227,7 @@ int main(int argc, char **argv) {
   if (o.port > 65535)
     die("--port: out of range");
 
-  feed_data d = {NULL, 0};
+  feed_data d = {NULL, 0, 0};
   for (; i < argc; i++)
     append_file(&d, argv[i]);
 

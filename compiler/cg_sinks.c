@@ -1,0 +1,757 @@
+/* cg_sinks.c — pipeline breakers and output operations.
+ *
+ * Every sink edge has a task-local partial that the fused loop feeds without locks: a hash
+ * table (aggregations, groupings), a counter, a fold cell, or a vector (collections, outputs).
+ * After the feeding stage, partials are merged on the main thread in task order (so results
+ * keep first-appearance order), into one merged result per breaker input.  A breaker's own
+ * stage then reads that result: table entries, joined pairs, the sorted vector...  Outputs
+ * read their partials directly, in task order, after all stages. */
+#include <string.h>
+
+#include "cg.h"
+#include "ops.h"
+#include "types.h"
+
+typedef enum partial_kind {
+  K_AGG,     /* table of op->elem, combined per key */
+  K_GROUP,   /* table of {key, vec of values} */
+  K_COUNT,   /* i64 */
+  K_REDUCE,  /* {i1 has, T value} cell */
+  K_COLLECT, /* vec of elements (sort: of {key, element}) */
+  K_PRINT    /* vec of the first n + 1 elements */
+} partial_kind;
+
+static partial_kind partial_of(const plan_op *op) {
+  switch (op->kind) {
+  case P_REDUCE_BY_KEY: case P_COMBINE_BY_KEY: case P_COUNT_BY_VALUE: case P_DISTINCT:
+    return K_AGG;
+  case P_GROUP_BY_KEY: case P_JOIN: return K_GROUP;
+  case P_COUNT: return K_COUNT;
+  case P_REDUCE: return K_REDUCE;
+  case P_UNION: case P_SORT: case P_STDOUT: case P_SAVE: return K_COLLECT;
+  case P_PRINT: return K_PRINT;
+  default: unreachable();
+  }
+}
+
+static const type *input_elem(const plan_op *op, int input) {
+  return ((const plan_op *)op->inputs.items[input])->elem;
+}
+
+static const expr *fn_arg(const plan_op *op, int i) {
+  return ((ast_arg *)op->node->items.items[i])->value;
+}
+
+/* The type a sort orders by. */
+static const type *sort_key(const plan_op *op) {
+  if (op->fn)
+    return op->fn->type;
+  if (op->variant == S_SORT_BY_KEY)
+    return op->in_elem->elems[0];
+  return op->in_elem;
+}
+
+/* {K, ptr vec}: a grouping table's payload. */
+static LLVMTypeRef group_t(cg *g, const type *key) {
+  LLVMTypeRef f[2] = {cg_type(g, key), g->t_ptr};
+  return LLVMStructTypeInContext(g->ctx, f, 2, 0);
+}
+
+/* {K, T}: a sort's collected element. */
+static LLVMTypeRef sort_pair_t(cg *g, const plan_op *op) {
+  LLVMTypeRef f[2] = {cg_type(g, sort_key(op)), cg_type(g, op->in_elem)};
+  return LLVMStructTypeInContext(g->ctx, f, 2, 0);
+}
+
+/* The element a partial holds, as an LLVM type. */
+static LLVMTypeRef partial_elem_t(cg *g, const plan_edge *e) {
+  const plan_op *op = e->op;
+  switch (partial_of(op)) {
+  case K_AGG: return cg_type(g, op->elem);
+  case K_GROUP: return group_t(g, input_elem(op, e->input)->elems[0]);
+  case K_REDUCE: {
+    LLVMTypeRef f[2] = {g->t_i1, cg_type(g, op->elem)};
+    return LLVMStructTypeInContext(g->ctx, f, 2, 0);
+  }
+  case K_COLLECT:
+    if (op->kind == P_SORT)
+      return sort_pair_t(g, op);
+    return cg_type(g, input_elem(op, e->input));
+  case K_PRINT: return cg_type(g, op->elem);
+  case K_COUNT: return g->t_i64;
+  }
+  unreachable();
+}
+
+static LLVMValueRef size_of(cg *g, LLVMTypeRef t) {
+  return cg_i64(g, (int64_t)LLVMABISizeOfType(g->td, t));
+}
+
+static LLVMValueRef partial_ptr(cg *g, const plan_edge *e, LLVMValueRef task) {
+  LLVMValueRef arr = cg_load_slot(g, e->slot, g->t_ptr);
+  return LLVMBuildGEP2(g->b, g->t_i64, arr, &task, 1, "");
+}
+
+static LLVMValueRef rt_new(cg *g, const char *fn, LLVMTypeRef elem) {
+  LLVMValueRef args[2] = {g->worker, size_of(g, elem)};
+  return cg_rt(g, fn, "ppl", args);
+}
+
+static LLVMValueRef vec_list(cg *g, LLVMValueRef vec) {
+  LLVMValueRef l = LLVMGetUndef(g->t_list);
+  l = LLVMBuildInsertValue(g->b, l, cg_rt(g, "dsc_rt_vec_data", "pp", &vec), 0, "");
+  return LLVMBuildInsertValue(g->b, l, cg_rt(g, "dsc_rt_vec_len", "lp", &vec), 1, "");
+}
+
+static void if_then(cg *g, LLVMValueRef cond, LLVMBasicBlockRef *then_bb, LLVMBasicBlockRef *done) {
+  *then_bb = cg_block(g, "then");
+  *done = cg_block(g, "done");
+  LLVMBuildCondBr(g->b, cond, *then_bb, *done);
+  LLVMPositionBuilderAtEnd(g->b, *then_bb);
+}
+
+static void end_if(cg *g, LLVMBasicBlockRef done) {
+  LLVMBuildBr(g->b, done);
+  LLVMPositionBuilderAtEnd(g->b, done);
+}
+
+/* ---- inside the fused loop -------------------------------------------------------------------- */
+
+void cg_sink_init(cg *g, plan_edge *e, LLVMValueRef task) {
+  LLVMTypeRef elem = partial_elem_t(g, e);
+  LLVMValueRef state = NULL;
+  switch (partial_of(e->op)) {
+  case K_AGG: case K_GROUP:
+    state = rt_new(g, "dsc_rt_table_new", elem);
+    LLVMBuildStore(g->b, state, partial_ptr(g, e, task));
+    break;
+  case K_COLLECT: case K_PRINT:
+    state = rt_new(g, "dsc_rt_vec_new", elem);
+    LLVMBuildStore(g->b, state, partial_ptr(g, e, task));
+    break;
+  case K_COUNT: case K_REDUCE:
+    state = cg_alloca(g, elem, "acc");
+    LLVMBuildStore(g->b, LLVMConstNull(elem), state);
+    break;
+  }
+  e->cg_state = state;
+}
+
+/* Finds or inserts key's entry; returns the payload pointer and whether it is new. */
+static LLVMValueRef upsert(cg *g, LLVMValueRef table, LLVMValueRef kp, LLVMValueRef kn,
+                           LLVMValueRef *fresh) {
+  LLVMValueRef is_new = cg_alloca(g, g->t_i32, "is_new");
+  LLVMValueRef args[4] = {table, kp, kn, is_new};
+  LLVMValueRef payload = cg_rt(g, "dsc_rt_table_upsert", "ppplp", args);
+  *fresh = LLVMBuildICmp(g->b, LLVMIntNE, LLVMBuildLoad2(g->b, g->t_i32, is_new, ""), cg_i32(g, 0), "");
+  return payload;
+}
+
+/* Combines the value slot of an existing aggregation entry with `v` (a value of the input for
+ * feeding, or of another partial's entry for merging). */
+static void agg_combine(cg *g, const plan_op *op, LLVMValueRef payload, LLVMValueRef v, bool merging) {
+  if (op->kind == P_DISTINCT)
+    return;
+  LLVMTypeRef kv_t = cg_type(g, op->elem);
+  LLVMTypeRef v_t = cg_type(g, op->elem->elems[1]);
+  LLVMValueRef vp = LLVMBuildStructGEP2(g->b, kv_t, payload, 1, "");
+  LLVMValueRef old = LLVMBuildLoad2(g->b, v_t, vp, "old");
+  LLVMValueRef nv;
+  switch (op->kind) {
+  case P_COUNT_BY_VALUE: nv = LLVMBuildAdd(g->b, old, merging ? v : cg_i64(g, 1), ""); break;
+  case P_REDUCE_BY_KEY: {
+    LLVMValueRef args[2] = {old, v};
+    nv = cg_apply(g, op->fn, args, 2);
+    break;
+  }
+  case P_COMBINE_BY_KEY: {
+    LLVMValueRef args[2] = {old, v};
+    nv = cg_apply(g, fn_arg(op, merging ? 2 : 1), args, 2);
+    break;
+  }
+  default: unreachable();
+  }
+  LLVMBuildStore(g->b, nv, vp);
+}
+
+static void feed_agg(cg *g, plan_edge *e, LLVMValueRef v) {
+  const plan_op *op = e->op;
+  bool keyed = op->kind == P_REDUCE_BY_KEY || op->kind == P_COMBINE_BY_KEY;
+  LLVMValueRef key = keyed ? LLVMBuildExtractValue(g->b, v, 0, "k") : v;
+  const type *key_t = keyed ? op->in_elem->elems[0] : op->in_elem;
+  LLVMValueRef kp, kn, fresh;
+  cg_key_bytes(g, key, key_t, &kp, &kn);
+  LLVMValueRef payload = upsert(g, e->cg_state, kp, kn, &fresh);
+  LLVMBasicBlockRef ins = cg_block(g, "agg.insert"), comb = cg_block(g, "agg.combine"),
+                    done = cg_block(g, "agg.done");
+  LLVMBuildCondBr(g->b, fresh, ins, comb);
+  LLVMPositionBuilderAtEnd(g->b, ins);
+  LLVMValueRef first;
+  switch (op->kind) {
+  case P_REDUCE_BY_KEY: case P_DISTINCT: first = v; break;
+  case P_COUNT_BY_VALUE:
+  case P_COMBINE_BY_KEY: {
+    first = LLVMGetUndef(cg_type(g, op->elem));
+    first = LLVMBuildInsertValue(g->b, first, key, 0, "");
+    LLVMValueRef c;
+    if (op->kind == P_COUNT_BY_VALUE) {
+      c = cg_i64(g, 1);
+    } else {
+      LLVMValueRef val = LLVMBuildExtractValue(g->b, v, 1, "v");
+      c = cg_apply(g, fn_arg(op, 0), &val, 1);
+    }
+    first = LLVMBuildInsertValue(g->b, first, c, 1, "");
+    break;
+  }
+  default: unreachable();
+  }
+  LLVMBuildStore(g->b, first, payload);
+  LLVMBuildBr(g->b, done);
+  LLVMPositionBuilderAtEnd(g->b, comb);
+  agg_combine(g, op, payload, keyed ? LLVMBuildExtractValue(g->b, v, 1, "v") : v, false);
+  LLVMBuildBr(g->b, done);
+  LLVMPositionBuilderAtEnd(g->b, done);
+}
+
+static void feed_group(cg *g, plan_edge *e, LLVMValueRef v) {
+  const type *kv = input_elem(e->op, e->input);
+  LLVMTypeRef gt = group_t(g, kv->elems[0]);
+  LLVMValueRef key = LLVMBuildExtractValue(g->b, v, 0, "k");
+  LLVMValueRef kp, kn, fresh;
+  cg_key_bytes(g, key, kv->elems[0], &kp, &kn);
+  LLVMValueRef payload = upsert(g, e->cg_state, kp, kn, &fresh);
+  LLVMBasicBlockRef then_bb, done;
+  if_then(g, fresh, &then_bb, &done);
+  LLVMValueRef vec = rt_new(g, "dsc_rt_vec_new", cg_type(g, kv->elems[1]));
+  LLVMValueRef entry = LLVMGetUndef(gt);
+  entry = LLVMBuildInsertValue(g->b, entry, key, 0, "");
+  entry = LLVMBuildInsertValue(g->b, entry, vec, 1, "");
+  LLVMBuildStore(g->b, entry, payload);
+  end_if(g, done);
+  LLVMValueRef values = LLVMBuildLoad2(g->b, g->t_ptr, LLVMBuildStructGEP2(g->b, gt, payload, 1, ""), "");
+  LLVMValueRef slot = cg_rt(g, "dsc_rt_vec_push", "pp", &values);
+  LLVMBuildStore(g->b, LLVMBuildExtractValue(g->b, v, 1, "v"), slot);
+}
+
+void cg_sink_feed(cg *g, plan_edge *e, LLVMValueRef v) {
+  const plan_op *op = e->op;
+  switch (partial_of(op)) {
+  case K_AGG: feed_agg(g, e, v); return;
+  case K_GROUP: feed_group(g, e, v); return;
+  case K_COUNT: {
+    LLVMValueRef n = LLVMBuildLoad2(g->b, g->t_i64, e->cg_state, "");
+    LLVMBuildStore(g->b, LLVMBuildAdd(g->b, n, cg_i64(g, 1), ""), e->cg_state);
+    return;
+  }
+  case K_REDUCE: {
+    LLVMTypeRef cell_t = partial_elem_t(g, e);
+    LLVMValueRef cell = LLVMBuildLoad2(g->b, cell_t, e->cg_state, "");
+    LLVMValueRef has = LLVMBuildExtractValue(g->b, cell, 0, "");
+    LLVMBasicBlockRef fold = cg_block(g, "reduce.fold"), first = cg_block(g, "reduce.first"),
+                      done = cg_block(g, "reduce.done");
+    LLVMBuildCondBr(g->b, has, fold, first);
+    LLVMPositionBuilderAtEnd(g->b, fold);
+    LLVMValueRef args[2] = {LLVMBuildExtractValue(g->b, cell, 1, ""), v};
+    LLVMValueRef r = cg_apply(g, op->fn, args, 2);
+    LLVMBuildStore(g->b, LLVMBuildInsertValue(g->b, cell, r, 1, ""), e->cg_state);
+    LLVMBuildBr(g->b, done);
+    LLVMPositionBuilderAtEnd(g->b, first);
+    LLVMValueRef c = LLVMBuildInsertValue(g->b, cell, LLVMConstInt(g->t_i1, 1, 0), 0, "");
+    LLVMBuildStore(g->b, LLVMBuildInsertValue(g->b, c, v, 1, ""), e->cg_state);
+    LLVMBuildBr(g->b, done);
+    LLVMPositionBuilderAtEnd(g->b, done);
+    return;
+  }
+  case K_COLLECT: {
+    LLVMValueRef vec = e->cg_state;
+    LLVMValueRef item = v;
+    if (op->kind == P_SORT) {
+      /* the key is computed here, in parallel, not once per comparison */
+      LLVMValueRef key = op->fn ? cg_apply(g, op->fn, &v, 1)
+                       : op->variant == S_SORT_BY_KEY ? LLVMBuildExtractValue(g->b, v, 0, "") : v;
+      item = LLVMGetUndef(sort_pair_t(g, op));
+      item = LLVMBuildInsertValue(g->b, item, key, 0, "");
+      item = LLVMBuildInsertValue(g->b, item, v, 1, "");
+    }
+    LLVMBuildStore(g->b, item, cg_rt(g, "dsc_rt_vec_push", "pp", &vec));
+    return;
+  }
+  case K_PRINT: {
+    /* Only the first n + 1 elements of each task matter: n to show, one to know there are more. */
+    LLVMValueRef vec = e->cg_state;
+    LLVMValueRef len = cg_rt(g, "dsc_rt_vec_len", "lp", &vec);
+    LLVMBasicBlockRef then_bb, done;
+    if_then(g, LLVMBuildICmp(g->b, LLVMIntSLE, len, cg_i64(g, op->n), ""), &then_bb, &done);
+    LLVMBuildStore(g->b, v, cg_rt(g, "dsc_rt_vec_push", "pp", &vec));
+    end_if(g, done);
+    return;
+  }
+  }
+}
+
+void cg_sink_finish(cg *g, plan_edge *e, LLVMValueRef task) {
+  partial_kind k = partial_of(e->op);
+  if (k == K_COUNT) {
+    LLVMBuildStore(g->b, LLVMBuildLoad2(g->b, g->t_i64, e->cg_state, ""), partial_ptr(g, e, task));
+  } else if (k == K_REDUCE) {
+    LLVMTypeRef cell_t = partial_elem_t(g, e);
+    LLVMValueRef args[2] = {g->worker, size_of(g, cell_t)};
+    LLVMValueRef cell = cg_rt(g, "dsc_rt_alloc", "ppl", args);
+    LLVMBuildStore(g->b, LLVMBuildLoad2(g->b, cell_t, e->cg_state, ""), cell);
+    LLVMBuildStore(g->b, cell, partial_ptr(g, e, task));
+  }
+}
+
+/* ---- merging (main thread, after the feeding stage) -------------------------------------------- */
+
+int cg_breaker_slots(const plan_op *op) {
+  if (op->kind == P_SOURCE || plan_is_narrow(op->kind) || plan_is_output(op->kind))
+    return 0;
+  return op->inputs.len + 1; /* merged per input, then the finalized result */
+}
+
+void cg_breaker_begin(cg *g, const plan_op *op) {
+  for (int i = 0; i < op->inputs.len; i++)
+    cg_store_slot(g, op->slot + i, cg_i64(g, 0));
+  if (op->kind == P_REDUCE) {
+    LLVMTypeRef cell_t = partial_elem_t(g, cg_edge(op, 0));
+    LLVMValueRef args[2] = {g->worker, size_of(g, cell_t)};
+    cg_store_slot(g, op->slot, cg_rt(g, "dsc_rt_alloc", "ppl", args));
+  }
+}
+
+typedef struct merge_ctx {
+  plan_edge *e;
+  LLVMValueRef into, from;
+} merge_ctx;
+
+static void merge_entry(cg *g, LLVMValueRef i, void *data) {
+  merge_ctx *m = data;
+  const plan_op *op = m->e->op;
+  LLVMTypeRef pt = partial_elem_t(g, m->e);
+  LLVMValueRef klen = cg_alloca(g, g->t_i64, "klen");
+  LLVMValueRef kargs[3] = {m->from, i, klen};
+  LLVMValueRef key = cg_rt(g, "dsc_rt_table_key", "pplp", kargs);
+  LLVMValueRef pargs[2] = {m->from, i};
+  LLVMValueRef src = LLVMBuildLoad2(g->b, pt, cg_rt(g, "dsc_rt_table_at", "ppl", pargs), "entry");
+  LLVMValueRef fresh;
+  LLVMValueRef dst = upsert(g, m->into, key, LLVMBuildLoad2(g->b, g->t_i64, klen, ""), &fresh);
+  LLVMBasicBlockRef ins = cg_block(g, "merge.insert"), comb = cg_block(g, "merge.combine"),
+                    done = cg_block(g, "merge.done");
+  LLVMBuildCondBr(g->b, fresh, ins, comb);
+  LLVMPositionBuilderAtEnd(g->b, ins);
+  LLVMBuildStore(g->b, src, dst);
+  LLVMBuildBr(g->b, done);
+  LLVMPositionBuilderAtEnd(g->b, comb);
+  if (partial_of(op) == K_GROUP) {
+    LLVMValueRef args[2] = {LLVMBuildLoad2(g->b, g->t_ptr, LLVMBuildStructGEP2(g->b, pt, dst, 1, ""), ""),
+                            LLVMBuildExtractValue(g->b, src, 1, "")};
+    cg_rt(g, "dsc_rt_vec_extend", "vpp", args);
+  } else if (op->kind != P_DISTINCT) {
+    agg_combine(g, op, dst, LLVMBuildExtractValue(g->b, src, 1, ""), true);
+  }
+  LLVMBuildBr(g->b, done);
+  LLVMPositionBuilderAtEnd(g->b, done);
+}
+
+static void merge_task(cg *g, LLVMValueRef task, void *data) {
+  merge_ctx *m = data;
+  plan_edge *e = m->e;
+  const plan_op *op = e->op;
+  int slot = op->slot + e->input;
+  LLVMValueRef where = partial_ptr(g, e, task);
+  switch (partial_of(op)) {
+  case K_COUNT: {
+    LLVMValueRef sum = LLVMBuildAdd(g->b, cg_load_slot(g, slot, g->t_i64),
+                                    LLVMBuildLoad2(g->b, g->t_i64, where, ""), "");
+    cg_store_slot(g, slot, sum);
+    return;
+  }
+  case K_REDUCE: {
+    LLVMTypeRef cell_t = partial_elem_t(g, e);
+    LLVMValueRef mcell = cg_load_slot(g, slot, g->t_ptr);
+    LLVMValueRef part = LLVMBuildLoad2(g->b, cell_t, LLVMBuildLoad2(g->b, g->t_ptr, where, ""), "");
+    LLVMValueRef cur = LLVMBuildLoad2(g->b, cell_t, mcell, "");
+    LLVMBasicBlockRef then_bb, done;
+    if_then(g, LLVMBuildExtractValue(g->b, part, 0, ""), &then_bb, &done);
+    LLVMBasicBlockRef fold = cg_block(g, "fold"), adopt = cg_block(g, "adopt");
+    LLVMBuildCondBr(g->b, LLVMBuildExtractValue(g->b, cur, 0, ""), fold, adopt);
+    LLVMPositionBuilderAtEnd(g->b, fold);
+    LLVMValueRef args[2] = {LLVMBuildExtractValue(g->b, cur, 1, ""), LLVMBuildExtractValue(g->b, part, 1, "")};
+    LLVMBuildStore(g->b, LLVMBuildInsertValue(g->b, cur, cg_apply(g, op->fn, args, 2), 1, ""), mcell);
+    LLVMBuildBr(g->b, done);
+    LLVMPositionBuilderAtEnd(g->b, adopt);
+    LLVMBuildStore(g->b, part, mcell);
+    LLVMBuildBr(g->b, done);
+    LLVMPositionBuilderAtEnd(g->b, done);
+    return;
+  }
+  default: break;
+  }
+  /* Tables and vectors: the first partial is adopted, later ones merged into it. */
+  LLVMValueRef part = LLVMBuildLoad2(g->b, g->t_ptr, where, "part");
+  LLVMValueRef cur = cg_load_slot(g, slot, g->t_ptr);
+  LLVMBasicBlockRef adopt = cg_block(g, "adopt"), merge = cg_block(g, "merge"),
+                    done = cg_block(g, "merged");
+  LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, cur, ""), adopt, merge);
+  LLVMPositionBuilderAtEnd(g->b, adopt);
+  cg_store_slot(g, slot, part);
+  LLVMBuildBr(g->b, done);
+  LLVMPositionBuilderAtEnd(g->b, merge);
+  if (partial_of(op) == K_COLLECT) {
+    LLVMValueRef args[2] = {cur, part};
+    cg_rt(g, "dsc_rt_vec_extend", "vpp", args);
+  } else {
+    merge_ctx inner = {e, cur, part};
+    cg_loop(g, cg_i64(g, 0), cg_rt(g, "dsc_rt_table_len", "lp", &part), merge_entry, &inner);
+  }
+  LLVMBuildBr(g->b, done);
+  LLVMPositionBuilderAtEnd(g->b, done);
+}
+
+void cg_sink_merge(cg *g, plan_edge *e, LLVMValueRef ntasks) {
+  if (plan_is_output(e->op->kind))
+    return; /* outputs read their partials in place */
+  merge_ctx m = {e, NULL, NULL};
+  cg_loop(g, cg_i64(g, 0), ntasks, merge_task, &m);
+}
+
+/* A comparator for dsc_rt_sort over {key, element} pairs: int32 cmp(const void *, const void *). */
+static LLVMValueRef sort_comparator(cg *g, const plan_op *op) {
+  LLVMValueRef saved_fn = g->fn;
+  LLVMBasicBlockRef saved_bb = LLVMGetInsertBlock(g->b);
+  LLVMTypeRef params[2] = {g->t_ptr, g->t_ptr};
+  LLVMValueRef fn = LLVMAddFunction(g->mod, mem_printf("dsc_sort_cmp_%d", op->id),
+                                    LLVMFunctionType(g->t_i32, params, 2, 0));
+  LLVMSetLinkage(fn, LLVMInternalLinkage);
+  g->fn = fn;
+  LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, fn, "entry"));
+  LLVMTypeRef key_t = cg_type(g, sort_key(op));
+  LLVMValueRef a = LLVMBuildLoad2(g->b, key_t, LLVMGetParam(fn, 0), "a");
+  LLVMValueRef b = LLVMBuildLoad2(g->b, key_t, LLVMGetParam(fn, 1), "b");
+  LLVMValueRef c = cg_compare(g, a, b, sort_key(op));
+  if (!op->ascending)
+    c = LLVMBuildSub(g->b, cg_i32(g, 0), c, "");
+  LLVMBuildRet(g->b, c);
+  g->fn = saved_fn;
+  LLVMPositionBuilderAtEnd(g->b, saved_bb);
+  return fn;
+}
+
+void cg_breaker_finalize(cg *g, const plan_op *op) {
+  int result = op->slot + op->inputs.len;
+  switch (partial_of(op)) {
+  case K_AGG: case K_GROUP:
+    /* an input no stage fed (an empty batch still runs every task, so this is rare) */
+    for (int i = 0; i < op->inputs.len; i++) {
+      LLVMValueRef cur = cg_load_slot(g, op->slot + i, g->t_ptr);
+      LLVMBasicBlockRef then_bb, done;
+      if_then(g, LLVMBuildIsNull(g->b, cur, ""), &then_bb, &done);
+      cg_store_slot(g, op->slot + i, rt_new(g, "dsc_rt_table_new", partial_elem_t(g, cg_edge(op, i))));
+      end_if(g, done);
+    }
+    return;
+  case K_COLLECT: {
+    /* concatenate the inputs in input order (union), or sort the one input */
+    LLVMTypeRef elem = partial_elem_t(g, cg_edge(op, 0));
+    LLVMValueRef out = rt_new(g, "dsc_rt_vec_new", elem);
+    for (int i = 0; i < op->inputs.len; i++) {
+      LLVMValueRef cur = cg_load_slot(g, op->slot + i, g->t_ptr);
+      LLVMBasicBlockRef then_bb, done;
+      if_then(g, LLVMBuildIsNotNull(g->b, cur, ""), &then_bb, &done);
+      LLVMValueRef args[2] = {out, cur};
+      cg_rt(g, "dsc_rt_vec_extend", "vpp", args);
+      end_if(g, done);
+    }
+    if (op->kind == P_SORT) {
+      LLVMValueRef args[4] = {cg_rt(g, "dsc_rt_vec_data", "pp", &out),
+                              cg_rt(g, "dsc_rt_vec_len", "lp", &out), size_of(g, elem),
+                              sort_comparator(g, op)};
+      cg_rt(g, "dsc_rt_sort", "vpllp", args);
+    }
+    cg_store_slot(g, result, out);
+    return;
+  }
+  default: return;
+  }
+}
+
+/* ---- a breaker's own stage: reading its result ------------------------------------------------- */
+
+static bool joins_right_only(const plan_op *op) {
+  return op->variant == S_RIGHT_OUTER_JOIN || op->variant == S_FULL_OUTER_JOIN ||
+         op->variant == S_COGROUP;
+}
+
+LLVMValueRef cg_root_count(cg *g, const plan_op *root) {
+  switch (root->kind) {
+  case P_COUNT: return cg_i64(g, 1);
+  case P_REDUCE: {
+    LLVMValueRef cell = cg_load_slot(g, root->slot, g->t_ptr);
+    LLVMValueRef has = LLVMBuildLoad2(g->b, g->t_i1, cell, "has");
+    return LLVMBuildZExt(g->b, has, g->t_i64, "");
+  }
+  case P_UNION: case P_SORT: {
+    LLVMValueRef vec = cg_load_slot(g, root->slot + root->inputs.len, g->t_ptr);
+    LLVMValueRef n = cg_rt(g, "dsc_rt_vec_len", "lp", &vec);
+    if (root->kind == P_SORT && root->n >= 0) {
+      LLVMValueRef cap = cg_i64(g, root->n);
+      n = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, n, cap, ""), n, cap, "");
+    }
+    return n;
+  }
+  case P_JOIN: {
+    LLVMValueRef left = cg_load_slot(g, root->slot, g->t_ptr);
+    LLVMValueRef n = cg_rt(g, "dsc_rt_table_len", "lp", &left);
+    if (joins_right_only(root)) {
+      LLVMValueRef right = cg_load_slot(g, root->slot + 1, g->t_ptr);
+      n = LLVMBuildAdd(g->b, n, cg_rt(g, "dsc_rt_table_len", "lp", &right), "");
+    }
+    return n;
+  }
+  default: {
+    LLVMValueRef table = cg_load_slot(g, root->slot, g->t_ptr);
+    return cg_rt(g, "dsc_rt_table_len", "lp", &table);
+  }
+  }
+}
+
+/* Joined output for one key: every (left value, right value) pair, or one side alone. */
+typedef struct join_ctx {
+  const plan_op *op;
+  LLVMValueRef key;
+  LLVMValueRef lvec, rvec; /* NULL when that side is missing */
+  LLVMValueRef lv;         /* the current left value inside the pair loop */
+} join_ctx;
+
+static LLVMValueRef vec_item(cg *g, LLVMValueRef vec, LLVMValueRef i, const type *t) {
+  LLVMValueRef args[2] = {vec, i};
+  return LLVMBuildLoad2(g->b, cg_type(g, t), cg_rt(g, "dsc_rt_vec_at", "ppl", args), "");
+}
+
+static void join_emit(cg *g, join_ctx *j, LLVMValueRef lv, LLVMValueRef rv) {
+  const type *vw = j->op->elem->elems[1];
+  LLVMValueRef left = lv, right = rv;
+  if (vw->elems[0]->kind == T_OPTION && j->op->variant != S_COGROUP)
+    left = lv ? cg_some(g, lv, vw->elems[0]) : cg_none(g, vw->elems[0]);
+  if (vw->elems[1]->kind == T_OPTION && j->op->variant != S_COGROUP)
+    right = rv ? cg_some(g, rv, vw->elems[1]) : cg_none(g, vw->elems[1]);
+  LLVMValueRef pair = LLVMGetUndef(cg_type(g, vw));
+  pair = LLVMBuildInsertValue(g->b, pair, left, 0, "");
+  pair = LLVMBuildInsertValue(g->b, pair, right, 1, "");
+  LLVMValueRef out = LLVMGetUndef(cg_type(g, j->op->elem));
+  out = LLVMBuildInsertValue(g->b, out, j->key, 0, "");
+  out = LLVMBuildInsertValue(g->b, out, pair, 1, "");
+  cg_feed_consumers(g, j->op, out);
+}
+
+static const type *side_type(const plan_op *op, int side) {
+  return input_elem(op, side)->elems[1];
+}
+
+static void join_right(cg *g, LLVMValueRef i, void *data) {
+  join_ctx *j = data;
+  join_emit(g, j, j->lv, vec_item(g, j->rvec, i, side_type(j->op, 1)));
+}
+
+static void join_left(cg *g, LLVMValueRef i, void *data) {
+  join_ctx *j = data;
+  LLVMValueRef lv = vec_item(g, j->lvec, i, side_type(j->op, 0));
+  if (j->rvec) {
+    j->lv = lv;
+    cg_loop(g, cg_i64(g, 0), cg_rt(g, "dsc_rt_vec_len", "lp", &j->rvec), join_right, j);
+  } else {
+    join_emit(g, j, lv, NULL);
+  }
+}
+
+static void join_right_alone(cg *g, LLVMValueRef i, void *data) {
+  join_ctx *j = data;
+  join_emit(g, j, NULL, vec_item(g, j->rvec, i, side_type(j->op, 1)));
+}
+
+/* One key of a join; either vector may be NULL (that side has no values for the key). */
+static void join_key(cg *g, join_ctx *j) {
+  const plan_op *op = j->op;
+  if (op->variant == S_COGROUP) {
+    LLVMValueRef empty = LLVMConstNull(g->t_list);
+    join_emit(g, j, j->lvec ? vec_list(g, j->lvec) : empty, j->rvec ? vec_list(g, j->rvec) : empty);
+    return;
+  }
+  if (j->lvec)
+    cg_loop(g, cg_i64(g, 0), cg_rt(g, "dsc_rt_vec_len", "lp", &j->lvec), join_left, j);
+  else
+    cg_loop(g, cg_i64(g, 0), cg_rt(g, "dsc_rt_vec_len", "lp", &j->rvec), join_right_alone, j);
+}
+
+/* The group entry (key, values vector) at index i of table t, its key bytes, and the entry for
+ * the same key in the other table (NULL if none). */
+static void group_entry(cg *g, const plan_op *op, int side, LLVMValueRef t, LLVMValueRef other,
+                        LLVMValueRef i, LLVMValueRef *key, LLVMValueRef *vec, LLVMValueRef *found) {
+  LLVMTypeRef gt = group_t(g, op->elem->elems[0]);
+  LLVMValueRef pargs[2] = {t, i};
+  LLVMValueRef entry = LLVMBuildLoad2(g->b, gt, cg_rt(g, "dsc_rt_table_at", "ppl", pargs), "");
+  *key = LLVMBuildExtractValue(g->b, entry, 0, "k");
+  *vec = LLVMBuildExtractValue(g->b, entry, 1, side ? "rvec" : "lvec");
+  LLVMValueRef klen = cg_alloca(g, g->t_i64, "klen");
+  LLVMValueRef kargs[3] = {t, i, klen};
+  LLVMValueRef kp = cg_rt(g, "dsc_rt_table_key", "pplp", kargs);
+  LLVMValueRef fargs[3] = {other, kp, LLVMBuildLoad2(g->b, g->t_i64, klen, "")};
+  *found = cg_rt(g, "dsc_rt_table_find", "pppl", fargs);
+}
+
+static void root_feed_join(cg *g, const plan_op *op, LLVMValueRef i) {
+  LLVMTypeRef gt = group_t(g, op->elem->elems[0]);
+  LLVMValueRef left = cg_load_slot(g, op->slot, g->t_ptr);
+  LLVMValueRef right = cg_load_slot(g, op->slot + 1, g->t_ptr);
+  LLVMValueRef nl = cg_rt(g, "dsc_rt_table_len", "lp", &left);
+  LLVMBasicBlockRef in_left = cg_block(g, "join.left"), in_right = cg_block(g, "join.right"),
+                    done = cg_block(g, "join.done");
+  LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, i, nl, ""), in_left, in_right);
+
+  /* keys of the left side, in first-appearance order */
+  LLVMPositionBuilderAtEnd(g->b, in_left);
+  join_ctx j = {op, NULL, NULL, NULL, NULL};
+  LLVMValueRef found;
+  group_entry(g, op, 0, left, right, i, &j.key, &j.lvec, &found);
+  LLVMBasicBlockRef both = cg_block(g, "join.both"), alone = cg_block(g, "join.alone");
+  LLVMBuildCondBr(g->b, LLVMBuildIsNotNull(g->b, found, ""), both, alone);
+  LLVMPositionBuilderAtEnd(g->b, both);
+  j.rvec = LLVMBuildLoad2(g->b, g->t_ptr, LLVMBuildStructGEP2(g->b, gt, found, 1, ""), "rvec");
+  join_key(g, &j);
+  LLVMBuildBr(g->b, done);
+  LLVMPositionBuilderAtEnd(g->b, alone);
+  if (op->variant == S_LEFT_OUTER_JOIN || op->variant == S_FULL_OUTER_JOIN || op->variant == S_COGROUP) {
+    j.rvec = NULL;
+    join_key(g, &j);
+  }
+  LLVMBuildBr(g->b, done);
+
+  /* then the keys only the right side has */
+  LLVMPositionBuilderAtEnd(g->b, in_right);
+  if (joins_right_only(op)) {
+    join_ctx r = {op, NULL, NULL, NULL, NULL};
+    group_entry(g, op, 1, right, left, LLVMBuildSub(g->b, i, nl, ""), &r.key, &r.rvec, &found);
+    LLVMBasicBlockRef only = cg_block(g, "join.right_only");
+    LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, found, ""), only, done);
+    LLVMPositionBuilderAtEnd(g->b, only);
+    join_key(g, &r);
+  }
+  LLVMBuildBr(g->b, done);
+  LLVMPositionBuilderAtEnd(g->b, done);
+}
+
+void cg_root_feed(cg *g, const plan_op *root, LLVMValueRef i) {
+  LLVMValueRef v;
+  switch (root->kind) {
+  case P_COUNT: v = cg_load_slot(g, root->slot, g->t_i64); break;
+  case P_REDUCE: {
+    LLVMTypeRef cell_t = partial_elem_t(g, cg_edge(root, 0));
+    LLVMValueRef cell = LLVMBuildLoad2(g->b, cell_t, cg_load_slot(g, root->slot, g->t_ptr), "");
+    v = LLVMBuildExtractValue(g->b, cell, 1, "");
+    break;
+  }
+  case P_UNION: case P_SORT: {
+    LLVMValueRef vec = cg_load_slot(g, root->slot + root->inputs.len, g->t_ptr);
+    LLVMValueRef args[2] = {vec, i};
+    LLVMValueRef p = cg_rt(g, "dsc_rt_vec_at", "ppl", args);
+    if (root->kind == P_SORT)
+      v = LLVMBuildExtractValue(g->b, LLVMBuildLoad2(g->b, sort_pair_t(g, root), p, ""), 1, "");
+    else
+      v = LLVMBuildLoad2(g->b, cg_type(g, root->elem), p, "");
+    break;
+  }
+  case P_GROUP_BY_KEY: {
+    LLVMValueRef table = cg_load_slot(g, root->slot, g->t_ptr);
+    LLVMValueRef args[2] = {table, i};
+    LLVMTypeRef gt = group_t(g, root->elem->elems[0]);
+    LLVMValueRef entry = LLVMBuildLoad2(g->b, gt, cg_rt(g, "dsc_rt_table_at", "ppl", args), "");
+    v = LLVMGetUndef(cg_type(g, root->elem));
+    v = LLVMBuildInsertValue(g->b, v, LLVMBuildExtractValue(g->b, entry, 0, ""), 0, "");
+    v = LLVMBuildInsertValue(g->b, v, vec_list(g, LLVMBuildExtractValue(g->b, entry, 1, "")), 1, "");
+    break;
+  }
+  case P_JOIN: root_feed_join(g, root, i); return;
+  default: {
+    LLVMValueRef table = cg_load_slot(g, root->slot, g->t_ptr);
+    LLVMValueRef args[2] = {table, i};
+    v = LLVMBuildLoad2(g->b, cg_type(g, root->elem), cg_rt(g, "dsc_rt_table_at", "ppl", args), "");
+  }
+  }
+  cg_feed_consumers(g, root, v);
+}
+
+/* ---- output operations (main thread, program order, after every stage) ------------------------ */
+
+typedef struct output_ctx {
+  const plan_op *op;
+  plan_edge *e;
+  LLVMValueRef buf, shown, total, vec;
+} output_ctx;
+
+static void output_elem(cg *g, LLVMValueRef i, void *data) {
+  output_ctx *oc = data;
+  LLVMBasicBlockRef done = NULL;
+  LLVMValueRef shown = NULL;
+  if (oc->op->kind == P_PRINT) {
+    LLVMBasicBlockRef then_bb;
+    shown = LLVMBuildLoad2(g->b, g->t_i64, oc->shown, "");
+    if_then(g, LLVMBuildICmp(g->b, LLVMIntSLT, shown, cg_i64(g, oc->op->n), ""), &then_bb, &done);
+  }
+  LLVMValueRef v = vec_item(g, oc->vec, i, oc->op->elem);
+  cg_format(g, oc->buf, v, oc->op->elem, true);
+  LLVMValueRef nl = cg_const_str(g, "\n", 1);
+  LLVMValueRef bargs[3] = {oc->buf, LLVMBuildExtractValue(g->b, nl, 0, ""), cg_i64(g, 1)};
+  cg_rt(g, "dsc_rt_buf_bytes", "vppl", bargs);
+  if (done) {
+    LLVMBuildStore(g->b, LLVMBuildAdd(g->b, shown, cg_i64(g, 1), ""), oc->shown);
+    end_if(g, done);
+  }
+}
+
+static void output_task(cg *g, LLVMValueRef task, void *data) {
+  output_ctx *oc = data;
+  oc->vec = LLVMBuildLoad2(g->b, g->t_ptr, partial_ptr(g, oc->e, task), "vec");
+  LLVMValueRef len = cg_rt(g, "dsc_rt_vec_len", "lp", &oc->vec);
+  LLVMBuildStore(g->b, LLVMBuildAdd(g->b, LLVMBuildLoad2(g->b, g->t_i64, oc->total, ""), len, ""),
+                 oc->total);
+  cg_loop(g, cg_i64(g, 0), len, output_elem, oc);
+}
+
+void cg_output(cg *g, const plan_op *op, LLVMValueRef batch) {
+  output_ctx oc = {op, cg_edge(op, 0), NULL, cg_alloca(g, g->t_i64, "shown"),
+                   cg_alloca(g, g->t_i64, "total"), NULL};
+  LLVMBuildStore(g->b, cg_i64(g, 0), oc.shown);
+  LLVMBuildStore(g->b, cg_i64(g, 0), oc.total);
+  LLVMValueRef ntasks = cg_load_slot(g, oc.e->stage->slot, g->t_i64);
+  switch (op->kind) {
+  case P_PRINT: {
+    LLVMValueRef args[2] = {g->ctx_val, batch};
+    cg_rt(g, "dsc_rt_print_begin", "vpp", args);
+    oc.buf = cg_rt(g, "dsc_rt_output", "pp", &g->ctx_val);
+    cg_loop(g, cg_i64(g, 0), ntasks, output_task, &oc);
+    LLVMValueRef more = LLVMBuildICmp(g->b, LLVMIntSGT, LLVMBuildLoad2(g->b, g->t_i64, oc.total, ""),
+                                      cg_i64(g, op->n), "");
+    LLVMValueRef eargs[2] = {g->ctx_val, LLVMBuildZExt(g->b, more, g->t_i32, "")};
+    cg_rt(g, "dsc_rt_print_end", "vpi", eargs);
+    return;
+  }
+  case P_STDOUT:
+    oc.buf = cg_rt(g, "dsc_rt_output", "pp", &g->ctx_val);
+    cg_loop(g, cg_i64(g, 0), ntasks, output_task, &oc);
+    cg_rt(g, "dsc_rt_output_flush", "vp", &g->ctx_val);
+    return;
+  case P_SAVE: {
+    LLVMValueRef prefix = cg_expr(g, op->node->cond), suffix = cg_expr(g, op->node->rhs);
+    LLVMValueRef args[6] = {g->ctx_val, batch,
+                            LLVMBuildExtractValue(g->b, prefix, 0, ""), LLVMBuildExtractValue(g->b, prefix, 1, ""),
+                            LLVMBuildExtractValue(g->b, suffix, 0, ""), LLVMBuildExtractValue(g->b, suffix, 1, "")};
+    oc.buf = cg_rt(g, "dsc_rt_save_begin", "pppplpl", args);
+    cg_loop(g, cg_i64(g, 0), ntasks, output_task, &oc);
+    LLVMValueRef eargs[2] = {g->ctx_val, oc.buf};
+    cg_rt(g, "dsc_rt_save_end", "vpp", eargs);
+    return;
+  }
+  default: unreachable();
+  }
+}

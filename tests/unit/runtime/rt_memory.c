@@ -1,0 +1,136 @@
+/* rt_memory.c — unit tests of batch memory: the arena, the hash table and the vec. */
+#include <CUnit/Basic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rt_internal.h"
+
+static dsc_rt_worker w;
+
+static void test_arena_alignment_and_zero(void) {
+  for (int i = 1; i < 2000; i++) {
+    unsigned char *p = dsc_rt_alloc(&w, i % 97);
+    CU_ASSERT_EQUAL((uintptr_t)p % 16, 0);
+    for (int k = 0; k < i % 97; k++) CU_ASSERT_EQUAL_FATAL(p[k], 0);
+    memset(p, 0xAB, (size_t)(i % 97));
+  }
+  /* Bigger than any chunk: its own chunk, still aligned and zeroed. */
+  unsigned char *big = dsc_rt_alloc(&w, 80 * 1024 * 1024);
+  CU_ASSERT_EQUAL((uintptr_t)big % 16, 0);
+  CU_ASSERT_EQUAL(big[0], 0);
+  CU_ASSERT_EQUAL(big[80 * 1024 * 1024 - 1], 0);
+  void *small = dsc_rt_alloc(&w, 8); /* the bump chunk survived the giant */
+  CU_ASSERT_PTR_NOT_NULL(small);
+  rt_worker_reset(&w);
+  unsigned char *again = dsc_rt_alloc(&w, 64);
+  for (int k = 0; k < 64; k++) CU_ASSERT_EQUAL(again[k], 0); /* zeroed after reuse */
+  CU_ASSERT_PTR_NOT_NULL(dsc_rt_alloc(&w, 0));
+  rt_worker_reset(&w);
+}
+
+static void test_errors_counted_and_reset(void) {
+  dsc_rt_error(&w, DSC_RT_ERR_DIV_ZERO);
+  dsc_rt_error(&w, DSC_RT_ERR_DIV_ZERO);
+  dsc_rt_error(&w, 99); /* ignored */
+  CU_ASSERT_EQUAL(w.errors[DSC_RT_ERR_DIV_ZERO], 2);
+  rt_worker_reset(&w);
+  CU_ASSERT_EQUAL(w.errors[DSC_RT_ERR_DIV_ZERO], 0);
+}
+
+static void test_table_many_keys(void) {
+  dsc_rt_table *t = dsc_rt_table_new(&w, sizeof(int64_t));
+  enum { N = 200000 };
+  char key[32];
+  for (int round = 0; round < 2; round++)
+    for (int i = 0; i < N; i++) {
+      int n = snprintf(key, sizeof key, "key-%d", i);
+      int32_t is_new = -1;
+      int64_t *v = dsc_rt_table_upsert(t, key, n, &is_new);
+      CU_ASSERT_EQUAL_FATAL(is_new, round == 0);
+      CU_ASSERT_EQUAL_FATAL(*v, round == 0 ? 0 : i);
+      CU_ASSERT_EQUAL_FATAL((uintptr_t)v % 16, 0);
+      *v = i;
+    }
+  CU_ASSERT_EQUAL(dsc_rt_table_len(t), N);
+  for (int i = 0; i < N; i += 997) { /* insertion order */
+    int64_t len;
+    const char *k = dsc_rt_table_key(t, i, &len);
+    int n = snprintf(key, sizeof key, "key-%d", i);
+    CU_ASSERT_EQUAL(len, n);
+    CU_ASSERT(!memcmp(k, key, (size_t)n));
+    CU_ASSERT_EQUAL(*(int64_t *)dsc_rt_table_at(t, i), i);
+  }
+  rt_worker_reset(&w);
+}
+
+static void test_table_empty_and_binary_keys(void) {
+  dsc_rt_table *t = dsc_rt_table_new(&w, 24);
+  int32_t is_new;
+  char *p = dsc_rt_table_upsert(t, NULL, 0, &is_new);
+  CU_ASSERT_EQUAL(is_new, 1);
+  p[23] = 7;
+  p = dsc_rt_table_upsert(t, "", 0, &is_new);
+  CU_ASSERT_EQUAL(is_new, 0);
+  CU_ASSERT_EQUAL(p[23], 7);
+  /* Keys that differ only after a NUL, and prefixes of each other. */
+  dsc_rt_table_upsert(t, "a\0b", 3, &is_new);
+  CU_ASSERT_EQUAL(is_new, 1);
+  dsc_rt_table_upsert(t, "a\0c", 3, &is_new);
+  CU_ASSERT_EQUAL(is_new, 1);
+  dsc_rt_table_upsert(t, "a", 1, &is_new);
+  CU_ASSERT_EQUAL(is_new, 1);
+  dsc_rt_table_upsert(t, "a\0b", 3, &is_new);
+  CU_ASSERT_EQUAL(is_new, 0);
+  CU_ASSERT_EQUAL(dsc_rt_table_len(t), 4);
+  int64_t len;
+  dsc_rt_table_key(t, 0, &len);
+  CU_ASSERT_EQUAL(len, 0);
+  rt_worker_reset(&w);
+}
+
+static void test_table_zero_payload_and_many_tables(void) {
+  /* Many small tables on one worker, each released at reset (ASan checks the frees). */
+  for (int k = 0; k < 100; k++) {
+    dsc_rt_table *t = dsc_rt_table_new(&w, 0);
+    for (int64_t i = 0; i < 50; i++) {
+      int32_t is_new;
+      dsc_rt_table_upsert(t, &i, sizeof i, &is_new);
+      CU_ASSERT_EQUAL(is_new, 1);
+    }
+    CU_ASSERT_EQUAL(dsc_rt_table_len(t), 50);
+  }
+  rt_worker_reset(&w);
+}
+
+static void test_vec(void) {
+  dsc_rt_vec *v = dsc_rt_vec_new(&w, 12);
+  CU_ASSERT_EQUAL(dsc_rt_vec_len(v), 0);
+  for (int i = 0; i < 100000; i++) {
+    int32_t *e = dsc_rt_vec_push(v);
+    CU_ASSERT_EQUAL_FATAL(e[0] | e[1] | e[2], 0);
+    e[0] = i, e[2] = -i;
+  }
+  CU_ASSERT_EQUAL(dsc_rt_vec_len(v), 100000);
+  CU_ASSERT_EQUAL(((int32_t *)dsc_rt_vec_at(v, 4242))[0], 4242);
+  CU_ASSERT_EQUAL(((int32_t *)dsc_rt_vec_at(v, 99999))[2], -99999);
+  rt_worker_reset(&w);
+}
+
+int main(void) {
+  rt_worker_init(&w, 0);
+  if (CU_initialize_registry() != CUE_SUCCESS) return 1;
+  CU_pSuite s = CU_add_suite("memory", NULL, NULL);
+  CU_add_test(s, "arena alignment and zeroing", test_arena_alignment_and_zero);
+  CU_add_test(s, "error counters", test_errors_counted_and_reset);
+  CU_add_test(s, "table with many keys", test_table_many_keys);
+  CU_add_test(s, "table empty and binary keys", test_table_empty_and_binary_keys);
+  CU_add_test(s, "many tables, zero payload", test_table_zero_payload_and_many_tables);
+  CU_add_test(s, "vec", test_vec);
+  CU_basic_set_mode(CU_BRM_VERBOSE);
+  CU_basic_run_tests();
+  int failed = CU_get_number_of_tests_failed() != 0 || CU_get_error() != CUE_SUCCESS;
+  CU_cleanup_registry();
+  rt_worker_free(&w);
+  return failed;
+}
