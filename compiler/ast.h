@@ -106,6 +106,7 @@ struct expr {
   expr *cond;       /* E_IF */
   expr *lhs;        /* see expr_kind */
   expr *rhs;        /* see expr_kind */
+  expr *aux;        /* a third operand some stream operators keep (a filter function) */
   ast_param *decl;  /* E_LET */
   ptr_vec items;    /* see expr_kind */
   /* Filled by sema: */
@@ -113,6 +114,10 @@ struct expr {
   int builtin;      /* E_CALL / E_METHOD on values: builtin id; E_METHOD on streams: op id */
   int field;        /* E_MEMBER on a tuple: 0-based field */
   void *plan;       /* stream expressions: the plan operator (set by plan) */
+  int64_t slide;    /* stream expressions: how often the stream has a batch, in ms
+                       (0 = every batch interval) */
+  int64_t length;   /* window operators: the window length in ms */
+  int64_t timeout;  /* mapWithState: idle timeout in ms (0 = none) */
 };
 
 typedef enum item_kind {

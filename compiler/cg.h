@@ -108,12 +108,31 @@ void cg_sink_finish(cg *g, plan_edge *e, LLVMValueRef task);
 int cg_breaker_slots(const plan_op *op);
 void cg_breaker_begin(cg *g, const plan_op *op);
 void cg_sink_merge(cg *g, plan_edge *e, LLVMValueRef ntasks);
-void cg_breaker_finalize(cg *g, const plan_op *op);
+/* Returns whether the breaker's stream has a batch now (i1): windows only at slide times. */
+LLVMValueRef cg_breaker_finalize(cg *g, const plan_op *op);
 /* Inside a stage function rooted at a breaker: its element count, and element i fed on. */
 LLVMValueRef cg_root_count(cg *g, const plan_op *root);
 void cg_root_feed(cg *g, const plan_op *root, LLVMValueRef i);
 /* In dsc_gen_batch, after all stages: one output operation. */
 void cg_output(cg *g, const plan_op *op, LLVMValueRef batch);
+/* Shared pieces for cg_state.c. */
+LLVMTypeRef cg_partial_type(cg *g, const plan_edge *e);
+LLVMTypeRef cg_group_type(cg *g, const type *key);
+LLVMValueRef cg_sizeof(cg *g, LLVMTypeRef t);
+LLVMValueRef cg_vec_list(cg *g, LLVMValueRef vec);
+LLVMValueRef cg_vec_item(cg *g, LLVMValueRef vec, LLVMValueRef i, const type *t);
+LLVMValueRef cg_upsert(cg *g, LLVMValueRef table, LLVMValueRef kp, LLVMValueRef kn, LLVMValueRef *fresh);
+void cg_if(cg *g, LLVMValueRef cond, LLVMBasicBlockRef *then_bb, LLVMBasicBlockRef *done);
+void cg_end_if(cg *g, LLVMBasicBlockRef done);
+/* Merges the aggregation table `from` into `into`, combining values the way op does. */
+void cg_merge_table(cg *g, const plan_op *op, LLVMValueRef into, LLVMValueRef from);
+
+/* ---- cg_state.c: windows and state kept across batches ---- */
+LLVMValueRef cg_state_finalize(cg *g, const plan_op *op);
+LLVMValueRef cg_state_root_count(cg *g, const plan_op *root);
+LLVMValueRef cg_state_root_elem(cg *g, const plan_op *root, LLVMValueRef i);
+/* In dsc_gen_start: run-time checks (window lengths against a --batch override). */
+void cg_state_start(cg *g);
 
 /* ---- cg_module.c ---- */
 /* Builds, verifies, optimises and writes the module; false after reporting on stderr. */

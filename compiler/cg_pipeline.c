@@ -323,6 +323,7 @@ static void gen_start(cg *g) {
   }
   LLVMBuildRetVoid(g->b);
   LLVMPositionBuilderAtEnd(g->b, init);
+  cg_state_start(g);
   for (int i = 0; i < g->nregex; i++) {
     const expr *re = g->regex_src[i];
     LLVMValueRef c = cg_const_str(g, re->sval, re->slen);
@@ -351,8 +352,28 @@ static void gen_batch(cg *g, LLVMValueRef *stage_fns) {
   LLVMValueRef partitions = cg_rt(g, "dsc_rt_partitions", "lp", &g->ctx_val);
   for (int i = 0; i < p->stages.len; i++) {
     const plan_stage *st = p->stages.items[i];
-    if (st->root->kind != P_SOURCE)
-      cg_breaker_finalize(g, st->root);
+    /* A stage runs when its input has a batch now: sources always; a breaker when every
+       stage feeding it ran (and, for a window, at its slide times). */
+    LLVMValueRef fed = LLVMConstInt(g->t_i1, 1, 0);
+    for (int k = 0; k < p->stages.len; k++) {
+      const plan_stage *from = p->stages.items[k];
+      for (int j = 0; j < from->edges.len; j++)
+        if (((plan_edge *)from->edges.items[j])->op == st->root) {
+          fed = LLVMBuildAnd(g->b, fed, LLVMBuildICmp(g->b, LLVMIntNE, cg_load_slot(g, from->active, g->t_i64),
+                                                      cg_i64(g, 0), ""), "");
+          break;
+        }
+    }
+    cg_store_slot(g, st->active, cg_i64(g, 0));
+    LLVMBasicBlockRef run = cg_block(g, "stage.fed"), skip = cg_block(g, "stage.skip");
+    LLVMBuildCondBr(g->b, fed, run, skip);
+    LLVMPositionBuilderAtEnd(g->b, run);
+    LLVMValueRef active = st->root->kind == P_SOURCE ? LLVMConstInt(g->t_i1, 1, 0)
+                                                     : cg_breaker_finalize(g, st->root);
+    LLVMBasicBlockRef go = cg_block(g, "stage.run");
+    LLVMBuildCondBr(g->b, active, go, skip);
+    LLVMPositionBuilderAtEnd(g->b, go);
+    cg_store_slot(g, st->active, cg_i64(g, 1));
     LLVMValueRef ntasks = st->single ? cg_i64(g, 1) : st->tasks ? cg_i64(g, st->tasks) : partitions;
     cg_store_slot(g, st->slot, ntasks);
     for (int k = 0; k < st->edges.len; k++) {
@@ -364,9 +385,19 @@ static void gen_batch(cg *g, LLVMValueRef *stage_fns) {
     cg_rt(g, "dsc_rt_run_tasks", "vplpp", args);
     for (int k = 0; k < st->edges.len; k++)
       cg_sink_merge(g, st->edges.items[k], ntasks);
+    LLVMBuildBr(g->b, skip);
+    LLVMPositionBuilderAtEnd(g->b, skip);
   }
-  for (int i = 0; i < p->outputs.len; i++)
-    cg_output(g, p->outputs.items[i], batch);
+  /* outputs of a stream that has no batch now (a window between slides) print nothing */
+  for (int i = 0; i < p->outputs.len; i++) {
+    const plan_op *out = p->outputs.items[i];
+    const plan_stage *from = cg_edge(out, 0)->stage;
+    LLVMValueRef on = LLVMBuildICmp(g->b, LLVMIntNE, cg_load_slot(g, from->active, g->t_i64), cg_i64(g, 0), "");
+    LLVMBasicBlockRef then_bb, done;
+    cg_if(g, on, &then_bb, &done);
+    cg_output(g, out, batch);
+    cg_end_if(g, done);
+  }
   LLVMBuildRetVoid(g->b);
 }
 
@@ -396,6 +427,7 @@ void cg_pipeline(cg *g, const cg_options *opt) {
   for (int i = 0; i < p->stages.len; i++) {
     plan_stage *st = p->stages.items[i];
     st->slot = g->nslots++;
+    st->active = g->nslots++;
     for (int k = 0; k < st->edges.len; k++)
       ((plan_edge *)st->edges.items[k])->slot = g->nslots++;
   }

@@ -13,6 +13,7 @@
 #include "types.h"
 
 typedef enum partial_kind {
+  K_NONE,    /* nothing: the sink only orders stages (stateSnapshots) */
   K_AGG,     /* table of op->elem, combined per key */
   K_GROUP,   /* table of {key, vec of values} */
   K_COUNT,   /* i64 */
@@ -21,11 +22,28 @@ typedef enum partial_kind {
   K_PRINT    /* vec of the first n + 1 elements */
 } partial_kind;
 
+/* The per-key aggregation an op does in a batch: windows aggregate like their batch form. */
+static plan_kind agg_like(const plan_op *op) {
+  if (op->kind != P_WINDOW)
+    return op->kind;
+  return op->variant == S_REDUCE_BY_KEY_AND_WINDOW ? P_REDUCE_BY_KEY : P_COUNT_BY_VALUE;
+}
+
 static partial_kind partial_of(const plan_op *op) {
+  if (op->kind == P_WINDOW) {
+    switch (op->variant) {
+    case S_WINDOW: return K_COLLECT;
+    case S_COUNT_BY_WINDOW: return K_COUNT;
+    case S_REDUCE_BY_WINDOW: return K_REDUCE;
+    default: return K_AGG;
+    }
+  }
   switch (op->kind) {
   case P_REDUCE_BY_KEY: case P_COMBINE_BY_KEY: case P_COUNT_BY_VALUE: case P_DISTINCT:
     return K_AGG;
-  case P_GROUP_BY_KEY: case P_JOIN: return K_GROUP;
+  case P_GROUP_BY_KEY: case P_JOIN: case P_UPDATE_STATE: return K_GROUP;
+  case P_MAP_WITH_STATE: return K_COLLECT;
+  case P_SNAPSHOTS: return K_NONE;
   case P_COUNT: return K_COUNT;
   case P_REDUCE: return K_REDUCE;
   case P_UNION: case P_SORT: case P_STDOUT: case P_SAVE: return K_COLLECT;
@@ -52,7 +70,7 @@ static const type *sort_key(const plan_op *op) {
 }
 
 /* {K, ptr vec}: a grouping table's payload. */
-static LLVMTypeRef group_t(cg *g, const type *key) {
+LLVMTypeRef cg_group_type(cg *g, const type *key) {
   LLVMTypeRef f[2] = {cg_type(g, key), g->t_ptr};
   return LLVMStructTypeInContext(g->ctx, f, 2, 0);
 }
@@ -64,11 +82,11 @@ static LLVMTypeRef sort_pair_t(cg *g, const plan_op *op) {
 }
 
 /* The element a partial holds, as an LLVM type. */
-static LLVMTypeRef partial_elem_t(cg *g, const plan_edge *e) {
+LLVMTypeRef cg_partial_type(cg *g, const plan_edge *e) {
   const plan_op *op = e->op;
   switch (partial_of(op)) {
   case K_AGG: return cg_type(g, op->elem);
-  case K_GROUP: return group_t(g, input_elem(op, e->input)->elems[0]);
+  case K_GROUP: return cg_group_type(g, input_elem(op, e->input)->elems[0]);
   case K_REDUCE: {
     LLVMTypeRef f[2] = {g->t_i1, cg_type(g, op->elem)};
     return LLVMStructTypeInContext(g->ctx, f, 2, 0);
@@ -79,11 +97,12 @@ static LLVMTypeRef partial_elem_t(cg *g, const plan_edge *e) {
     return cg_type(g, input_elem(op, e->input));
   case K_PRINT: return cg_type(g, op->elem);
   case K_COUNT: return g->t_i64;
+  case K_NONE: return g->t_i64;
   }
   unreachable();
 }
 
-static LLVMValueRef size_of(cg *g, LLVMTypeRef t) {
+LLVMValueRef cg_sizeof(cg *g, LLVMTypeRef t) {
   return cg_i64(g, (int64_t)LLVMABISizeOfType(g->td, t));
 }
 
@@ -93,24 +112,24 @@ static LLVMValueRef partial_ptr(cg *g, const plan_edge *e, LLVMValueRef task) {
 }
 
 static LLVMValueRef rt_new(cg *g, const char *fn, LLVMTypeRef elem) {
-  LLVMValueRef args[2] = {g->worker, size_of(g, elem)};
+  LLVMValueRef args[2] = {g->worker, cg_sizeof(g, elem)};
   return cg_rt(g, fn, "ppl", args);
 }
 
-static LLVMValueRef vec_list(cg *g, LLVMValueRef vec) {
+LLVMValueRef cg_vec_list(cg *g, LLVMValueRef vec) {
   LLVMValueRef l = LLVMGetUndef(g->t_list);
   l = LLVMBuildInsertValue(g->b, l, cg_rt(g, "dsc_rt_vec_data", "pp", &vec), 0, "");
   return LLVMBuildInsertValue(g->b, l, cg_rt(g, "dsc_rt_vec_len", "lp", &vec), 1, "");
 }
 
-static void if_then(cg *g, LLVMValueRef cond, LLVMBasicBlockRef *then_bb, LLVMBasicBlockRef *done) {
+void cg_if(cg *g, LLVMValueRef cond, LLVMBasicBlockRef *then_bb, LLVMBasicBlockRef *done) {
   *then_bb = cg_block(g, "then");
   *done = cg_block(g, "done");
   LLVMBuildCondBr(g->b, cond, *then_bb, *done);
   LLVMPositionBuilderAtEnd(g->b, *then_bb);
 }
 
-static void end_if(cg *g, LLVMBasicBlockRef done) {
+void cg_end_if(cg *g, LLVMBasicBlockRef done) {
   LLVMBuildBr(g->b, done);
   LLVMPositionBuilderAtEnd(g->b, done);
 }
@@ -118,7 +137,7 @@ static void end_if(cg *g, LLVMBasicBlockRef done) {
 /* ---- inside the fused loop -------------------------------------------------------------------- */
 
 void cg_sink_init(cg *g, plan_edge *e, LLVMValueRef task) {
-  LLVMTypeRef elem = partial_elem_t(g, e);
+  LLVMTypeRef elem = cg_partial_type(g, e);
   LLVMValueRef state = NULL;
   switch (partial_of(e->op)) {
   case K_AGG: case K_GROUP:
@@ -133,13 +152,14 @@ void cg_sink_init(cg *g, plan_edge *e, LLVMValueRef task) {
     state = cg_alloca(g, elem, "acc");
     LLVMBuildStore(g->b, LLVMConstNull(elem), state);
     break;
+  case K_NONE: break;
   }
   e->cg_state = state;
 }
 
 /* Finds or inserts key's entry; returns the payload pointer and whether it is new. */
-static LLVMValueRef upsert(cg *g, LLVMValueRef table, LLVMValueRef kp, LLVMValueRef kn,
-                           LLVMValueRef *fresh) {
+LLVMValueRef cg_upsert(cg *g, LLVMValueRef table, LLVMValueRef kp, LLVMValueRef kn,
+                       LLVMValueRef *fresh) {
   LLVMValueRef is_new = cg_alloca(g, g->t_i32, "is_new");
   LLVMValueRef args[4] = {table, kp, kn, is_new};
   LLVMValueRef payload = cg_rt(g, "dsc_rt_table_upsert", "ppplp", args);
@@ -150,14 +170,14 @@ static LLVMValueRef upsert(cg *g, LLVMValueRef table, LLVMValueRef kp, LLVMValue
 /* Combines the value slot of an existing aggregation entry with `v` (a value of the input for
  * feeding, or of another partial's entry for merging). */
 static void agg_combine(cg *g, const plan_op *op, LLVMValueRef payload, LLVMValueRef v, bool merging) {
-  if (op->kind == P_DISTINCT)
+  if (agg_like(op) == P_DISTINCT)
     return;
   LLVMTypeRef kv_t = cg_type(g, op->elem);
   LLVMTypeRef v_t = cg_type(g, op->elem->elems[1]);
   LLVMValueRef vp = LLVMBuildStructGEP2(g->b, kv_t, payload, 1, "");
   LLVMValueRef old = LLVMBuildLoad2(g->b, v_t, vp, "old");
   LLVMValueRef nv;
-  switch (op->kind) {
+  switch (agg_like(op)) {
   case P_COUNT_BY_VALUE: nv = LLVMBuildAdd(g->b, old, merging ? v : cg_i64(g, 1), ""); break;
   case P_REDUCE_BY_KEY: {
     LLVMValueRef args[2] = {old, v};
@@ -176,25 +196,26 @@ static void agg_combine(cg *g, const plan_op *op, LLVMValueRef payload, LLVMValu
 
 static void feed_agg(cg *g, plan_edge *e, LLVMValueRef v) {
   const plan_op *op = e->op;
-  bool keyed = op->kind == P_REDUCE_BY_KEY || op->kind == P_COMBINE_BY_KEY;
+  plan_kind like = agg_like(op);
+  bool keyed = like == P_REDUCE_BY_KEY || like == P_COMBINE_BY_KEY;
   LLVMValueRef key = keyed ? LLVMBuildExtractValue(g->b, v, 0, "k") : v;
   const type *key_t = keyed ? op->in_elem->elems[0] : op->in_elem;
   LLVMValueRef kp, kn, fresh;
   cg_key_bytes(g, key, key_t, &kp, &kn);
-  LLVMValueRef payload = upsert(g, e->cg_state, kp, kn, &fresh);
+  LLVMValueRef payload = cg_upsert(g, e->cg_state, kp, kn, &fresh);
   LLVMBasicBlockRef ins = cg_block(g, "agg.insert"), comb = cg_block(g, "agg.combine"),
                     done = cg_block(g, "agg.done");
   LLVMBuildCondBr(g->b, fresh, ins, comb);
   LLVMPositionBuilderAtEnd(g->b, ins);
   LLVMValueRef first;
-  switch (op->kind) {
+  switch (like) {
   case P_REDUCE_BY_KEY: case P_DISTINCT: first = v; break;
   case P_COUNT_BY_VALUE:
   case P_COMBINE_BY_KEY: {
     first = LLVMGetUndef(cg_type(g, op->elem));
     first = LLVMBuildInsertValue(g->b, first, key, 0, "");
     LLVMValueRef c;
-    if (op->kind == P_COUNT_BY_VALUE) {
+    if (like == P_COUNT_BY_VALUE) {
       c = cg_i64(g, 1);
     } else {
       LLVMValueRef val = LLVMBuildExtractValue(g->b, v, 1, "v");
@@ -215,19 +236,19 @@ static void feed_agg(cg *g, plan_edge *e, LLVMValueRef v) {
 
 static void feed_group(cg *g, plan_edge *e, LLVMValueRef v) {
   const type *kv = input_elem(e->op, e->input);
-  LLVMTypeRef gt = group_t(g, kv->elems[0]);
+  LLVMTypeRef gt = cg_group_type(g, kv->elems[0]);
   LLVMValueRef key = LLVMBuildExtractValue(g->b, v, 0, "k");
   LLVMValueRef kp, kn, fresh;
   cg_key_bytes(g, key, kv->elems[0], &kp, &kn);
-  LLVMValueRef payload = upsert(g, e->cg_state, kp, kn, &fresh);
+  LLVMValueRef payload = cg_upsert(g, e->cg_state, kp, kn, &fresh);
   LLVMBasicBlockRef then_bb, done;
-  if_then(g, fresh, &then_bb, &done);
+  cg_if(g, fresh, &then_bb, &done);
   LLVMValueRef vec = rt_new(g, "dsc_rt_vec_new", cg_type(g, kv->elems[1]));
   LLVMValueRef entry = LLVMGetUndef(gt);
   entry = LLVMBuildInsertValue(g->b, entry, key, 0, "");
   entry = LLVMBuildInsertValue(g->b, entry, vec, 1, "");
   LLVMBuildStore(g->b, entry, payload);
-  end_if(g, done);
+  cg_end_if(g, done);
   LLVMValueRef values = LLVMBuildLoad2(g->b, g->t_ptr, LLVMBuildStructGEP2(g->b, gt, payload, 1, ""), "");
   LLVMValueRef slot = cg_rt(g, "dsc_rt_vec_push", "pp", &values);
   LLVMBuildStore(g->b, LLVMBuildExtractValue(g->b, v, 1, "v"), slot);
@@ -236,6 +257,7 @@ static void feed_group(cg *g, plan_edge *e, LLVMValueRef v) {
 void cg_sink_feed(cg *g, plan_edge *e, LLVMValueRef v) {
   const plan_op *op = e->op;
   switch (partial_of(op)) {
+  case K_NONE: return;
   case K_AGG: feed_agg(g, e, v); return;
   case K_GROUP: feed_group(g, e, v); return;
   case K_COUNT: {
@@ -244,7 +266,7 @@ void cg_sink_feed(cg *g, plan_edge *e, LLVMValueRef v) {
     return;
   }
   case K_REDUCE: {
-    LLVMTypeRef cell_t = partial_elem_t(g, e);
+    LLVMTypeRef cell_t = cg_partial_type(g, e);
     LLVMValueRef cell = LLVMBuildLoad2(g->b, cell_t, e->cg_state, "");
     LLVMValueRef has = LLVMBuildExtractValue(g->b, cell, 0, "");
     LLVMBasicBlockRef fold = cg_block(g, "reduce.fold"), first = cg_block(g, "reduce.first"),
@@ -281,9 +303,9 @@ void cg_sink_feed(cg *g, plan_edge *e, LLVMValueRef v) {
     LLVMValueRef vec = e->cg_state;
     LLVMValueRef len = cg_rt(g, "dsc_rt_vec_len", "lp", &vec);
     LLVMBasicBlockRef then_bb, done;
-    if_then(g, LLVMBuildICmp(g->b, LLVMIntSLE, len, cg_i64(g, op->n), ""), &then_bb, &done);
+    cg_if(g, LLVMBuildICmp(g->b, LLVMIntSLE, len, cg_i64(g, op->n), ""), &then_bb, &done);
     LLVMBuildStore(g->b, v, cg_rt(g, "dsc_rt_vec_push", "pp", &vec));
-    end_if(g, done);
+    cg_end_if(g, done);
     return;
   }
   }
@@ -294,8 +316,8 @@ void cg_sink_finish(cg *g, plan_edge *e, LLVMValueRef task) {
   if (k == K_COUNT) {
     LLVMBuildStore(g->b, LLVMBuildLoad2(g->b, g->t_i64, e->cg_state, ""), partial_ptr(g, e, task));
   } else if (k == K_REDUCE) {
-    LLVMTypeRef cell_t = partial_elem_t(g, e);
-    LLVMValueRef args[2] = {g->worker, size_of(g, cell_t)};
+    LLVMTypeRef cell_t = cg_partial_type(g, e);
+    LLVMValueRef args[2] = {g->worker, cg_sizeof(g, cell_t)};
     LLVMValueRef cell = cg_rt(g, "dsc_rt_alloc", "ppl", args);
     LLVMBuildStore(g->b, LLVMBuildLoad2(g->b, cell_t, e->cg_state, ""), cell);
     LLVMBuildStore(g->b, cell, partial_ptr(g, e, task));
@@ -314,8 +336,8 @@ void cg_breaker_begin(cg *g, const plan_op *op) {
   for (int i = 0; i < op->inputs.len; i++)
     cg_store_slot(g, op->slot + i, cg_i64(g, 0));
   if (op->kind == P_REDUCE) {
-    LLVMTypeRef cell_t = partial_elem_t(g, cg_edge(op, 0));
-    LLVMValueRef args[2] = {g->worker, size_of(g, cell_t)};
+    LLVMTypeRef cell_t = cg_partial_type(g, cg_edge(op, 0));
+    LLVMValueRef args[2] = {g->worker, cg_sizeof(g, cell_t)};
     cg_store_slot(g, op->slot, cg_rt(g, "dsc_rt_alloc", "ppl", args));
   }
 }
@@ -328,14 +350,14 @@ typedef struct merge_ctx {
 static void merge_entry(cg *g, LLVMValueRef i, void *data) {
   merge_ctx *m = data;
   const plan_op *op = m->e->op;
-  LLVMTypeRef pt = partial_elem_t(g, m->e);
+  LLVMTypeRef pt = cg_partial_type(g, m->e);
   LLVMValueRef klen = cg_alloca(g, g->t_i64, "klen");
   LLVMValueRef kargs[3] = {m->from, i, klen};
   LLVMValueRef key = cg_rt(g, "dsc_rt_table_key", "pplp", kargs);
   LLVMValueRef pargs[2] = {m->from, i};
   LLVMValueRef src = LLVMBuildLoad2(g->b, pt, cg_rt(g, "dsc_rt_table_at", "ppl", pargs), "entry");
   LLVMValueRef fresh;
-  LLVMValueRef dst = upsert(g, m->into, key, LLVMBuildLoad2(g->b, g->t_i64, klen, ""), &fresh);
+  LLVMValueRef dst = cg_upsert(g, m->into, key, LLVMBuildLoad2(g->b, g->t_i64, klen, ""), &fresh);
   LLVMBasicBlockRef ins = cg_block(g, "merge.insert"), comb = cg_block(g, "merge.combine"),
                     done = cg_block(g, "merge.done");
   LLVMBuildCondBr(g->b, fresh, ins, comb);
@@ -347,7 +369,7 @@ static void merge_entry(cg *g, LLVMValueRef i, void *data) {
     LLVMValueRef args[2] = {LLVMBuildLoad2(g->b, g->t_ptr, LLVMBuildStructGEP2(g->b, pt, dst, 1, ""), ""),
                             LLVMBuildExtractValue(g->b, src, 1, "")};
     cg_rt(g, "dsc_rt_vec_extend", "vpp", args);
-  } else if (op->kind != P_DISTINCT) {
+  } else if (agg_like(op) != P_DISTINCT) {
     agg_combine(g, op, dst, LLVMBuildExtractValue(g->b, src, 1, ""), true);
   }
   LLVMBuildBr(g->b, done);
@@ -368,12 +390,12 @@ static void merge_task(cg *g, LLVMValueRef task, void *data) {
     return;
   }
   case K_REDUCE: {
-    LLVMTypeRef cell_t = partial_elem_t(g, e);
+    LLVMTypeRef cell_t = cg_partial_type(g, e);
     LLVMValueRef mcell = cg_load_slot(g, slot, g->t_ptr);
     LLVMValueRef part = LLVMBuildLoad2(g->b, cell_t, LLVMBuildLoad2(g->b, g->t_ptr, where, ""), "");
     LLVMValueRef cur = LLVMBuildLoad2(g->b, cell_t, mcell, "");
     LLVMBasicBlockRef then_bb, done;
-    if_then(g, LLVMBuildExtractValue(g->b, part, 0, ""), &then_bb, &done);
+    cg_if(g, LLVMBuildExtractValue(g->b, part, 0, ""), &then_bb, &done);
     LLVMBasicBlockRef fold = cg_block(g, "fold"), adopt = cg_block(g, "adopt");
     LLVMBuildCondBr(g->b, LLVMBuildExtractValue(g->b, cur, 0, ""), fold, adopt);
     LLVMPositionBuilderAtEnd(g->b, fold);
@@ -409,8 +431,13 @@ static void merge_task(cg *g, LLVMValueRef task, void *data) {
   LLVMPositionBuilderAtEnd(g->b, done);
 }
 
+void cg_merge_table(cg *g, const plan_op *op, LLVMValueRef into, LLVMValueRef from) {
+  merge_ctx m = {cg_edge(op, 0), into, from};
+  cg_loop(g, cg_i64(g, 0), cg_rt(g, "dsc_rt_table_len", "lp", &from), merge_entry, &m);
+}
+
 void cg_sink_merge(cg *g, plan_edge *e, LLVMValueRef ntasks) {
-  if (plan_is_output(e->op->kind))
+  if (plan_is_output(e->op->kind) || partial_of(e->op) == K_NONE)
     return; /* outputs read their partials in place */
   merge_ctx m = {e, NULL, NULL};
   cg_loop(g, cg_i64(g, 0), ntasks, merge_task, &m);
@@ -438,7 +465,15 @@ static LLVMValueRef sort_comparator(cg *g, const plan_op *op) {
   return fn;
 }
 
-void cg_breaker_finalize(cg *g, const plan_op *op) {
+static bool is_stateful(const plan_op *op) {
+  return op->kind == P_WINDOW || op->kind == P_UPDATE_STATE || op->kind == P_MAP_WITH_STATE ||
+         op->kind == P_SNAPSHOTS;
+}
+
+LLVMValueRef cg_breaker_finalize(cg *g, const plan_op *op) {
+  if (is_stateful(op))
+    return cg_state_finalize(g, op);
+  LLVMValueRef active = LLVMConstInt(g->t_i1, 1, 0);
   int result = op->slot + op->inputs.len;
   switch (partial_of(op)) {
   case K_AGG: case K_GROUP:
@@ -446,33 +481,33 @@ void cg_breaker_finalize(cg *g, const plan_op *op) {
     for (int i = 0; i < op->inputs.len; i++) {
       LLVMValueRef cur = cg_load_slot(g, op->slot + i, g->t_ptr);
       LLVMBasicBlockRef then_bb, done;
-      if_then(g, LLVMBuildIsNull(g->b, cur, ""), &then_bb, &done);
-      cg_store_slot(g, op->slot + i, rt_new(g, "dsc_rt_table_new", partial_elem_t(g, cg_edge(op, i))));
-      end_if(g, done);
+      cg_if(g, LLVMBuildIsNull(g->b, cur, ""), &then_bb, &done);
+      cg_store_slot(g, op->slot + i, rt_new(g, "dsc_rt_table_new", cg_partial_type(g, cg_edge(op, i))));
+      cg_end_if(g, done);
     }
-    return;
+    return active;
   case K_COLLECT: {
     /* concatenate the inputs in input order (union), or sort the one input */
-    LLVMTypeRef elem = partial_elem_t(g, cg_edge(op, 0));
+    LLVMTypeRef elem = cg_partial_type(g, cg_edge(op, 0));
     LLVMValueRef out = rt_new(g, "dsc_rt_vec_new", elem);
     for (int i = 0; i < op->inputs.len; i++) {
       LLVMValueRef cur = cg_load_slot(g, op->slot + i, g->t_ptr);
       LLVMBasicBlockRef then_bb, done;
-      if_then(g, LLVMBuildIsNotNull(g->b, cur, ""), &then_bb, &done);
+      cg_if(g, LLVMBuildIsNotNull(g->b, cur, ""), &then_bb, &done);
       LLVMValueRef args[2] = {out, cur};
       cg_rt(g, "dsc_rt_vec_extend", "vpp", args);
-      end_if(g, done);
+      cg_end_if(g, done);
     }
     if (op->kind == P_SORT) {
       LLVMValueRef args[4] = {cg_rt(g, "dsc_rt_vec_data", "pp", &out),
-                              cg_rt(g, "dsc_rt_vec_len", "lp", &out), size_of(g, elem),
+                              cg_rt(g, "dsc_rt_vec_len", "lp", &out), cg_sizeof(g, elem),
                               sort_comparator(g, op)};
       cg_rt(g, "dsc_rt_sort", "vpllp", args);
     }
     cg_store_slot(g, result, out);
-    return;
+    return active;
   }
-  default: return;
+  default: return active;
   }
 }
 
@@ -484,6 +519,8 @@ static bool joins_right_only(const plan_op *op) {
 }
 
 LLVMValueRef cg_root_count(cg *g, const plan_op *root) {
+  if (is_stateful(root))
+    return cg_state_root_count(g, root);
   switch (root->kind) {
   case P_COUNT: return cg_i64(g, 1);
   case P_REDUCE: {
@@ -524,7 +561,7 @@ typedef struct join_ctx {
   LLVMValueRef lv;         /* the current left value inside the pair loop */
 } join_ctx;
 
-static LLVMValueRef vec_item(cg *g, LLVMValueRef vec, LLVMValueRef i, const type *t) {
+LLVMValueRef cg_vec_item(cg *g, LLVMValueRef vec, LLVMValueRef i, const type *t) {
   LLVMValueRef args[2] = {vec, i};
   return LLVMBuildLoad2(g->b, cg_type(g, t), cg_rt(g, "dsc_rt_vec_at", "ppl", args), "");
 }
@@ -551,12 +588,12 @@ static const type *side_type(const plan_op *op, int side) {
 
 static void join_right(cg *g, LLVMValueRef i, void *data) {
   join_ctx *j = data;
-  join_emit(g, j, j->lv, vec_item(g, j->rvec, i, side_type(j->op, 1)));
+  join_emit(g, j, j->lv, cg_vec_item(g, j->rvec, i, side_type(j->op, 1)));
 }
 
 static void join_left(cg *g, LLVMValueRef i, void *data) {
   join_ctx *j = data;
-  LLVMValueRef lv = vec_item(g, j->lvec, i, side_type(j->op, 0));
+  LLVMValueRef lv = cg_vec_item(g, j->lvec, i, side_type(j->op, 0));
   if (j->rvec) {
     j->lv = lv;
     cg_loop(g, cg_i64(g, 0), cg_rt(g, "dsc_rt_vec_len", "lp", &j->rvec), join_right, j);
@@ -567,7 +604,7 @@ static void join_left(cg *g, LLVMValueRef i, void *data) {
 
 static void join_right_alone(cg *g, LLVMValueRef i, void *data) {
   join_ctx *j = data;
-  join_emit(g, j, NULL, vec_item(g, j->rvec, i, side_type(j->op, 1)));
+  join_emit(g, j, NULL, cg_vec_item(g, j->rvec, i, side_type(j->op, 1)));
 }
 
 /* One key of a join; either vector may be NULL (that side has no values for the key). */
@@ -575,7 +612,7 @@ static void join_key(cg *g, join_ctx *j) {
   const plan_op *op = j->op;
   if (op->variant == S_COGROUP) {
     LLVMValueRef empty = LLVMConstNull(g->t_list);
-    join_emit(g, j, j->lvec ? vec_list(g, j->lvec) : empty, j->rvec ? vec_list(g, j->rvec) : empty);
+    join_emit(g, j, j->lvec ? cg_vec_list(g, j->lvec) : empty, j->rvec ? cg_vec_list(g, j->rvec) : empty);
     return;
   }
   if (j->lvec)
@@ -588,7 +625,7 @@ static void join_key(cg *g, join_ctx *j) {
  * the same key in the other table (NULL if none). */
 static void group_entry(cg *g, const plan_op *op, int side, LLVMValueRef t, LLVMValueRef other,
                         LLVMValueRef i, LLVMValueRef *key, LLVMValueRef *vec, LLVMValueRef *found) {
-  LLVMTypeRef gt = group_t(g, op->elem->elems[0]);
+  LLVMTypeRef gt = cg_group_type(g, op->elem->elems[0]);
   LLVMValueRef pargs[2] = {t, i};
   LLVMValueRef entry = LLVMBuildLoad2(g->b, gt, cg_rt(g, "dsc_rt_table_at", "ppl", pargs), "");
   *key = LLVMBuildExtractValue(g->b, entry, 0, "k");
@@ -601,7 +638,7 @@ static void group_entry(cg *g, const plan_op *op, int side, LLVMValueRef t, LLVM
 }
 
 static void root_feed_join(cg *g, const plan_op *op, LLVMValueRef i) {
-  LLVMTypeRef gt = group_t(g, op->elem->elems[0]);
+  LLVMTypeRef gt = cg_group_type(g, op->elem->elems[0]);
   LLVMValueRef left = cg_load_slot(g, op->slot, g->t_ptr);
   LLVMValueRef right = cg_load_slot(g, op->slot + 1, g->t_ptr);
   LLVMValueRef nl = cg_rt(g, "dsc_rt_table_len", "lp", &left);
@@ -643,10 +680,14 @@ static void root_feed_join(cg *g, const plan_op *op, LLVMValueRef i) {
 
 void cg_root_feed(cg *g, const plan_op *root, LLVMValueRef i) {
   LLVMValueRef v;
+  if (is_stateful(root)) {
+    cg_feed_consumers(g, root, cg_state_root_elem(g, root, i));
+    return;
+  }
   switch (root->kind) {
   case P_COUNT: v = cg_load_slot(g, root->slot, g->t_i64); break;
   case P_REDUCE: {
-    LLVMTypeRef cell_t = partial_elem_t(g, cg_edge(root, 0));
+    LLVMTypeRef cell_t = cg_partial_type(g, cg_edge(root, 0));
     LLVMValueRef cell = LLVMBuildLoad2(g->b, cell_t, cg_load_slot(g, root->slot, g->t_ptr), "");
     v = LLVMBuildExtractValue(g->b, cell, 1, "");
     break;
@@ -664,11 +705,11 @@ void cg_root_feed(cg *g, const plan_op *root, LLVMValueRef i) {
   case P_GROUP_BY_KEY: {
     LLVMValueRef table = cg_load_slot(g, root->slot, g->t_ptr);
     LLVMValueRef args[2] = {table, i};
-    LLVMTypeRef gt = group_t(g, root->elem->elems[0]);
+    LLVMTypeRef gt = cg_group_type(g, root->elem->elems[0]);
     LLVMValueRef entry = LLVMBuildLoad2(g->b, gt, cg_rt(g, "dsc_rt_table_at", "ppl", args), "");
     v = LLVMGetUndef(cg_type(g, root->elem));
     v = LLVMBuildInsertValue(g->b, v, LLVMBuildExtractValue(g->b, entry, 0, ""), 0, "");
-    v = LLVMBuildInsertValue(g->b, v, vec_list(g, LLVMBuildExtractValue(g->b, entry, 1, "")), 1, "");
+    v = LLVMBuildInsertValue(g->b, v, cg_vec_list(g, LLVMBuildExtractValue(g->b, entry, 1, "")), 1, "");
     break;
   }
   case P_JOIN: root_feed_join(g, root, i); return;
@@ -696,16 +737,16 @@ static void output_elem(cg *g, LLVMValueRef i, void *data) {
   if (oc->op->kind == P_PRINT) {
     LLVMBasicBlockRef then_bb;
     shown = LLVMBuildLoad2(g->b, g->t_i64, oc->shown, "");
-    if_then(g, LLVMBuildICmp(g->b, LLVMIntSLT, shown, cg_i64(g, oc->op->n), ""), &then_bb, &done);
+    cg_if(g, LLVMBuildICmp(g->b, LLVMIntSLT, shown, cg_i64(g, oc->op->n), ""), &then_bb, &done);
   }
-  LLVMValueRef v = vec_item(g, oc->vec, i, oc->op->elem);
+  LLVMValueRef v = cg_vec_item(g, oc->vec, i, oc->op->elem);
   cg_format(g, oc->buf, v, oc->op->elem, true);
   LLVMValueRef nl = cg_const_str(g, "\n", 1);
   LLVMValueRef bargs[3] = {oc->buf, LLVMBuildExtractValue(g->b, nl, 0, ""), cg_i64(g, 1)};
   cg_rt(g, "dsc_rt_buf_bytes", "vppl", bargs);
   if (done) {
     LLVMBuildStore(g->b, LLVMBuildAdd(g->b, shown, cg_i64(g, 1), ""), oc->shown);
-    end_if(g, done);
+    cg_end_if(g, done);
   }
 }
 

@@ -69,7 +69,15 @@ typedef enum builtin_id {
   X(S_TOP, "top")                                                          \
   X(S_DISTINCT, "distinct")                                                \
   X(S_STDOUT, "stdout")                                                    \
-  X(S_SAVE_AS_TEXT_FILES, "saveAsTextFiles")
+  X(S_SAVE_AS_TEXT_FILES, "saveAsTextFiles")                               \
+  X(S_WINDOW, "window")                                                    \
+  X(S_COUNT_BY_WINDOW, "countByWindow")                                    \
+  X(S_REDUCE_BY_WINDOW, "reduceByWindow")                                  \
+  X(S_REDUCE_BY_KEY_AND_WINDOW, "reduceByKeyAndWindow")                    \
+  X(S_COUNT_BY_VALUE_AND_WINDOW, "countByValueAndWindow")                  \
+  X(S_UPDATE_STATE_BY_KEY, "updateStateByKey")                             \
+  X(S_MAP_WITH_STATE, "mapWithState")                                      \
+  X(S_STATE_SNAPSHOTS, "stateSnapshots")
 
 typedef enum stream_op_id {
 #define X(id, name) id,

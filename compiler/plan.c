@@ -49,6 +49,11 @@ static plan_kind kind_of(int stream_op) {
   case S_REDUCE: return P_REDUCE;
   case S_UNION: case S_REPARTITION: return P_UNION;
   case S_SORT_BY: case S_SORT_BY_KEY: case S_TOP: return P_SORT;
+  case S_WINDOW: case S_COUNT_BY_WINDOW: case S_REDUCE_BY_WINDOW: case S_REDUCE_BY_KEY_AND_WINDOW:
+  case S_COUNT_BY_VALUE_AND_WINDOW: return P_WINDOW;
+  case S_UPDATE_STATE_BY_KEY: return P_UPDATE_STATE;
+  case S_MAP_WITH_STATE: return P_MAP_WITH_STATE;
+  case S_STATE_SNAPSHOTS: return P_SNAPSHOTS;
   case S_PRINT: return P_PRINT;
   case S_STDOUT: return P_STDOUT;
   case S_SAVE_AS_TEXT_FILES: return P_SAVE;
@@ -96,6 +101,20 @@ static plan_op *build(plan *p, expr *e) {
   case P_PRINT:
     op->n = e->ival;
     break;
+  case P_WINDOW:
+    op->length = e->length;
+    op->slide = e->slide;
+    op->fn = e->cond;
+    op->inv = e->rhs;
+    op->filter = e->aux;
+    break;
+  case P_MAP_WITH_STATE:
+    op->fn = e->cond;
+    op->timeout = e->timeout;
+    break;
+  case P_SNAPSHOTS:
+    op->state_of = input;
+    break;
   case P_COUNT: case P_COUNT_BY_VALUE: case P_DISTINCT: case P_GROUP_BY_KEY: case P_KEYS:
   case P_VALUES: case P_STDOUT: case P_SAVE:
     break;
@@ -116,7 +135,9 @@ static plan_op *build(plan *p, expr *e) {
 static plan_stage *new_stage(plan *p, plan_op *root) {
   plan_stage *st = mem_alloc(sizeof *st);
   st->root = root;
-  st->single = root->kind == P_COUNT || root->kind == P_REDUCE;
+  st->single = root->kind == P_COUNT || root->kind == P_REDUCE ||
+               (root->kind == P_WINDOW &&
+                (root->variant == S_COUNT_BY_WINDOW || root->variant == S_REDUCE_BY_WINDOW));
   st->tasks = root->kind == P_UNION && root->variant == S_REPARTITION ? root->n : 0;
   vec_push(&p->stages, st);
   root->out = st;
@@ -209,6 +230,12 @@ static const char *breaker_note(const plan_op *op) {
   case P_REDUCE: return "breaker: per-task fold, folded in task order";
   case P_UNION: return "breaker: inputs concatenated in order";
   case P_SORT: return "breaker: collected, then stable-sorted";
+  case P_WINDOW:
+    return op->inv ? "breaker: per-batch panes kept for the window; state updated incrementally"
+                   : "breaker: per-batch panes kept for the window, combined at each slide";
+  case P_UPDATE_STATE: return "breaker: values grouped per key, state table updated for every key";
+  case P_MAP_WITH_STATE: return "breaker: records applied in order to the state table";
+  case P_SNAPSHOTS: return "breaker: the state table of mapWithState";
   default: unreachable();
   }
 }

@@ -36,6 +36,10 @@ typedef enum plan_kind {
   P_REDUCE,            /* fold of the whole batch: at most one element */
   P_UNION,             /* concatenation of its inputs (also repartition: one input) */
   P_SORT,              /* sortBy / sortByKey / top */
+  P_WINDOW,            /* window family (`variant`): per-batch panes kept across batches */
+  P_UPDATE_STATE,      /* updateStateByKey: state table rebuilt every batch */
+  P_MAP_WITH_STATE,    /* mapWithState: records through a state table, idle timeouts */
+  P_SNAPSHOTS,         /* stateSnapshots() of the mapWithState op it reads */
   /* outputs */
   P_PRINT,             /* pprint of the first n elements */
   P_STDOUT,            /* every element on its own line */
@@ -69,6 +73,12 @@ struct plan_op {
   int source;          /* P_SOURCE: 0-based registration index */
   int64_t n;           /* P_PRINT: elements shown; P_TOP: elements kept; repartition: tasks */
   bool ascending;      /* P_SORT */
+  int64_t length;      /* P_WINDOW: window length, ms */
+  int64_t slide;       /* P_WINDOW: slide, ms (0 = the batch interval) */
+  int64_t timeout;     /* P_MAP_WITH_STATE: idle timeout, ms (0 = none) */
+  expr *inv;           /* P_WINDOW: the inverse function of the incremental form */
+  expr *filter;        /* P_WINDOW: the filter of the incremental form */
+  plan_op *state_of;   /* P_SNAPSHOTS: the mapWithState op */
   int output;          /* outputs: 0-based program order */
   plan_stage *out;     /* breakers and sources: the stage that reads its result */
   int slot;            /* codegen: first batch-state slot of its merged result(s) */
@@ -81,6 +91,7 @@ struct plan_stage {
   bool single;       /* the input has at most one element: one task, no partitions */
   int64_t tasks;     /* fixed task count (repartition), or 0 for the runtime's partitions */
   int slot;          /* codegen: batch-state slot holding this stage's task count */
+  int active;        /* codegen: batch-state slot: did the stage run in this batch */
 };
 
 typedef struct plan {

@@ -28,6 +28,7 @@ typedef struct sema {
   bool negated_literal; /* the E_INT being checked is the operand of unary minus */
   ast_item *batch_item; /* the `batch` declaration, once seen */
   int depth;            /* expressions being checked, outermost to current */
+  ptr_vec batch_multiples; /* E_DURATION window arguments that must divide by the batch interval */
 } sema;
 
 /* Deeper expressions are rejected before their recursion can overflow the stack (here or in
@@ -737,6 +738,30 @@ static type *check_fn_arg(sema *s, expr *call, expr **slot, int n, type **params
   return want;
 }
 
+/* How often a stream has a batch (ms; 0 = every batch interval). */
+static int64_t slide_of(const expr *stream) {
+  while (stream->kind == E_NAME && stream->sym && stream->sym->kind == SYM_STREAM)
+    stream = stream->sym->value;
+  return stream->slide;
+}
+
+static const char *duration_text(int64_t ms) {
+  if (ms % 3600000 == 0) return mem_printf("%lldh", (long long)(ms / 3600000));
+  if (ms % 60000 == 0) return mem_printf("%lldmin", (long long)(ms / 60000));
+  if (ms % 1000 == 0) return mem_printf("%llds", (long long)(ms / 1000));
+  return mem_printf("%lldms", (long long)ms);
+}
+
+/* Operations on two streams need them to have batches at the same times (Spark's rule). */
+static bool same_slide(sema *s, expr *e, expr *other) {
+  int64_t a = slide_of(e->lhs), b = slide_of(other);
+  if (a == b)
+    return true;
+  diag_error(s->d, other->at, "%s needs streams with the same slide, but this one slides every %s and the other every %s",
+             e->name, b ? duration_text(b) : "batch", a ? duration_text(a) : "batch");
+  return false;
+}
+
 /* other stream arguments of union / join / cogroup */
 static type *stream_arg(sema *s, expr *v, const char *what) {
   type *t = check(s, v);
@@ -763,6 +788,8 @@ static type *check_join(sema *s, expr *e, type *elem, int id, const char *name) 
                name, type_name(kw));
     return type_error();
   }
+  if (!same_slide(s, e, arg_value(e, 0)))
+    return type_error();
   if (kw->elems[0] != kv->elems[0]) {
     diag_error(s->d, arg_value(e, 0)->at,
                "%s needs keys of the same type on both sides: this stream's keys are %s, the other's are %s",
@@ -780,6 +807,200 @@ static type *check_join(sema *s, expr *e, type *elem, int id, const char *name) 
   return type_stream(type_pair(kv->elems[0], type_pair(v, w)));
 }
 
+/* A window length or slide: a duration literal that is a multiple of the parent stream's
+ * slide (checked at the end against the batch interval when the parent slides with it). */
+static bool window_duration(sema *s, expr *d, int64_t parent_slide, const char *what, int64_t *ms) {
+  if (d->kind != E_DURATION) {
+    check(s, d);
+    if (!is_error(d->type))
+      diag_error(s->d, d->at, "the %s must be a duration like 30s", what);
+    return false;
+  }
+  if (is_error(check(s, d)))
+    return false;
+  *ms = d->ival;
+  d->name = what;
+  if (parent_slide == 0) {
+    vec_push(&s->batch_multiples, d);
+  } else if (d->ival % parent_slide != 0) {
+    diag_error(s->d, d->at, "the %s %s is not a multiple of the parent stream's slide %s", what,
+               d->sval, duration_text(parent_slide));
+    return false;
+  }
+  return true;
+}
+
+/* Binds (length[, slide]) window arguments starting at positional index `first`. */
+static bool window_args(sema *s, expr *e, expr *length, expr *slide) {
+  int64_t parent = slide_of(e->lhs);
+  if (!window_duration(s, length, parent, "window length", &e->length))
+    return false;
+  e->slide = parent;
+  if (slide && !window_duration(s, slide, parent, "slide", &e->slide))
+    return false;
+  return true;
+}
+
+static type *check_window_op(sema *s, expr *e, type *recv, int id, const char *name) {
+  type *elem = recv->elem;
+  expr *a[5];
+  switch (id) {
+  case S_WINDOW: case S_COUNT_BY_WINDOW: case S_COUNT_BY_VALUE_AND_WINDOW: {
+    static const char *const names[] = {"length", "slide"};
+    if (!bind_args(s, e, name, mem_printf("%s(length, slide = the batch interval)", name), names, 2, 1, a) ||
+        !window_args(s, e, a[0], a[1]))
+      return type_error();
+    if (id == S_WINDOW)
+      return recv;
+    if (id == S_COUNT_BY_WINDOW)
+      return type_stream(type_int());
+    if (!type_is_comparable(elem)) {
+      diag_error(s->d, e->name_at, "%s needs elements that can be compared, but they are %s",
+                 name, type_name(elem));
+      return type_error();
+    }
+    return type_stream(type_pair(elem, type_int()));
+  }
+  case S_REDUCE_BY_WINDOW: {
+    static const char *const names[] = {"f", "length", "slide"};
+    if (!bind_args(s, e, name, "reduceByWindow((a, b) => a + b, length, slide)", names, 3, 2, a) ||
+        !window_args(s, e, a[1], a[2]))
+      return type_error();
+    type *args[2] = {elem, elem};
+    if (is_error(check_fn_arg(s, e, &a[0], 2, args, elem, name)))
+      return type_error();
+    e->cond = a[0];
+    return recv;
+  }
+  case S_REDUCE_BY_KEY_AND_WINDOW: {
+    /* (f, length[, slide]) or (f, invF, length, slide[, filter]), or by name */
+    static const char *const plain[] = {"f", "length", "slide"};
+    static const char *const inverse[] = {"f", "invF", "length", "slide", "filter"};
+    bool has_inverse = false;
+    for (int i = 0; i < e->items.len; i++) {
+      ast_arg *g = e->items.items[i];
+      if ((g->name && strcmp(g->name, "invF") == 0) || (!g->name && i == 1 && g->value->kind == E_LAMBDA))
+        has_inverse = true;
+    }
+    const char *usage = "reduceByKeyAndWindow(f, length, slide) or reduceByKeyAndWindow(f, invF, length, slide, filter)";
+    expr *b[5] = {0};
+    if (has_inverse) {
+      if (!bind_args(s, e, name, usage, inverse, 5, 3, b))
+        return type_error();
+    } else {
+      if (!bind_args(s, e, name, usage, plain, 3, 2, a))
+        return type_error();
+      b[0] = a[0], b[2] = a[1], b[3] = a[2];
+    }
+    type *kv = pair_elem(s, e, elem, name);
+    if (!kv || !window_args(s, e, b[2], b[3]))
+      return type_error();
+    type *v = kv->elems[1];
+    type *args[2] = {v, v};
+    if (is_error(check_fn_arg(s, e, &b[0], 2, args, v, name)))
+      return type_error();
+    if (b[1] && is_error(check_fn_arg(s, e, &b[1], 2, args, v, "reduceByKeyAndWindow's invF")))
+      return type_error();
+    if (b[4] && is_error(check_fn_arg(s, e, &b[4], 1, &kv, type_bool(), "reduceByKeyAndWindow's filter")))
+      return type_error();
+    e->cond = b[0]; /* f */
+    e->rhs = b[1];  /* invF, or NULL for the non-incremental form */
+    e->aux = b[4];  /* filter, or NULL */
+    return recv;
+  }
+  case S_UPDATE_STATE_BY_KEY: {
+    if (!check_arity(s, e, name, 1, "updateStateByKey((values, state) => some(new state) or none)"))
+      return type_error();
+    type *kv = pair_elem(s, e, elem, name);
+    if (!kv)
+      return type_error();
+    expr *fn = arg_value(e, 0);
+    /* the state type: the second parameter's annotation (option[S]), else the value type */
+    type *st = kv->elems[1];
+    if (fn->kind == E_LAMBDA && fn->items.len == 2 && ((ast_param *)fn->items.items[1])->ann) {
+      type *ann = resolve_type(s, ((ast_param *)fn->items.items[1])->ann);
+      if (ann->kind != T_OPTION) {
+        diag_error(s->d, ((ast_param *)fn->items.items[1])->ann->at,
+                   "the state parameter of updateStateByKey is an option, e.g. state: option[int]");
+        return type_error();
+      }
+      st = ann->elem;
+    }
+    type *args[2] = {type_list(kv->elems[1]), type_option(st)};
+    if (is_error(check_fn_arg(s, e, arg_slot(e, 0), 2, args, type_option(st), name)))
+      return type_error();
+    return type_stream(type_pair(kv->elems[0], st));
+  }
+  case S_MAP_WITH_STATE: {
+    static const char *const names[] = {"f", "timeout"};
+    if (!bind_args(s, e, name, "mapWithState((key, value, state) => (record, newState), timeout = 30s)", names, 2, 1, a))
+      return type_error();
+    type *kv = pair_elem(s, e, elem, name);
+    if (!kv)
+      return type_error();
+    expr *fn = a[0];
+    type *st = kv->elems[1];
+    if (fn->kind == E_LAMBDA && fn->items.len == 3 && ((ast_param *)fn->items.items[2])->ann) {
+      type *ann = resolve_type(s, ((ast_param *)fn->items.items[2])->ann);
+      if (ann->kind != T_OPTION) {
+        diag_error(s->d, ((ast_param *)fn->items.items[2])->ann->at,
+                   "the state parameter of mapWithState is an option, e.g. state: option[int]");
+        return type_error();
+      }
+      st = ann->elem;
+    }
+    type *args[3] = {kv->elems[0], type_option(kv->elems[1]), type_option(st)};
+    type *r = check_fn_arg(s, e, &a[0], 3, args, NULL, name);
+    if (is_error(r))
+      return r;
+    if (r->kind != T_TUPLE || r->n != 2 || !(r->elems[1]->kind == T_OPTION)) {
+      diag_error(s->d, fn->lhs->at,
+                 "the function passed to mapWithState must return (record, new state as option[%s]), but this is %s",
+                 type_name(st), type_name(r));
+      return type_error();
+    }
+    type *want = type_pair(r->elems[0], type_option(st));
+    if (!coerce(&fn->lhs, want)) {
+      diag_error(s->d, fn->lhs->at, "the new state must be option[%s], but this is %s",
+                 type_name(st), type_name(r->elems[1]));
+      return type_error();
+    }
+    if (!is_value_type(r->elems[0])) {
+      diag_error(s->d, fn->lhs->at, "mapWithState cannot emit a %s", type_name(r->elems[0]));
+      return type_error();
+    }
+    e->cond = fn;
+    if (a[1]) {
+      if (a[1]->kind != E_DURATION || is_error(check(s, a[1]))) {
+        check(s, a[1]);
+        diag_error(s->d, a[1]->at, "the timeout must be a duration like 30s");
+        return type_error();
+      }
+      e->timeout = a[1]->ival;
+    }
+    e->rhs = NULL;
+    e->length = 0;
+    /* remembered for stateSnapshots(): the state element type */
+    e->decl = ast_param_new("state", e->name_at, NULL);
+    e->decl->type = type_pair(kv->elems[0], st);
+    return type_stream(r->elems[0]);
+  }
+  case S_STATE_SNAPSHOTS: {
+    if (!check_arity(s, e, name, 0, NULL))
+      return type_error();
+    const expr *m = e->lhs;
+    while (m->kind == E_NAME && m->sym && m->sym->kind == SYM_STREAM)
+      m = m->sym->value;
+    if (m->kind != E_METHOD || m->builtin != S_MAP_WITH_STATE) {
+      diag_error(s->d, e->name_at, "stateSnapshots() is an operation on the result of mapWithState");
+      return type_error();
+    }
+    return type_stream(m->decl->type);
+  }
+  }
+  unreachable();
+}
+
 static type *check_stream_op(sema *s, expr *e, type *recv) {
   int id = ops_stream_op(e->name);
   type *elem = recv->elem;
@@ -795,7 +1016,12 @@ static type *check_stream_op(sema *s, expr *e, type *recv) {
   }
   e->builtin = id;
   const char *name = ops_stream_op_name(id);
+  e->slide = slide_of(e->lhs);
   switch ((stream_op_id)id) {
+  case S_WINDOW: case S_COUNT_BY_WINDOW: case S_REDUCE_BY_WINDOW: case S_REDUCE_BY_KEY_AND_WINDOW:
+  case S_COUNT_BY_VALUE_AND_WINDOW: case S_UPDATE_STATE_BY_KEY: case S_MAP_WITH_STATE:
+  case S_STATE_SNAPSHOTS:
+    return check_window_op(s, e, recv, id, name);
   case S_MAP: case S_FLAT_MAP: case S_FILTER: {
     if (!check_arity(s, e, name, 1, NULL))
       return type_error();
@@ -874,6 +1100,8 @@ static type *check_stream_op(sema *s, expr *e, type *recv) {
                    type_name(t), type_name(recv));
         return type_error();
       }
+      if (!same_slide(s, e, a->value))
+        return type_error();
     }
     return recv;
   }
@@ -1510,6 +1738,13 @@ bool sema_check(ast_program *prog, diag_ctx *diag, sema_info *info) {
     case ITEM_FN: check_fn(&s, it); break;
     }
   }
+  if (s.batch_item && info->batch_ms > 0)
+    for (int i = 0; i < s.batch_multiples.len; i++) {
+      expr *d = s.batch_multiples.items[i];
+      if (d->ival % info->batch_ms != 0)
+        diag_error(diag, d->at, "the %s %s is not a multiple of the batch interval %s", d->name,
+                   d->sval, duration_text(info->batch_ms));
+    }
   if (diag->errors == errors_before) {
     span start = {0, 0};
     if (!s.batch_item)

@@ -249,6 +249,29 @@ void dsc_rt_csv_fields(dsc_rt_worker *w, const char *s, int64_t n, dsc_list *out
 int32_t dsc_rt_json_get(dsc_rt_worker *w, const char *s, int64_t n, const char *key,
                         int64_t key_len, dsc_str *out);
 
+
+/* ---- Windows and state: memory that outlives a batch ---------------------------------------- */
+
+/* A store owns memory, tables and vectors that live until dsc_rt_store_free (window panes,
+ * state tables).  Used from the main thread only. */
+typedef struct dsc_rt_store dsc_rt_store;
+dsc_rt_store *dsc_rt_store_new(dsc_rt_ctx *ctx);
+/* Frees everything the store owns; NULL is allowed and does nothing. */
+void dsc_rt_store_free(dsc_rt_store *store);
+/* 16-byte aligned, zeroed. */
+void *dsc_rt_store_alloc(dsc_rt_store *store, int64_t size);
+dsc_rt_table *dsc_rt_store_table(dsc_rt_store *store, int64_t payload_size);
+dsc_rt_vec *dsc_rt_store_vec(dsc_rt_store *store, int64_t elem_size);
+
+/* The batch interval in effect (the declared one, or --batch), in ms. */
+int64_t dsc_rt_batch_interval(dsc_rt_ctx *ctx);
+/* Spark's zeroTime: the first batch's time minus the interval.  Windows emit at times t with
+ * (t - zero time) a multiple of their slide. */
+int64_t dsc_rt_zero_time(dsc_rt_ctx *ctx);
+/* A configuration error found at start (e.g. a window not a multiple of a --batch override):
+ * `NAME: error: MSG` on stderr, exit status 2. */
+void dsc_rt_fatal(dsc_rt_ctx *ctx, const char *msg);
+
 #ifdef __cplusplus
 }
 #endif

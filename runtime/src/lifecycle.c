@@ -100,6 +100,7 @@ int rt_main(int argc, char **argv, rt_describe_fn describe, rt_start_fn start, r
   pthread_mutex_unlock(&ctx.mu);
   for (int32_t i = 0; i < ctx.nsources; i++) {
     rt_source *s = ctx.sources[i];
+    if (s->kind == RT_SRC_TABLE) continue;
     start_thread(&ctx, &s->thread, s->kind == RT_SRC_SOCKET ? rt_socket_receiver : rt_stream_receiver, s);
   }
 
@@ -111,7 +112,8 @@ int rt_main(int argc, char **argv, rt_describe_fn describe, rt_start_fn start, r
   for (int32_t i = 0; i < ctx.nsources; i++) all_ended &= ctx.sources[i]->ended;
   pthread_mutex_unlock(&ctx.mu);
   if (all_ended) {
-    for (int32_t i = 0; i < ctx.nsources; i++) pthread_join(ctx.sources[i]->thread, NULL);
+    for (int32_t i = 0; i < ctx.nsources; i++)
+      if (ctx.sources[i]->kind != RT_SRC_TABLE) pthread_join(ctx.sources[i]->thread, NULL);
     rt_ctx_free(&ctx);
     rt_program_free(&prog);
   }

@@ -45,6 +45,7 @@ struct dsc_rt_worker {
   rt_owned *owned;                    /* tables / vecs to release at batch end */
   int64_t errors[DSC_RT_ERR_COUNT_];  /* run-time error counts of this batch */
   int32_t index;                      /* 0 = main thread */
+  struct dsc_rt_buf *scratch;         /* dsc_rt_scratch_buf, made on first use */
 };
 
 void rt_worker_init(dsc_rt_worker *w, int32_t index);
@@ -183,7 +184,7 @@ void rt_usage(const dsc_rt_program *prog, dsc_rt_buf *out);
 
 /* ---- sched.c / pool.c / sources: the running pipeline -------------------------------------- */
 
-enum rt_source_kind { RT_SRC_STDIN, RT_SRC_FILE, RT_SRC_SOCKET };
+enum rt_source_kind { RT_SRC_STDIN, RT_SRC_FILE, RT_SRC_SOCKET, RT_SRC_TABLE };
 
 typedef struct rt_segment {
   rt_lines lines;            /* one sealed manual-clock batch of this source */
@@ -206,11 +207,11 @@ typedef struct rt_source {
   rt_segment **queue_tail;   /* where the next sealed segment goes */
   int ended;                 /* the receiver has finished */
   int closed;                /* the scheduler took its last data: drop anything later */
-  int64_t truncated;         /* lines truncated since the last report */
 } rt_source;
 
 struct dsc_rt_batch {
   int64_t time_ms;           /* batch time, ms since the epoch */
+  struct dsc_rt_ctx *ctx;    /* for static (table) sources */
   int32_t nsources;          /* entries in lines */
   rt_lines *lines;           /* sealed lines, one per source */
   int final;                 /* the last batch of the run */
@@ -248,6 +249,8 @@ struct dsc_rt_ctx {
   rt_pool pool;              /* helpers for dsc_rt_run_tasks */
   dsc_rt_buf out;            /* dsc_rt_output */
   int64_t batches_run;       /* batches processed so far */
+  dsc_rt_buf save;           /* dsc_rt_save_begin's buffer */
+  char *save_path;           /* where dsc_rt_save_end writes it */
 };
 
 typedef void (*rt_describe_fn)(dsc_rt_program *);

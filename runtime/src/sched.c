@@ -85,6 +85,8 @@ void rt_ctx_free(dsc_rt_ctx *ctx) {
     rt_batch_free(b);
   }
   rt_buf_free(&ctx->out);
+  rt_buf_free(&ctx->save);
+  free(ctx->save_path);
   pthread_cond_destroy(&ctx->cv);
   pthread_mutex_destroy(&ctx->mu);
 }
@@ -203,6 +205,11 @@ const dsc_str *dsc_rt_batch_lines(const dsc_rt_batch *batch, int32_t source, int
     *count = 0;
     return NULL;
   }
+  const rt_source *src = batch->ctx ? batch->ctx->sources[source] : NULL;
+  if (src && src->kind == RT_SRC_TABLE) {  /* static lines, shared by every batch */
+    *count = src->cur.count;
+    return src->cur.views;
+  }
   *count = batch->lines[source].count;
   return batch->lines[source].views;
 }
@@ -211,6 +218,7 @@ static dsc_rt_batch *batch_new(dsc_rt_ctx *ctx, int64_t time_ms) {
   dsc_rt_batch *b = rt_xmalloc(sizeof *b);
   memset(b, 0, sizeof *b);
   b->time_ms = time_ms;
+  b->ctx = ctx;
   b->nsources = ctx->nsources;
   b->lines = rt_xmalloc(sizeof(rt_lines) * (size_t)(ctx->nsources ? ctx->nsources : 1));
   for (int32_t i = 0; i < ctx->nsources; i++) rt_lines_init(&b->lines[i]);
@@ -227,8 +235,11 @@ static const char *const error_text[DSC_RT_ERR_COUNT_][2] = {
     {"integer division or modulo by zero", "integer divisions or modulos by zero"},
     {"value could not be parsed by toInt", "values could not be parsed by toInt"},
     {"value could not be parsed by toFloat", "values could not be parsed by toFloat"},
+    {"list index was out of range", "list indexes were out of range"},
+    {".get was called on none", ".get calls were made on none"},
 };
-static const char *const error_used[DSC_RT_ERR_COUNT_] = {"0", "0", "0.0"};
+static const char *const error_used[DSC_RT_ERR_COUNT_] = {"0", "0", "0.0", "the zero value",
+                                                          "the zero value"};
 
 void rt_batch_finish(dsc_rt_ctx *ctx, dsc_rt_batch *batch) {
   char when[64];
@@ -292,6 +303,7 @@ static void run_manual(dsc_rt_ctx *ctx, rt_batch_fn run) {
       for (int32_t i = 0; i < ctx->nsources; i++) {
         rt_source *s = ctx->sources[i];
         s->closed = 1;
+        if (s->kind == RT_SRC_TABLE) continue;
         b->lines[i] = s->cur;
         lines += s->cur.count;
         rt_lines_init(&s->cur);
@@ -311,6 +323,7 @@ static dsc_rt_batch *seal_all(dsc_rt_ctx *ctx, int64_t time, int final) {
   dsc_rt_batch *b = batch_new(ctx, time);
   for (int32_t i = 0; i < ctx->nsources; i++) {
     rt_source *s = ctx->sources[i];
+    if (s->kind == RT_SRC_TABLE) continue;
     b->lines[i] = s->cur;
     rt_lines_init(&s->cur);
     if (final) s->closed = 1;

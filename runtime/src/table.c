@@ -122,3 +122,16 @@ const void *dsc_rt_table_key(const dsc_rt_table *t, int64_t i, int64_t *key_len)
   if (key_len) *key_len = e->key_len;
   return e->key;
 }
+
+void *dsc_rt_table_find(const dsc_rt_table *t, const void *key, int64_t key_len) {
+  size_t klen = key_len > 0 ? (size_t)key_len : 0;
+  uint64_t h = XXH3_64bits(key, klen), tag = h & HI_MASK;
+  for (uint64_t s = h & t->mask; t->index[s]; s = (s + 1) & t->mask) {
+    uint64_t v = t->index[s];
+    if ((v & HI_MASK) != tag) continue;
+    entry_head *e = (entry_head *)(t->entries + (size_t)((v & ~HI_MASK) - 1) * t->stride);
+    if (e->hash == h && (size_t)e->key_len == klen && (klen == 0 || !memcmp(e->key, key, klen)))
+      return e + 1;
+  }
+  return NULL;
+}

@@ -44,3 +44,40 @@ void *dsc_rt_vec_push(dsc_rt_vec *v) {
 int64_t dsc_rt_vec_len(const dsc_rt_vec *v) { return v->len; }
 
 void *dsc_rt_vec_at(const dsc_rt_vec *v, int64_t i) { return v->data + v->elem * (size_t)i; }
+
+void *dsc_rt_vec_data(const dsc_rt_vec *v) { return v->len ? v->data : NULL; }
+
+void dsc_rt_vec_extend(dsc_rt_vec *dst, const dsc_rt_vec *src) {
+  if (!src->len) return;
+  if (dst->len + src->len > dst->cap) {
+    while (dst->len + src->len > dst->cap) dst->cap = dst->cap ? dst->cap * 2 : 16;
+    dst->data = rt_xrealloc(dst->data, dst->elem * (size_t)dst->cap);
+  }
+  memcpy(dst->data + dst->elem * (size_t)dst->len, src->data, src->elem * (size_t)src->len);
+  dst->len += src->len;
+}
+
+/* Bottom-up merge sort: stable, O(n log n), one scratch array. */
+void dsc_rt_sort(void *base, int64_t n, int64_t size, int32_t (*cmp)(const void *, const void *)) {
+  if (n < 2 || size <= 0) return;
+  size_t sz = (size_t)size;
+  char *a = base, *b = rt_xmalloc(sz * (size_t)n), *from = a, *to = b;
+  for (int64_t width = 1; width < n; width *= 2) {
+    for (int64_t lo = 0; lo < n; lo += 2 * width) {
+      int64_t mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
+      int64_t i = lo, j = mid, k = lo;
+      while (i < mid && j < hi) {
+        if (cmp(from + (size_t)j * sz, from + (size_t)i * sz) < 0)
+          memcpy(to + (size_t)k++ * sz, from + (size_t)j++ * sz, sz);
+        else
+          memcpy(to + (size_t)k++ * sz, from + (size_t)i++ * sz, sz);
+      }
+      if (i < mid) memcpy(to + (size_t)k * sz, from + (size_t)i * sz, (size_t)(mid - i) * sz), k += mid - i;
+      if (j < hi) memcpy(to + (size_t)k * sz, from + (size_t)j * sz, (size_t)(hi - j) * sz);
+    }
+    char *t = from;
+    from = to, to = t;
+  }
+  if (from != a) memcpy(a, from, sz * (size_t)n);
+  free(b);
+}

@@ -1,0 +1,795 @@
+/* cg_state.c — windows and state that live across batches.
+ *
+ * Everything a batch keeps for later is deep-copied (strings and lists included) into a
+ * runtime store: a pane store per batch for windows, one store for a state table.  A pane's
+ * store is freed when the pane leaves the window; a state table is rebuilt into a fresh store
+ * every batch (live entries only) and the old store freed, so memory stays bounded by the
+ * window and the live keys, never by the stream's history.
+ *
+ * All of this runs in dsc_gen_batch on the main thread, in the breaker's finalize step, after
+ * the feeding stage has merged its per-task partials into one batch result:
+ *   window:  a pane per batch (records, count, fold cell or per-key table); at slide times the
+ *            panes are combined — or, for the incremental form, a state table gets the
+ *            entering pane added with f and the leaving pane taken out with invF;
+ *   updateStateByKey: f(values, state) for every key in the state and every new key;
+ *   mapWithState: f(key, value, state) for each record in order, then idle timeouts. */
+#include <string.h>
+
+#include "cg.h"
+#include "ops.h"
+#include "types.h"
+
+enum { SLOT_BATCH = 1 };
+
+/* A module global of the op, created on first use. */
+static LLVMValueRef op_global(cg *g, const plan_op *op, const char *what, LLVMTypeRef t) {
+  const char *name = mem_printf("op%d.%s", op->id, what);
+  LLVMValueRef gv = LLVMGetNamedGlobal(g->mod, name);
+  if (!gv) {
+    gv = LLVMAddGlobal(g->mod, t, name);
+    LLVMSetInitializer(gv, LLVMConstNull(t));
+    LLVMSetLinkage(gv, LLVMInternalLinkage);
+  }
+  return gv;
+}
+
+static LLVMValueRef load(cg *g, LLVMTypeRef t, LLVMValueRef p) { return LLVMBuildLoad2(g->b, t, p, ""); }
+
+static LLVMValueRef batch_time(cg *g) {
+  LLVMValueRef batch = cg_load_slot(g, SLOT_BATCH, g->t_ptr);
+  return cg_rt(g, "dsc_rt_batch_time", "lp", &batch);
+}
+
+/* ---- deep copies into a store ---------------------------------------------------------------- */
+
+typedef struct persist_list {
+  LLVMValueRef store, from, to;
+  const type *elem;
+} persist_list;
+
+static LLVMValueRef persist(cg *g, LLVMValueRef v, const type *t, LLVMValueRef store);
+
+static void persist_item(cg *g, LLVMValueRef i, void *data) {
+  persist_list *pl = data;
+  LLVMTypeRef et = cg_type(g, pl->elem);
+  LLVMValueRef src = LLVMBuildGEP2(g->b, et, pl->from, &i, 1, "");
+  LLVMValueRef dst = LLVMBuildGEP2(g->b, et, pl->to, &i, 1, "");
+  LLVMBuildStore(g->b, persist(g, load(g, et, src), pl->elem, pl->store), dst);
+}
+
+static bool needs_copy(const type *t) {
+  switch (t->kind) {
+  case T_STRING: case T_LIST: return true;
+  case T_TUPLE:
+    for (int i = 0; i < t->n; i++)
+      if (needs_copy(t->elems[i]))
+        return true;
+    return false;
+  case T_OPTION: return needs_copy(t->elem);
+  default: return false;
+  }
+}
+
+/* v with every string and list it holds copied into `store`. */
+static LLVMValueRef persist(cg *g, LLVMValueRef v, const type *t, LLVMValueRef store) {
+  if (!needs_copy(t))
+    return v;
+  switch (t->kind) {
+  case T_STRING: {
+    LLVMValueRef n = LLVMBuildExtractValue(g->b, v, 1, "");
+    LLVMValueRef args[2] = {store, n};
+    LLVMValueRef p = cg_rt(g, "dsc_rt_store_alloc", "ppl", args);
+    LLVMBuildMemCpy(g->b, p, 1, LLVMBuildExtractValue(g->b, v, 0, ""), 1, n);
+    return LLVMBuildInsertValue(g->b, v, p, 0, "");
+  }
+  case T_LIST: {
+    LLVMValueRef n = LLVMBuildExtractValue(g->b, v, 1, "");
+    LLVMValueRef bytes = LLVMBuildMul(g->b, n, cg_sizeof(g, cg_type(g, t->elem)), "");
+    LLVMValueRef args[2] = {store, bytes};
+    persist_list pl = {store, LLVMBuildExtractValue(g->b, v, 0, ""),
+                       cg_rt(g, "dsc_rt_store_alloc", "ppl", args), t->elem};
+    cg_loop(g, cg_i64(g, 0), n, persist_item, &pl);
+    return LLVMBuildInsertValue(g->b, v, pl.to, 0, "");
+  }
+  case T_TUPLE:
+    for (int i = 0; i < t->n; i++)
+      v = LLVMBuildInsertValue(g->b, v,
+                               persist(g, LLVMBuildExtractValue(g->b, v, (unsigned)i, ""), t->elems[i], store),
+                               (unsigned)i, "");
+    return v;
+  case T_OPTION:
+    return LLVMBuildInsertValue(g->b, v, persist(g, LLVMBuildExtractValue(g->b, v, 1, ""), t->elem, store), 1, "");
+  default: unreachable();
+  }
+}
+
+/* Key bytes and payload pointer of entry i of a table. */
+static LLVMValueRef entry_key(cg *g, LLVMValueRef table, LLVMValueRef i, LLVMValueRef *klen) {
+  LLVMValueRef len = cg_alloca(g, g->t_i64, "klen");
+  LLVMValueRef args[3] = {table, i, len};
+  LLVMValueRef k = cg_rt(g, "dsc_rt_table_key", "pplp", args);
+  *klen = load(g, g->t_i64, len);
+  return k;
+}
+
+static LLVMValueRef entry_at(cg *g, LLVMValueRef table, LLVMValueRef i) {
+  LLVMValueRef args[2] = {table, i};
+  return cg_rt(g, "dsc_rt_table_at", "ppl", args);
+}
+
+static LLVMValueRef table_find(cg *g, LLVMValueRef table, LLVMValueRef kp, LLVMValueRef kn) {
+  LLVMValueRef args[3] = {table, kp, kn};
+  return cg_rt(g, "dsc_rt_table_find", "pppl", args);
+}
+
+static LLVMValueRef table_len(cg *g, LLVMValueRef table) {
+  return cg_rt(g, "dsc_rt_table_len", "lp", &table);
+}
+
+static LLVMValueRef store_new(cg *g) { return cg_rt(g, "dsc_rt_store_new", "pp", &g->ctx_val); }
+
+static LLVMValueRef store_table(cg *g, LLVMValueRef store, LLVMTypeRef payload) {
+  LLVMValueRef args[2] = {store, cg_sizeof(g, payload)};
+  return cg_rt(g, "dsc_rt_store_table", "ppl", args);
+}
+
+/* Copies (persisting) every entry of `from` whose payload passes keep (or all when keep is
+ * NULL) into `to`. */
+typedef struct copy_ctx {
+  LLVMValueRef from, to, store;
+  const type *payload;
+  const expr *keep; /* a filter on the payload, or NULL */
+} copy_ctx;
+
+static void copy_entry(cg *g, LLVMValueRef i, void *data) {
+  copy_ctx *c = data;
+  LLVMTypeRef pt = cg_type(g, c->payload);
+  LLVMValueRef klen, key = entry_key(g, c->from, i, &klen);
+  LLVMValueRef v = load(g, pt, entry_at(g, c->from, i));
+  LLVMBasicBlockRef done = NULL;
+  if (c->keep) {
+    LLVMBasicBlockRef then_bb;
+    cg_if(g, cg_apply(g, c->keep, &v, 1), &then_bb, &done);
+  }
+  LLVMValueRef fresh;
+  LLVMValueRef dst = cg_upsert(g, c->to, key, klen, &fresh);
+  LLVMBuildStore(g->b, persist(g, v, c->payload, c->store), dst);
+  if (done)
+    cg_end_if(g, done);
+}
+
+static void copy_table(cg *g, LLVMValueRef from, LLVMValueRef to, LLVMValueRef store,
+                       const type *payload, const expr *keep) {
+  copy_ctx c = {from, to, store, payload, keep};
+  cg_loop(g, cg_i64(g, 0), table_len(g, from), copy_entry, &c);
+}
+
+typedef struct copy_vec_ctx {
+  LLVMValueRef from, to, store;
+  const type *elem;
+} copy_vec_ctx;
+
+static void copy_vec_item(cg *g, LLVMValueRef i, void *data) {
+  copy_vec_ctx *c = data;
+  LLVMValueRef v = cg_vec_item(g, c->from, i, c->elem);
+  LLVMBuildStore(g->b, persist(g, v, c->elem, c->store), cg_rt(g, "dsc_rt_vec_push", "pp", &c->to));
+}
+
+/* ---- windows --------------------------------------------------------------------------------- */
+
+/* A pane: {store, data (vec / table / cell), value (count)} */
+static LLVMTypeRef pane_t(cg *g) {
+  LLVMTypeRef f[3] = {g->t_ptr, g->t_ptr, g->t_i64};
+  return LLVMStructTypeInContext(g->ctx, f, 3, 0);
+}
+
+static bool incremental(const plan_op *op) {
+  return op->inv != NULL || op->variant == S_COUNT_BY_VALUE_AND_WINDOW;
+}
+
+static LLVMValueRef interval(cg *g) { return cg_rt(g, "dsc_rt_batch_interval", "lp", &g->ctx_val); }
+
+static LLVMValueRef slide_ms(cg *g, const plan_op *op) {
+  return op->slide ? cg_i64(g, op->slide) : interval(g);
+}
+
+/* The batch's merged partial, persisted into a new pane. */
+static LLVMValueRef make_pane(cg *g, const plan_op *op) {
+  plan_edge *e = cg_edge(op, 0);
+  LLVMTypeRef pt = pane_t(g);
+  LLVMValueRef pane = LLVMConstNull(pt);
+  LLVMValueRef merged = cg_load_slot(g, op->slot, op->variant == S_COUNT_BY_WINDOW ? g->t_i64 : g->t_ptr);
+  if (op->variant == S_COUNT_BY_WINDOW)
+    return LLVMBuildInsertValue(g->b, pane, merged, 2, "");
+  LLVMValueRef store = store_new(g);
+  pane = LLVMBuildInsertValue(g->b, pane, store, 0, "");
+  LLVMValueRef data;
+  LLVMTypeRef elem = cg_partial_type(g, e);
+  if (op->variant == S_REDUCE_BY_WINDOW) {
+    LLVMValueRef args[2] = {store, cg_sizeof(g, elem)};
+    data = cg_rt(g, "dsc_rt_store_alloc", "ppl", args);
+    const type *opt = type_option(op->elem);
+    LLVMBuildStore(g->b, persist(g, load(g, elem, merged), opt, store), data);
+  } else if (op->variant == S_WINDOW) {
+    LLVMValueRef args[2] = {store, cg_sizeof(g, elem)};
+    data = cg_rt(g, "dsc_rt_store_vec", "ppl", args);
+    LLVMBasicBlockRef then_bb, done;
+    cg_if(g, LLVMBuildIsNotNull(g->b, merged, ""), &then_bb, &done);
+    copy_vec_ctx c = {merged, data, store, op->elem};
+    cg_loop(g, cg_i64(g, 0), cg_rt(g, "dsc_rt_vec_len", "lp", &merged), copy_vec_item, &c);
+    cg_end_if(g, done);
+  } else {
+    data = store_table(g, store, elem);
+    LLVMBasicBlockRef then_bb, done;
+    cg_if(g, LLVMBuildIsNotNull(g->b, merged, ""), &then_bb, &done);
+    copy_table(g, merged, data, store, op->elem, NULL);
+    cg_end_if(g, done);
+  }
+  return LLVMBuildInsertValue(g->b, pane, data, 1, "");
+}
+
+typedef struct window_ctx {
+  const plan_op *op;
+  LLVMValueRef ring;      /* pane array */
+  LLVMValueRef acc;       /* result being combined: vec, table, count alloca or cell alloca */
+  LLVMValueRef old, nt, nstore, leaving, entering; /* incremental update */
+} window_ctx;
+
+static LLVMValueRef ring_pane(cg *g, LLVMValueRef ring, LLVMValueRef i) {
+  return load(g, pane_t(g), LLVMBuildGEP2(g->b, pane_t(g), ring, &i, 1, ""));
+}
+
+static void combine_pane(cg *g, LLVMValueRef i, void *data) {
+  window_ctx *w = data;
+  const plan_op *op = w->op;
+  LLVMValueRef pane = ring_pane(g, w->ring, i);
+  LLVMValueRef pdata = LLVMBuildExtractValue(g->b, pane, 1, "");
+  switch (op->variant) {
+  case S_WINDOW: {
+    LLVMValueRef args[2] = {w->acc, pdata};
+    cg_rt(g, "dsc_rt_vec_extend", "vpp", args);
+    return;
+  }
+  case S_COUNT_BY_WINDOW:
+    LLVMBuildStore(g->b, LLVMBuildAdd(g->b, load(g, g->t_i64, w->acc), LLVMBuildExtractValue(g->b, pane, 2, ""), ""), w->acc);
+    return;
+  case S_REDUCE_BY_WINDOW: {
+    LLVMTypeRef ct = cg_partial_type(g, cg_edge(op, 0));
+    LLVMValueRef cur = load(g, ct, w->acc), part = load(g, ct, pdata);
+    LLVMBasicBlockRef then_bb, done;
+    cg_if(g, LLVMBuildExtractValue(g->b, part, 0, ""), &then_bb, &done);
+    LLVMBasicBlockRef fold = cg_block(g, "fold"), adopt = cg_block(g, "adopt");
+    LLVMBuildCondBr(g->b, LLVMBuildExtractValue(g->b, cur, 0, ""), fold, adopt);
+    LLVMPositionBuilderAtEnd(g->b, fold);
+    LLVMValueRef args[2] = {LLVMBuildExtractValue(g->b, cur, 1, ""), LLVMBuildExtractValue(g->b, part, 1, "")};
+    LLVMBuildStore(g->b, LLVMBuildInsertValue(g->b, cur, cg_apply(g, op->fn, args, 2), 1, ""), w->acc);
+    LLVMBuildBr(g->b, done);
+    LLVMPositionBuilderAtEnd(g->b, adopt);
+    LLVMBuildStore(g->b, part, w->acc);
+    LLVMBuildBr(g->b, done);
+    LLVMPositionBuilderAtEnd(g->b, done);
+    return;
+  }
+  default:
+    cg_merge_table(g, op, w->acc, pdata);
+  }
+}
+
+/* Incremental window, existing keys: v = f(invF(v, leaving), entering) where present. */
+static void update_existing(cg *g, LLVMValueRef i, void *data) {
+  window_ctx *w = data;
+  const plan_op *op = w->op;
+  LLVMTypeRef kv_t = cg_type(g, op->elem);
+  LLVMValueRef klen, key = entry_key(g, w->old, i, &klen);
+  LLVMValueRef kv = load(g, kv_t, entry_at(g, w->old, i));
+  LLVMValueRef slot = cg_alloca(g, kv_t, "kv");
+  LLVMBuildStore(g->b, kv, slot);
+  LLVMValueRef sides[2] = {w->leaving, w->entering};
+  for (int s = 0; s < 2; s++) {
+    LLVMBasicBlockRef then_bb, done;
+    cg_if(g, LLVMBuildIsNotNull(g->b, sides[s], ""), &then_bb, &done);
+    LLVMValueRef p = table_find(g, sides[s], key, klen);
+    LLVMBasicBlockRef then2, done2;
+    cg_if(g, LLVMBuildIsNotNull(g->b, p, ""), &then2, &done2);
+    LLVMValueRef cur = load(g, kv_t, slot);
+    LLVMValueRef args[2] = {LLVMBuildExtractValue(g->b, cur, 1, ""),
+                            LLVMBuildExtractValue(g->b, load(g, kv_t, p), 1, "")};
+    LLVMValueRef nv;
+    if (op->variant == S_COUNT_BY_VALUE_AND_WINDOW)
+      nv = s == 0 ? LLVMBuildSub(g->b, args[0], args[1], "") : LLVMBuildAdd(g->b, args[0], args[1], "");
+    else
+      nv = cg_apply(g, s == 0 ? op->inv : op->fn, args, 2);
+    LLVMBuildStore(g->b, LLVMBuildInsertValue(g->b, cur, nv, 1, ""), slot);
+    cg_end_if(g, done2);
+    cg_end_if(g, done);
+  }
+  LLVMValueRef fresh;
+  LLVMValueRef dst = cg_upsert(g, w->nt, key, klen, &fresh);
+  LLVMBuildStore(g->b, persist(g, load(g, kv_t, slot), op->elem, w->nstore), dst);
+}
+
+/* Incremental window, keys that enter the state with this batch. */
+static void add_new_keys(cg *g, LLVMValueRef i, void *data) {
+  window_ctx *w = data;
+  const plan_op *op = w->op;
+  LLVMTypeRef kv_t = cg_type(g, op->elem);
+  LLVMValueRef klen, key = entry_key(g, w->entering, i, &klen);
+  LLVMValueRef known = LLVMBuildIsNotNull(g->b, w->old, "");
+  LLVMValueRef fresh;
+  LLVMValueRef found_bb_cond;
+  LLVMBasicBlockRef look = cg_block(g, "look"), add = cg_block(g, "add"), done = cg_block(g, "added");
+  LLVMBuildCondBr(g->b, known, look, add);
+  LLVMPositionBuilderAtEnd(g->b, look);
+  found_bb_cond = LLVMBuildIsNull(g->b, table_find(g, w->old, key, klen), "");
+  LLVMBuildCondBr(g->b, found_bb_cond, add, done);
+  LLVMPositionBuilderAtEnd(g->b, add);
+  LLVMValueRef dst = cg_upsert(g, w->nt, key, klen, &fresh);
+  LLVMBuildStore(g->b, persist(g, load(g, kv_t, entry_at(g, w->entering, i)), op->elem, w->nstore), dst);
+  LLVMBuildBr(g->b, done);
+  LLVMPositionBuilderAtEnd(g->b, done);
+}
+
+/* The filter of an incremental window: the user's, or countByValueAndWindow's count > 0. */
+static const expr *window_filter(cg *g, const plan_op *op) {
+  (void)g;
+  return op->filter;
+}
+
+static LLVMValueRef finalize_window(cg *g, const plan_op *op) {
+  LLVMTypeRef pt = pane_t(g);
+  LLVMValueRef ring_g = op_global(g, op, "ring", g->t_ptr);
+  LLVMValueRef len_g = op_global(g, op, "ring_len", g->t_i64);
+  LLVMValueRef npanes = LLVMBuildSDiv(g->b, cg_i64(g, op->length), interval(g), "npanes");
+  /* the ring lives in its own store for the life of the pipeline */
+  {
+    LLVMBasicBlockRef then_bb, done;
+    cg_if(g, LLVMBuildIsNull(g->b, load(g, g->t_ptr, ring_g), ""), &then_bb, &done);
+    LLVMValueRef args[2] = {store_new(g), LLVMBuildMul(g->b, LLVMBuildAdd(g->b, npanes, cg_i64(g, 1), ""),
+                                                        cg_sizeof(g, pt), "")};
+    LLVMBuildStore(g->b, cg_rt(g, "dsc_rt_store_alloc", "ppl", args), ring_g);
+    cg_end_if(g, done);
+  }
+  LLVMValueRef ring = load(g, g->t_ptr, ring_g);
+  LLVMValueRef pane = make_pane(g, op);
+  /* the pane that leaves, if the window is full */
+  LLVMValueRef len = load(g, g->t_i64, len_g);
+  LLVMValueRef full = LLVMBuildICmp(g->b, LLVMIntSGE, len, npanes, "full");
+  LLVMValueRef leaving_slot = cg_alloca(g, pt, "leaving");
+  LLVMBuildStore(g->b, LLVMConstNull(pt), leaving_slot);
+  {
+    LLVMBasicBlockRef then_bb, done;
+    cg_if(g, full, &then_bb, &done);
+    LLVMBuildStore(g->b, ring_pane(g, ring, cg_i64(g, 0)), leaving_slot);
+    LLVMValueRef one = cg_i64(g, 1);
+    LLVMValueRef second = LLVMBuildGEP2(g->b, pt, ring, &one, 1, "");
+    LLVMValueRef bytes = LLVMBuildMul(g->b, LLVMBuildSub(g->b, len, one, ""), cg_sizeof(g, pt), "");
+    LLVMBuildMemMove(g->b, ring, 8, second, 8, bytes);
+    cg_end_if(g, done);
+  }
+  len = LLVMBuildSelect(g->b, full, LLVMBuildSub(g->b, len, cg_i64(g, 1), ""), len, "");
+  LLVMBuildStore(g->b, pane, LLVMBuildGEP2(g->b, pt, ring, &len, 1, ""));
+  LLVMValueRef count = LLVMBuildAdd(g->b, len, cg_i64(g, 1), "");
+  LLVMBuildStore(g->b, count, len_g);
+  LLVMValueRef leaving = load(g, pt, leaving_slot);
+
+  /* a batch of output only at slide times: (t - zero time) a multiple of the slide */
+  LLVMValueRef since = LLVMBuildSub(g->b, batch_time(g), cg_rt(g, "dsc_rt_zero_time", "lp", &g->ctx_val), "");
+  LLVMValueRef active = LLVMBuildICmp(g->b, LLVMIntEQ, LLVMBuildSRem(g->b, since, slide_ms(g, op), ""),
+                                      cg_i64(g, 0), "slide_time");
+  int result = op->slot + 1;
+  window_ctx w = {op, ring, NULL, NULL, NULL, NULL, NULL, NULL};
+  if (incremental(op)) {
+    LLVMValueRef state_g = op_global(g, op, "state", g->t_ptr);
+    LLVMValueRef store_g = op_global(g, op, "state_store", g->t_ptr);
+    LLVMTypeRef kv_t = cg_type(g, op->elem);
+    w.old = load(g, g->t_ptr, state_g);
+    w.nstore = store_new(g);
+    w.nt = store_table(g, w.nstore, kv_t);
+    w.leaving = LLVMBuildExtractValue(g->b, leaving, 1, "");
+    w.entering = LLVMBuildExtractValue(g->b, pane, 1, "");
+    LLVMBasicBlockRef then_bb, done;
+    cg_if(g, LLVMBuildIsNotNull(g->b, w.old, ""), &then_bb, &done);
+    cg_loop(g, cg_i64(g, 0), table_len(g, w.old), update_existing, &w);
+    cg_end_if(g, done);
+    cg_loop(g, cg_i64(g, 0), table_len(g, w.entering), add_new_keys, &w);
+    /* at slide times the filter drops keys from the state (countByValueAndWindow: zeros) */
+    LLVMValueRef state_slot = cg_alloca(g, g->t_ptr, "state");
+    LLVMValueRef sstore_slot = cg_alloca(g, g->t_ptr, "sstore");
+    LLVMBuildStore(g->b, w.nt, state_slot);
+    LLVMBuildStore(g->b, w.nstore, sstore_slot);
+    const expr *keep = window_filter(g, op);
+    if (keep || op->variant == S_COUNT_BY_VALUE_AND_WINDOW) {
+      LLVMBasicBlockRef t2, d2;
+      cg_if(g, active, &t2, &d2);
+      LLVMValueRef fstore = store_new(g);
+      LLVMValueRef ft = store_table(g, fstore, kv_t);
+      if (keep) {
+        copy_table(g, w.nt, ft, fstore, op->elem, keep);
+      } else {
+        /* count > 0, as an expression-free filter */
+        copy_ctx c = {w.nt, ft, fstore, op->elem, NULL};
+        (void)c;
+        expr *lam = ast_expr(E_LAMBDA, op->node->at);
+        ast_param *p = ast_param_new("kv", op->node->at, NULL);
+        p->type = op->elem;
+        vec_push(&lam->items, p);
+        expr *ref = ast_expr(E_NAME, op->node->at);
+        ref->sym = mem_alloc(sizeof(sym));
+        ref->sym->kind = SYM_LOCAL;
+        ref->sym->decl = p;
+        ref->type = op->elem;
+        expr *cnt = ast_expr(E_MEMBER, op->node->at);
+        cnt->lhs = ref;
+        cnt->field = 1;
+        cnt->type = type_int();
+        expr *zero = ast_expr(E_INT, op->node->at);
+        zero->type = type_int();
+        lam->lhs = ast_binary(OP_GT, cnt, zero, op->node->at);
+        lam->lhs->type = type_bool();
+        lam->field = -1;
+        copy_table(g, w.nt, ft, fstore, op->elem, lam);
+      }
+      cg_rt(g, "dsc_rt_store_free", "vp", &w.nstore);
+      LLVMBuildStore(g->b, ft, state_slot);
+      LLVMBuildStore(g->b, fstore, sstore_slot);
+      cg_end_if(g, d2);
+    }
+    LLVMValueRef old_store = load(g, g->t_ptr, store_g);
+    cg_rt(g, "dsc_rt_store_free", "vp", &old_store);
+    LLVMValueRef st = load(g, g->t_ptr, state_slot);
+    LLVMBuildStore(g->b, st, state_g);
+    LLVMBuildStore(g->b, load(g, g->t_ptr, sstore_slot), store_g);
+    cg_store_slot(g, result, st);
+  } else {
+    LLVMBasicBlockRef then_bb, done;
+    cg_if(g, active, &then_bb, &done);
+    LLVMTypeRef elem = cg_partial_type(g, cg_edge(op, 0));
+    switch (op->variant) {
+    case S_WINDOW: {
+      LLVMValueRef args[2] = {g->worker, cg_sizeof(g, elem)};
+      w.acc = cg_rt(g, "dsc_rt_vec_new", "ppl", args);
+      cg_loop(g, cg_i64(g, 0), count, combine_pane, &w);
+      cg_store_slot(g, result, w.acc);
+      break;
+    }
+    case S_COUNT_BY_WINDOW:
+      w.acc = cg_alloca(g, g->t_i64, "sum");
+      LLVMBuildStore(g->b, cg_i64(g, 0), w.acc);
+      cg_loop(g, cg_i64(g, 0), count, combine_pane, &w);
+      cg_store_slot(g, result, load(g, g->t_i64, w.acc));
+      break;
+    case S_REDUCE_BY_WINDOW: {
+      LLVMValueRef args[2] = {g->worker, cg_sizeof(g, elem)};
+      w.acc = cg_rt(g, "dsc_rt_alloc", "ppl", args);
+      cg_loop(g, cg_i64(g, 0), count, combine_pane, &w);
+      cg_store_slot(g, result, w.acc);
+      break;
+    }
+    default: {
+      LLVMValueRef args[2] = {g->worker, cg_sizeof(g, elem)};
+      w.acc = cg_rt(g, "dsc_rt_table_new", "ppl", args);
+      cg_loop(g, cg_i64(g, 0), count, combine_pane, &w);
+      cg_store_slot(g, result, w.acc);
+    }
+    }
+    cg_end_if(g, done);
+  }
+  /* the leaving pane's memory goes now (a NULL store is fine) */
+  LLVMValueRef leaving_store = LLVMBuildExtractValue(g->b, leaving, 0, "");
+  cg_rt(g, "dsc_rt_store_free", "vp", &leaving_store);
+  return active;
+}
+
+/* ---- updateStateByKey -------------------------------------------------------------------------- */
+
+typedef struct state_ctx {
+  const plan_op *op;
+  LLVMValueRef old, groups, nt, nstore, out;
+} state_ctx;
+
+/* f(values, state) for a key; a some result goes into the new state table. */
+static void update_key(cg *g, state_ctx *c, LLVMValueRef key, LLVMValueRef klen, LLVMValueRef k,
+                       LLVMValueRef values, LLVMValueRef state) {
+  const plan_op *op = c->op;
+  const type *st = op->elem->elems[1];
+  LLVMValueRef args[2] = {values, state};
+  LLVMValueRef r = cg_apply(g, op->fn, args, 2);
+  LLVMBasicBlockRef then_bb, done;
+  cg_if(g, LLVMBuildExtractValue(g->b, r, 0, ""), &then_bb, &done);
+  LLVMValueRef kv = LLVMGetUndef(cg_type(g, op->elem));
+  kv = LLVMBuildInsertValue(g->b, kv, k, 0, "");
+  kv = LLVMBuildInsertValue(g->b, kv, LLVMBuildExtractValue(g->b, r, 1, ""), 1, "");
+  LLVMValueRef fresh;
+  LLVMValueRef dst = cg_upsert(g, c->nt, key, klen, &fresh);
+  LLVMBuildStore(g->b, persist(g, kv, op->elem, c->nstore), dst);
+  cg_end_if(g, done);
+  (void)st;
+}
+
+static void update_old_key(cg *g, LLVMValueRef i, void *data) {
+  state_ctx *c = data;
+  const plan_op *op = c->op;
+  LLVMValueRef klen, key = entry_key(g, c->old, i, &klen);
+  LLVMValueRef kv = load(g, cg_type(g, op->elem), entry_at(g, c->old, i));
+  LLVMValueRef gp = table_find(g, c->groups, key, klen);
+  LLVMTypeRef gt = cg_group_type(g, op->in_elem->elems[0]);
+  /* no new values: an empty list */
+  LLVMValueRef list_slot = cg_alloca(g, g->t_list, "values");
+  LLVMBuildStore(g->b, LLVMConstNull(g->t_list), list_slot);
+  LLVMBasicBlockRef then_bb, done;
+  cg_if(g, LLVMBuildIsNotNull(g->b, gp, ""), &then_bb, &done);
+  LLVMBuildStore(g->b, cg_vec_list(g, LLVMBuildExtractValue(g->b, load(g, gt, gp), 1, "")), list_slot);
+  cg_end_if(g, done);
+  const type *st = op->elem->elems[1];
+  update_key(g, c, key, klen, LLVMBuildExtractValue(g->b, kv, 0, ""), load(g, g->t_list, list_slot),
+             cg_some(g, LLVMBuildExtractValue(g->b, kv, 1, ""), type_option((type *)st)));
+}
+
+static void update_new_key(cg *g, LLVMValueRef i, void *data) {
+  state_ctx *c = data;
+  const plan_op *op = c->op;
+  LLVMValueRef klen, key = entry_key(g, c->groups, i, &klen);
+  LLVMBasicBlockRef look = cg_block(g, "look"), fresh_bb = cg_block(g, "new"), done = cg_block(g, "known");
+  LLVMBuildCondBr(g->b, LLVMBuildIsNotNull(g->b, c->old, ""), look, fresh_bb);
+  LLVMPositionBuilderAtEnd(g->b, look);
+  LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, table_find(g, c->old, key, klen), ""), fresh_bb, done);
+  LLVMPositionBuilderAtEnd(g->b, fresh_bb);
+  LLVMTypeRef gt = cg_group_type(g, op->in_elem->elems[0]);
+  LLVMValueRef entry = load(g, gt, entry_at(g, c->groups, i));
+  update_key(g, c, key, klen, LLVMBuildExtractValue(g->b, entry, 0, ""),
+             cg_vec_list(g, LLVMBuildExtractValue(g->b, entry, 1, "")), cg_none(g, type_option(op->elem->elems[1])));
+  LLVMBuildBr(g->b, done);
+  LLVMPositionBuilderAtEnd(g->b, done);
+}
+
+/* Swaps in the new state table and its store, freeing the old store. */
+static void replace_state(cg *g, const plan_op *op, LLVMValueRef nt, LLVMValueRef nstore) {
+  LLVMValueRef state_g = op_global(g, op, "state", g->t_ptr);
+  LLVMValueRef store_g = op_global(g, op, "state_store", g->t_ptr);
+  LLVMValueRef old_store = load(g, g->t_ptr, store_g);
+  cg_rt(g, "dsc_rt_store_free", "vp", &old_store);
+  LLVMBuildStore(g->b, nt, state_g);
+  LLVMBuildStore(g->b, nstore, store_g);
+}
+
+static LLVMValueRef finalize_update_state(cg *g, const plan_op *op) {
+  state_ctx c = {op, NULL, NULL, NULL, NULL, NULL};
+  c.old = load(g, g->t_ptr, op_global(g, op, "state", g->t_ptr));
+  c.groups = cg_load_slot(g, op->slot, g->t_ptr);
+  c.nstore = store_new(g);
+  c.nt = store_table(g, c.nstore, cg_type(g, op->elem));
+  LLVMBasicBlockRef then_bb, done;
+  cg_if(g, LLVMBuildIsNotNull(g->b, c.old, ""), &then_bb, &done);
+  cg_loop(g, cg_i64(g, 0), table_len(g, c.old), update_old_key, &c);
+  cg_end_if(g, done);
+  cg_loop(g, cg_i64(g, 0), table_len(g, c.groups), update_new_key, &c);
+  replace_state(g, op, c.nt, c.nstore);
+  cg_store_slot(g, op->slot + 1, c.nt);
+  return LLVMConstInt(g->t_i1, 1, 0);
+}
+
+/* ---- mapWithState ------------------------------------------------------------------------------ */
+
+/* The state entry: {key, state, last update time, alive} */
+static LLVMTypeRef mws_entry_t(cg *g, const plan_op *op) {
+  const type *ks = op->in_elem; /* (K, V) input; state type from the lambda's third parameter */
+  const type *st = ((ast_param *)op->fn->items.items[2])->type->elem;
+  LLVMTypeRef f[4] = {cg_type(g, ks->elems[0]), cg_type(g, st), g->t_i64, g->t_i1};
+  return LLVMStructTypeInContext(g->ctx, f, 4, 0);
+}
+
+static const type *mws_state_type(const plan_op *op) {
+  return ((ast_param *)op->fn->items.items[2])->type->elem;
+}
+
+static LLVMValueRef persist_entry(cg *g, const plan_op *op, LLVMValueRef m, LLVMValueRef store) {
+  m = LLVMBuildInsertValue(g->b, m, persist(g, LLVMBuildExtractValue(g->b, m, 0, ""), op->in_elem->elems[0], store), 0, "");
+  return LLVMBuildInsertValue(g->b, m, persist(g, LLVMBuildExtractValue(g->b, m, 1, ""), mws_state_type(op), store), 1, "");
+}
+
+typedef struct mws_ctx {
+  const plan_op *op;
+  LLVMValueRef old, nt, nstore, records, out, now;
+} mws_ctx;
+
+static void mws_copy_alive(cg *g, LLVMValueRef i, void *data) {
+  mws_ctx *c = data;
+  LLVMTypeRef mt = mws_entry_t(g, c->op);
+  LLVMValueRef klen, key = entry_key(g, c->old, i, &klen);
+  LLVMValueRef m = load(g, mt, entry_at(g, c->old, i));
+  LLVMBasicBlockRef then_bb, done;
+  cg_if(g, LLVMBuildExtractValue(g->b, m, 3, ""), &then_bb, &done);
+  LLVMValueRef fresh;
+  LLVMValueRef dst = cg_upsert(g, c->nt, key, klen, &fresh);
+  LLVMBuildStore(g->b, persist_entry(g, c->op, m, c->nstore), dst);
+  cg_end_if(g, done);
+}
+
+static void mws_emit(cg *g, mws_ctx *c, LLVMValueRef rec) {
+  LLVMBuildStore(g->b, rec, cg_rt(g, "dsc_rt_vec_push", "pp", &c->out));
+}
+
+static void mws_record(cg *g, LLVMValueRef i, void *data) {
+  mws_ctx *c = data;
+  const plan_op *op = c->op;
+  LLVMTypeRef mt = mws_entry_t(g, op);
+  const type *st = mws_state_type(op);
+  LLVMValueRef kv = cg_vec_item(g, c->records, i, op->in_elem);
+  LLVMValueRef k = LLVMBuildExtractValue(g->b, kv, 0, "k");
+  LLVMValueRef kp, kn, fresh;
+  cg_key_bytes(g, k, op->in_elem->elems[0], &kp, &kn);
+  LLVMValueRef p = cg_upsert(g, c->nt, kp, kn, &fresh);
+  LLVMValueRef m = load(g, mt, p);
+  LLVMValueRef has = LLVMBuildAnd(g->b, LLVMBuildNot(g->b, fresh, ""), LLVMBuildExtractValue(g->b, m, 3, ""), "");
+  LLVMValueRef state = LLVMBuildInsertValue(g->b, cg_none(g, type_option((type *)st)), has, 0, "");
+  state = LLVMBuildInsertValue(g->b, state, LLVMBuildExtractValue(g->b, m, 1, ""), 1, "");
+  LLVMValueRef args[3] = {k, cg_some(g, LLVMBuildExtractValue(g->b, kv, 1, ""), type_option(op->in_elem->elems[1])), state};
+  LLVMValueRef r = cg_apply(g, op->fn, args, 3);
+  mws_emit(g, c, LLVMBuildExtractValue(g->b, r, 0, "rec"));
+  LLVMValueRef ns = LLVMBuildExtractValue(g->b, r, 1, "");
+  LLVMValueRef e = LLVMConstNull(mt);
+  e = LLVMBuildInsertValue(g->b, e, k, 0, "");
+  e = LLVMBuildInsertValue(g->b, e, LLVMBuildExtractValue(g->b, ns, 1, ""), 1, "");
+  e = LLVMBuildInsertValue(g->b, e, c->now, 2, "");
+  e = LLVMBuildInsertValue(g->b, e, LLVMBuildExtractValue(g->b, ns, 0, ""), 3, "");
+  /* the upsert above is the last one before this store, so p is still valid */
+  LLVMBuildStore(g->b, persist_entry(g, op, e, c->nstore), p);
+}
+
+static void mws_timeout(cg *g, LLVMValueRef i, void *data) {
+  mws_ctx *c = data;
+  const plan_op *op = c->op;
+  LLVMTypeRef mt = mws_entry_t(g, op);
+  LLVMValueRef p = entry_at(g, c->nt, i);
+  LLVMValueRef m = load(g, mt, p);
+  LLVMValueRef last = LLVMBuildExtractValue(g->b, m, 2, "");
+  LLVMValueRef idle = LLVMBuildSub(g->b, c->now, last, "");
+  LLVMValueRef due = LLVMBuildAnd(g->b, LLVMBuildExtractValue(g->b, m, 3, ""),
+                                  LLVMBuildICmp(g->b, LLVMIntSGE, idle, cg_i64(g, op->timeout), ""), "");
+  LLVMBasicBlockRef then_bb, done;
+  cg_if(g, due, &then_bb, &done);
+  LLVMValueRef args[3] = {LLVMBuildExtractValue(g->b, m, 0, ""), cg_none(g, type_option(op->in_elem->elems[1])),
+                          cg_some(g, LLVMBuildExtractValue(g->b, m, 1, ""), type_option((type *)mws_state_type(op)))};
+  LLVMValueRef r = cg_apply(g, op->fn, args, 3);
+  mws_emit(g, c, LLVMBuildExtractValue(g->b, r, 0, "rec"));
+  LLVMBuildStore(g->b, LLVMBuildInsertValue(g->b, m, LLVMConstInt(g->t_i1, 0, 0), 3, ""), p);
+  cg_end_if(g, done);
+}
+
+static LLVMValueRef finalize_map_with_state(cg *g, const plan_op *op) {
+  mws_ctx c = {op, NULL, NULL, NULL, NULL, NULL, NULL};
+  c.old = load(g, g->t_ptr, op_global(g, op, "state", g->t_ptr));
+  c.records = cg_load_slot(g, op->slot, g->t_ptr);
+  c.nstore = store_new(g);
+  c.nt = store_table(g, c.nstore, mws_entry_t(g, op));
+  c.now = batch_time(g);
+  LLVMValueRef args[2] = {g->worker, cg_sizeof(g, cg_type(g, op->elem))};
+  c.out = cg_rt(g, "dsc_rt_vec_new", "ppl", args);
+  LLVMBasicBlockRef then_bb, done;
+  cg_if(g, LLVMBuildIsNotNull(g->b, c.old, ""), &then_bb, &done);
+  cg_loop(g, cg_i64(g, 0), table_len(g, c.old), mws_copy_alive, &c);
+  cg_end_if(g, done);
+  cg_if(g, LLVMBuildIsNotNull(g->b, c.records, ""), &then_bb, &done);
+  cg_loop(g, cg_i64(g, 0), cg_rt(g, "dsc_rt_vec_len", "lp", &c.records), mws_record, &c);
+  cg_end_if(g, done);
+  if (op->timeout > 0)
+    cg_loop(g, cg_i64(g, 0), table_len(g, c.nt), mws_timeout, &c);
+  replace_state(g, op, c.nt, c.nstore);
+  cg_store_slot(g, op->slot + 1, c.out);
+  return LLVMConstInt(g->t_i1, 1, 0);
+}
+
+typedef struct snap_ctx {
+  const plan_op *mws;
+  LLVMValueRef table, out;
+  const type *elem;
+} snap_ctx;
+
+static void snap_entry(cg *g, LLVMValueRef i, void *data) {
+  snap_ctx *c = data;
+  LLVMValueRef m = load(g, mws_entry_t(g, c->mws), entry_at(g, c->table, i));
+  LLVMBasicBlockRef then_bb, done;
+  cg_if(g, LLVMBuildExtractValue(g->b, m, 3, ""), &then_bb, &done);
+  LLVMValueRef kv = LLVMGetUndef(cg_type(g, c->elem));
+  kv = LLVMBuildInsertValue(g->b, kv, LLVMBuildExtractValue(g->b, m, 0, ""), 0, "");
+  kv = LLVMBuildInsertValue(g->b, kv, LLVMBuildExtractValue(g->b, m, 1, ""), 1, "");
+  LLVMBuildStore(g->b, kv, cg_rt(g, "dsc_rt_vec_push", "pp", &c->out));
+  cg_end_if(g, done);
+}
+
+static LLVMValueRef finalize_snapshots(cg *g, const plan_op *op) {
+  snap_ctx c = {op->state_of, load(g, g->t_ptr, op_global(g, op->state_of, "state", g->t_ptr)), NULL, op->elem};
+  LLVMValueRef args[2] = {g->worker, cg_sizeof(g, cg_type(g, op->elem))};
+  c.out = cg_rt(g, "dsc_rt_vec_new", "ppl", args);
+  LLVMBasicBlockRef then_bb, done;
+  cg_if(g, LLVMBuildIsNotNull(g->b, c.table, ""), &then_bb, &done);
+  cg_loop(g, cg_i64(g, 0), table_len(g, c.table), snap_entry, &c);
+  cg_end_if(g, done);
+  cg_store_slot(g, op->slot + 1, c.out);
+  return LLVMConstInt(g->t_i1, 1, 0);
+}
+
+/* ---- entry points -------------------------------------------------------------------------------- */
+
+LLVMValueRef cg_state_finalize(cg *g, const plan_op *op) {
+  switch (op->kind) {
+  case P_WINDOW: return finalize_window(g, op);
+  case P_UPDATE_STATE: return finalize_update_state(g, op);
+  case P_MAP_WITH_STATE: return finalize_map_with_state(g, op);
+  case P_SNAPSHOTS: return finalize_snapshots(g, op);
+  default: unreachable();
+  }
+}
+
+/* How the result of a stateful op is read: a vector, a table, a count or a fold cell. */
+typedef enum { RES_VEC, RES_TABLE, RES_COUNT, RES_CELL } result_kind;
+
+static result_kind result_of(const plan_op *op) {
+  if (op->kind == P_UPDATE_STATE)
+    return RES_TABLE;
+  if (op->kind != P_WINDOW)
+    return RES_VEC;
+  switch (op->variant) {
+  case S_WINDOW: return RES_VEC;
+  case S_COUNT_BY_WINDOW: return RES_COUNT;
+  case S_REDUCE_BY_WINDOW: return RES_CELL;
+  default: return RES_TABLE;
+  }
+}
+
+LLVMValueRef cg_state_root_count(cg *g, const plan_op *root) {
+  int slot = root->slot + 1;
+  switch (result_of(root)) {
+  case RES_VEC: {
+    LLVMValueRef v = cg_load_slot(g, slot, g->t_ptr);
+    return cg_rt(g, "dsc_rt_vec_len", "lp", &v);
+  }
+  case RES_TABLE: return table_len(g, cg_load_slot(g, slot, g->t_ptr));
+  case RES_COUNT: return cg_i64(g, 1);
+  case RES_CELL:
+    return LLVMBuildZExt(g->b, load(g, g->t_i1, cg_load_slot(g, slot, g->t_ptr)), g->t_i64, "");
+  }
+  unreachable();
+}
+
+LLVMValueRef cg_state_root_elem(cg *g, const plan_op *root, LLVMValueRef i) {
+  int slot = root->slot + 1;
+  LLVMTypeRef et = cg_type(g, root->elem);
+  switch (result_of(root)) {
+  case RES_VEC: return cg_vec_item(g, cg_load_slot(g, slot, g->t_ptr), i, root->elem);
+  case RES_TABLE: return load(g, et, entry_at(g, cg_load_slot(g, slot, g->t_ptr), i));
+  case RES_COUNT: return cg_load_slot(g, slot, g->t_i64);
+  case RES_CELL: {
+    LLVMTypeRef f[2] = {g->t_i1, et};
+    LLVMTypeRef ct = LLVMStructTypeInContext(g->ctx, f, 2, 0);
+    return LLVMBuildExtractValue(g->b, load(g, ct, cg_load_slot(g, slot, g->t_ptr)), 1, "");
+  }
+  }
+  unreachable();
+}
+
+void cg_state_start(cg *g) {
+  /* window lengths and slides were checked against the declared batch interval; a --batch
+     override is checked here, before any data flows */
+  for (int i = 0; i < g->plan->ops.len; i++) {
+    const plan_op *op = g->plan->ops.items[i];
+    if (op->kind != P_WINDOW)
+      continue;
+    int64_t values[2] = {op->length, op->slide};
+    for (int k = 0; k < 2; k++) {
+      if (values[k] == 0)
+        continue;
+      LLVMValueRef rem = LLVMBuildSRem(g->b, cg_i64(g, values[k]), interval(g), "");
+      LLVMBasicBlockRef then_bb, done;
+      cg_if(g, LLVMBuildICmp(g->b, LLVMIntNE, rem, cg_i64(g, 0), ""), &then_bb, &done);
+      LLVMValueRef msg = LLVMBuildGlobalStringPtr(
+          g->b, mem_printf("the %s of %s (%lld ms, line %d) is not a multiple of the batch interval",
+                           k == 0 ? "window length" : "slide", ops_stream_op_name(op->variant),
+                           (long long)values[k], 0),
+          ".msg");
+      LLVMValueRef args[2] = {g->ctx_val, msg};
+      cg_rt(g, "dsc_rt_fatal", "vpp", args);
+      cg_end_if(g, done);
+    }
+  }
+}

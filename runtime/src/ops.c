@@ -1,0 +1,193 @@
+/* ops.c — run-time support for the wider operator set: the table source, saveAsTextFiles,
+ * regexes, format() and csv().
+ *
+ * Regexes are POSIX ERE (regcomp) matched on views with glibc's REG_STARTEND, so no copy of
+ * the line is made.  format() conversions go through snprintf with a spec the compiler has
+ * validated; widths therefore count bytes, not code points.  Files are saved through a
+ * temporary file and rename(2) so a reader never sees half a batch.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rt_internal.h"
+
+int32_t dsc_rt_source_table(dsc_rt_ctx *ctx, const char *path, int64_t path_len) {
+  char *p = rt_xstrndup(path, (size_t)path_len);
+  int fd = open(p, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    fprintf(stderr, "%s: cannot open '%s': %s\n", rt_progname(ctx), p, strerror(errno));
+    exit(1);
+  }
+  rt_source *s = rt_source_new(ctx, RT_SRC_TABLE, p);
+  free(p);
+  /* Read synchronously: the lines must be there for the first batch.  Markers are data here. */
+  int manual = ctx->opt.manual_clock;
+  ctx->opt.manual_clock = 0;
+  int r = rt_source_pump(s, fd);
+  if (r < 0) fprintf(stderr, "%s: %s: read error: %s\n", rt_progname(ctx), s->label, strerror(errno));
+  rt_source_eof(s);
+  ctx->opt.manual_clock = manual;
+  close(fd);
+  rt_lines_seal(&s->cur);
+  s->ended = 1;
+  return s->index;
+}
+
+/* ---- saveAsTextFiles ---- */
+
+dsc_rt_buf *dsc_rt_save_begin(dsc_rt_ctx *ctx, const dsc_rt_batch *batch, const char *prefix,
+                              int64_t prefix_len, const char *suffix, int64_t suffix_len) {
+  size_t n = (size_t)prefix_len + (size_t)suffix_len + 32;
+  free(ctx->save_path);
+  ctx->save_path = rt_xmalloc(n);
+  if (suffix_len > 0)
+    snprintf(ctx->save_path, n, "%.*s-%" PRId64 ".%.*s", (int)prefix_len, prefix, batch->time_ms,
+             (int)suffix_len, suffix);
+  else
+    snprintf(ctx->save_path, n, "%.*s-%" PRId64, (int)prefix_len, prefix, batch->time_ms);
+  ctx->save.len = 0;
+  return &ctx->save;
+}
+
+void dsc_rt_save_end(dsc_rt_ctx *ctx, dsc_rt_buf *buf) {
+  const char *path = ctx->save_path;
+  if (!path) return;
+  size_t n = strlen(path) + 32;
+  char *tmp = rt_xmalloc(n);
+  snprintf(tmp, n, "%s.tmp%ld", path, (long)getpid());
+  FILE *f = fopen(tmp, "wb");
+  int ok = f != NULL;
+  if (ok && buf->len) ok = fwrite(buf->data, 1, buf->len, f) == buf->len;
+  if (f && fclose(f) != 0) ok = 0;
+  if (ok && rename(tmp, path) != 0) ok = 0;
+  if (!ok) {
+    fprintf(stderr, "%s: cannot write '%s': %s\n", rt_progname(ctx), path, strerror(errno));
+    unlink(tmp);
+  }
+  free(tmp);
+  buf->len = 0;
+}
+
+/* ---- regexes ---- */
+
+void *dsc_rt_regex_new(dsc_rt_ctx *ctx, const char *pattern, int64_t len) {
+  regex_t *re = rt_xmalloc(sizeof *re);
+  char *p = rt_xstrndup(pattern, (size_t)len);
+  int rc = regcomp(re, p, REG_EXTENDED);
+  if (rc) {
+    char msg[256];
+    regerror(rc, re, msg, sizeof msg);
+    fprintf(stderr, "%s: fatal: bad regex '%s': %s\n", rt_progname(ctx), p, msg);
+    exit(1);
+  }
+  free(p);
+  return re; /* lives as long as the program */
+}
+
+int32_t dsc_rt_regex_match(void *re, const char *s, int64_t n) {
+  regmatch_t m = {.rm_so = 0, .rm_eo = (regoff_t)n};
+  return regexec(re, n ? s : "", 1, &m, REG_STARTEND) == 0;
+}
+
+int32_t dsc_rt_regex_capture(void *re, const char *s, int64_t n, int64_t group, dsc_str *out) {
+  regex_t *r = re;
+  if (group < 0 || (size_t)group > r->re_nsub) return 0;
+  regmatch_t m[32];
+  size_t nm = (size_t)group + 1 > 32 ? 32 : (size_t)group + 1;
+  if ((size_t)group >= nm) return 0;
+  m[0].rm_so = 0, m[0].rm_eo = (regoff_t)n;
+  if (regexec(r, n ? s : "", nm, m, REG_STARTEND)) return 0;
+  if (m[group].rm_so < 0) return 0;
+  out->ptr = s + m[group].rm_so;
+  out->len = m[group].rm_eo - m[group].rm_so;
+  return 1;
+}
+
+/* ---- format() ---- */
+
+dsc_rt_buf *dsc_rt_scratch_buf(dsc_rt_worker *w) {
+  if (!w->scratch) {
+    w->scratch = rt_xmalloc(sizeof(dsc_rt_buf));
+    memset(w->scratch, 0, sizeof(dsc_rt_buf));
+  }
+  w->scratch->len = 0;
+  return w->scratch;
+}
+
+static void buf_vformat(dsc_rt_buf *b, const char *spec, int kind, int64_t i, double f, const char *s) {
+  rt_buf_reserve(b, 64);
+  for (;;) {
+    size_t room = b->cap - b->len;
+    int k = kind == 0 ? snprintf(b->data + b->len, room, spec, (long long)i)
+            : kind == 1 ? snprintf(b->data + b->len, room, spec, f)
+                        : snprintf(b->data + b->len, room, spec, s);
+    if (k < 0) return;
+    if ((size_t)k < room) {
+      b->len += (size_t)k;
+      return;
+    }
+    rt_buf_reserve(b, (size_t)k + 1);
+  }
+}
+
+void dsc_rt_buf_printf_int(dsc_rt_buf *buf, const char *spec, int64_t v) {
+  buf_vformat(buf, spec, 0, v, 0, NULL);
+}
+
+void dsc_rt_buf_printf_float(dsc_rt_buf *buf, const char *spec, double v) {
+  buf_vformat(buf, spec, 1, 0, v, NULL);
+}
+
+void dsc_rt_buf_printf_str(dsc_rt_buf *buf, const char *spec, const char *s, int64_t n) {
+  char *z = rt_xstrndup(s, (size_t)n);
+  buf_vformat(buf, spec, 2, 0, 0, z);
+  free(z);
+}
+
+void dsc_rt_buf_take(dsc_rt_worker *w, dsc_rt_buf *buf, dsc_str *out) {
+  char *p = rt_arena_alloc_raw(&w->arena, buf->len);
+  if (buf->len) memcpy(p, buf->data, buf->len);
+  out->ptr = p;
+  out->len = (int64_t)buf->len;
+}
+
+/* ---- csv() ---- */
+
+void dsc_rt_csv_fields(dsc_rt_worker *w, const char *s, int64_t n, dsc_list *out) {
+  int64_t cap = 1;
+  for (int64_t i = 0; i < n; i++) cap += s[i] == ',';
+  dsc_str *v = rt_arena_alloc_raw(&w->arena, sizeof(dsc_str) * (size_t)cap);
+  char *text = rt_arena_alloc_raw(&w->arena, (size_t)n);  /* unquoted copies */
+  int64_t k = 0, i = 0, t = 0;
+  for (;;) {
+    if (i < n && s[i] == '"') {
+      int64_t start = t;
+      for (i++; i < n; i++) {
+        if (s[i] == '"') {
+          if (i + 1 < n && s[i + 1] == '"') text[t++] = '"', i++;
+          else { i++; break; }
+        } else {
+          text[t++] = s[i];
+        }
+      }
+      while (i < n && s[i] != ',') text[t++] = s[i++];  /* junk after the closing quote */
+      v[k].ptr = text + start, v[k].len = t - start;
+    } else {
+      int64_t start = i;
+      while (i < n && s[i] != ',') i++;
+      v[k].ptr = s + start, v[k].len = i - start;
+    }
+    k++;
+    if (i >= n || k == cap) break;
+    i++; /* the comma */
+    if (i == n) { v[k].ptr = s + n, v[k].len = 0, k++; break; }
+  }
+  out->data = v;
+  out->len = k;
+}

@@ -1,0 +1,139 @@
+/* rt_fmt.c — unit tests of Python's text forms: repr(float), repr(str), pprint headers. */
+#include <CUnit/Basic.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt_internal.h"
+
+static void check_float(double v, const char *want) {
+  char got[40];
+  rt_float_repr(v, got);
+  if (strcmp(got, want)) fprintf(stderr, "\n  repr(%.17g): got '%s', want '%s'\n", v, got, want);
+  CU_ASSERT_STRING_EQUAL(got, want);
+}
+
+static void test_float_repr(void) {
+  check_float(0.1, "0.1");
+  check_float(1.0, "1.0");
+  check_float(-1.0, "-1.0");
+  check_float(0.0, "0.0");
+  check_float(-0.0, "-0.0");
+  check_float(1e16, "1e+16");
+  check_float(1.5e16, "1.5e+16");
+  check_float(9999999999999998.0, "9999999999999998.0");
+  check_float(123456789012345.0, "123456789012345.0");
+  check_float(1.5e-5, "1.5e-05");
+  check_float(0.0001, "0.0001");
+  check_float(0.00012345, "0.00012345");
+  check_float(1e-5, "1e-05");
+  check_float(1e22, "1e+22");
+  check_float(1e-300, "1e-300");
+  check_float(5e-324, "5e-324");
+  check_float(1.7976931348623157e308, "1.7976931348623157e+308");
+  check_float(0.1 + 0.2, "0.30000000000000004");
+  check_float(2.5, "2.5");
+  check_float(100.0, "100.0");
+  check_float(123.456, "123.456");
+  check_float(1.0 / 3.0, "0.3333333333333333");
+  check_float(2.0 / 3.0, "0.6666666666666666");
+  check_float(1e15, "1000000000000000.0");
+  check_float(INFINITY, "inf");
+  check_float(-INFINITY, "-inf");
+  check_float(NAN, "nan");
+  dsc_rt_buf b = {0};
+  dsc_rt_buf_float(&b, 3.0);
+  dsc_rt_buf_int(&b, -42);
+  dsc_rt_buf_bool(&b, 1);
+  dsc_rt_buf_bool(&b, 0);
+  CU_ASSERT_EQUAL(b.len, strlen("3.0-42TrueFalse"));
+  CU_ASSERT(!memcmp(b.data, "3.0-42TrueFalse", b.len));
+  rt_buf_free(&b);
+}
+
+static void check_repr(const char *s, size_t n, const char *want) {
+  dsc_rt_buf b = {0};
+  dsc_rt_buf_str_repr(&b, s, (int64_t)n);
+  int ok = b.len == strlen(want) && !memcmp(b.data, want, b.len);
+  if (!ok) fprintf(stderr, "\n  repr: got [%.*s], want [%s]\n", (int)b.len, b.data, want);
+  CU_ASSERT(ok);
+  rt_buf_free(&b);
+}
+#define R(lit, want) check_repr(lit, sizeof(lit) - 1, want)
+
+static void test_str_repr(void) {
+  R("hello", "'hello'");
+  R("", "''");
+  R("it's", "\"it's\"");
+  R("say \"hi\"", "'say \"hi\"'");
+  R("both ' and \"", "'both \\' and \"'");
+  R("back\\slash", "'back\\\\slash'");
+  R("a\nb\rc\td", "'a\\nb\\rc\\td'");
+  R("\x01\x1f\x7f", "'\\x01\\x1f\\x7f'");
+  R("nul\0byte", "'nul\\x00byte'");
+  R("caf\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x98\x80", "'caf\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x98\x80'");
+  R("\xc2\x85\xc2\x9f", "'\\x85\\x9f'");          /* C1 controls */
+  R("\xc2\xa0\xc2\xad", "'\\xa0\\xad'");          /* NBSP, soft hyphen */
+  R("\xe2\x80\xa8\xe2\x80\xa9", "'\\u2028\\u2029'");
+  R("\xe2\x80\x8b\xe2\x80\x8f\xef\xbb\xbf", "'\\u200b\\u200f\\ufeff'");
+  R("\xef\xbf\xb9\xef\xbf\xbb", "'\\ufff9\\ufffb'");
+  R("\xe3\x80\x80", "'\\u3000'");                 /* ideographic space */
+  R("\xef\xbf\xbd", "'\xef\xbf\xbd'");            /* U+FFFD is printable */
+  R("\xf3\xa0\x80\x81", "'\\U000e0001'");         /* language tag */
+}
+
+static void test_time_format(void) {
+  char out[64];
+  rt_format_time(10000, out, sizeof out);
+  CU_ASSERT_STRING_EQUAL(out, "1970-01-01 00:00:10");
+  rt_format_time(1413300321000, out, sizeof out);
+  CU_ASSERT_STRING_EQUAL(out, "2014-10-14 15:25:21");
+  rt_format_time(1500, out, sizeof out);
+  CU_ASSERT_STRING_EQUAL(out, "1970-01-01 00:00:01.500000");
+  rt_format_time(-500, out, sizeof out);
+  CU_ASSERT_STRING_EQUAL(out, "1969-12-31 23:59:59.500000");
+}
+
+static void test_pprint(void) {
+  dsc_rt_program prog;
+  rt_program_init(&prog);
+  rt_options opt = {.interval_ms = 500, .threads = 1};
+  dsc_rt_ctx ctx;
+  rt_ctx_init(&ctx, &prog, &opt);
+  dsc_rt_batch batch = {.time_ms = 20500};
+  dsc_rt_print_begin(&ctx, &batch);
+  dsc_rt_buf *b = dsc_rt_output(&ctx);
+  dsc_rt_buf_bytes(b, "x\n", 2);
+  /* Check before print_end flushes it to stdout. */
+  const char *want = "-------------------------------------------\n"
+                     "Time: 1970-01-01 00:00:20.500000\n"
+                     "-------------------------------------------\n"
+                     "x\n";
+  CU_ASSERT_EQUAL(b->len, strlen(want));
+  CU_ASSERT(!memcmp(b->data, want, b->len));
+  b->len = 0;
+  dsc_rt_buf_bytes(b, "y\n", 2);
+  rt_buf_reserve(b, 0);
+  size_t before = b->len;
+  CU_ASSERT_EQUAL(before, 2);
+  b->len = 0;
+  rt_buf_cstr(b, "");
+  CU_ASSERT_EQUAL(b->len, 0);
+  rt_ctx_free(&ctx);
+  rt_program_free(&prog);
+}
+
+int main(void) {
+  setenv("TZ", "UTC", 1);
+  if (CU_initialize_registry() != CUE_SUCCESS) return 1;
+  CU_pSuite s = CU_add_suite("formatting", NULL, NULL);
+  CU_add_test(s, "repr(float)", test_float_repr);
+  CU_add_test(s, "repr(str)", test_str_repr);
+  CU_add_test(s, "batch time format", test_time_format);
+  CU_add_test(s, "pprint header", test_pprint);
+  CU_basic_set_mode(CU_BRM_VERBOSE);
+  CU_basic_run_tests();
+  int failed = CU_get_number_of_tests_failed() != 0 || CU_get_error() != CUE_SUCCESS;
+  CU_cleanup_registry();
+  return failed;
+}

@@ -1,0 +1,176 @@
+/* rt_sched.c — unit tests of the running pipeline: the task pool, and whole manual-clock and
+ * wall-clock runs over file sources (receiver threads, sealing, batch times, final batch). */
+#include <CUnit/Basic.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rt_internal.h"
+
+typedef struct pool_env {
+  int64_t hits[1000];            /* per task: times it ran */
+  dsc_rt_worker *who[1000];      /* per task: the worker it got */
+  pthread_t thread[1000];        /* per task: the thread it ran on */
+} pool_env;
+
+static void pool_task(void *envp, dsc_rt_worker *w, int64_t t) {
+  pool_env *env = envp;
+  __atomic_fetch_add(&env->hits[t], 1, __ATOMIC_RELAXED);
+  env->who[t] = w;
+  env->thread[t] = pthread_self();
+  int64_t *p = dsc_rt_alloc(w, 64);  /* each thread allocates in its own arena */
+  p[0] = t;
+  usleep(100);
+}
+
+static void run_pool(int64_t threads) {
+  dsc_rt_program prog;
+  rt_program_init(&prog);
+  rt_options opt = {.interval_ms = 1000, .threads = threads};
+  dsc_rt_ctx ctx;
+  rt_ctx_init(&ctx, &prog, &opt);
+  CU_ASSERT_EQUAL(dsc_rt_partitions(&ctx), threads);
+  CU_ASSERT_PTR_EQUAL(dsc_rt_main_worker(&ctx), &ctx.workers[0]);
+  pool_env *env = calloc(1, sizeof *env);
+  for (int round = 0; round < 20; round++) {
+    memset(env, 0, sizeof *env);
+    dsc_rt_run_tasks(&ctx, 1000, pool_task, env);
+    for (int t = 0; t < 1000; t++) CU_ASSERT_EQUAL_FATAL(env->hits[t], 1);
+    /* One worker per thread: tasks on the same thread share it, others never do. */
+    for (int t = 1; t < 1000; t++)
+      CU_ASSERT_EQUAL_FATAL(env->who[t] == env->who[0], pthread_equal(env->thread[t], env->thread[0]) != 0);
+    if (threads == 1)
+      for (int t = 0; t < 1000; t++) CU_ASSERT_PTR_EQUAL_FATAL(env->who[t], &ctx.workers[0]);
+    dsc_rt_batch b = {.time_ms = 0};
+    rt_batch_finish(&ctx, &b);
+  }
+  dsc_rt_run_tasks(&ctx, 0, pool_task, env);
+  free(env);
+  rt_ctx_free(&ctx);
+  rt_program_free(&prog);
+}
+
+static void test_pool_1(void) { run_pool(1); }
+static void test_pool_4(void) { run_pool(4); }
+
+/* ---- whole runs ---- */
+
+typedef struct seen {
+  int nbatches;           /* batches run */
+  int64_t time[16];       /* their times */
+  int64_t count[16][2];   /* lines per source */
+  char first[16][32];     /* first line of source 0 */
+} seen;
+static seen got;
+
+static void record(dsc_rt_ctx *ctx, dsc_rt_batch *b) {
+  int k = got.nbatches++;
+  got.time[k] = dsc_rt_batch_time(b);
+  for (int32_t s = 0; s < 2; s++) {
+    const dsc_str *l = dsc_rt_batch_lines(b, s, &got.count[k][s]);
+    if (s == 0 && got.count[k][0]) snprintf(got.first[k], 32, "%.*s", (int)l[0].len, l[0].ptr);
+  }
+  int64_t n;
+  CU_ASSERT_PTR_NULL(dsc_rt_batch_lines(b, 7, &n));
+  CU_ASSERT_EQUAL(n, 0);
+  /* Per-batch errors are counted on the workers and reset afterwards. */
+  CU_ASSERT_EQUAL(dsc_rt_main_worker(ctx)->errors[DSC_RT_ERR_PARSE_INT], 0);
+  dsc_rt_str_to_int(dsc_rt_main_worker(ctx), "x", 1);
+}
+
+static char *temp_file(const char *text) {
+  char *path = strdup("/tmp/dsc_rt_sched_XXXXXX");
+  int fd = mkstemp(path);
+  CU_ASSERT_FATAL(fd >= 0);
+  CU_ASSERT_FATAL(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+  close(fd);
+  return path;
+}
+
+static void whole_run(const rt_options *opt, const char *in0, const char *in1) {
+  memset(&got, 0, sizeof got);
+  dsc_rt_program prog;
+  rt_program_init(&prog);
+  dsc_rt_ctx ctx;
+  rt_ctx_init(&ctx, &prog, opt);
+  char *p0 = temp_file(in0), *p1 = in1 ? temp_file(in1) : NULL;
+  CU_ASSERT_EQUAL(dsc_rt_source_file(&ctx, p0, (int64_t)strlen(p0)), 0);
+  if (p1) CU_ASSERT_EQUAL(dsc_rt_source_file(&ctx, p1, (int64_t)strlen(p1)), 1);
+  ctx.started = 1;
+  for (int32_t i = 0; i < ctx.nsources; i++)
+    pthread_create(&ctx.sources[i]->thread, NULL, rt_stream_receiver, ctx.sources[i]);
+  rt_run(&ctx, record);
+  for (int32_t i = 0; i < ctx.nsources; i++) pthread_join(ctx.sources[i]->thread, NULL);
+  rt_ctx_free(&ctx);
+  rt_program_free(&prog);
+  unlink(p0);
+  free(p0);
+  if (p1) unlink(p1), free(p1);
+}
+
+static void test_manual_one_source(void) {
+  rt_options opt = {.interval_ms = 10000, .manual_clock = 1, .threads = 2};
+  whole_run(&opt, "a b a\n@batch\nb\n", NULL);
+  CU_ASSERT_EQUAL_FATAL(got.nbatches, 2);
+  CU_ASSERT_EQUAL(got.time[0], 10000);
+  CU_ASSERT_EQUAL(got.time[1], 20000);
+  CU_ASSERT_STRING_EQUAL(got.first[0], "a b a");
+  CU_ASSERT_STRING_EQUAL(got.first[1], "b");
+
+  whole_run(&opt, "", NULL); /* empty input: still one batch */
+  CU_ASSERT_EQUAL(got.nbatches, 1);
+  CU_ASSERT_EQUAL(got.count[0][0], 0);
+
+  whole_run(&opt, "x\n@batch\n", NULL); /* nothing after the last marker: no extra batch */
+  CU_ASSERT_EQUAL(got.nbatches, 1);
+
+  opt.start_time_ms = 1500;
+  opt.interval_ms = 500;
+  whole_run(&opt, "@batch\n@batch\nz", NULL);
+  CU_ASSERT_EQUAL_FATAL(got.nbatches, 3);
+  CU_ASSERT_EQUAL(got.time[0], 2000);
+  CU_ASSERT_EQUAL(got.time[2], 3000);
+  CU_ASSERT_EQUAL(got.count[1][0], 0);
+  CU_ASSERT_STRING_EQUAL(got.first[2], "z");
+}
+
+static void test_manual_two_sources(void) {
+  rt_options opt = {.interval_ms = 1000, .manual_clock = 1, .threads = 1};
+  /* Source 1 ends after one batch; source 0 has three. */
+  whole_run(&opt, "a\n@batch\nb\n@batch\nc\n@batch\n", "x\ny\n@batch\ntail\n");
+  CU_ASSERT_EQUAL_FATAL(got.nbatches, 4);
+  CU_ASSERT_EQUAL(got.count[0][0], 1);
+  CU_ASSERT_EQUAL(got.count[0][1], 2);
+  CU_ASSERT_EQUAL(got.count[1][1], 0);
+  CU_ASSERT_EQUAL(got.count[2][0], 1);
+  CU_ASSERT_EQUAL(got.time[3], 4000);   /* final batch: the data after the last markers */
+  CU_ASSERT_EQUAL(got.count[3][0], 0);
+  CU_ASSERT_EQUAL(got.count[3][1], 1);
+}
+
+static void test_wall_clock_eof(void) {
+  rt_options opt = {.interval_ms = 3600000, .threads = 2};
+  int64_t before = rt_now_ms();
+  whole_run(&opt, "one\ntwo\r\nthree", "x\n");
+  CU_ASSERT_EQUAL_FATAL(got.nbatches, 1); /* input ended: sealed at once, not in an hour */
+  CU_ASSERT_EQUAL(got.time[0], rt_first_batch_time(before, 3600000));
+  CU_ASSERT_EQUAL(got.count[0][0], 3);
+  CU_ASSERT_EQUAL(got.count[0][1], 1);
+}
+
+int main(void) {
+  if (CU_initialize_registry() != CUE_SUCCESS) return 1;
+  CU_pSuite s = CU_add_suite("scheduler", NULL, NULL);
+  CU_add_test(s, "task pool, 1 thread", test_pool_1);
+  CU_add_test(s, "task pool, 4 threads", test_pool_4);
+  CU_add_test(s, "manual clock, one source", test_manual_one_source);
+  CU_add_test(s, "manual clock, two sources", test_manual_two_sources);
+  CU_add_test(s, "wall clock, input ends", test_wall_clock_eof);
+  CU_basic_set_mode(CU_BRM_VERBOSE);
+  CU_basic_run_tests();
+  int failed = CU_get_number_of_tests_failed() != 0 || CU_get_error() != CUE_SUCCESS;
+  CU_cleanup_registry();
+  return failed;
+}
