@@ -465,21 +465,16 @@ static LLVMValueRef cg_builtin(cg *g, const expr *e) {
     return LLVMBuildSelect(g->b, take_b, a[1], a[0], "");
   }
   case B_ROUND: case B_FLOOR: case B_CEIL: case B_SQRT: {
+    if (e->builtin == B_ROUND && e->items.len == 2) {
+      LLVMValueRef args[2] = {a[0], a[1]};
+      return cg_rt(g, "dsc_rt_float_round", "ddl", args);
+    }
     static const char *const names[] = {"llvm.roundeven", "llvm.sqrt", "llvm.floor", "llvm.ceil"};
     LLVMTypeRef f64[1] = {g->t_f64};
-    LLVMValueRef x = a[0];
-    LLVMValueRef scale = NULL;
-    if (e->builtin == B_ROUND && e->items.len == 2) {
-      /* round(x, d): Python rounds half to even at d digits */
-      LLVMValueRef pargs[2] = {LLVMConstReal(g->t_f64, 10.0), LLVMBuildSIToFP(g->b, a[1], g->t_f64, "")};
-      scale = intrinsic(g, "llvm.pow", f64, 1, pargs, 2);
-      x = LLVMBuildFMul(g->b, x, scale, "");
-    }
-    LLVMValueRef r = intrinsic(g, names[e->builtin - B_ROUND], f64, 1, &x, 1);
+    LLVMValueRef r = intrinsic(g, names[e->builtin - B_ROUND], f64, 1, a, 1);
     if (e->builtin == B_SQRT)
       return r;
-    if (scale)
-      return LLVMBuildFDiv(g->b, r, scale, "");
+    /* Python's round(x), floor(x), ceil(x) give ints */
     LLVMTypeRef ts[2] = {g->t_i64, g->t_f64};
     return intrinsic(g, "llvm.fptosi.sat", ts, 2, &r, 1);
   }

@@ -335,7 +335,7 @@ int cg_breaker_slots(const plan_op *op) {
 void cg_breaker_begin(cg *g, const plan_op *op) {
   for (int i = 0; i < op->inputs.len; i++)
     cg_store_slot(g, op->slot + i, cg_i64(g, 0));
-  if (op->kind == P_REDUCE) {
+  if (partial_of(op) == K_REDUCE) {
     LLVMTypeRef cell_t = cg_partial_type(g, cg_edge(op, 0));
     LLVMValueRef args[2] = {g->worker, cg_sizeof(g, cell_t)};
     cg_store_slot(g, op->slot, cg_rt(g, "dsc_rt_alloc", "ppl", args));

@@ -82,6 +82,14 @@ int dsc_lex(DSC_STYPE *val, span *loc, parse_state *ps) {
       loc->end = loc->start;
       return NL;
     }
+    if (tok == ';' && ps->depth == 0) {
+      /* a semicolon ends a statement like a newline does */
+      if (!can_end_statement(ps->prev))
+        continue;
+      ps->prev = NL;
+      ps->last_nl_end = loc->start;
+      return NL;
+    }
     if (tok == '(' || tok == '[')
       ps->depth++;
     else if ((tok == ')' || tok == ']') && ps->depth > 0)

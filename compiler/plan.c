@@ -68,6 +68,16 @@ static plan_op *build(plan *p, expr *e) {
   if (e->plan)
     return e->plan;
   plan_op *op;
+  if (e->kind == E_CALL && e->builtin == SRC_STDIN) {
+    /* standard input can be read once: every stdin() is the same source */
+    for (int i = 0; i < p->sources.len; i++) {
+      plan_op *src = p->sources.items[i];
+      if (src->variant == SRC_STDIN) {
+        e->plan = src;
+        return src;
+      }
+    }
+  }
   if (e->kind == E_CALL) {
     op = new_op(p, P_SOURCE, e);
     op->variant = e->builtin;

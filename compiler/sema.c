@@ -181,9 +181,18 @@ static bool is_value_type(const type *t) {
       if (!is_value_type(t->elems[i]))
         return false;
     return true;
-  case T_LIST: case T_OPTION: return is_value_type(t->elem);
+  case T_LIST: case T_OPTION: return t->elem->kind == T_ANY || is_value_type(t->elem);
   default: return true;
   }
+}
+
+/* A value type whose every part is known (no `none` still waiting for a type). */
+static bool is_concrete(sema *s, expr *at, type *t, const char *what) {
+  if (!type_has_any(t))
+    return true;
+  diag_error(s->d, at->at, "the type of none in %s cannot be told: %s; give it one with some(...) in another branch",
+             what, type_name(t));
+  return false;
 }
 
 int64_t sema_duration_ms(const char *text) {
@@ -1043,12 +1052,16 @@ static type *check_stream_op(sema *s, expr *e, type *recv) {
                    type_name(r));
         return type_error();
       }
+      if (!is_concrete(s, arg_value(e, 0)->lhs, r, "the result of flatMap"))
+        return type_error();
       return type_stream(r->elem);
     }
     if (!is_value_type(r)) {
       diag_error(s->d, arg_value(e, 0)->lhs->at, "map cannot produce a %s", type_name(r));
       return type_error();
     }
+    if (!is_concrete(s, arg_value(e, 0)->lhs, r, "the result of map"))
+      return type_error();
     return type_stream(r);
   }
   case S_REDUCE_BY_KEY: case S_REDUCE: {
@@ -1492,6 +1505,8 @@ static type *check_inner(sema *s, expr *e) {
     return type_tuple(e->items.len, f);
   }
   case E_LIST: {
+    if (e->items.len == 0)
+      return type_list(type_any()); /* [] takes its element type from context */
     type *elem = NULL;
     for (int i = 0; i < e->items.len; i++) {
       type *t = check(s, e->items.items[i]);

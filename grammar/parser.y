@@ -170,6 +170,7 @@ primary:
   | IDENT                  { $$ = ast_expr(E_NAME, @$); $$->name = $1.s; $$->name_at = @1; }
   | IDENT '(' opt_args ')' { $$ = call_or_method(NULL, $1, @1, $3, @$); }
   | '[' exprs ']'          { $$ = ast_expr(E_LIST, @$); $$->items = *$2; }
+  | '[' ']'                { $$ = ast_expr(E_LIST, @$); }
   | '(' group_items ')'    {
                              if ($2->len == 1) {
                                expr *only = $2->items[0];

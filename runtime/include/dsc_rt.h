@@ -154,6 +154,8 @@ double dsc_rt_str_to_float(dsc_rt_worker *w, const char *s, int64_t n);
 void dsc_rt_int_to_str(dsc_rt_worker *w, int64_t v, dsc_str *out);
 void dsc_rt_float_to_str(dsc_rt_worker *w, double v, dsc_str *out);
 void dsc_rt_bool_to_str(int32_t v, dsc_str *out);
+/* Python round(x, digits): correctly rounded (half to even on the exact binary value). */
+double dsc_rt_float_round(double x, int64_t digits);
 /* Materialised split / words: a dsc_list of dsc_str views into s. */
 void dsc_rt_str_split_list(dsc_rt_worker *w, const char *s, int64_t n, const char *sep,
                            int64_t m, dsc_list *out);
@@ -208,8 +210,11 @@ int32_t dsc_rt_source_table(dsc_rt_ctx *ctx, const char *path, int64_t path_len)
 /* textFiles(dir, pattern, existing): like Spark's textFileStream.  Watches dir (inotify); each
  * file moved or written (closed) into it whose name matches the glob pattern and does not
  * start with '.' is read exactly once, line by line, into the batch in which it appeared.
- * Files present at start are skipped unless existing != 0.  An unreadable file is reported
- * on stderr and skipped. */
+ * Files present at start are skipped unless existing != 0 (then they are read into the first
+ * batch, in name order).  An unreadable file is reported on stderr and skipped; a missing
+ * directory is fatal at start (exit 1).  The source never ends by itself, except under
+ * --manual-clock: there `@batch` lines in the files cut batches, and a file named exactly
+ * `@end` appearing in dir (or present at start with existing != 0) ends the source. */
 int32_t dsc_rt_source_dir(dsc_rt_ctx *ctx, const char *dir, int64_t dir_len, const char *pattern,
                           int64_t pattern_len, int32_t existing);
 
@@ -245,7 +250,8 @@ void dsc_rt_buf_take(dsc_rt_worker *w, dsc_rt_buf *buf, dsc_str *out);
 void dsc_rt_csv_fields(dsc_rt_worker *w, const char *s, int64_t n, dsc_list *out);
 /* json(line, key): the value of a top-level key of a JSON object on one line: a string value
  * unescaped (arena), any other value as its JSON text (12, true, null, [1, 2], {...}).
- * 0 when the line is not an object or has no such key. */
+ * 0 when the line is not an object, is malformed before the key, or has no such key.  The
+ * first occurrence of a duplicated key wins; the line after the value is not checked. */
 int32_t dsc_rt_json_get(dsc_rt_worker *w, const char *s, int64_t n, const char *key,
                         int64_t key_len, dsc_str *out);
 

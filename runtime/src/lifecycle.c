@@ -6,12 +6,16 @@
  * signal handler: the first signal requests a graceful stop (the data received so far becomes a
  * final batch), the second exits at once with status 130.  dsc_gen_* are reached only through the
  * function pointers main.c passes, which keeps this file linkable into the unit tests.
+ * --stats prints one line of counters at exit (batches, input records, peak RSS from
+ * getrusage) for the bounded-memory tests.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <inttypes.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -41,6 +45,28 @@ static void *signal_main(void *arg) {
     rt_request_stop(ctx);
   }
   return NULL;
+}
+
+void *(*rt_receiver_for(int kind))(void *) {
+  switch (kind) {
+  case RT_SRC_SOCKET: return rt_socket_receiver;
+  case RT_SRC_DIR: return rt_dir_receiver;
+  case RT_SRC_TABLE: return NULL;
+  default: return rt_stream_receiver;
+  }
+}
+
+void rt_stats_line(const dsc_rt_ctx *ctx, char *out, size_t outsz) {
+  struct rusage ru;
+  long peak = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0; /* KiB on Linux */
+  snprintf(out, outsz, "%s: stats: batches=%" PRId64 " records=%" PRId64 " peak_rss_kib=%ld\n",
+           rt_progname(ctx), ctx->batches_run, ctx->records_run, peak);
+}
+
+void dsc_rt_fatal(dsc_rt_ctx *ctx, const char *msg) {
+  fflush(stdout);
+  fprintf(stderr, "%s: error: %s\n", rt_progname(ctx), msg);
+  exit(2);
 }
 
 static void start_thread(dsc_rt_ctx *ctx, pthread_t *t, void *(*fn)(void *), void *arg) {
@@ -100,11 +126,16 @@ int rt_main(int argc, char **argv, rt_describe_fn describe, rt_start_fn start, r
   pthread_mutex_unlock(&ctx.mu);
   for (int32_t i = 0; i < ctx.nsources; i++) {
     rt_source *s = ctx.sources[i];
-    if (s->kind == RT_SRC_TABLE) continue;
-    start_thread(&ctx, &s->thread, s->kind == RT_SRC_SOCKET ? rt_socket_receiver : rt_stream_receiver, s);
+    if (rt_receiver_for(s->kind)) start_thread(&ctx, &s->thread, rt_receiver_for(s->kind), s);
   }
 
   rt_run(&ctx, run);
+  if (opt.stats) {
+    char line[256];
+    rt_stats_line(&ctx, line, sizeof line);
+    fflush(stdout);
+    fputs(line, stderr);
+  }
 
   /* After a stop, receivers may still be blocked in read(2): leave them to exit(). */
   pthread_mutex_lock(&ctx.mu);

@@ -142,7 +142,7 @@ static const struct {
 } options[] = {
     {"help", OPT_FLAG},        {"version", OPT_FLAG}, {"manual-clock", OPT_FLAG},
     {"stop-at-eof", OPT_FLAG}, {"batch", OPT_VALUE},  {"start-time", OPT_VALUE},
-    {"threads", OPT_VALUE},    {"max-line-bytes", OPT_VALUE},
+    {"threads", OPT_VALUE},    {"max-line-bytes", OPT_VALUE}, {"stats", OPT_FLAG},
 };
 
 static int apply_option(const char *name, const char *val, rt_options *opt, char *err,
@@ -152,6 +152,7 @@ static int apply_option(const char *name, const char *val, rt_options *opt, char
   if (!strcmp(name, "version")) return RT_ARGS_VERSION;
   if (!strcmp(name, "manual-clock")) opt->manual_clock = 1;
   else if (!strcmp(name, "stop-at-eof")) opt->stop_at_eof = 1;
+  else if (!strcmp(name, "stats")) opt->stats = 1;
   else if (!strcmp(name, "batch")) {
     if (rt_parse_duration(val, &opt->interval_ms))
       return fail(err, errsz, "invalid duration '%s' for --batch (expected e.g. 500ms, 2s, 1min)", val);
@@ -269,6 +270,7 @@ void rt_usage(const dsc_rt_program *prog, dsc_rt_buf *out) {
               "  --threads N            worker threads (default: number of CPUs)\n"
               "  --stop-at-eof          a socket source ends when the server closes it\n"
               "  --max-line-bytes N     longer lines are truncated (default: 67108864)\n"
+              "  --stats                at exit, print batches, records and peak memory on stderr\n"
               "  --help                 this text\n"
               "  --version              the runtime version\n");
 }

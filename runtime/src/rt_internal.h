@@ -25,6 +25,7 @@ typedef struct rt_arena {
   rt_chunk *head;  /* chunk being filled; older ones follow through ->next */
   char *cur;       /* next free byte in head */
   char *end;       /* end of head's space */
+  size_t first;    /* size of the first chunk (0: 64 KiB); stores start small */
 } rt_arena;
 
 void rt_arena_init(rt_arena *a);
@@ -53,6 +54,11 @@ void rt_worker_own(dsc_rt_worker *w, rt_owned *o);
 /* Releases owned objects, resets the arena and the error counters. */
 void rt_worker_reset(dsc_rt_worker *w);
 void rt_worker_free(dsc_rt_worker *w);
+
+/* Tables and vecs for any owner: the header and keys go in `arena`, the release hook on the
+ * `owner` list (a worker's, or a store's).  dsc_rt_table_new / dsc_rt_vec_new use the worker. */
+dsc_rt_table *rt_table_make(rt_arena *arena, rt_owned **owner, int64_t payload_size);
+dsc_rt_vec *rt_vec_make(rt_arena *arena, rt_owned **owner, int64_t elem_size);
 
 /* Aborts with a message: the only response to running out of memory. */
 _Noreturn void rt_oom(void);
@@ -158,6 +164,7 @@ typedef struct rt_options {
   int64_t threads;         /* --threads (0 = number of CPUs) */
   int stop_at_eof;         /* --stop-at-eof */
   int64_t max_line_bytes;  /* --max-line-bytes */
+  int stats;               /* --stats: one line of counters on stderr at exit */
 } rt_options;
 
 enum rt_args_result {
@@ -184,7 +191,7 @@ void rt_usage(const dsc_rt_program *prog, dsc_rt_buf *out);
 
 /* ---- sched.c / pool.c / sources: the running pipeline -------------------------------------- */
 
-enum rt_source_kind { RT_SRC_STDIN, RT_SRC_FILE, RT_SRC_SOCKET, RT_SRC_TABLE };
+enum rt_source_kind { RT_SRC_STDIN, RT_SRC_FILE, RT_SRC_SOCKET, RT_SRC_TABLE, RT_SRC_DIR };
 
 typedef struct rt_segment {
   rt_lines lines;            /* one sealed manual-clock batch of this source */
@@ -201,9 +208,11 @@ typedef struct rt_source {
   int fd;                    /* open descriptor (stdin, file, connected socket), or -1 */
   pthread_t thread;          /* receiver */
   rt_splitter split;         /* receiver-private splitting state */
+  struct rt_dir *dir;        /* textFiles: the watch and the names taken (source_dir.c) */
   /* guarded by ctx->mu: */
   rt_lines cur;              /* lines not yet sealed */
   rt_segment *queue;         /* manual clock: sealed batches not yet run */
+  int64_t queued;         /* manual clock: sealed segments waiting to run (backpressure) */
   rt_segment **queue_tail;   /* where the next sealed segment goes */
   int ended;                 /* the receiver has finished */
   int closed;                /* the scheduler took its last data: drop anything later */
@@ -249,6 +258,9 @@ struct dsc_rt_ctx {
   rt_pool pool;              /* helpers for dsc_rt_run_tasks */
   dsc_rt_buf out;            /* dsc_rt_output */
   int64_t batches_run;       /* batches processed so far */
+  int64_t records_run;       /* input lines of those batches (static sources not counted) */
+  int64_t zero_ms;           /* Spark's zeroTime, fixed on first use (guarded by mu) */
+  int zero_set;              /* zero_ms is fixed */
   dsc_rt_buf save;           /* dsc_rt_save_begin's buffer */
   char *save_path;           /* where dsc_rt_save_end writes it */
 };
@@ -284,6 +296,12 @@ void rt_source_end(rt_source *src);
 rt_source *rt_source_new(dsc_rt_ctx *ctx, int kind, const char *label);
 void *rt_stream_receiver(void *arg);  /* stdin and files */
 void *rt_socket_receiver(void *arg);  /* TCP client */
+void *rt_dir_receiver(void *arg);     /* textFiles directory watch */
+void rt_dir_free(struct rt_dir *dir);
+/* The receiver function for a source kind (NULL for a static table source). */
+void *(*rt_receiver_for(int kind))(void *);
+/* The one stats line of --stats, without printing it (rt_main prints it at exit). */
+void rt_stats_line(const dsc_rt_ctx *ctx, char *out, size_t outsz);
 /* Reads the whole fd into the source (shared by stdin, files and each socket connection);
  * returns 0 at end of stream, -1 on a read error (errno set), 1 when stopping. */
 int rt_source_pump(rt_source *src, int fd);

@@ -74,6 +74,7 @@ void rt_ctx_free(dsc_rt_ctx *ctx) {
       free(g);
     }
     rt_splitter_free(&s->split);
+    if (s->dir) rt_dir_free(s->dir);
     free(s->label);
     free(s->host);
     free(s);
@@ -126,6 +127,7 @@ static void on_line(void *env, const char *s, size_t n, int64_t line_no, int64_t
     rt_lines_init(&src->cur);
     *src->queue_tail = g;
     src->queue_tail = &g->next;
+    src->queued++;
     pthread_cond_broadcast(&ctx->cv);
     return;
   }
@@ -136,8 +138,15 @@ static void on_line(void *env, const char *s, size_t n, int64_t line_no, int64_t
   rt_lines_append(&src->cur, s, n);
 }
 
+/* Under the manual clock a fast input (a file, a pipe) would otherwise be read ahead whole;
+ * a receiver waits while its source has this many sealed batches queued, so memory stays
+ * bounded by a few batches however long the stream. */
+enum { MAX_QUEUED_SEGMENTS = 4 };
+
 void rt_source_feed(rt_source *src, const char *data, size_t n) {
   pthread_mutex_lock(&src->ctx->mu);
+  while (src->queued >= MAX_QUEUED_SEGMENTS && !src->ctx->stopping && !src->closed)
+    pthread_cond_wait(&src->ctx->cv, &src->ctx->mu);
   if (!src->closed) rt_split_feed(&src->split, data, n, on_line, src);
   pthread_mutex_unlock(&src->ctx->mu);
 }
@@ -253,14 +262,17 @@ void rt_batch_finish(dsc_rt_ctx *ctx, dsc_rt_batch *batch) {
     int64_t total = 0;
     for (int64_t w = 0; w < ctx->pool.nthreads; w++) total += ctx->workers[w].errors[k];
     if (total)
-      fprintf(stderr, "dsc: warning: batch %s: %" PRId64 " %s (used %s)\n", when, total,
-              error_text[k][total != 1], error_used[k]);
+      fprintf(stderr, "%s: warning: batch %s: %" PRId64 " %s (used %s)\n", rt_progname(ctx), when,
+              total, error_text[k][total != 1], error_used[k]);
   }
   for (int64_t w = 0; w < ctx->pool.nthreads; w++) rt_worker_reset(&ctx->workers[w]);
 }
 
 static void run_batch(dsc_rt_ctx *ctx, dsc_rt_batch *b, rt_batch_fn run) {
-  for (int32_t i = 0; i < b->nsources; i++) rt_lines_seal(&b->lines[i]);
+  for (int32_t i = 0; i < b->nsources; i++) {
+    rt_lines_seal(&b->lines[i]);
+    if (ctx->sources[i]->kind != RT_SRC_TABLE) ctx->records_run += b->lines[i].count;
+  }
   ctx->batches_run++;
   run(ctx, b);
   dsc_rt_output_flush(ctx);
@@ -289,9 +301,11 @@ static void run_manual(dsc_rt_ctx *ctx, rt_batch_fn run) {
         if (!g) continue;
         s->queue = g->next;
         if (!s->queue) s->queue_tail = &s->queue;
+        s->queued--;
         b->lines[i] = g->lines;
         free(g);
       }
+      pthread_cond_broadcast(&ctx->cv); /* receivers waiting for room */
       pthread_mutex_unlock(&ctx->mu);
       run_batch(ctx, b, run);
       pthread_mutex_lock(&ctx->mu);
@@ -339,7 +353,9 @@ static void *clock_main(void *arg) {
   dsc_rt_ctx *ctx = arg;
   int64_t interval = ctx->opt.interval_ms;
   pthread_mutex_lock(&ctx->mu);
-  int64_t next = rt_first_batch_time(rt_now_ms(), interval);
+  if (!ctx->zero_set) ctx->zero_ms = rt_first_batch_time(rt_now_ms(), interval) - interval;
+  ctx->zero_set = 1;
+  int64_t next = ctx->zero_ms + interval;
   for (;;) {
     int all_ended = 1;
     for (int32_t i = 0; i < ctx->nsources; i++) all_ended &= ctx->sources[i]->ended;
@@ -383,4 +399,22 @@ static void run_wall(dsc_rt_ctx *ctx, rt_batch_fn run) {
 void rt_run(dsc_rt_ctx *ctx, rt_batch_fn run) {
   if (ctx->opt.manual_clock) run_manual(ctx, run);
   else run_wall(ctx, run);
+}
+
+int64_t dsc_rt_batch_interval(dsc_rt_ctx *ctx) { return ctx->opt.interval_ms; }
+
+/* Manual clock: batch k (from 1) is at start + k * interval, so zero is the start time.  Wall
+ * clock: fixed by the first call or by the clock thread, whichever comes first, and the clock
+ * thread then starts from it, so the module and the scheduler agree. */
+int64_t dsc_rt_zero_time(dsc_rt_ctx *ctx) {
+  if (ctx->opt.manual_clock) return ctx->opt.start_time_ms;
+  pthread_mutex_lock(&ctx->mu);
+  if (!ctx->zero_set) {
+    int64_t iv = ctx->opt.interval_ms;
+    ctx->zero_ms = rt_first_batch_time(rt_now_ms(), iv) - iv;
+    ctx->zero_set = 1;
+  }
+  int64_t z = ctx->zero_ms;
+  pthread_mutex_unlock(&ctx->mu);
+  return z;
 }

@@ -10,6 +10,7 @@
 #include <locale.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -386,4 +387,20 @@ void dsc_rt_str_words_list(dsc_rt_worker *w, const char *s, int64_t n, dsc_list 
   }
   out->data = v;
   out->len = count;
+}
+
+/* Python's round(x, n) rounds the exact binary value of x, so round(2.675, 2) is 2.67:
+ * glibc's printf does the same exact, half-to-even decimal rounding. */
+double dsc_rt_float_round(double x, int64_t digits) {
+  if (!isfinite(x))
+    return x;
+  if (digits < 0) {
+    double scale = pow(10.0, (double)-digits);
+    return nearbyint(x / scale) * scale;
+  }
+  if (digits > 340)
+    return x;
+  char buf[400];
+  snprintf(buf, sizeof buf, "%.*f", (int)digits, x);
+  return strtod(buf, NULL);
 }

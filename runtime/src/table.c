@@ -3,9 +3,9 @@
  * The layout is CPython's compact dict: a dense array of entries in insertion order (header,
  * then payload) and a separate open-addressing index of power-of-two size holding, per slot, the
  * entry number plus the upper hash bits, so most probes reject a slot without touching the
- * entry.  Linear probing, load factor at most 1/2.  Keys are copied into the owning worker's
- * arena (stable pointers); entries and index are malloc'd, owned by the worker and released at
- * batch end.  Hashing is XXH3-64.
+ * entry.  Linear probing, load factor at most 1/2.  Keys are copied into the owner's arena
+ * (stable pointers); entries and index are malloc'd and released with the owner: a worker at
+ * batch end, or a store (store.c) when it is freed.  Hashing is XXH3-64.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +24,7 @@ typedef struct entry_head {
 
 struct dsc_rt_table {
   rt_owned owned;        /* release hook; must stay first */
-  dsc_rt_worker *worker; /* whose arena holds the keys */
+  rt_arena *keys;        /* the owner's arena, which holds the keys */
   size_t stride;         /* bytes per entry: head + payload, rounded to 16 */
   size_t payload;        /* payload bytes */
   unsigned char *entries;/* dense, insertion order */
@@ -41,10 +41,11 @@ static void table_release(void *p) {
   t->entries = NULL, t->index = NULL;
 }
 
-dsc_rt_table *dsc_rt_table_new(dsc_rt_worker *worker, int64_t payload_size) {
-  dsc_rt_table *t = dsc_rt_alloc(worker, sizeof *t);
+dsc_rt_table *rt_table_make(rt_arena *arena, rt_owned **owner, int64_t payload_size) {
+  dsc_rt_table *t = rt_arena_alloc_raw(arena, sizeof *t);
+  memset(t, 0, sizeof *t);
   t->owned.release = table_release;
-  t->worker = worker;
+  t->keys = arena;
   t->payload = payload_size > 0 ? (size_t)payload_size : 0;
   t->stride = sizeof(entry_head) + ((t->payload + 15) & ~(size_t)15);
   t->cap = 8;
@@ -52,8 +53,13 @@ dsc_rt_table *dsc_rt_table_new(dsc_rt_worker *worker, int64_t payload_size) {
   t->mask = 15;
   t->index = calloc(t->mask + 1, sizeof(uint64_t));
   if (!t->index) rt_oom();
-  rt_worker_own(worker, &t->owned);
+  t->owned.next = *owner;
+  *owner = &t->owned;
   return t;
+}
+
+dsc_rt_table *dsc_rt_table_new(dsc_rt_worker *worker, int64_t payload_size) {
+  return rt_table_make(&worker->arena, &worker->owned, payload_size);
 }
 
 #define HI_MASK 0xFFFFFFFF00000000ull
@@ -97,7 +103,7 @@ void *dsc_rt_table_upsert(dsc_rt_table *t, const void *key, int64_t key_len, int
   entry_head *e = (entry_head *)(t->entries + (size_t)i * t->stride);
   e->hash = h;
   e->key_len = (int64_t)klen;
-  char *k = rt_arena_alloc_raw(&t->worker->arena, klen);
+  char *k = rt_arena_alloc_raw(t->keys, klen);
   if (klen) memcpy(k, key, klen);
   e->key = k;
   e->pad = 0;

@@ -1,8 +1,8 @@
-/* vec.c — growable array of fixed-size elements, batch lifetime.
+/* vec.c — growable array of fixed-size elements, batch (or store) lifetime.
  *
- * The header lives in the worker's arena; the elements are realloc'd (doubling) so a vec that
- * grows to millions of elements does not leave a trail of dead copies in the arena.  The worker
- * frees the storage at batch end through the rt_owned hook.
+ * The header lives in the owner's arena; the elements are realloc'd (doubling) so a vec that
+ * grows to millions of elements does not leave a trail of dead copies in the arena.  The owner
+ * (a worker at batch end, or a store when freed) frees the storage through the rt_owned hook.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,12 +23,18 @@ static void vec_release(void *p) {
   v->data = NULL;
 }
 
-dsc_rt_vec *dsc_rt_vec_new(dsc_rt_worker *worker, int64_t elem_size) {
-  dsc_rt_vec *v = dsc_rt_alloc(worker, sizeof *v);
+dsc_rt_vec *rt_vec_make(rt_arena *arena, rt_owned **owner, int64_t elem_size) {
+  dsc_rt_vec *v = rt_arena_alloc_raw(arena, sizeof *v);
+  memset(v, 0, sizeof *v);
   v->owned.release = vec_release;
   v->elem = elem_size > 0 ? (size_t)elem_size : 1;
-  rt_worker_own(worker, &v->owned);
+  v->owned.next = *owner;
+  *owner = &v->owned;
   return v;
+}
+
+dsc_rt_vec *dsc_rt_vec_new(dsc_rt_worker *worker, int64_t elem_size) {
+  return rt_vec_make(&worker->arena, &worker->owned, elem_size);
 }
 
 void *dsc_rt_vec_push(dsc_rt_vec *v) {

@@ -1,0 +1,57 @@
+/* store.c — memory that outlives a batch: window panes and state tables.
+ *
+ * A store is an arena of its own plus the list of tables and vecs made in it, exactly what a
+ * worker has for one batch, but freed only by dsc_rt_store_free: then every table's and vec's
+ * malloc'd storage and every chunk go back to malloc, so a program that makes a store per batch
+ * and frees the one that left the window runs in bounded memory.  Its first chunk is small
+ * (4 KiB, doubling as it fills) because a window may hold many small panes.  Tables and vecs
+ * are the batch ones (table.c, vec.c) made through their owner-neutral constructors, so the hot
+ * paths are shared.  Stores belong to the main thread; nothing here locks.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt_internal.h"
+
+struct dsc_rt_store {
+  rt_arena arena;      /* the store's memory: headers, keys, dsc_rt_store_alloc */
+  rt_owned *owned;     /* tables / vecs to release on free */
+  dsc_rt_ctx *ctx;     /* owning pipeline */
+};
+
+enum { STORE_FIRST_CHUNK = 4 * 1024 };
+
+dsc_rt_store *dsc_rt_store_new(dsc_rt_ctx *ctx) {
+  dsc_rt_store *st = rt_xmalloc(sizeof *st);
+  rt_arena_init(&st->arena);
+  st->arena.first = STORE_FIRST_CHUNK;
+  st->owned = NULL;
+  st->ctx = ctx;
+  return st;
+}
+
+void dsc_rt_store_free(dsc_rt_store *st) {
+  if (!st) return;
+  for (rt_owned *o = st->owned; o;) {
+    rt_owned *next = o->next; /* o itself lives in the arena, freed below */
+    o->release(o);
+    o = next;
+  }
+  rt_arena_free(&st->arena);
+  free(st);
+}
+
+void *dsc_rt_store_alloc(dsc_rt_store *st, int64_t size) {
+  size_t n = size > 0 ? (size_t)size : 0;
+  void *p = rt_arena_alloc_raw(&st->arena, n);
+  memset(p, 0, n);
+  return p;
+}
+
+dsc_rt_table *dsc_rt_store_table(dsc_rt_store *st, int64_t payload_size) {
+  return rt_table_make(&st->arena, &st->owned, payload_size);
+}
+
+dsc_rt_vec *dsc_rt_store_vec(dsc_rt_store *st, int64_t elem_size) {
+  return rt_vec_make(&st->arena, &st->owned, elem_size);
+}

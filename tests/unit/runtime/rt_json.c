@@ -1,0 +1,188 @@
+/* rt_json.c — unit tests of json(line, key): values of every kind, escapes, malformed and
+ * truncated input (each truncation of each sample is run on an exactly-sized heap copy, so
+ * ASan sees any read past the end). */
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt_internal.h"
+
+static dsc_rt_worker w;
+
+/* json(line, key) as a NUL-terminated string, or NULL for none. */
+static const char *get(const char *line, const char *key) {
+  static char text[4096];
+  size_t n = strlen(line);
+  char *copy = malloc(n ? n : 1); /* exact size: no terminator to lean on */
+  memcpy(copy, line, n);
+  dsc_str out = {0};
+  int32_t r = dsc_rt_json_get(&w, copy, (int64_t)n, key, (int64_t)strlen(key), &out);
+  const char *res = NULL;
+  if (r) {
+    snprintf(text, sizeof text, "%.*s", (int)out.len, out.ptr);
+    res = text;
+  }
+  free(copy);
+  return res;
+}
+
+#define EXPECT(line, key, want)                                                                  \
+  do {                                                                                           \
+    const char *got_ = get(line, key);                                                           \
+    CU_ASSERT_PTR_NOT_NULL(got_);                                                                \
+    if (got_) CU_ASSERT_STRING_EQUAL(got_, want);                                                \
+  } while (0)
+#define NONE(line, key) CU_ASSERT_PTR_NULL(get(line, key))
+
+static void test_scalars(void) {
+  const char *l = "{\"a\": 12, \"b\":-1.5e+3 , \"c\":true,\"d\":false,\"e\":null,\"f\":\"x y\"}";
+  EXPECT(l, "a", "12");
+  EXPECT(l, "b", "-1.5e+3");
+  EXPECT(l, "c", "true");
+  EXPECT(l, "d", "false");
+  EXPECT(l, "e", "null");
+  EXPECT(l, "f", "x y");
+  NONE(l, "g");
+  NONE(l, "");
+  NONE(l, "A");
+  EXPECT("  {\t\"k\"\r:\n0 }  ", "k", "0");
+  EXPECT("{\"\":1}", "", "1");
+  EXPECT("{\"a\":\"\"}", "a", "");
+  EXPECT("{\"a\":NaN,\"b\":-Infinity}", "b", "-Infinity"); /* Python's json accepts these */
+}
+
+static void test_string_view_without_escapes(void) {
+  const char *line = "{\"name\":\"plain\"}";
+  dsc_str out;
+  CU_ASSERT_EQUAL(dsc_rt_json_get(&w, line, (int64_t)strlen(line), "name", 4, &out), 1);
+  CU_ASSERT_PTR_EQUAL(out.ptr, line + 9); /* no copy */
+  CU_ASSERT_EQUAL(out.len, 5);
+}
+
+static void test_escapes(void) {
+  EXPECT("{\"s\":\"a\\nb\\tc\\\"d\\\\e\\/f\\bg\\fh\\ri\"}", "s", "a\nb\tc\"d\\e/f\bg\fh\ri");
+  EXPECT("{\"s\":\"\\u00e9\\u20AC\\u0041\"}", "s", "\xc3\xa9\xe2\x82\xac" "A");
+  EXPECT("{\"s\":\"\\ud83d\\ude00!\"}", "s", "\xf0\x9f\x98\x80!");     /* surrogate pair */
+  EXPECT("{\"s\":\"\\ud83d x\"}", "s", "\xef\xbf\xbd x");               /* lone high */
+  EXPECT("{\"s\":\"\\ude00\"}", "s", "\xef\xbf\xbd");                   /* lone low */
+  EXPECT("{\"s\":\"\\u0000\"}", "s", "");                               /* NUL: one byte */
+  CU_ASSERT_EQUAL(get("{\"s\":\"\\u0000\"}", "s")[0], 0);
+  EXPECT("{\"s\":\"\\\\\"}", "s", "\\");                                /* ends in \\ */
+  EXPECT("{\"s\":\"\\\\\\\"\",\"t\":1}", "t", "1");                     /* \\\" inside */
+  EXPECT("{\"s\":\"\xc3\xa9t\xc3\xa9\"}", "s", "\xc3\xa9t\xc3\xa9");    /* raw UTF-8 kept */
+  NONE("{\"s\":\"\\x\"}", "s");                                         /* bad escape */
+  NONE("{\"s\":\"\\u12G4\"}", "s");
+  NONE("{\"s\":\"\\u12\"}", "s");
+  /* Escaped keys compare by their unescaped text. */
+  EXPECT("{\"k\\u00e9y\":1,\"b\":2}", "k\xc3\xa9y", "1");
+  EXPECT("{\"a\\\"b\":3}", "a\"b", "3");
+  NONE("{\"a\\\"b\":3}", "a\\\"b");
+  EXPECT("{\"x\\ny\":0,\"b\":2}", "b", "2");
+}
+
+static void test_nested(void) {
+  const char *l = "{\"arr\":[1, [2, {\"x\":\"]}\"}], \"s]\"], \"obj\":{\"a\":{\"b\":[]},\"q\":\"}\\\"\"},"
+                  "\"after\":\"yes\"}";
+  EXPECT(l, "arr", "[1, [2, {\"x\":\"]}\"}], \"s]\"]");
+  EXPECT(l, "obj", "{\"a\":{\"b\":[]},\"q\":\"}\\\"\"}");
+  EXPECT(l, "after", "yes");
+  NONE(l, "x"); /* nested keys are not top-level */
+  NONE(l, "a");
+  EXPECT("{\"e\":[],\"f\":{}}", "f", "{}");
+  EXPECT("{\"e\":[],\"f\":{}}", "e", "[]");
+}
+
+static void test_not_objects_and_malformed(void) {
+  NONE("", "a");
+  NONE("   ", "a");
+  NONE("[1,2]", "a");
+  NONE("\"a\"", "a");
+  NONE("12", "a");
+  NONE("{}", "a");
+  NONE("{ }", "a");
+  NONE("{a:1}", "a");
+  NONE("{'a':1}", "a");
+  NONE("{\"a\" 1}", "a");
+  NONE("{\"a\":}", "a");
+  NONE("{\"a\":tru}", "a");
+  NONE("{\"a\":12abc}", "a");
+  NONE("{\"a\":01}", "a");
+  NONE("{\"a\":1.}", "a");
+  NONE("{\"a\":-}", "a");
+  NONE("{\"a\":1e}", "a");
+  NONE("{\"a\":\"x\"y}", "a");
+  NONE("{\"x\":1 \"a\":2}", "a");   /* missing comma before the key */
+  NONE("{\"x\":[1,2,\"a\":2}", "a"); /* unclosed array swallows the rest */
+  NONE("{\"x\":1,,\"a\":2}", "a");
+  /* Malformed only after the key: the key is found (single pass, no look past it). */
+  EXPECT("{\"a\":1,\"x\":}", "a", "1");
+  /* Duplicate keys: the first one wins (documented difference from Python's last). */
+  EXPECT("{\"a\":1,\"a\":2}", "a", "1");
+}
+
+static void test_truncations_stay_in_bounds(void) {
+  static const char *samples[] = {
+      "{\"a\":\"x\\u00e9\\ud83d\\ude00\\n\",\"b\":[1,{\"c\":\"]\\\"\"}],\"d\":-12.5e-3,\"e\":null}",
+      "{\"k\\u0041\":{\"x\":[[[\"\\\\\"]]]},\"z\":true}",
+  };
+  static const char *keys[] = {"a", "b", "d", "e", "kA", "z", "zz"};
+  for (size_t s = 0; s < sizeof samples / sizeof samples[0]; s++) {
+    size_t n = strlen(samples[s]);
+    for (size_t cut = 0; cut <= n; cut++) {
+      char *copy = malloc(cut ? cut : 1);
+      memcpy(copy, samples[s], cut);
+      for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        dsc_str out;
+        int32_t r = dsc_rt_json_get(&w, copy, (int64_t)cut, keys[k], (int64_t)strlen(keys[k]), &out);
+        if (r) CU_ASSERT_FATAL(out.len >= 0 && out.len <= (int64_t)cut);
+        if (cut < n && k == 3) CU_ASSERT_EQUAL(r, 0); /* "e" is last: never complete before */
+      }
+      free(copy);
+    }
+  }
+  /* Garbage: every byte value at every position of a short object. */
+  char buf[12];
+  for (int pos = 0; pos < 12; pos++)
+    for (int c = 0; c < 256; c++) {
+      memcpy(buf, "{\"a\":\"\\u00\"}", 12);
+      buf[pos] = (char)c;
+      for (int len = 0; len <= 12; len++) {
+        char *copy = malloc(len ? (size_t)len : 1);
+        memcpy(copy, buf, (size_t)len);
+        dsc_str out;
+        (void)dsc_rt_json_get(&w, copy, len, "a", 1, &out);
+        free(copy);
+      }
+    }
+  rt_worker_reset(&w);
+}
+
+static void test_full_values(void) {
+  /* Full expected values of the first sample, for good measure. */
+  const char *l = "{\"a\":\"x\\u00e9\\ud83d\\ude00\\n\",\"b\":[1,{\"c\":\"]\\\"\"}],\"d\":-12.5e-3,\"e\":null}";
+  EXPECT(l, "a", "x\xc3\xa9\xf0\x9f\x98\x80\n");
+  EXPECT(l, "b", "[1,{\"c\":\"]\\\"\"}]");
+  EXPECT(l, "d", "-12.5e-3");
+  EXPECT(l, "e", "null");
+  rt_worker_reset(&w);
+}
+
+int main(void) {
+  rt_worker_init(&w, 0);
+  if (CU_initialize_registry() != CUE_SUCCESS) return 1;
+  CU_pSuite s = CU_add_suite("json", NULL, NULL);
+  CU_add_test(s, "scalars", test_scalars);
+  CU_add_test(s, "unescaped string is a view", test_string_view_without_escapes);
+  CU_add_test(s, "escapes and escaped keys", test_escapes);
+  CU_add_test(s, "nested arrays and objects", test_nested);
+  CU_add_test(s, "not objects, malformed", test_not_objects_and_malformed);
+  CU_add_test(s, "truncated and garbage input", test_truncations_stay_in_bounds);
+  CU_add_test(s, "full values", test_full_values);
+  CU_basic_set_mode(CU_BRM_VERBOSE);
+  CU_basic_run_tests();
+  int failed = CU_get_number_of_tests_failed() != 0 || CU_get_error() != CUE_SUCCESS;
+  CU_cleanup_registry();
+  rt_worker_free(&w);
+  return failed;
+}
