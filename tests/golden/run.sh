@@ -7,6 +7,7 @@
 #   NAME.in      stdin of the run (default /dev/null)
 #   NAME.args    extra command-line words for the run; @WORK@ = the case's scratch directory
 #   NAME.stderr  if present, the run's stderr must equal it too
+#   NAME.plan    if present, the output of `dsc explain NAME.ds` (the stage plan) must equal it
 #   NAME.exit    the run's expected exit status (default 0)
 # --update rewrites NAME.out / NAME.err / NAME.stderr from the actual results and prints the diff
 # it made: review every one before committing.  Runs compile and program with the .ds file's
@@ -175,6 +176,10 @@ run_case() {
   fi
   check_file "stdout" "$exp.out" "$r_out"
   [[ -f $exp.stderr ]] && check_file "stderr" "$exp.stderr" "$r_err"
+  if [[ -f $exp.plan ]]; then
+    (cd "$dir" && "$dsc" explain "$base") >"$work/$name.plan" 2>&1
+    check_file "plan" "$exp.plan" "$work/$name.plan"
+  fi
   [[ $status == "$want_status" ]] || fail "exit status $status, expected $want_status"
   # Whatever the program said on stderr helps explain a failure, unless it is diffed already.
   if ((${#reasons[@]})) && [[ ! -f $exp.stderr ]]; then
