@@ -5,6 +5,7 @@
  * and an erroneous expression gets the poison type T_ERROR, which is compatible with everything
  * so that one mistake yields one message. */
 #include "sema.h"
+#include "sema_int.h"
 
 #include <limits.h>
 #include <regex.h>
@@ -14,33 +15,14 @@
 #include "ops.h"
 #include "types.h"
 
-typedef struct scope {
-  struct scope *up; /* enclosing scope */
-  sym *s;           /* the local declared here */
-} scope;
-
-typedef struct sema {
-  diag_ctx *d;         /* diagnostics */
-  sema_info *info;     /* results */
-  ptr_vec globals;     /* sym*: params, streams, functions */
-  scope *locals;       /* innermost first */
-  int fn_depth;        /* > 0 inside a lambda or function body */
-  bool negated_literal; /* the E_INT being checked is the operand of unary minus */
-  ast_item *batch_item; /* the `batch` declaration, once seen */
-  int depth;            /* expressions being checked, outermost to current */
-  ptr_vec batch_multiples; /* E_DURATION window arguments that must divide by the batch interval */
-} sema;
 
 /* Deeper expressions are rejected before their recursion can overflow the stack (here or in
  * plan and codegen, which recurse the same way). */
 enum { MAX_EXPR_DEPTH = 1000 };
 
-static type *check(sema *s, expr *e);
-static type *join(type *a, type *b);
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
-static bool is_error(const type *t) { return t->kind == T_ERROR; }
 
 static sym *lookup(sema *s, const char *name) {
   for (scope *sc = s->locals; sc; sc = sc->up)
@@ -91,7 +73,7 @@ static expr *wrap_call(int builtin, expr *arg, type *result) {
 /* Makes *slot a value of type `to`: an int becomes a float through an inserted conversion,
  * and an (int, ...) tuple literal field likewise; otherwise the types must be equal.
  * Returns false (without reporting) when they cannot be. */
-static bool coerce(expr **slot, type *to) {
+bool sema_coerce(expr **slot, type *to) {
   type *from = (*slot)->type;
   if (from == to || is_error(from) || type_has_error(to))
     return true;
@@ -103,21 +85,21 @@ static bool coerce(expr **slot, type *to) {
     (*slot)->type = to;
     return true;
   }
-  if ((*slot)->kind == E_IF && join(from, to) == to) {
-    if (!coerce(&(*slot)->lhs, to) || !coerce(&(*slot)->rhs, to))
+  if ((*slot)->kind == E_IF && sema_join(from, to) == to) {
+    if (!sema_coerce(&(*slot)->lhs, to) || !sema_coerce(&(*slot)->rhs, to))
       return false;
     (*slot)->type = to;
     return true;
   }
-  if ((*slot)->kind == E_LET && join(from, to) == to) {
-    if (!coerce(&(*slot)->lhs, to))
+  if ((*slot)->kind == E_LET && sema_join(from, to) == to) {
+    if (!sema_coerce(&(*slot)->lhs, to))
       return false;
     (*slot)->type = to;
     return true;
   }
   if (from->kind == T_OPTION && to->kind == T_OPTION && (*slot)->kind == E_CALL &&
-      (*slot)->builtin == B_SOME && join(from, to) == to) {
-    if (!coerce(&((ast_arg *)(*slot)->items.items[0])->value, to->elem))
+      (*slot)->builtin == B_SOME && sema_join(from, to) == to) {
+    if (!sema_coerce(&((ast_arg *)(*slot)->items.items[0])->value, to->elem))
       return false;
     (*slot)->type = to;
     return true;
@@ -125,14 +107,14 @@ static bool coerce(expr **slot, type *to) {
   if (from->kind == T_TUPLE && to->kind == T_TUPLE && from->n == to->n &&
       (*slot)->kind == E_TUPLE) {
     for (int i = 0; i < from->n; i++)
-      if (!coerce((expr **)&(*slot)->items.items[i], to->elems[i]))
+      if (!sema_coerce((expr **)&(*slot)->items.items[i], to->elems[i]))
         return false;
     (*slot)->type = to;
     return true;
   }
   if (from->kind == T_LIST && to->kind == T_LIST && (*slot)->kind == E_LIST) {
     for (int i = 0; i < (*slot)->items.len; i++)
-      if (!coerce((expr **)&(*slot)->items.items[i], to->elem))
+      if (!sema_coerce((expr **)&(*slot)->items.items[i], to->elem))
         return false;
     (*slot)->type = to;
     return true;
@@ -141,7 +123,7 @@ static bool coerce(expr **slot, type *to) {
 }
 
 /* The common type two values can be brought to (int joins float), or NULL. */
-static type *join(type *a, type *b) {
+type *sema_join(type *a, type *b) {
   if (a == b)
     return a;
   if (is_error(a))
@@ -153,7 +135,7 @@ static type *join(type *a, type *b) {
   if (a->kind == T_TUPLE && b->kind == T_TUPLE && a->n == b->n) {
     type **f = mem_alloc(sizeof(type *) * (size_t)a->n);
     for (int i = 0; i < a->n; i++)
-      if (!(f[i] = join(a->elems[i], b->elems[i])))
+      if (!(f[i] = sema_join(a->elems[i], b->elems[i])))
         return NULL;
     return type_tuple(a->n, f);
   }
@@ -162,32 +144,32 @@ static type *join(type *a, type *b) {
   if (b->kind == T_ANY)
     return a;
   if (a->kind == T_LIST && b->kind == T_LIST) {
-    type *e = join(a->elem, b->elem);
+    type *e = sema_join(a->elem, b->elem);
     return e ? type_list(e) : NULL;
   }
   if (a->kind == T_OPTION && b->kind == T_OPTION) {
-    type *e = join(a->elem, b->elem);
+    type *e = sema_join(a->elem, b->elem);
     return e ? type_option(e) : NULL;
   }
   return NULL;
 }
 
 /* A value type that can flow through a stream: not a stream, duration or output. */
-static bool is_value_type(const type *t) {
+bool sema_is_value_type(const type *t) {
   switch (t->kind) {
   case T_STREAM: case T_DURATION: case T_UNIT: case T_ANY: return false;
   case T_TUPLE:
     for (int i = 0; i < t->n; i++)
-      if (!is_value_type(t->elems[i]))
+      if (!sema_is_value_type(t->elems[i]))
         return false;
     return true;
-  case T_LIST: case T_OPTION: return t->elem->kind == T_ANY || is_value_type(t->elem);
+  case T_LIST: case T_OPTION: return t->elem->kind == T_ANY || sema_is_value_type(t->elem);
   default: return true;
   }
 }
 
 /* A value type whose every part is known (no `none` still waiting for a type). */
-static bool is_concrete(sema *s, expr *at, type *t, const char *what) {
+bool sema_is_concrete(sema *s, expr *at, type *t, const char *what) {
   if (!type_has_any(t))
     return true;
   diag_error(s->d, at->at, "the type of none in %s cannot be told: %s; give it one with some(...) in another branch",
@@ -213,13 +195,13 @@ int64_t sema_duration_ms(const char *text) {
   return -1;
 }
 
-static type *resolve_type(sema *s, type_expr *te) {
+type *sema_resolve_type(sema *s, type_expr *te) {
   if (!te->name) {
     if (te->args.len == 1)
-      return resolve_type(s, te->args.items[0]);
+      return sema_resolve_type(s, te->args.items[0]);
     type **f = mem_alloc(sizeof(type *) * (size_t)te->args.len);
     for (int i = 0; i < te->args.len; i++)
-      f[i] = resolve_type(s, te->args.items[i]);
+      f[i] = sema_resolve_type(s, te->args.items[i]);
     return type_tuple(te->args.len, f);
   }
   static const struct {
@@ -242,8 +224,8 @@ static type *resolve_type(sema *s, type_expr *te) {
     case 1: return type_float();
     case 2: return type_bool();
     case 3: return type_string();
-    case 4: return type_list(resolve_type(s, te->args.items[0]));
-    default: return type_option(resolve_type(s, te->args.items[0]));
+    case 4: return type_list(sema_resolve_type(s, te->args.items[0]));
+    default: return type_option(sema_resolve_type(s, te->args.items[0]));
     }
   }
   diag_error(s->d, te->at, "unknown type '%s' (known: int, float, bool, string, (T, U), list[T], option[T])",
@@ -254,7 +236,7 @@ static type *resolve_type(sema *s, type_expr *te) {
 static int count_plural(int n) { return n == 1 ? 0 : 1; }
 
 /* Checks that a call got exactly `want` positional arguments; reports otherwise. */
-static bool check_arity(sema *s, expr *e, const char *what, int want, const char *usage) {
+bool sema_arity(sema *s, expr *e, const char *what, int want, const char *usage) {
   int got = e->items.len;
   for (int i = 0; i < got; i++) {
     ast_arg *a = e->items.items[i];
@@ -272,12 +254,10 @@ static bool check_arity(sema *s, expr *e, const char *what, int want, const char
   return false;
 }
 
-static expr *arg_value(expr *call, int i) { return ((ast_arg *)call->items.items[i])->value; }
-static expr **arg_slot(expr *call, int i) { return &((ast_arg *)call->items.items[i])->value; }
 
-static bool expect_type(sema *s, expr **slot, type *want, const char *context) {
+bool sema_expect(sema *s, expr **slot, type *want, const char *context) {
   type *got = (*slot)->type;
-  if (coerce(slot, want))
+  if (sema_coerce(slot, want))
     return true;
   diag_error(s->d, (*slot)->at, "%s must be %s, but this is %s", context, type_name(want),
              type_name(got));
@@ -348,7 +328,7 @@ static type *check_format(sema *s, expr *e) {
       return t;
     bool ok = conv == 'd' || conv == 'x' ? t->kind == T_INT
             : conv == 's' ? t->kind == T_STRING || t->kind == T_BOOL || type_is_numeric(t)
-                          : coerce(slot, type_float());
+                          : sema_coerce(slot, type_float());
     if (!ok) {
       diag_error(s->d, (*slot)->at, "%%%c in the format needs %s, but this is %s", conv,
                  conv == 's' ? "a number, bool or string" : conv == 'd' || conv == 'x' ? "an int" : "a number",
@@ -375,12 +355,12 @@ static type *check_builtin(sema *s, expr *e, int id) {
   _Static_assert(sizeof arity / sizeof arity[0] == B_COUNT_, "arity table out of date");
   e->builtin = id;
   for (int i = 0; i < e->items.len; i++)
-    check(s, arg_value(e, i));
+    sema_expr(s, arg_value(e, i));
   int lo = arity[id][0], hi = arity[id][1];
   if (e->items.len < lo || (hi >= 0 && e->items.len > hi)) {
-    if (!check_arity(s, e, name, e->items.len < lo ? lo : hi, usage))
+    if (!sema_arity(s, e, name, e->items.len < lo ? lo : hi, usage))
       return type_error();
-  } else if (!check_arity(s, e, name, e->items.len, usage)) {
+  } else if (!sema_arity(s, e, name, e->items.len, usage)) {
     return type_error();
   }
   for (int i = 0; i < e->items.len; i++)
@@ -390,8 +370,8 @@ static type *check_builtin(sema *s, expr *e, int id) {
   const char *ctx0 = mem_printf("the argument of %s", name);
   switch ((builtin_id)id) {
   case B_SPLIT:
-    if (!expect_type(s, arg_slot(e, 0), type_string(), "the string to split") ||
-        !expect_type(s, arg_slot(e, 1), type_string(), "the separator"))
+    if (!sema_expect(s, arg_slot(e, 0), type_string(), "the string to split") ||
+        !sema_expect(s, arg_slot(e, 1), type_string(), "the separator"))
       return type_error();
     if (arg_value(e, 1)->kind == E_STRING && arg_value(e, 1)->slen == 0) {
       diag_error(s->d, arg_value(e, 1)->at,
@@ -400,11 +380,11 @@ static type *check_builtin(sema *s, expr *e, int id) {
     }
     return type_list(type_string());
   case B_WORDS:
-    if (!expect_type(s, arg_slot(e, 0), type_string(), ctx0))
+    if (!sema_expect(s, arg_slot(e, 0), type_string(), ctx0))
       return type_error();
     return type_list(type_string());
   case B_LOWER: case B_UPPER: case B_TRIM:
-    if (!expect_type(s, arg_slot(e, 0), type_string(), ctx0))
+    if (!sema_expect(s, arg_slot(e, 0), type_string(), ctx0))
       return type_error();
     return type_string();
   case B_LEN:
@@ -415,14 +395,14 @@ static type *check_builtin(sema *s, expr *e, int id) {
     }
     return type_int();
   case B_CONTAINS: case B_STARTS_WITH: case B_ENDS_WITH:
-    if (!expect_type(s, arg_slot(e, 0), type_string(), mem_printf("the first argument of %s", name)) ||
-        !expect_type(s, arg_slot(e, 1), type_string(), mem_printf("the second argument of %s", name)))
+    if (!sema_expect(s, arg_slot(e, 0), type_string(), mem_printf("the first argument of %s", name)) ||
+        !sema_expect(s, arg_slot(e, 1), type_string(), mem_printf("the second argument of %s", name)))
       return type_error();
     return type_bool();
   case B_SUBSTR:
-    if (!expect_type(s, arg_slot(e, 0), type_string(), "the first argument of substr") ||
-        !expect_type(s, arg_slot(e, 1), type_int(), "the start of substr") ||
-        !expect_type(s, arg_slot(e, 2), type_int(), "the count of substr"))
+    if (!sema_expect(s, arg_slot(e, 0), type_string(), "the first argument of substr") ||
+        !sema_expect(s, arg_slot(e, 1), type_int(), "the start of substr") ||
+        !sema_expect(s, arg_slot(e, 2), type_int(), "the count of substr"))
       return type_error();
     return type_string();
   case B_TO_INT:
@@ -455,46 +435,46 @@ static type *check_builtin(sema *s, expr *e, int id) {
     return t0;
   case B_MIN: case B_MAX: {
     type *t1 = arg_value(e, 1)->type;
-    type *j = join(t0, t1);
+    type *j = sema_join(t0, t1);
     if (!j || !(type_is_numeric(j) || j->kind == T_STRING)) {
       diag_error(s->d, e->at, "%s needs two numbers or two strings, but got %s and %s", name,
                  type_name(t0), type_name(t1));
       return type_error();
     }
-    coerce(arg_slot(e, 0), j);
-    coerce(arg_slot(e, 1), j);
+    sema_coerce(arg_slot(e, 0), j);
+    sema_coerce(arg_slot(e, 1), j);
     return j;
   }
   case B_ROUND: case B_SQRT: case B_FLOOR: case B_CEIL:
-    if (!expect_type(s, arg_slot(e, 0), type_float(), ctx0))
+    if (!sema_expect(s, arg_slot(e, 0), type_float(), ctx0))
       return type_error();
     if (id == B_ROUND && e->items.len == 2) {
-      if (!expect_type(s, arg_slot(e, 1), type_int(), "the digits of round"))
+      if (!sema_expect(s, arg_slot(e, 1), type_int(), "the digits of round"))
         return type_error();
       return type_float();
     }
     return id == B_SQRT ? type_float() : type_int();
   case B_MATCHES: case B_CAPTURE:
-    if (!expect_type(s, arg_slot(e, 0), type_string(), mem_printf("the string %s searches", name)) ||
+    if (!sema_expect(s, arg_slot(e, 0), type_string(), mem_printf("the string %s searches", name)) ||
         !check_regex(s, arg_value(e, 1)))
       return type_error();
     if (id == B_MATCHES)
       return type_bool();
-    if (!expect_type(s, arg_slot(e, 2), type_int(), "the group of capture"))
+    if (!sema_expect(s, arg_slot(e, 2), type_int(), "the group of capture"))
       return type_error();
     return type_option(type_string());
   case B_FORMAT: return check_format(s, e);
   case B_CSV:
-    if (!expect_type(s, arg_slot(e, 0), type_string(), ctx0))
+    if (!sema_expect(s, arg_slot(e, 0), type_string(), ctx0))
       return type_error();
     return type_list(type_string());
   case B_JSON:
-    if (!expect_type(s, arg_slot(e, 0), type_string(), "the line json reads") ||
-        !expect_type(s, arg_slot(e, 1), type_string(), "the key json looks up"))
+    if (!sema_expect(s, arg_slot(e, 0), type_string(), "the line json reads") ||
+        !sema_expect(s, arg_slot(e, 1), type_string(), "the key json looks up"))
       return type_error();
     return type_option(type_string());
   case B_SOME:
-    if (!is_value_type(t0)) {
+    if (!sema_is_value_type(t0)) {
       diag_error(s->d, arg_value(e, 0)->at, "some cannot hold a %s", type_name(t0));
       return type_error();
     }
@@ -506,8 +486,8 @@ static type *check_builtin(sema *s, expr *e, int id) {
       return type_error();
     }
     type *d = arg_value(e, 1)->type;
-    type *j = t0->elem->kind == T_ANY ? d : join(t0->elem, d);
-    if (!j || !coerce(arg_slot(e, 1), j) || !coerce(arg_slot(e, 0), type_option(j))) {
+    type *j = t0->elem->kind == T_ANY ? d : sema_join(t0->elem, d);
+    if (!j || !sema_coerce(arg_slot(e, 1), j) || !sema_coerce(arg_slot(e, 0), type_option(j))) {
       diag_error(s->d, arg_value(e, 1)->at, "the default of getOrElse must be %s, but this is %s",
                  type_name(t0->elem), type_name(d));
       return type_error();
@@ -524,9 +504,9 @@ static type *check_builtin(sema *s, expr *e, int id) {
 /* Checks `fn` as a function of the given parameter types; returns its result type.  A lambda
  * with k parameters given one k-tuple destructures it (`pairs.map((w, n) => ...)`); sema
  * records that with fn->field = 1. */
-static type *check_lambda(sema *s, expr *fn, int nparams, type **ptypes, const char *opname) {
+type *sema_lambda(sema *s, expr *fn, int nparams, type **ptypes, const char *opname) {
   if (fn->kind != E_LAMBDA) {
-    check(s, fn);
+    sema_expr(s, fn);
     if (!is_error(fn->type))
       diag_error(s->d, fn->at, "%s expects a function such as %s, but this is %s", opname,
                  nparams == 2 ? "(a, b) => a + b" : "x => ...", type_name(fn->type));
@@ -549,7 +529,7 @@ static type *check_lambda(sema *s, expr *fn, int nparams, type **ptypes, const c
     ast_param *p = fn->items.items[i];
     p->type = bind[i];
     if (p->ann) {
-      type *ann = resolve_type(s, p->ann);
+      type *ann = sema_resolve_type(s, p->ann);
       if (ann != bind[i] && !is_error(ann) && !is_error(bind[i]))
         diag_error(s->d, p->ann->at, "parameter '%s' is declared %s, but %s passes %s", p->name,
                    type_name(ann), opname, type_name(bind[i]));
@@ -557,709 +537,11 @@ static type *check_lambda(sema *s, expr *fn, int nparams, type **ptypes, const c
     push_local(s, p);
   }
   s->fn_depth++;
-  type *result = check(s, fn->lhs);
+  type *result = sema_expr(s, fn->lhs);
   s->fn_depth--;
   s->locals = saved;
   fn->type = result;
   return result;
-}
-
-/* ---- stream operators ----------------------------------------------------------------------- */
-
-/* Binds positional and named arguments of a call to the parameter names in `names`, the first
- * `nrequired` of them required; out[i] is NULL for an omitted optional one.  Arguments are
- * not type-checked here. */
-static bool bind_args(sema *s, expr *e, const char *what, const char *usage,
-                      const char *const *names, int nnames, int nrequired, expr **out) {
-  for (int i = 0; i < nnames; i++)
-    out[i] = NULL;
-  bool positional_ok = true;
-  for (int i = 0; i < e->items.len; i++) {
-    ast_arg *a = e->items.items[i];
-    int at = -1;
-    if (a->name) {
-      positional_ok = false;
-      for (int k = 0; k < nnames; k++)
-        if (strcmp(names[k], a->name) == 0)
-          at = k;
-      if (at < 0) {
-        diag_error(s->d, a->at, "%s has no parameter named '%s'%s%s", what, a->name,
-                   usage ? "; usage: " : "", usage ? usage : "");
-        return false;
-      }
-    } else {
-      if (!positional_ok) {
-        diag_error(s->d, a->at, "a positional argument cannot follow a named one");
-        return false;
-      }
-      at = i;
-      if (at >= nnames) {
-        diag_error(s->d, a->at, "%s takes at most %d argument%s%s%s", what, nnames,
-                   nnames == 1 ? "" : "s", usage ? "; usage: " : "", usage ? usage : "");
-        return false;
-      }
-    }
-    if (out[at]) {
-      diag_error(s->d, a->at, "argument '%s' of %s is given twice", names[at], what);
-      return false;
-    }
-    out[at] = a->value;
-  }
-  for (int k = 0; k < nrequired; k++)
-    if (!out[k]) {
-      diag_error(s->d, e->kind == E_CALL || e->kind == E_METHOD ? e->name_at : e->at,
-                 "%s needs its argument '%s'%s%s", what, names[k], usage ? "; usage: " : "",
-                 usage ? usage : "");
-      return false;
-    }
-  return true;
-}
-
-static bool int_literal(sema *s, expr *v, const char *what, int64_t min, int64_t *out) {
-  if (v->kind != E_INT) {
-    if (!is_error(check(s, v))) /* an erroneous argument was reported already */
-      diag_error(s->d, v->at, "%s must be a whole number literal", what);
-    return false;
-  }
-  v->type = type_int();
-  if (v->ival < min) {
-    diag_error(s->d, v->at, "%s must be at least %lld", what, (long long)min);
-    return false;
-  }
-  *out = v->ival;
-  return true;
-}
-
-static bool bool_literal(sema *s, expr *v, const char *what, bool *out) {
-  if (v->kind != E_BOOL) {
-    if (!is_error(check(s, v))) /* an erroneous argument was reported already */
-      diag_error(s->d, v->at, "%s must be true or false", what);
-    return false;
-  }
-  v->type = type_bool();
-  *out = v->bval;
-  return true;
-}
-
-static type *check_source(sema *s, expr *e, int id) {
-  e->builtin = id;
-  const char *name = ops_source_name(id);
-  if (s->fn_depth > 0) {
-    diag_error(s->d, e->name_at, "a source such as %s(...) can only be used at the top level",
-               name);
-    return type_error();
-  }
-  static const char *const socket_args[] = {"host", "port"};
-  static const char *const path_args[] = {"path"};
-  static const char *const dir_args[] = {"dir", "pattern", "existing"};
-  expr *a[3];
-  bool ok;
-  switch ((source_id)id) {
-  case SRC_SOCKET:
-    ok = bind_args(s, e, name, "socket(host: string, port: int)", socket_args, 2, 2, a);
-    break;
-  case SRC_STDIN: ok = bind_args(s, e, name, "stdin()", NULL, 0, 0, a); break;
-  case SRC_FILE: ok = bind_args(s, e, name, "file(path: string)", path_args, 1, 1, a); break;
-  case SRC_TABLE: ok = bind_args(s, e, name, "table(path: string)", path_args, 1, 1, a); break;
-  case SRC_TEXT_FILES:
-    ok = bind_args(s, e, name, "textFiles(dir: string, pattern = \"*\", existing = false)",
-                   dir_args, 3, 1, a);
-    break;
-  default: unreachable();
-  }
-  for (int i = 0; i < e->items.len; i++)
-    check(s, arg_value(e, i));
-  if (!ok)
-    return type_error();
-  /* Put the arguments in parameter order for codegen, defaults filled in. */
-  int n = id == SRC_SOCKET ? 2 : id == SRC_STDIN ? 0 : id == SRC_TEXT_FILES ? 3 : 1;
-  if (id == SRC_TEXT_FILES) {
-    if (!a[1]) {
-      a[1] = ast_expr(E_STRING, e->at);
-      a[1]->sval = "*";
-      a[1]->slen = 1;
-      check(s, a[1]);
-    }
-    if (!a[2]) {
-      a[2] = ast_expr(E_BOOL, e->at);
-      check(s, a[2]);
-    }
-  }
-  ptr_vec ordered = {0};
-  for (int i = 0; i < n; i++)
-    vec_push(&ordered, ast_arg_new(NULL, a[i]->at, a[i]));
-  e->items = ordered;
-  static const char *const what[] = {"the host of socket", "the port of socket"};
-  for (int i = 0; i < n; i++) {
-    type *want = id == SRC_SOCKET && i == 1 ? type_int()
-               : id == SRC_TEXT_FILES && i == 2 ? type_bool() : type_string();
-    const char *ctx = id == SRC_SOCKET ? what[i] : mem_printf("argument '%s' of %s",
-                                                              id == SRC_TEXT_FILES ? dir_args[i] : "path", name);
-    if (!expect_type(s, arg_slot(e, i), want, ctx))
-      return type_error();
-  }
-  return type_stream(type_string());
-}
-
-/* The element type of a keyed stream, or NULL after reporting why it is not one. */
-static type *pair_elem(sema *s, expr *e, type *elem, const char *opname) {
-  if (elem->kind == T_TUPLE && elem->n == 2) {
-    if (!type_is_comparable(elem->elems[0])) {
-      diag_error(s->d, e->name_at, "%s needs keys that can be compared, but the keys are %s",
-                 opname, type_name(elem->elems[0]));
-      return NULL;
-    }
-    return elem;
-  }
-  diag_error(s->d, e->name_at,
-             "%s needs a stream of (key, value) pairs, but %s is a stream of %s", opname,
-             e->lhs->kind == E_NAME ? mem_printf("'%s'", e->lhs->name) : "this", type_name(elem));
-  return NULL;
-}
-
-/* A type sortBy and top can order: numbers, strings, bools and tuples of them. */
-static bool is_orderable(const type *t) {
-  switch (t->kind) {
-  case T_INT: case T_FLOAT: case T_STRING: case T_BOOL: return true;
-  case T_TUPLE:
-    for (int i = 0; i < t->n; i++)
-      if (!is_orderable(t->elems[i]))
-        return false;
-    return true;
-  default: return false;
-  }
-}
-
-/* The function argument `fn` of op, checked as a function of `n` parameters; its result
- * coerced to `want` when want is given. */
-static type *check_fn_arg(sema *s, expr *call, expr **slot, int n, type **params, type *want,
-                          const char *what) {
-  expr *fn = *slot;
-  type *r = check_lambda(s, fn, n, params, what);
-  if (is_error(r) || !want)
-    return r;
-  if (!coerce(&fn->lhs, want)) {
-    diag_error(s->d, fn->lhs->at, "the function passed to %s must return %s, but this is %s",
-               what, type_name(want), type_name(r));
-    return type_error();
-  }
-  (void)call;
-  return want;
-}
-
-/* How often a stream has a batch (ms; 0 = every batch interval). */
-static int64_t slide_of(const expr *stream) {
-  while (stream->kind == E_NAME && stream->sym && stream->sym->kind == SYM_STREAM)
-    stream = stream->sym->value;
-  return stream->slide;
-}
-
-static const char *duration_text(int64_t ms) {
-  if (ms % 3600000 == 0) return mem_printf("%lldh", (long long)(ms / 3600000));
-  if (ms % 60000 == 0) return mem_printf("%lldmin", (long long)(ms / 60000));
-  if (ms % 1000 == 0) return mem_printf("%llds", (long long)(ms / 1000));
-  return mem_printf("%lldms", (long long)ms);
-}
-
-/* Operations on two streams need them to have batches at the same times (Spark's rule). */
-static bool same_slide(sema *s, expr *e, expr *other) {
-  int64_t a = slide_of(e->lhs), b = slide_of(other);
-  if (a == b)
-    return true;
-  diag_error(s->d, other->at, "%s needs streams with the same slide, but this one slides every %s and the other every %s",
-             e->name, b ? duration_text(b) : "batch", a ? duration_text(a) : "batch");
-  return false;
-}
-
-/* other stream arguments of union / join / cogroup */
-static type *stream_arg(sema *s, expr *v, const char *what) {
-  type *t = check(s, v);
-  if (is_error(t))
-    return t;
-  if (t->kind != T_STREAM) {
-    diag_error(s->d, v->at, "%s takes a stream, but this is %s", what, type_name(t));
-    return type_error();
-  }
-  return t;
-}
-
-static type *check_join(sema *s, expr *e, type *elem, int id, const char *name) {
-  if (!check_arity(s, e, name, 1, mem_printf("%s(other: stream of (key, value))", name)))
-    return type_error();
-  type *kv = pair_elem(s, e, elem, name);
-  type *other = stream_arg(s, arg_value(e, 0), name);
-  if (!kv || is_error(other))
-    return type_error();
-  type *kw = other->elem;
-  if (kw->kind != T_TUPLE || kw->n != 2) {
-    diag_error(s->d, arg_value(e, 0)->at,
-               "%s needs a stream of (key, value) pairs to join with, but this is a stream of %s",
-               name, type_name(kw));
-    return type_error();
-  }
-  if (!same_slide(s, e, arg_value(e, 0)))
-    return type_error();
-  if (kw->elems[0] != kv->elems[0]) {
-    diag_error(s->d, arg_value(e, 0)->at,
-               "%s needs keys of the same type on both sides: this stream's keys are %s, the other's are %s",
-               name, type_name(kv->elems[0]), type_name(kw->elems[0]));
-    return type_error();
-  }
-  type *v = kv->elems[1], *w = kw->elems[1];
-  switch (id) {
-  case S_JOIN: break;
-  case S_LEFT_OUTER_JOIN: w = type_option(w); break;
-  case S_RIGHT_OUTER_JOIN: v = type_option(v); break;
-  case S_FULL_OUTER_JOIN: v = type_option(v); w = type_option(w); break;
-  case S_COGROUP: v = type_list(v); w = type_list(w); break;
-  }
-  return type_stream(type_pair(kv->elems[0], type_pair(v, w)));
-}
-
-/* A window length or slide: a duration literal that is a multiple of the parent stream's
- * slide (checked at the end against the batch interval when the parent slides with it). */
-static bool window_duration(sema *s, expr *d, int64_t parent_slide, const char *what, int64_t *ms) {
-  if (d->kind != E_DURATION) {
-    check(s, d);
-    if (!is_error(d->type))
-      diag_error(s->d, d->at, "the %s must be a duration like 30s", what);
-    return false;
-  }
-  if (is_error(check(s, d)))
-    return false;
-  *ms = d->ival;
-  d->name = what;
-  if (parent_slide == 0) {
-    vec_push(&s->batch_multiples, d);
-  } else if (d->ival % parent_slide != 0) {
-    diag_error(s->d, d->at, "the %s %s is not a multiple of the parent stream's slide %s", what,
-               d->sval, duration_text(parent_slide));
-    return false;
-  }
-  return true;
-}
-
-/* Binds (length[, slide]) window arguments starting at positional index `first`. */
-static bool window_args(sema *s, expr *e, expr *length, expr *slide) {
-  int64_t parent = slide_of(e->lhs);
-  if (!window_duration(s, length, parent, "window length", &e->length))
-    return false;
-  e->slide = parent;
-  if (slide && !window_duration(s, slide, parent, "slide", &e->slide))
-    return false;
-  return true;
-}
-
-static type *check_window_op(sema *s, expr *e, type *recv, int id, const char *name) {
-  type *elem = recv->elem;
-  expr *a[5];
-  switch (id) {
-  case S_WINDOW: case S_COUNT_BY_WINDOW: case S_COUNT_BY_VALUE_AND_WINDOW: {
-    static const char *const names[] = {"length", "slide"};
-    if (!bind_args(s, e, name, mem_printf("%s(length, slide = the batch interval)", name), names, 2, 1, a) ||
-        !window_args(s, e, a[0], a[1]))
-      return type_error();
-    if (id == S_WINDOW)
-      return recv;
-    if (id == S_COUNT_BY_WINDOW)
-      return type_stream(type_int());
-    if (!type_is_comparable(elem)) {
-      diag_error(s->d, e->name_at, "%s needs elements that can be compared, but they are %s",
-                 name, type_name(elem));
-      return type_error();
-    }
-    return type_stream(type_pair(elem, type_int()));
-  }
-  case S_REDUCE_BY_WINDOW: {
-    static const char *const names[] = {"f", "length", "slide"};
-    if (!bind_args(s, e, name, "reduceByWindow((a, b) => a + b, length, slide)", names, 3, 2, a) ||
-        !window_args(s, e, a[1], a[2]))
-      return type_error();
-    type *args[2] = {elem, elem};
-    if (is_error(check_fn_arg(s, e, &a[0], 2, args, elem, name)))
-      return type_error();
-    e->cond = a[0];
-    return recv;
-  }
-  case S_REDUCE_BY_KEY_AND_WINDOW: {
-    /* (f, length[, slide]) or (f, invF, length, slide[, filter]), or by name */
-    static const char *const plain[] = {"f", "length", "slide"};
-    static const char *const inverse[] = {"f", "invF", "length", "slide", "filter"};
-    bool has_inverse = false;
-    for (int i = 0; i < e->items.len; i++) {
-      ast_arg *g = e->items.items[i];
-      if ((g->name && strcmp(g->name, "invF") == 0) || (!g->name && i == 1 && g->value->kind == E_LAMBDA))
-        has_inverse = true;
-    }
-    const char *usage = "reduceByKeyAndWindow(f, length, slide) or reduceByKeyAndWindow(f, invF, length, slide, filter)";
-    expr *b[5] = {0};
-    if (has_inverse) {
-      if (!bind_args(s, e, name, usage, inverse, 5, 3, b))
-        return type_error();
-    } else {
-      if (!bind_args(s, e, name, usage, plain, 3, 2, a))
-        return type_error();
-      b[0] = a[0], b[2] = a[1], b[3] = a[2];
-    }
-    type *kv = pair_elem(s, e, elem, name);
-    if (!kv || !window_args(s, e, b[2], b[3]))
-      return type_error();
-    type *v = kv->elems[1];
-    type *args[2] = {v, v};
-    if (is_error(check_fn_arg(s, e, &b[0], 2, args, v, name)))
-      return type_error();
-    if (b[1] && is_error(check_fn_arg(s, e, &b[1], 2, args, v, "reduceByKeyAndWindow's invF")))
-      return type_error();
-    if (b[4] && is_error(check_fn_arg(s, e, &b[4], 1, &kv, type_bool(), "reduceByKeyAndWindow's filter")))
-      return type_error();
-    e->cond = b[0]; /* f */
-    e->rhs = b[1];  /* invF, or NULL for the non-incremental form */
-    e->aux = b[4];  /* filter, or NULL */
-    return recv;
-  }
-  case S_UPDATE_STATE_BY_KEY: {
-    if (!check_arity(s, e, name, 1, "updateStateByKey((values, state) => some(new state) or none)"))
-      return type_error();
-    type *kv = pair_elem(s, e, elem, name);
-    if (!kv)
-      return type_error();
-    expr *fn = arg_value(e, 0);
-    /* the state type: the second parameter's annotation (option[S]), else the value type */
-    type *st = kv->elems[1];
-    if (fn->kind == E_LAMBDA && fn->items.len == 2 && ((ast_param *)fn->items.items[1])->ann) {
-      type *ann = resolve_type(s, ((ast_param *)fn->items.items[1])->ann);
-      if (ann->kind != T_OPTION) {
-        diag_error(s->d, ((ast_param *)fn->items.items[1])->ann->at,
-                   "the state parameter of updateStateByKey is an option, e.g. state: option[int]");
-        return type_error();
-      }
-      st = ann->elem;
-    }
-    type *args[2] = {type_list(kv->elems[1]), type_option(st)};
-    if (is_error(check_fn_arg(s, e, arg_slot(e, 0), 2, args, type_option(st), name)))
-      return type_error();
-    return type_stream(type_pair(kv->elems[0], st));
-  }
-  case S_MAP_WITH_STATE: {
-    static const char *const names[] = {"f", "timeout"};
-    if (!bind_args(s, e, name, "mapWithState((key, value, state) => (record, newState), timeout = 30s)", names, 2, 1, a))
-      return type_error();
-    type *kv = pair_elem(s, e, elem, name);
-    if (!kv)
-      return type_error();
-    expr *fn = a[0];
-    type *st = kv->elems[1];
-    if (fn->kind == E_LAMBDA && fn->items.len == 3 && ((ast_param *)fn->items.items[2])->ann) {
-      type *ann = resolve_type(s, ((ast_param *)fn->items.items[2])->ann);
-      if (ann->kind != T_OPTION) {
-        diag_error(s->d, ((ast_param *)fn->items.items[2])->ann->at,
-                   "the state parameter of mapWithState is an option, e.g. state: option[int]");
-        return type_error();
-      }
-      st = ann->elem;
-    }
-    type *args[3] = {kv->elems[0], type_option(kv->elems[1]), type_option(st)};
-    type *r = check_fn_arg(s, e, &a[0], 3, args, NULL, name);
-    if (is_error(r))
-      return r;
-    if (r->kind != T_TUPLE || r->n != 2 || !(r->elems[1]->kind == T_OPTION)) {
-      diag_error(s->d, fn->lhs->at,
-                 "the function passed to mapWithState must return (record, new state as option[%s]), but this is %s",
-                 type_name(st), type_name(r));
-      return type_error();
-    }
-    type *want = type_pair(r->elems[0], type_option(st));
-    if (!coerce(&fn->lhs, want)) {
-      diag_error(s->d, fn->lhs->at, "the new state must be option[%s], but this is %s",
-                 type_name(st), type_name(r->elems[1]));
-      return type_error();
-    }
-    if (!is_value_type(r->elems[0])) {
-      diag_error(s->d, fn->lhs->at, "mapWithState cannot emit a %s", type_name(r->elems[0]));
-      return type_error();
-    }
-    e->cond = fn;
-    if (a[1]) {
-      if (a[1]->kind != E_DURATION || is_error(check(s, a[1]))) {
-        check(s, a[1]);
-        diag_error(s->d, a[1]->at, "the timeout must be a duration like 30s");
-        return type_error();
-      }
-      e->timeout = a[1]->ival;
-    }
-    e->rhs = NULL;
-    e->length = 0;
-    /* remembered for stateSnapshots(): the state element type */
-    e->decl = ast_param_new("state", e->name_at, NULL);
-    e->decl->type = type_pair(kv->elems[0], st);
-    return type_stream(r->elems[0]);
-  }
-  case S_STATE_SNAPSHOTS: {
-    if (!check_arity(s, e, name, 0, NULL))
-      return type_error();
-    const expr *m = e->lhs;
-    while (m->kind == E_NAME && m->sym && m->sym->kind == SYM_STREAM)
-      m = m->sym->value;
-    if (m->kind != E_METHOD || m->builtin != S_MAP_WITH_STATE) {
-      diag_error(s->d, e->name_at, "stateSnapshots() is an operation on the result of mapWithState");
-      return type_error();
-    }
-    return type_stream(m->decl->type);
-  }
-  }
-  unreachable();
-}
-
-static type *check_stream_op(sema *s, expr *e, type *recv) {
-  int id = ops_stream_op(e->name);
-  type *elem = recv->elem;
-  if (id < 0) {
-    static const char *const none[] = {NULL};
-    const char *hint = ops_suggest(e->name, none, 0);
-    if (hint && ops_stream_op(hint) >= 0)
-      diag_error(s->d, e->name_at, "streams have no operation '%s'; did you mean '%s'?", e->name,
-                 hint);
-    else
-      diag_error(s->d, e->name_at, "streams have no operation '%s'", e->name);
-    return type_error();
-  }
-  e->builtin = id;
-  const char *name = ops_stream_op_name(id);
-  e->slide = slide_of(e->lhs);
-  switch ((stream_op_id)id) {
-  case S_WINDOW: case S_COUNT_BY_WINDOW: case S_REDUCE_BY_WINDOW: case S_REDUCE_BY_KEY_AND_WINDOW:
-  case S_COUNT_BY_VALUE_AND_WINDOW: case S_UPDATE_STATE_BY_KEY: case S_MAP_WITH_STATE:
-  case S_STATE_SNAPSHOTS:
-    return check_window_op(s, e, recv, id, name);
-  case S_MAP: case S_FLAT_MAP: case S_FILTER: {
-    if (!check_arity(s, e, name, 1, NULL))
-      return type_error();
-    type *r = check_lambda(s, arg_value(e, 0), 1, &elem, name);
-    if (is_error(r))
-      return type_error();
-    if (id == S_FILTER) {
-      if (r->kind != T_BOOL) {
-        diag_error(s->d, arg_value(e, 0)->lhs->at,
-                   "the function passed to filter must return bool, but this is %s", type_name(r));
-        return type_error();
-      }
-      return recv;
-    }
-    if (id == S_FLAT_MAP) {
-      if (r->kind != T_LIST) {
-        diag_error(s->d, arg_value(e, 0)->lhs->at,
-                   "the function passed to flatMap must return a list, but this is %s; use map for one result per element",
-                   type_name(r));
-        return type_error();
-      }
-      if (!is_concrete(s, arg_value(e, 0)->lhs, r, "the result of flatMap"))
-        return type_error();
-      return type_stream(r->elem);
-    }
-    if (!is_value_type(r)) {
-      diag_error(s->d, arg_value(e, 0)->lhs->at, "map cannot produce a %s", type_name(r));
-      return type_error();
-    }
-    if (!is_concrete(s, arg_value(e, 0)->lhs, r, "the result of map"))
-      return type_error();
-    return type_stream(r);
-  }
-  case S_REDUCE_BY_KEY: case S_REDUCE: {
-    const char *usage = id == S_REDUCE ? "reduce((a, b) => a + b)" : "reduceByKey((a, b) => a + b)";
-    if (!check_arity(s, e, name, 1, usage))
-      return type_error();
-    type *v = elem;
-    if (id == S_REDUCE_BY_KEY) {
-      type *kv = pair_elem(s, e, elem, name);
-      if (!kv)
-        return type_error();
-      v = kv->elems[1];
-    }
-    type *args[2] = {v, v};
-    if (is_error(check_fn_arg(s, e, arg_slot(e, 0), 2, args, v, name)))
-      return type_error();
-    return recv;
-  }
-  case S_COUNT:
-    if (!check_arity(s, e, name, 0, NULL))
-      return type_error();
-    return type_stream(type_int());
-  case S_COUNT_BY_VALUE: case S_DISTINCT:
-    if (!check_arity(s, e, name, 0, NULL))
-      return type_error();
-    if (!type_is_comparable(elem)) {
-      diag_error(s->d, e->name_at, "%s needs elements that can be compared, but they are %s",
-                 name, type_name(elem));
-      return type_error();
-    }
-    return id == S_DISTINCT ? recv : type_stream(type_pair(elem, type_int()));
-  case S_UNION: {
-    if (e->items.len == 0) {
-      diag_error(s->d, e->name_at, "union needs at least one other stream: a.union(b, ...)");
-      return type_error();
-    }
-    for (int i = 0; i < e->items.len; i++) {
-      ast_arg *a = e->items.items[i];
-      if (a->name) {
-        diag_error(s->d, a->at, "union takes streams, not named arguments");
-        return type_error();
-      }
-      type *t = stream_arg(s, a->value, name);
-      if (is_error(t))
-        return t;
-      if (t != recv) {
-        diag_error(s->d, a->value->at,
-                   "union needs streams of one type: this is a %s, but the stream it extends is a %s",
-                   type_name(t), type_name(recv));
-        return type_error();
-      }
-      if (!same_slide(s, e, a->value))
-        return type_error();
-    }
-    return recv;
-  }
-  case S_REPARTITION: {
-    if (!check_arity(s, e, name, 1, "repartition(n)"))
-      return type_error();
-    if (!int_literal(s, arg_value(e, 0), "the number of partitions", 1, &e->ival))
-      return type_error();
-    return recv;
-  }
-  case S_GROUP_BY_KEY: case S_KEYS: case S_VALUES: {
-    if (!check_arity(s, e, name, 0, NULL))
-      return type_error();
-    type *kv = pair_elem(s, e, elem, name);
-    if (!kv)
-      return type_error();
-    if (id == S_KEYS)
-      return type_stream(kv->elems[0]);
-    if (id == S_VALUES)
-      return type_stream(kv->elems[1]);
-    return type_stream(type_pair(kv->elems[0], type_list(kv->elems[1])));
-  }
-  case S_MAP_VALUES: case S_FLAT_MAP_VALUES: {
-    if (!check_arity(s, e, name, 1, NULL))
-      return type_error();
-    type *kv = pair_elem(s, e, elem, name);
-    if (!kv)
-      return type_error();
-    type *r = check_lambda(s, arg_value(e, 0), 1, &kv->elems[1], name);
-    if (is_error(r))
-      return type_error();
-    if (id == S_FLAT_MAP_VALUES) {
-      if (r->kind != T_LIST) {
-        diag_error(s->d, arg_value(e, 0)->lhs->at,
-                   "the function passed to flatMapValues must return a list, but this is %s",
-                   type_name(r));
-        return type_error();
-      }
-      r = r->elem;
-    }
-    if (!is_value_type(r)) {
-      diag_error(s->d, arg_value(e, 0)->lhs->at, "%s cannot produce a %s", name, type_name(r));
-      return type_error();
-    }
-    return type_stream(type_pair(kv->elems[0], r));
-  }
-  case S_COMBINE_BY_KEY: {
-    const char *usage = "combineByKey(v => c, (c, v) => c, (c1, c2) => c)";
-    if (!check_arity(s, e, name, 3, usage))
-      return type_error();
-    type *kv = pair_elem(s, e, elem, name);
-    if (!kv)
-      return type_error();
-    type *v = kv->elems[1];
-    type *c = check_fn_arg(s, e, arg_slot(e, 0), 1, &v, NULL, "combineByKey's createCombiner");
-    if (is_error(c))
-      return c;
-    if (!is_value_type(c)) {
-      diag_error(s->d, arg_value(e, 0)->lhs->at, "a combiner cannot be a %s", type_name(c));
-      return type_error();
-    }
-    type *mv[2] = {c, v}, *mc[2] = {c, c};
-    if (is_error(check_fn_arg(s, e, arg_slot(e, 1), 2, mv, c, "combineByKey's mergeValue")) ||
-        is_error(check_fn_arg(s, e, arg_slot(e, 2), 2, mc, c, "combineByKey's mergeCombiners")))
-      return type_error();
-    return type_stream(type_pair(kv->elems[0], c));
-  }
-  case S_JOIN: case S_LEFT_OUTER_JOIN: case S_RIGHT_OUTER_JOIN: case S_FULL_OUTER_JOIN:
-  case S_COGROUP:
-    return check_join(s, e, elem, id, name);
-  case S_SORT_BY: case S_SORT_BY_KEY: case S_TOP: {
-    static const char *const sort_by[] = {"f", "ascending"};
-    static const char *const sort_by_key[] = {"ascending"};
-    static const char *const top[] = {"n", "f"};
-    expr *a[2];
-    bool ok = id == S_SORT_BY ? bind_args(s, e, name, "sortBy(x => key, ascending = true)", sort_by, 2, 1, a)
-            : id == S_SORT_BY_KEY ? bind_args(s, e, name, "sortByKey(ascending = true)", sort_by_key, 1, 0, a)
-            : bind_args(s, e, name, "top(n, x => key)", top, 2, 1, a);
-    if (!ok)
-      return type_error();
-    e->bval = true; /* ascending */
-    expr *key_fn = id == S_SORT_BY ? a[0] : id == S_TOP ? a[1] : NULL;
-    expr *asc = id == S_SORT_BY ? a[1] : id == S_SORT_BY_KEY ? a[0] : NULL;
-    if (asc && !bool_literal(s, asc, "ascending", &e->bval))
-      return type_error();
-    if (id == S_TOP) {
-      e->bval = false;
-      if (!int_literal(s, a[0], "top's n", 0, &e->ival))
-        return type_error();
-    }
-    type *key = elem;
-    if (id == S_SORT_BY_KEY) {
-      type *kv = pair_elem(s, e, elem, name);
-      if (!kv)
-        return type_error();
-      key = kv->elems[0];
-    }
-    if (key_fn) {
-      key = check_lambda(s, key_fn, 1, &elem, name);
-      if (is_error(key))
-        return key;
-    }
-    if (!is_orderable(key)) {
-      diag_error(s->d, key_fn ? key_fn->at : e->name_at,
-                 "%s needs a key it can order (numbers, strings, bools or tuples of them), but the key is %s",
-                 name, type_name(key));
-      return type_error();
-    }
-    e->rhs = key_fn; /* the key function, or NULL for the element / the pair's key */
-    return recv;
-  }
-  case S_PRINT: {
-    static const char *const print_args[] = {"n"};
-    expr *a[1];
-    if (!bind_args(s, e, name, "print(n = 10)", print_args, 1, 0, a))
-      return type_error();
-    e->ival = 10;
-    if (a[0] && !int_literal(s, a[0], "print's n (how many elements to show)", 0, &e->ival))
-      return type_error();
-    return type_unit();
-  }
-  case S_STDOUT:
-    if (!check_arity(s, e, name, 0, "stdout()"))
-      return type_error();
-    return type_unit();
-  case S_SAVE_AS_TEXT_FILES: {
-    static const char *const save_args[] = {"prefix", "suffix"};
-    expr *a[2];
-    if (!bind_args(s, e, name, "saveAsTextFiles(prefix: string, suffix = \"\")", save_args, 2, 1, a))
-      return type_error();
-    for (int i = 0; i < 2; i++)
-      if (a[i] && (check(s, a[i]), true) && !expect_type(s, &a[i], type_string(), mem_printf("the %s of saveAsTextFiles", save_args[i])))
-        return type_error();
-    if (!a[1]) {
-      a[1] = ast_expr(E_STRING, e->at);
-      a[1]->sval = "";
-      a[1]->type = type_string();
-    }
-    e->cond = a[0];
-    e->rhs = a[1];
-    return type_unit();
-  }
-  case S_COUNT_: break;
-  }
-  unreachable();
 }
 
 /* ---- expressions ---------------------------------------------------------------------------- */
@@ -1301,7 +583,7 @@ static type *check_name(sema *s, expr *e) {
 }
 
 static type *check_binary(sema *s, expr *e) {
-  type *l = check(s, e->lhs), *r = check(s, e->rhs);
+  type *l = sema_expr(s, e->lhs), *r = sema_expr(s, e->rhs);
   if (is_error(l) || is_error(r))
     return type_error();
   const char *op = ast_op_text(e->op);
@@ -1322,13 +604,13 @@ static type *check_binary(sema *s, expr *e) {
       return type_error();
     }
     {
-      type *j = join(l, r);
-      coerce(&e->lhs, j);
-      coerce(&e->rhs, j);
+      type *j = sema_join(l, r);
+      sema_coerce(&e->lhs, j);
+      sema_coerce(&e->rhs, j);
       return j;
     }
   case OP_EQ: case OP_NE: case OP_LT: case OP_LE: case OP_GT: case OP_GE: {
-    type *j = join(l, r);
+    type *j = sema_join(l, r);
     bool ordered = e->op != OP_EQ && e->op != OP_NE;
     if (!j || !type_is_comparable(j) ||
         (ordered && !type_is_numeric(j) && j->kind != T_STRING)) {
@@ -1336,8 +618,8 @@ static type *check_binary(sema *s, expr *e) {
                  op);
       return type_error();
     }
-    coerce(&e->lhs, j);
-    coerce(&e->rhs, j);
+    sema_coerce(&e->lhs, j);
+    sema_coerce(&e->rhs, j);
     return type_bool();
   }
   case OP_AND: case OP_OR:
@@ -1357,12 +639,12 @@ static type *check_binary(sema *s, expr *e) {
 static type *check_user_call(sema *s, expr *e, sym *fn) {
   ast_item *it = fn->item;
   for (int i = 0; i < e->items.len; i++)
-    check(s, arg_value(e, i));
-  if (!check_arity(s, e, fn->name, it->params.len, NULL))
+    sema_expr(s, arg_value(e, i));
+  if (!sema_arity(s, e, fn->name, it->params.len, NULL))
     return type_error();
   for (int i = 0; i < it->params.len; i++) {
     ast_param *p = it->params.items[i];
-    if (!expect_type(s, arg_slot(e, i), p->type,
+    if (!sema_expect(s, arg_slot(e, i), p->type,
                      mem_printf("argument '%s' of %s", p->name, fn->name)))
       return type_error();
   }
@@ -1377,7 +659,7 @@ static type *check_call(sema *s, expr *e) {
     return check_user_call(s, e, user);
   int id = ops_source(e->name);
   if (id >= 0)
-    return check_source(s, e, id);
+    return sema_source(s, e, id);
   id = ops_builtin(e->name);
   if (id >= 0)
     return check_builtin(s, e, id);
@@ -1397,16 +679,16 @@ static type *check_call(sema *s, expr *e) {
   else
     diag_error(s->d, e->name_at, "unknown function '%s'", e->name);
   for (int i = 0; i < e->items.len; i++)
-    check(s, arg_value(e, i));
+    sema_expr(s, arg_value(e, i));
   return type_error();
 }
 
 static type *check_method(sema *s, expr *e) {
-  type *recv = check(s, e->lhs);
+  type *recv = sema_expr(s, e->lhs);
   if (is_error(recv))
     return type_error();
   if (recv->kind == T_STREAM)
-    return check_stream_op(s, e, recv);
+    return sema_stream_op(s, e, recv);
   if (recv->kind == T_UNIT) {
     diag_error(s->d, e->name_at, "an output operation gives no stream to call '%s' on", e->name);
     return type_error();
@@ -1434,7 +716,7 @@ static type *check_method(sema *s, expr *e) {
 }
 
 static type *check_member(sema *s, expr *e) {
-  type *t = check(s, e->lhs);
+  type *t = sema_expr(s, e->lhs);
   if (is_error(t))
     return type_error();
   if (t->kind == T_TUPLE && e->name[0] == '_') {
@@ -1495,8 +777,8 @@ static type *check_inner(sema *s, expr *e) {
   case E_TUPLE: {
     type **f = mem_alloc(sizeof(type *) * (size_t)e->items.len);
     for (int i = 0; i < e->items.len; i++) {
-      f[i] = check(s, e->items.items[i]);
-      if (!is_value_type(f[i]) && !is_error(f[i])) {
+      f[i] = sema_expr(s, e->items.items[i]);
+      if (!sema_is_value_type(f[i]) && !is_error(f[i])) {
         diag_error(s->d, ((expr *)e->items.items[i])->at, "a tuple cannot hold a %s",
                    type_name(f[i]));
         f[i] = type_error();
@@ -1509,8 +791,8 @@ static type *check_inner(sema *s, expr *e) {
       return type_list(type_any()); /* [] takes its element type from context */
     type *elem = NULL;
     for (int i = 0; i < e->items.len; i++) {
-      type *t = check(s, e->items.items[i]);
-      type *j = elem ? join(elem, t) : t;
+      type *t = sema_expr(s, e->items.items[i]);
+      type *j = elem ? sema_join(elem, t) : t;
       if (!j) {
         diag_error(s->d, ((expr *)e->items.items[i])->at,
                    "list elements must have one type: this is %s, the ones before are %s",
@@ -1519,12 +801,12 @@ static type *check_inner(sema *s, expr *e) {
       }
       elem = j;
     }
-    if (!is_value_type(elem)) {
+    if (!sema_is_value_type(elem)) {
       diag_error(s->d, e->at, "a list cannot hold a %s", type_name(elem));
       return type_error();
     }
     for (int i = 0; i < e->items.len; i++)
-      coerce((expr **)&e->items.items[i], elem);
+      sema_coerce((expr **)&e->items.items[i], elem);
     return type_list(elem);
   }
   case E_MEMBER: return check_member(s, e);
@@ -1536,7 +818,7 @@ static type *check_inner(sema *s, expr *e) {
   case E_BINARY: return check_binary(s, e);
   case E_UNARY: {
     s->negated_literal = e->op == OP_NEG && e->lhs->kind == E_INT;
-    type *t = check(s, e->lhs);
+    type *t = sema_expr(s, e->lhs);
     s->negated_literal = false;
     if (is_error(t))
       return t;
@@ -1551,24 +833,24 @@ static type *check_inner(sema *s, expr *e) {
     return t;
   }
   case E_IF: {
-    type *c = check(s, e->cond);
+    type *c = sema_expr(s, e->cond);
     if (!is_error(c) && c->kind != T_BOOL)
       diag_error(s->d, e->cond->at, "the condition of 'if' must be bool, but this is %s",
                  type_name(c));
-    type *a = check(s, e->lhs), *b = check(s, e->rhs);
-    type *j = join(a, b);
+    type *a = sema_expr(s, e->lhs), *b = sema_expr(s, e->rhs);
+    type *j = sema_join(a, b);
     if (!j) {
       diag_error(s->d, e->at, "the branches of 'if' have different types: %s and %s",
                  type_name(a), type_name(b));
       return type_error();
     }
-    coerce(&e->lhs, j);
-    coerce(&e->rhs, j);
+    sema_coerce(&e->lhs, j);
+    sema_coerce(&e->rhs, j);
     return j;
   }
   case E_NONE: return type_option(type_any());
   case E_INDEX: {
-    type *l = check(s, e->lhs), *i = check(s, e->rhs);
+    type *l = sema_expr(s, e->lhs), *i = sema_expr(s, e->rhs);
     if (is_error(l) || is_error(i))
       return type_error();
     if (l->kind != T_LIST) {
@@ -1583,15 +865,15 @@ static type *check_inner(sema *s, expr *e) {
     return l->elem;
   }
   case E_LET: {
-    type *v = check(s, e->rhs);
-    if (!is_value_type(v) && !is_error(v)) {
+    type *v = sema_expr(s, e->rhs);
+    if (!sema_is_value_type(v) && !is_error(v)) {
       diag_error(s->d, e->rhs->at, "let can only bind a value, but this is %s", type_name(v));
       v = type_error();
     }
     e->decl->type = v;
     scope *saved = s->locals;
     push_local(s, e->decl);
-    type *t = check(s, e->lhs);
+    type *t = sema_expr(s, e->lhs);
     s->locals = saved;
     return t;
   }
@@ -1599,7 +881,7 @@ static type *check_inner(sema *s, expr *e) {
   unreachable();
 }
 
-static type *check(sema *s, expr *e) {
+type *sema_expr(sema *s, expr *e) {
   if (e->type)
     return e->type;
   if (s->depth == MAX_EXPR_DEPTH) {
@@ -1615,7 +897,7 @@ static type *check(sema *s, expr *e) {
 /* ---- items ---------------------------------------------------------------------------------- */
 
 static void check_param(sema *s, ast_item *it) {
-  type *t = resolve_type(s, it->ann);
+  type *t = sema_resolve_type(s, it->ann);
   if (!is_error(t) && t->kind != T_INT && t->kind != T_FLOAT && t->kind != T_BOOL &&
       t->kind != T_STRING) {
     diag_error(s->d, it->ann->at, "a param must be int, float, bool or string, not %s",
@@ -1628,10 +910,10 @@ static void check_param(sema *s, ast_item *it) {
                    v->kind == E_BOOL ||
                    (v->kind == E_UNARY && v->op == OP_NEG &&
                     (v->lhs->kind == E_INT || v->lhs->kind == E_FLOAT));
-    check(s, v);
+    sema_expr(s, v);
     if (!literal) {
       diag_error(s->d, v->at, "the default of a param must be a literal value");
-    } else if (!is_error(t) && !is_error(v->type) && !coerce(&it->value, t)) {
+    } else if (!is_error(t) && !is_error(v->type) && !sema_coerce(&it->value, t)) {
       diag_error(s->d, v->at, "the default of '%s' must be %s, but this is %s", it->name,
                  type_name(t), type_name(v->type));
     }
@@ -1660,12 +942,12 @@ static void check_batch(sema *s, ast_item *it) {
     diag_error(s->d, v->at, "expected a duration like 10s or 500ms after 'batch'");
     return;
   }
-  check(s, v);
+  sema_expr(s, v);
   s->info->batch_ms = v->ival > 0 ? v->ival : 1000;
 }
 
 static void check_bind(sema *s, ast_item *it) {
-  type *t = check(s, it->value);
+  type *t = sema_expr(s, it->value);
   if (t->kind == T_UNIT) {
     diag_error(s->d, it->value->at, "an output operation gives no stream to bind to '%s'",
                it->name);
@@ -1688,7 +970,7 @@ static void check_bind(sema *s, ast_item *it) {
 }
 
 static void check_output(sema *s, ast_item *it) {
-  type *t = check(s, it->value);
+  type *t = sema_expr(s, it->value);
   if (is_error(t))
     return;
   if (t->kind != T_UNIT) {
@@ -1707,11 +989,11 @@ static void check_fn(sema *s, ast_item *it) {
                it->name, it->name);
     return;
   }
-  type *ret = resolve_type(s, it->ann);
+  type *ret = sema_resolve_type(s, it->ann);
   for (int i = 0; i < it->params.len; i++) {
     ast_param *p = it->params.items[i];
-    p->type = resolve_type(s, p->ann);
-    if (!is_value_type(p->type) && !is_error(p->type))
+    p->type = sema_resolve_type(s, p->ann);
+    if (!sema_is_value_type(p->type) && !is_error(p->type))
       diag_error(s->d, p->ann->at, "a function parameter cannot be a %s", type_name(p->type));
   }
   sym *g = mem_alloc(sizeof *g);
@@ -1729,10 +1011,10 @@ static void check_fn(sema *s, ast_item *it) {
   for (int i = 0; i < it->params.len; i++)
     push_local(s, it->params.items[i]);
   s->fn_depth++;
-  type *body = check(s, it->value);
+  type *body = sema_expr(s, it->value);
   s->fn_depth--;
   s->locals = saved;
-  if (!is_error(body) && !is_error(ret) && !coerce(&it->value, ret))
+  if (!is_error(body) && !is_error(ret) && !sema_coerce(&it->value, ret))
     diag_error(s->d, it->value->at, "the body of '%s' must be %s, as declared, but this is %s",
                it->name, type_name(ret), type_name(body));
 }
@@ -1758,7 +1040,7 @@ bool sema_check(ast_program *prog, diag_ctx *diag, sema_info *info) {
       expr *d = s.batch_multiples.items[i];
       if (d->ival % info->batch_ms != 0)
         diag_error(diag, d->at, "the %s %s is not a multiple of the batch interval %s", d->name,
-                   d->sval, duration_text(info->batch_ms));
+                   d->sval, sema_duration_text(info->batch_ms));
     }
   if (diag->errors == errors_before) {
     span start = {0, 0};

@@ -259,7 +259,8 @@ int32_t dsc_rt_json_get(dsc_rt_worker *w, const char *s, int64_t n, const char *
 /* ---- Windows and state: memory that outlives a batch ---------------------------------------- */
 
 /* A store owns memory, tables and vectors that live until dsc_rt_store_free (window panes,
- * state tables).  Used from the main thread only. */
+ * state tables).  Used from the main thread only.  Stores still alive when the pipeline ends
+ * are freed with it. */
 typedef struct dsc_rt_store dsc_rt_store;
 dsc_rt_store *dsc_rt_store_new(dsc_rt_ctx *ctx);
 /* Frees everything the store owns; NULL is allowed and does nothing. */

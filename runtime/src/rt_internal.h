@@ -244,6 +244,7 @@ typedef struct rt_pool {
 
 struct dsc_rt_ctx {
   dsc_rt_program *prog;      /* what the module declared, params parsed */
+  dsc_rt_store *stores;      /* live stores (windows, state), freed with the context */
   rt_options opt;            /* command-line options */
   pthread_mutex_t mu;        /* guards sources' shared fields, the queue, stopping */
   pthread_cond_t cv;         /* data sealed, source ended, stop requested (CLOCK_MONOTONIC) */
@@ -281,6 +282,8 @@ int64_t rt_now_ms(void);
 /* A context with no sources and the given options, for tests and rt_main. */
 void rt_ctx_init(dsc_rt_ctx *ctx, dsc_rt_program *prog, const rt_options *opt);
 void rt_ctx_free(dsc_rt_ctx *ctx);
+/* Frees every store still alive (window panes and state at the end of a run). */
+void rt_stores_free_all(dsc_rt_ctx *ctx);
 /* Reports the batch's error counters and replaced bytes on stderr, then resets the workers. */
 void rt_batch_finish(dsc_rt_ctx *ctx, dsc_rt_batch *batch);
 void rt_batch_free(dsc_rt_batch *b);

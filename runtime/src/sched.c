@@ -60,6 +60,7 @@ void rt_ctx_init(dsc_rt_ctx *ctx, dsc_rt_program *prog, const rt_options *opt) {
 
 /* Only for a context whose receivers have all finished (tests, normal end). */
 void rt_ctx_free(dsc_rt_ctx *ctx) {
+  rt_stores_free_all(ctx);
   int64_t n = ctx->pool.nthreads;
   rt_pool_stop(&ctx->pool);
   for (int64_t i = 0; i < n; i++) rt_worker_free(&ctx->workers[i]);

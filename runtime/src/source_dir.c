@@ -207,7 +207,7 @@ int32_t dsc_rt_source_dir(dsc_rt_ctx *ctx, const char *dir, int64_t dir_len, con
             strerror(err));
     exit(1);
   }
-  d->store = dsc_rt_store_new(ctx);
+  d->store = dsc_rt_store_new(NULL) /* owned by the receiver, not the pipeline */;
   d->taken = dsc_rt_store_table(d->store, sizeof(int64_t));
   int saw_end;
   char **names = list_new(d, &d->ninitial, &saw_end, ctx->opt.manual_clock);

@@ -17,6 +17,7 @@ struct dsc_rt_store {
   rt_arena arena;      /* the store's memory: headers, keys, dsc_rt_store_alloc */
   rt_owned *owned;     /* tables / vecs to release on free */
   dsc_rt_ctx *ctx;     /* owning pipeline */
+  dsc_rt_store *prev, *next; /* the pipeline's live stores, so the end of a run frees them */
 };
 
 enum { STORE_FIRST_CHUNK = 4 * 1024 };
@@ -27,11 +28,18 @@ dsc_rt_store *dsc_rt_store_new(dsc_rt_ctx *ctx) {
   st->arena.first = STORE_FIRST_CHUNK;
   st->owned = NULL;
   st->ctx = ctx;
+  st->prev = NULL;
+  st->next = ctx ? ctx->stores : NULL;
+  if (st->next) st->next->prev = st;
+  if (ctx) ctx->stores = st;
   return st;
 }
 
 void dsc_rt_store_free(dsc_rt_store *st) {
   if (!st) return;
+  if (st->prev) st->prev->next = st->next;
+  else if (st->ctx) st->ctx->stores = st->next;
+  if (st->next) st->next->prev = st->prev;
   for (rt_owned *o = st->owned; o;) {
     rt_owned *next = o->next; /* o itself lives in the arena, freed below */
     o->release(o);
@@ -54,4 +62,8 @@ dsc_rt_table *dsc_rt_store_table(dsc_rt_store *st, int64_t payload_size) {
 
 dsc_rt_vec *dsc_rt_store_vec(dsc_rt_store *st, int64_t elem_size) {
   return rt_vec_make(&st->arena, &st->owned, elem_size);
+}
+
+void rt_stores_free_all(dsc_rt_ctx *ctx) {
+  while (ctx->stores) dsc_rt_store_free(ctx->stores);
 }
