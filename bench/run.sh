@@ -141,7 +141,7 @@ fi
 read -r WIN_RECS _ WIN_TEXT WIN_BATCHES <"$KEYS.stats"
 
 # ---- measurement -------------------------------------------------------------------------
-median() { sort -g | awk '{v[NR]=$1} END{if(NR==0)print "nan"; else if(NR%2)print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
+median() { sort -g | awk '{v[NR]=$1} END{if(NR==0)print "nan"; else if(NR%2)print v[(NR+1)/2]; else printf "%.0f\n", (v[NR/2]+v[NR/2+1])/2}'; }
 
 # bench WORKLOAD IMPL THREADS RECORDS BYTES [--in F] -- CMD...: REPS runs, median into results
 declare -A CWALL

@@ -131,6 +131,8 @@ void cg_merge_table(cg *g, const plan_op *op, LLVMValueRef into, LLVMValueRef fr
 LLVMValueRef cg_state_finalize(cg *g, const plan_op *op);
 LLVMValueRef cg_state_root_count(cg *g, const plan_op *root);
 LLVMValueRef cg_state_root_elem(cg *g, const plan_op *root, LLVMValueRef i);
+/* i1: entry i of the result is live (state tables may hold removed entries). */
+LLVMValueRef cg_state_root_live(cg *g, const plan_op *root, LLVMValueRef i);
 /* In dsc_gen_start: run-time checks (window lengths against a --batch override). */
 void cg_state_start(cg *g);
 

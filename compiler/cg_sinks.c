@@ -681,7 +681,10 @@ static void root_feed_join(cg *g, const plan_op *op, LLVMValueRef i) {
 void cg_root_feed(cg *g, const plan_op *root, LLVMValueRef i) {
   LLVMValueRef v;
   if (is_stateful(root)) {
+    LLVMBasicBlockRef then_bb, done;
+    cg_if(g, cg_state_root_live(g, root, i), &then_bb, &done);
     cg_feed_consumers(g, root, cg_state_root_elem(g, root, i));
+    cg_end_if(g, done);
     return;
   }
   switch (root->kind) {

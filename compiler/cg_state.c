@@ -275,64 +275,110 @@ static void combine_pane(cg *g, LLVMValueRef i, void *data) {
   }
 }
 
-/* Incremental window, existing keys: v = f(invF(v, leaving), entering) where present. */
-static void update_existing(cg *g, LLVMValueRef i, void *data) {
+/* The incremental window's state table is updated in place: per batch only the keys of the
+ * pane that leaves (v = invF(v, old)) and of the pane that enters (v = f(v, new), or a new
+ * entry) are touched.  At slide times the filter removes entries (marked dead; a dead entry
+ * comes back if its key does); the table is rebuilt once the dead outnumber the living. */
+static LLVMValueRef combine_values(cg *g, const plan_op *op, bool inverse, LLVMValueRef a, LLVMValueRef b) {
+  if (op->variant == S_COUNT_BY_VALUE_AND_WINDOW)
+    return inverse ? LLVMBuildSub(g->b, a, b, "") : LLVMBuildAdd(g->b, a, b, "");
+  LLVMValueRef args[2] = {a, b};
+  return cg_apply(g, inverse ? op->inv : op->fn, args, 2);
+}
+
+static void window_leave(cg *g, LLVMValueRef i, void *data) {
   window_ctx *w = data;
   const plan_op *op = w->op;
   LLVMTypeRef kv_t = cg_type(g, op->elem);
-  LLVMValueRef klen, key = entry_key(g, w->old, i, &klen);
-  LLVMValueRef kv = load(g, kv_t, entry_at(g, w->old, i));
-  LLVMValueRef slot = cg_alloca(g, kv_t, "kv");
-  LLVMBuildStore(g->b, kv, slot);
-  LLVMValueRef sides[2] = {w->leaving, w->entering};
-  for (int s = 0; s < 2; s++) {
-    LLVMBasicBlockRef then_bb, done;
-    cg_if(g, LLVMBuildIsNotNull(g->b, sides[s], ""), &then_bb, &done);
-    LLVMValueRef p = table_find(g, sides[s], key, klen);
-    LLVMBasicBlockRef then2, done2;
-    cg_if(g, LLVMBuildIsNotNull(g->b, p, ""), &then2, &done2);
-    LLVMValueRef cur = load(g, kv_t, slot);
-    LLVMValueRef args[2] = {LLVMBuildExtractValue(g->b, cur, 1, ""),
-                            LLVMBuildExtractValue(g->b, load(g, kv_t, p), 1, "")};
-    LLVMValueRef nv;
-    if (op->variant == S_COUNT_BY_VALUE_AND_WINDOW)
-      nv = s == 0 ? LLVMBuildSub(g->b, args[0], args[1], "") : LLVMBuildAdd(g->b, args[0], args[1], "");
-    else
-      nv = cg_apply(g, s == 0 ? op->inv : op->fn, args, 2);
-    LLVMBuildStore(g->b, LLVMBuildInsertValue(g->b, cur, nv, 1, ""), slot);
-    cg_end_if(g, done2);
-    cg_end_if(g, done);
-  }
-  LLVMValueRef fresh;
-  LLVMValueRef dst = cg_upsert(g, w->nt, key, klen, &fresh);
-  LLVMBuildStore(g->b, persist(g, load(g, kv_t, slot), op->elem, w->nstore), dst);
+  LLVMValueRef klen, key = entry_key(g, w->leaving, i, &klen);
+  LLVMValueRef p = table_find(g, w->nt, key, klen);
+  LLVMBasicBlockRef then_bb, done;
+  cg_if(g, LLVMBuildIsNotNull(g->b, p, ""), &then_bb, &done);
+  LLVMValueRef cur = load(g, kv_t, p);
+  LLVMValueRef nv = combine_values(g, op, true, LLVMBuildExtractValue(g->b, cur, 1, ""),
+                                   LLVMBuildExtractValue(g->b, load(g, kv_t, entry_at(g, w->leaving, i)), 1, ""));
+  LLVMBuildStore(g->b, persist(g, LLVMBuildInsertValue(g->b, cur, nv, 1, ""), op->elem, w->nstore), p);
+  cg_end_if(g, done);
 }
 
-/* Incremental window, keys that enter the state with this batch. */
-static void add_new_keys(cg *g, LLVMValueRef i, void *data) {
+static void window_enter(cg *g, LLVMValueRef i, void *data) {
   window_ctx *w = data;
   const plan_op *op = w->op;
   LLVMTypeRef kv_t = cg_type(g, op->elem);
   LLVMValueRef klen, key = entry_key(g, w->entering, i, &klen);
-  LLVMValueRef known = LLVMBuildIsNotNull(g->b, w->old, "");
+  LLVMValueRef kv = load(g, kv_t, entry_at(g, w->entering, i));
   LLVMValueRef fresh;
-  LLVMValueRef found_bb_cond;
-  LLVMBasicBlockRef look = cg_block(g, "look"), add = cg_block(g, "add"), done = cg_block(g, "added");
-  LLVMBuildCondBr(g->b, known, look, add);
-  LLVMPositionBuilderAtEnd(g->b, look);
-  found_bb_cond = LLVMBuildIsNull(g->b, table_find(g, w->old, key, klen), "");
-  LLVMBuildCondBr(g->b, found_bb_cond, add, done);
-  LLVMPositionBuilderAtEnd(g->b, add);
-  LLVMValueRef dst = cg_upsert(g, w->nt, key, klen, &fresh);
-  LLVMBuildStore(g->b, persist(g, load(g, kv_t, entry_at(g, w->entering, i)), op->elem, w->nstore), dst);
+  LLVMValueRef p = cg_upsert(g, w->nt, key, klen, &fresh);
+  LLVMBasicBlockRef ins = cg_block(g, "enter.new"), comb = cg_block(g, "enter.combine"),
+                    done = cg_block(g, "enter.done");
+  LLVMBuildCondBr(g->b, fresh, ins, comb);
+  LLVMPositionBuilderAtEnd(g->b, ins);
+  LLVMBuildStore(g->b, persist(g, kv, op->elem, w->nstore), p);
+  LLVMBuildBr(g->b, done);
+  LLVMPositionBuilderAtEnd(g->b, comb);
+  LLVMValueRef cur = load(g, kv_t, p);
+  LLVMValueRef nv = combine_values(g, op, false, LLVMBuildExtractValue(g->b, cur, 1, ""),
+                                   LLVMBuildExtractValue(g->b, kv, 1, ""));
+  LLVMBuildStore(g->b, persist(g, LLVMBuildInsertValue(g->b, cur, nv, 1, ""), op->elem, w->nstore), p);
   LLVMBuildBr(g->b, done);
   LLVMPositionBuilderAtEnd(g->b, done);
 }
 
-/* The filter of an incremental window: the user's, or countByValueAndWindow's count > 0. */
-static const expr *window_filter(cg *g, const plan_op *op) {
-  (void)g;
-  return op->filter;
+/* The filter of an incremental window on one entry: the user's, or countByValueAndWindow's
+ * count > 0. */
+static LLVMValueRef window_keep(cg *g, const plan_op *op, LLVMValueRef kv) {
+  if (op->filter)
+    return cg_apply(g, op->filter, &kv, 1);
+  return LLVMBuildICmp(g->b, LLVMIntSGT, LLVMBuildExtractValue(g->b, kv, 1, ""), cg_i64(g, 0), "");
+}
+
+typedef struct filter_ctx {
+  window_ctx *w;
+  LLVMValueRef keys; /* the table whose keys to re-check, or NULL: every entry of the state */
+} filter_ctx;
+
+static void window_filter_entry(cg *g, LLVMValueRef i, void *data) {
+  filter_ctx *f = data;
+  const plan_op *op = f->w->op;
+  LLVMTypeRef kv_t = cg_type(g, op->elem);
+  LLVMValueRef p;
+  if (f->keys) {
+    LLVMValueRef klen, key = entry_key(g, f->keys, i, &klen);
+    p = table_find(g, f->w->nt, key, klen);
+  } else {
+    LLVMValueRef args[2] = {f->w->nt, i};
+    LLVMValueRef live = LLVMBuildICmp(g->b, LLVMIntNE, cg_rt(g, "dsc_rt_table_live_at", "ipl", args), cg_i32(g, 0), "");
+    p = LLVMBuildSelect(g->b, live, entry_at(g, f->w->nt, i), LLVMConstNull(g->t_ptr), "");
+  }
+  LLVMBasicBlockRef then_bb, done;
+  cg_if(g, LLVMBuildIsNotNull(g->b, p, ""), &then_bb, &done);
+  LLVMBasicBlockRef drop = cg_block(g, "filter.drop");
+  LLVMBasicBlockRef keep_bb = cg_block(g, "filter.keep");
+  LLVMBuildCondBr(g->b, window_keep(g, op, load(g, kv_t, p)), keep_bb, drop);
+  LLVMPositionBuilderAtEnd(g->b, drop);
+  LLVMValueRef args[2] = {f->w->nt, p};
+  cg_rt(g, "dsc_rt_table_remove", "vpp", args);
+  LLVMBuildBr(g->b, keep_bb);
+  LLVMPositionBuilderAtEnd(g->b, keep_bb);
+  cg_end_if(g, done);
+}
+
+typedef struct live_copy {
+  LLVMValueRef from, to, store;
+  const type *payload;
+} live_copy;
+
+static void copy_live_entry(cg *g, LLVMValueRef i, void *data) {
+  live_copy *c = data;
+  LLVMValueRef args[2] = {c->from, i};
+  LLVMBasicBlockRef then_bb, done;
+  cg_if(g, LLVMBuildICmp(g->b, LLVMIntNE, cg_rt(g, "dsc_rt_table_live_at", "ipl", args), cg_i32(g, 0), ""),
+        &then_bb, &done);
+  LLVMValueRef klen, key = entry_key(g, c->from, i, &klen);
+  LLVMValueRef fresh;
+  LLVMValueRef dst = cg_upsert(g, c->to, key, klen, &fresh);
+  LLVMBuildStore(g->b, persist(g, load(g, cg_type(g, c->payload), entry_at(g, c->from, i)), c->payload, c->store), dst);
+  cg_end_if(g, done);
 }
 
 static LLVMValueRef finalize_window(cg *g, const plan_op *op) {
@@ -382,64 +428,59 @@ static LLVMValueRef finalize_window(cg *g, const plan_op *op) {
     LLVMValueRef state_g = op_global(g, op, "state", g->t_ptr);
     LLVMValueRef store_g = op_global(g, op, "state_store", g->t_ptr);
     LLVMTypeRef kv_t = cg_type(g, op->elem);
-    w.old = load(g, g->t_ptr, state_g);
-    w.nstore = store_new(g);
-    w.nt = store_table(g, w.nstore, kv_t);
+    {
+      LLVMBasicBlockRef then_bb, done;
+      cg_if(g, LLVMBuildIsNull(g->b, load(g, g->t_ptr, state_g), ""), &then_bb, &done);
+      LLVMValueRef st0 = store_new(g);
+      LLVMBuildStore(g->b, st0, store_g);
+      LLVMBuildStore(g->b, store_table(g, st0, kv_t), state_g);
+      cg_end_if(g, done);
+    }
+    w.nt = load(g, g->t_ptr, state_g);
+    w.nstore = load(g, g->t_ptr, store_g);
     w.leaving = LLVMBuildExtractValue(g->b, leaving, 1, "");
     w.entering = LLVMBuildExtractValue(g->b, pane, 1, "");
-    LLVMBasicBlockRef then_bb, done;
-    cg_if(g, LLVMBuildIsNotNull(g->b, w.old, ""), &then_bb, &done);
-    cg_loop(g, cg_i64(g, 0), table_len(g, w.old), update_existing, &w);
-    cg_end_if(g, done);
-    cg_loop(g, cg_i64(g, 0), table_len(g, w.entering), add_new_keys, &w);
-    /* at slide times the filter drops keys from the state (countByValueAndWindow: zeros) */
-    LLVMValueRef state_slot = cg_alloca(g, g->t_ptr, "state");
-    LLVMValueRef sstore_slot = cg_alloca(g, g->t_ptr, "sstore");
-    LLVMBuildStore(g->b, w.nt, state_slot);
-    LLVMBuildStore(g->b, w.nstore, sstore_slot);
-    const expr *keep = window_filter(g, op);
-    if (keep || op->variant == S_COUNT_BY_VALUE_AND_WINDOW) {
+    {
+      LLVMBasicBlockRef then_bb, done;
+      cg_if(g, LLVMBuildIsNotNull(g->b, w.leaving, ""), &then_bb, &done);
+      cg_loop(g, cg_i64(g, 0), table_len(g, w.leaving), window_leave, &w);
+      cg_end_if(g, done);
+    }
+    cg_loop(g, cg_i64(g, 0), table_len(g, w.entering), window_enter, &w);
+    if (op->filter || op->variant == S_COUNT_BY_VALUE_AND_WINDOW) {
+      /* at slide times the filter drops entries: with a slide of one batch only the keys just
+         touched can have changed; a longer slide re-checks the whole state */
       LLVMBasicBlockRef t2, d2;
       cg_if(g, active, &t2, &d2);
-      LLVMValueRef fstore = store_new(g);
-      LLVMValueRef ft = store_table(g, fstore, kv_t);
-      if (keep) {
-        copy_table(g, w.nt, ft, fstore, op->elem, keep);
+      if (op->slide == 0) {
+        filter_ctx fl = {&w, w.leaving};
+        LLVMBasicBlockRef t3, d3;
+        cg_if(g, LLVMBuildIsNotNull(g->b, w.leaving, ""), &t3, &d3);
+        cg_loop(g, cg_i64(g, 0), table_len(g, w.leaving), window_filter_entry, &fl);
+        cg_end_if(g, d3);
+        fl.keys = w.entering;
+        cg_loop(g, cg_i64(g, 0), table_len(g, w.entering), window_filter_entry, &fl);
       } else {
-        /* count > 0, as an expression-free filter */
-        copy_ctx c = {w.nt, ft, fstore, op->elem, NULL};
-        (void)c;
-        expr *lam = ast_expr(E_LAMBDA, op->node->at);
-        ast_param *p = ast_param_new("kv", op->node->at, NULL);
-        p->type = op->elem;
-        vec_push(&lam->items, p);
-        expr *ref = ast_expr(E_NAME, op->node->at);
-        ref->sym = mem_alloc(sizeof(sym));
-        ref->sym->kind = SYM_LOCAL;
-        ref->sym->decl = p;
-        ref->type = op->elem;
-        expr *cnt = ast_expr(E_MEMBER, op->node->at);
-        cnt->lhs = ref;
-        cnt->field = 1;
-        cnt->type = type_int();
-        expr *zero = ast_expr(E_INT, op->node->at);
-        zero->type = type_int();
-        lam->lhs = ast_binary(OP_GT, cnt, zero, op->node->at);
-        lam->lhs->type = type_bool();
-        lam->field = -1;
-        copy_table(g, w.nt, ft, fstore, op->elem, lam);
+        filter_ctx fl = {&w, NULL};
+        cg_loop(g, cg_i64(g, 0), table_len(g, w.nt), window_filter_entry, &fl);
       }
+      /* rebuild when the dead outnumber the living */
+      LLVMValueRef dead = cg_rt(g, "dsc_rt_table_dead", "lp", &w.nt);
+      LLVMValueRef live = LLVMBuildSub(g->b, table_len(g, w.nt), dead, "");
+      LLVMValueRef many = LLVMBuildAnd(g->b, LLVMBuildICmp(g->b, LLVMIntSGT, dead, live, ""),
+                                       LLVMBuildICmp(g->b, LLVMIntSGT, dead, cg_i64(g, 1024), ""), "");
+      LLVMBasicBlockRef t4, d4;
+      cg_if(g, many, &t4, &d4);
+      LLVMValueRef fstore = store_new(g);
+      live_copy c = {w.nt, store_table(g, fstore, kv_t), fstore, op->elem};
+      cg_loop(g, cg_i64(g, 0), table_len(g, w.nt), copy_live_entry, &c);
       cg_rt(g, "dsc_rt_store_free", "vp", &w.nstore);
-      LLVMBuildStore(g->b, ft, state_slot);
-      LLVMBuildStore(g->b, fstore, sstore_slot);
+      LLVMBuildStore(g->b, c.to, state_g);
+      LLVMBuildStore(g->b, fstore, store_g);
+      cg_end_if(g, d4);
       cg_end_if(g, d2);
     }
-    LLVMValueRef old_store = load(g, g->t_ptr, store_g);
-    cg_rt(g, "dsc_rt_store_free", "vp", &old_store);
-    LLVMValueRef st = load(g, g->t_ptr, state_slot);
-    LLVMBuildStore(g->b, st, state_g);
-    LLVMBuildStore(g->b, load(g, g->t_ptr, sstore_slot), store_g);
-    cg_store_slot(g, result, st);
+    cg_store_slot(g, result, load(g, g->t_ptr, state_g));
   } else {
     LLVMBasicBlockRef then_bb, done;
     cg_if(g, active, &then_bb, &done);
@@ -750,6 +791,13 @@ LLVMValueRef cg_state_root_count(cg *g, const plan_op *root) {
     return LLVMBuildZExt(g->b, load(g, g->t_i1, cg_load_slot(g, slot, g->t_ptr)), g->t_i64, "");
   }
   unreachable();
+}
+
+LLVMValueRef cg_state_root_live(cg *g, const plan_op *root, LLVMValueRef i) {
+  if (result_of(root) != RES_TABLE)
+    return LLVMConstInt(g->t_i1, 1, 0);
+  LLVMValueRef args[2] = {cg_load_slot(g, root->slot + 1, g->t_ptr), i};
+  return LLVMBuildICmp(g->b, LLVMIntNE, cg_rt(g, "dsc_rt_table_live_at", "ipl", args), cg_i32(g, 0), "");
 }
 
 LLVMValueRef cg_state_root_elem(cg *g, const plan_op *root, LLVMValueRef i) {

@@ -106,7 +106,8 @@ void *dsc_rt_alloc(dsc_rt_worker *worker, int64_t size);
  * entry, iterated in insertion order.  Batch lifetime. */
 dsc_rt_table *dsc_rt_table_new(dsc_rt_worker *worker, int64_t payload_size);
 /* Finds the entry for key, inserting a zeroed one if absent (*is_new = 1); returns its payload.
- * The key bytes are copied.  The payload pointer is valid until the next upsert. */
+ * The key bytes are copied.  The payload pointer is valid until the next upsert, and a key
+ * pointer from dsc_rt_table_key until the next upsert into the same table. */
 void *dsc_rt_table_upsert(dsc_rt_table *table, const void *key, int64_t key_len, int32_t *is_new);
 int64_t dsc_rt_table_len(const dsc_rt_table *table);
 /* Payload / key bytes of the i-th inserted entry. */
@@ -197,6 +198,12 @@ void dsc_rt_output_flush(dsc_rt_ctx *ctx);
 
 /* The payload for key, or NULL when the table has no such key (joins probe the other side). */
 void *dsc_rt_table_find(const dsc_rt_table *table, const void *key, int64_t key_len);
+/* State tables: marks the entry of a payload dead.  Lookups no longer find it, an upsert of its
+ * key revives it in place (zeroed, *is_new = 1); iteration must skip it (dsc_rt_table_live_at).
+ * The table keeps its length; its owner rebuilds it when dsc_rt_table_dead grows large. */
+void dsc_rt_table_remove(dsc_rt_table *table, void *payload);
+int32_t dsc_rt_table_live_at(const dsc_rt_table *table, int64_t i);
+int64_t dsc_rt_table_dead(const dsc_rt_table *table);
 /* The element array (NULL when empty): lists built by groupByKey / cogroup point into it. */
 void *dsc_rt_vec_data(const dsc_rt_vec *vec);
 /* Appends all of src's elements to dst (same element size). */

@@ -3,9 +3,12 @@
  * The layout is CPython's compact dict: a dense array of entries in insertion order (header,
  * then payload) and a separate open-addressing index of power-of-two size holding, per slot, the
  * entry number plus the upper hash bits, so most probes reject a slot without touching the
- * entry.  Linear probing, load factor at most 1/2.  Keys are copied into the owner's arena
- * (stable pointers); entries and index are malloc'd and released with the owner: a worker at
- * batch end, or a store (store.c) when it is freed.  Hashing is XXH3-64.
+ * entry.  Linear probing, load factor at most 1/2.  A key of up to 16 bytes (most words) lives
+ * inside its entry header, so a hit costs one index line and one entry line and no pointer
+ * chase; longer keys are copied into the owner's arena.  Entries and index are malloc'd and
+ * released with the owner: a worker at batch end, or a store (store.c) when it is freed.
+ * Hashing is XXH3-64.  State tables delete: a removed entry is marked dead (lookups skip it,
+ * an upsert of its key revives it in place); the owner compacts when the dead pile up.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +18,25 @@
 
 #include "rt_internal.h"
 
+enum { INLINE_KEY = 16 };
+
 typedef struct entry_head {
-  uint64_t hash;    /* XXH3 of the key */
-  const char *key;  /* arena copy */
-  int64_t key_len;  /* bytes */
-  uint64_t pad;     /* keeps the payload 16-byte aligned */
-} entry_head;
+  uint64_t hash;     /* XXH3 of the key */
+  uint32_t key_len;  /* bytes */
+  uint32_t dead;     /* removed (state tables only) */
+  union {
+    char inl[INLINE_KEY]; /* the key itself, when key_len <= INLINE_KEY */
+    const char *ptr;      /* else: arena copy */
+  } key;
+} entry_head;        /* 32 bytes: the payload that follows stays 16-byte aligned */
+
+static const char *key_of(const entry_head *e) {
+  return e->key_len <= INLINE_KEY ? e->key.inl : e->key.ptr;
+}
+
+static int same_key(const entry_head *e, uint64_t h, const void *key, size_t klen) {
+  return e->hash == h && e->key_len == klen && (klen == 0 || !memcmp(key_of(e), key, klen));
+}
 
 struct dsc_rt_table {
   rt_owned owned;        /* release hook; must stay first */
@@ -29,6 +45,7 @@ struct dsc_rt_table {
   size_t payload;        /* payload bytes */
   unsigned char *entries;/* dense, insertion order */
   int64_t len;           /* entries used */
+  int64_t dead;          /* entries marked dead */
   int64_t cap;           /* entries allocated */
   uint64_t *index;       /* 0 = empty, else (hash & ~mask32) | (entry + 1) */
   uint64_t mask;         /* index size - 1 */
@@ -79,6 +96,7 @@ static void table_reindex(dsc_rt_table *t, uint64_t size) {
 
 void *dsc_rt_table_upsert(dsc_rt_table *t, const void *key, int64_t key_len, int32_t *is_new) {
   size_t klen = key_len > 0 ? (size_t)key_len : 0;
+  if (klen > UINT32_MAX) rt_oom(); /* a 4 GiB key is not a key */
   uint64_t h = XXH3_64bits(key, klen);
   uint64_t tag = h & HI_MASK;
   uint64_t s = h & t->mask;
@@ -88,8 +106,14 @@ void *dsc_rt_table_upsert(dsc_rt_table *t, const void *key, int64_t key_len, int
     if ((v & HI_MASK) == tag) {
       int64_t i = (int64_t)(v & ~HI_MASK) - 1;
       entry_head *e = (entry_head *)(t->entries + (size_t)i * t->stride);
-      if (e->hash == h && (size_t)e->key_len == klen && (klen == 0 || !memcmp(e->key, key, klen))) {
-        if (is_new) *is_new = 0;
+      if (same_key(e, h, key, klen)) {
+        int revived = e->dead != 0;
+        if (revived) {
+          e->dead = 0;
+          t->dead--;
+          memset(e + 1, 0, t->stride - sizeof *e);
+        }
+        if (is_new) *is_new = revived;
         return e + 1;
       }
     }
@@ -102,11 +126,16 @@ void *dsc_rt_table_upsert(dsc_rt_table *t, const void *key, int64_t key_len, int
   int64_t i = t->len++;
   entry_head *e = (entry_head *)(t->entries + (size_t)i * t->stride);
   e->hash = h;
-  e->key_len = (int64_t)klen;
-  char *k = rt_arena_alloc_raw(t->keys, klen);
-  if (klen) memcpy(k, key, klen);
-  e->key = k;
-  e->pad = 0;
+  e->key_len = (uint32_t)klen;
+  e->dead = 0;
+  if (klen <= INLINE_KEY) {
+    memset(e->key.inl, 0, INLINE_KEY);
+    if (klen) memcpy(e->key.inl, key, klen);
+  } else {
+    char *k = rt_arena_alloc_raw(t->keys, klen);
+    memcpy(k, key, klen);
+    e->key.ptr = k;
+  }
   memset(e + 1, 0, t->stride - sizeof *e);
   if ((uint64_t)t->len * 2 > t->mask + 1) {
     table_reindex(t, (t->mask + 1) * 2);
@@ -126,8 +155,22 @@ void *dsc_rt_table_at(const dsc_rt_table *t, int64_t i) {
 const void *dsc_rt_table_key(const dsc_rt_table *t, int64_t i, int64_t *key_len) {
   const entry_head *e = (const entry_head *)(t->entries + (size_t)i * t->stride);
   if (key_len) *key_len = e->key_len;
-  return e->key;
+  return key_of(e);
 }
+
+void dsc_rt_table_remove(dsc_rt_table *t, void *payload) {
+  entry_head *e = (entry_head *)payload - 1;
+  if (!e->dead) {
+    e->dead = 1;
+    t->dead++;
+  }
+}
+
+int32_t dsc_rt_table_live_at(const dsc_rt_table *t, int64_t i) {
+  return !((const entry_head *)(t->entries + (size_t)i * t->stride))->dead;
+}
+
+int64_t dsc_rt_table_dead(const dsc_rt_table *t) { return t->dead; }
 
 void *dsc_rt_table_find(const dsc_rt_table *t, const void *key, int64_t key_len) {
   size_t klen = key_len > 0 ? (size_t)key_len : 0;
@@ -136,8 +179,8 @@ void *dsc_rt_table_find(const dsc_rt_table *t, const void *key, int64_t key_len)
     uint64_t v = t->index[s];
     if ((v & HI_MASK) != tag) continue;
     entry_head *e = (entry_head *)(t->entries + (size_t)((v & ~HI_MASK) - 1) * t->stride);
-    if (e->hash == h && (size_t)e->key_len == klen && (klen == 0 || !memcmp(e->key, key, klen)))
-      return e + 1;
+    if (same_key(e, h, key, klen))
+      return e->dead ? NULL : e + 1;
   }
   return NULL;
 }
