@@ -17,6 +17,7 @@ typedef struct cg_options {
   const char *ll_path;   /* write textual IR here instead of an object, if set */
   const char *obj_path;  /* object file to write */
   const char *prog_name; /* the generated binary's name, for its --help */
+  const char *bitcode_dir; /* where the runtime's dsc_rt_*.bc are, or NULL */
 } cg_options;
 
 typedef struct cg_local {

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include <llvm-c/Analysis.h>
+#include <llvm-c/BitReader.h>
+#include <llvm-c/Linker.h>
 #include <llvm-c/Transforms/PassBuilder.h>
 
 #include "cg.h"
@@ -42,6 +44,62 @@ static LLVMTargetMachineRef make_target(const cg_options *opt, char **triple_out
   return tm;
 }
 
+/* Links the runtime's hot helpers (bitcode built next to libdsc_rt.a) into the module and makes
+ * their definitions internal, so the optimiser inlines them into the fused loops; the final
+ * link still takes everything else from the library, whose own copies stay in use there.
+ * A missing file is not an error: the calls then go to the library. */
+static void link_runtime_bitcode(cg *g, const char *dir) {
+  static const char *const files[] = {"dsc_rt_table.bc", "dsc_rt_str_scan.bc"};
+  for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, files[k]);
+    LLVMMemoryBufferRef buf;
+    char *err = NULL;
+    if (LLVMCreateMemoryBufferWithContentsOfFile(path, &buf, &err)) {
+      LLVMDisposeMessage(err);
+      continue;
+    }
+    LLVMModuleRef rt;
+    if (LLVMParseBitcodeInContext2(g->ctx, buf, &rt)) {
+      LLVMDisposeMemoryBuffer(buf);
+      fprintf(stderr, "dsc: warning: cannot read runtime bitcode %s; calling the library\n", path);
+      continue;
+    }
+    LLVMDisposeMemoryBuffer(buf);
+    /* the names it defines, to internalise after the link; its CPU attributes go, so the
+       functions take the target's and may be inlined anywhere */
+    ptr_vec defined = {0};
+    for (LLVMValueRef f = LLVMGetFirstFunction(rt); f; f = LLVMGetNextFunction(f)) {
+      if (LLVMIsDeclaration(f) || LLVMGetLinkage(f) == LLVMInternalLinkage)
+        continue;
+      size_t n;
+      vec_push(&defined, mem_strdup(LLVMGetValueName2(f, &n)));
+      static const char *const attrs[] = {"target-cpu", "target-features", "tune-cpu"};
+      for (int a = 0; a < 3; a++)
+        LLVMRemoveStringAttributeAtIndex(f, LLVMAttributeFunctionIndex, attrs[a], (unsigned)strlen(attrs[a]));
+    }
+    LLVMSetTarget(rt, LLVMGetTarget(g->mod));
+    LLVMSetDataLayout(rt, LLVMGetDataLayoutStr(g->mod));
+    if (LLVMLinkModules2(g->mod, rt)) {
+      fprintf(stderr, "dsc: warning: cannot link runtime bitcode %s; calling the library\n", path);
+      continue;
+    }
+    /* the per-record entry points are small enough to inline at every call site */
+    static const char *const hot[] = {"dsc_rt_table_upsert", "dsc_rt_table_find", "dsc_rt_str_find",
+                                      "dsc_rt_str_skip_space", "dsc_rt_str_find_space"};
+    unsigned always = LLVMGetEnumAttributeKindForName("alwaysinline", 12);
+    for (int i = 0; i < defined.len; i++) {
+      LLVMValueRef f = LLVMGetNamedFunction(g->mod, defined.items[i]);
+      if (!f || LLVMIsDeclaration(f))
+        continue;
+      LLVMSetLinkage(f, LLVMInternalLinkage);
+      for (size_t h = 0; h < sizeof hot / sizeof hot[0]; h++)
+        if (strcmp(defined.items[i], hot[h]) == 0)
+          LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(g->ctx, always, 0));
+    }
+  }
+}
+
 bool cg_generate(const plan *p, const cg_options *opt) {
   char *triple = NULL;
   LLVMTargetMachineRef tm = make_target(opt, &triple);
@@ -69,6 +127,8 @@ bool cg_generate(const plan *p, const cg_options *opt) {
   g.t_list = g.t_str;
 
   cg_pipeline(&g, opt);
+  if (opt->bitcode_dir && opt->opt_level > 0)
+    link_runtime_bitcode(&g, opt->bitcode_dir);
 
   bool ok = true;
   char *err = NULL;

@@ -51,6 +51,7 @@ static int compile(const driver_options *opt, const plan *p) {
   co.cpu = opt->cpu;
   const char *base = strrchr(out, '/');
   co.prog_name = base ? base + 1 : out;
+  co.bitcode_dir = link_runtime_dir(opt->argv0);
   if (opt->emit_llvm) {
     co.ll_path = out;
     return cg_generate(p, &co) ? 0 : 1;

@@ -4,7 +4,7 @@
 # Run as root (or as a user who may sudo).  Safe to run again and again.
 set -euo pipefail
 
-packages=(build-essential cmake pkg-config flex bison libfl-dev llvm-19-dev libcunit1-dev
+packages=(build-essential cmake pkg-config flex bison libfl-dev llvm-19-dev clang-19 libcunit1-dev
           libxxhash-dev)
 
 missing=()

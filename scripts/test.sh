@@ -13,13 +13,13 @@ failed=()
 
 echo "== build/ (RelWithDebInfo)"
 bash scripts/build.sh "$root/build"
-ctest --test-dir build --output-on-failure -j2 || failed+=("build/")
+ctest --test-dir build --output-on-failure -j2 --timeout 300 || failed+=("build/")
 
 echo "== build-san/ (ASan + UBSan)"
 bash scripts/build.sh "$root/build-san" -DDSC_SANITIZE=ON
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-san --output-on-failure -j2 || failed+=("build-san/")
+  ctest --test-dir build-san --output-on-failure -j2 --timeout 600 || failed+=("build-san/")
 
 if ((${#failed[@]})); then
   echo "test: FAILED in ${failed[*]}"

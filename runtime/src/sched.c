@@ -140,13 +140,14 @@ static void on_line(void *env, const char *s, size_t n, int64_t line_no, int64_t
 }
 
 /* Under the manual clock a fast input (a file, a pipe) would otherwise be read ahead whole;
- * a receiver waits while its source has this many sealed batches queued, so memory stays
- * bounded by a few batches however long the stream. */
-enum { MAX_QUEUED_SEGMENTS = 4 };
+ * a receiver waits while its source has a sealed batch queued, so at most the batch being
+ * processed and the next one are in memory however long the stream. */
+enum { MAX_QUEUED_SEGMENTS = 1 };
 
 void rt_source_feed(rt_source *src, const char *data, size_t n) {
   pthread_mutex_lock(&src->ctx->mu);
-  while (src->queued >= MAX_QUEUED_SEGMENTS && !src->ctx->stopping && !src->closed)
+  while (src->ctx->started && src->queued >= MAX_QUEUED_SEGMENTS && !src->ctx->stopping &&
+         !src->closed)
     pthread_cond_wait(&src->ctx->cv, &src->ctx->mu);
   if (!src->closed) rt_split_feed(&src->split, data, n, on_line, src);
   pthread_mutex_unlock(&src->ctx->mu);
