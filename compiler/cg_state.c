@@ -824,6 +824,8 @@ void cg_state_start(cg *g) {
     if (op->kind != P_WINDOW)
       continue;
     int64_t values[2] = {op->length, op->slide};
+    int line, col;
+    source_line_col(g->plan->src, op->node->name_at.start, &line, &col);
     for (int k = 0; k < 2; k++) {
       if (values[k] == 0)
         continue;
@@ -831,9 +833,10 @@ void cg_state_start(cg *g) {
       LLVMBasicBlockRef then_bb, done;
       cg_if(g, LLVMBuildICmp(g->b, LLVMIntNE, rem, cg_i64(g, 0), ""), &then_bb, &done);
       LLVMValueRef msg = LLVMBuildGlobalStringPtr(
-          g->b, mem_printf("the %s of %s (%lld ms, line %d) is not a multiple of the batch interval",
-                           k == 0 ? "window length" : "slide", ops_stream_op_name(op->variant),
-                           (long long)values[k], 0),
+          g->b, mem_printf("%s:%d:%d: the %s %s of %s is not a multiple of the batch interval "
+                           "given with --batch", g->plan->src->path, line, col,
+                           k == 0 ? "window length" : "slide", ops_duration_text(values[k]),
+                           ops_stream_op_name(op->variant)),
           ".msg");
       LLVMValueRef args[2] = {g->ctx_val, msg};
       cg_rt(g, "dsc_rt_fatal", "vpp", args);

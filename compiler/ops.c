@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "mem.h"
+
 static const char *const builtin_names[] = {
 #define X(id, name, sig) name,
     DSC_BUILTINS(X)
@@ -88,4 +90,12 @@ const char *ops_suggest(const char *name, const char *const *names, int nnames) 
       }
     }
   return best;
+}
+
+/* A duration as a program would write it: 2s, 1min, 250ms. */
+const char *ops_duration_text(long long ms) {
+  if (ms % 3600000 == 0) return mem_printf("%lldh", (long long)(ms / 3600000));
+  if (ms % 60000 == 0) return mem_printf("%lldmin", (long long)(ms / 60000));
+  if (ms % 1000 == 0) return mem_printf("%llds", (long long)(ms / 1000));
+  return mem_printf("%lldms", (long long)ms);
 }

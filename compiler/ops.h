@@ -109,6 +109,8 @@ const char *ops_builtin_name(int id);
 const char *ops_builtin_signature(int id);
 const char *ops_stream_op_name(int id);
 const char *ops_source_name(int id);
+/* A duration as a program would write it: 2s, 1min, 250ms (arena string). */
+const char *ops_duration_text(long long ms);
 /* The name closest to `name` for "did you mean": among `names` if given, else among the
  * built-ins; NULL if none is close. */
 const char *ops_suggest(const char *name, const char *const *extra, int nextra);

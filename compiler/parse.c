@@ -82,6 +82,10 @@ int dsc_lex(DSC_STYPE *val, span *loc, parse_state *ps) {
       loc->end = loc->start;
       return NL;
     }
+    if (tok == ';' && ps->depth > 0) {
+      diag_error(ps->diag, *loc, "';' ends a statement; it cannot appear inside ( ) or [ ]");
+      return LEX_ERROR;
+    }
     if (tok == ';' && ps->depth == 0) {
       /* a semicolon ends a statement like a newline does */
       if (!can_end_statement(ps->prev))

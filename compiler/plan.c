@@ -190,8 +190,8 @@ static int depth(plan_stage *st, ptr_vec *stages) {
 }
 
 plan *plan_build(const ast_program *prog, const sema_info *info) {
-  (void)prog;
   plan *p = mem_alloc(sizeof *p);
+  p->src = prog->src;
   p->info = info;
   for (int i = 0; i < info->outputs.len; i++)
     build(p, info->outputs.items[i]);

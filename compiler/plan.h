@@ -95,6 +95,7 @@ struct plan_stage {
 };
 
 typedef struct plan {
+  const src_file *src; /* the program, for messages the generated code prints */
   ptr_vec ops;     /* plan_op*, creation order */
   ptr_vec stages;  /* plan_stage*, execution order */
   ptr_vec sources; /* plan_op* of kind P_SOURCE, registration order */

@@ -172,7 +172,7 @@ bool sema_is_value_type(const type *t) {
 bool sema_is_concrete(sema *s, expr *at, type *t, const char *what) {
   if (!type_has_any(t))
     return true;
-  diag_error(s->d, at->at, "the type of none in %s cannot be told: %s; give it one with some(...) in another branch",
+  diag_error(s->d, at->at, "the type of %s cannot be told: %s; an empty list [] or a none needs its type from another branch (e.g. [x] or some(x))",
              what, type_name(t));
   return false;
 }
@@ -1040,7 +1040,7 @@ bool sema_check(ast_program *prog, diag_ctx *diag, sema_info *info) {
       expr *d = s.batch_multiples.items[i];
       if (d->ival % info->batch_ms != 0)
         diag_error(diag, d->at, "the %s %s is not a multiple of the batch interval %s", d->name,
-                   d->sval, sema_duration_text(info->batch_ms));
+                   d->sval, ops_duration_text(info->batch_ms));
     }
   if (diag->errors == errors_before) {
     span start = {0, 0};

@@ -41,6 +41,5 @@ bool sema_is_concrete(sema *s, expr *at, type *t, const char *what);
 /* sema_streams.c */
 type *sema_source(sema *s, expr *e, int id);       /* socket(...), stdin(), ... */
 type *sema_stream_op(sema *s, expr *e, type *recv); /* s.op(...) on a stream */
-const char *sema_duration_text(int64_t ms);        /* 2s, 1min, 250ms */
 
 #endif

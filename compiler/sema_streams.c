@@ -197,12 +197,6 @@ static int64_t slide_of(const expr *stream) {
   return stream->slide;
 }
 
-const char *sema_duration_text(int64_t ms) {
-  if (ms % 3600000 == 0) return mem_printf("%lldh", (long long)(ms / 3600000));
-  if (ms % 60000 == 0) return mem_printf("%lldmin", (long long)(ms / 60000));
-  if (ms % 1000 == 0) return mem_printf("%llds", (long long)(ms / 1000));
-  return mem_printf("%lldms", (long long)ms);
-}
 
 /* Operations on two streams need them to have batches at the same times (Spark's rule). */
 static bool same_slide(sema *s, expr *e, expr *other) {
@@ -210,7 +204,7 @@ static bool same_slide(sema *s, expr *e, expr *other) {
   if (a == b)
     return true;
   diag_error(s->d, other->at, "%s needs streams with the same slide, but this one slides every %s and the other every %s",
-             e->name, b ? sema_duration_text(b) : "batch", a ? sema_duration_text(a) : "batch");
+             e->name, b ? ops_duration_text(b) : "batch", a ? ops_duration_text(a) : "batch");
   return false;
 }
 
@@ -276,7 +270,7 @@ static bool window_duration(sema *s, expr *d, int64_t parent_slide, const char *
     vec_push(&s->batch_multiples, d);
   } else if (d->ival % parent_slide != 0) {
     diag_error(s->d, d->at, "the %s %s is not a multiple of the parent stream's slide %s", what,
-               d->sval, sema_duration_text(parent_slide));
+               d->sval, ops_duration_text(parent_slide));
     return false;
   }
   return true;
@@ -385,7 +379,7 @@ static type *check_window_op(sema *s, expr *e, type *recv, int id, const char *n
   }
   case S_MAP_WITH_STATE: {
     static const char *const names[] = {"f", "timeout"};
-    if (!bind_args(s, e, name, "mapWithState((key, value, state) => (record, newState), timeout = 30s)", names, 2, 1, a))
+    if (!bind_args(s, e, name, "mapWithState((key, value, state) => (record, newState)[, timeout = DURATION])", names, 2, 1, a))
       return type_error();
     type *kv = pair_elem(s, e, elem, name);
     if (!kv)
