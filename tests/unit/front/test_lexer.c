@@ -13,15 +13,8 @@
 #include "parse.h"
 #include "sema.h"
 #include "types.h"
+#include "../cunit_main.h"
 
-/* CU_ASSERT_STRING_EQUAL, showing both texts when they differ. */
-#define ASSERT_TEXT(got, want)                                                                  \
-  do {                                                                                          \
-    const char *got_ = (got), *want_ = (want);                                                  \
-    CU_ASSERT_STRING_EQUAL(got_, want_);                                                        \
-    if (strcmp(got_, want_) != 0)                                                               \
-      fprintf(stderr, "\n--- got:\n%s\n--- want:\n%s\n", got_, want_);                        \
-  } while (0)
 
 typedef struct lexed {
   char *tokens; /* parse_dump_tokens output (malloc'd) */
@@ -281,9 +274,6 @@ int main(void) {
   CU_add_test(s, "NUL byte", test_nul_byte);
   CU_add_test(s, "comments", test_comments);
   CU_add_test(s, "newline filter", test_newline_filter);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  int failed = CU_get_number_of_tests_failed() != 0 || CU_get_error() != CUE_SUCCESS;
-  CU_cleanup_registry();
+  int failed = dsc_cunit_run();
   return failed;
 }

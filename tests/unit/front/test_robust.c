@@ -20,6 +20,7 @@
 #include "plan.h"
 #include "sema.h"
 #include "types.h"
+#include "../cunit_main.h"
 
 /* Valid programs: the mutation seeds, between them using every stream operator. */
 static const char *const seeds[] = {
@@ -357,10 +358,7 @@ int main(void) {
   CU_add_test(s, "token soup", test_token_soup);
   CU_add_test(s, "mutations of valid programs", test_mutations);
   CU_add_test(s, "deep nesting", test_deep_nesting);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  int failed = CU_get_number_of_tests_failed() != 0 || CU_get_error() != CUE_SUCCESS;
-  CU_cleanup_registry();
+  int failed = dsc_cunit_run();
   unlink(ll_path);
   return failed;
 }

@@ -16,15 +16,8 @@
 #include "parse.h"
 #include "sema.h"
 #include "types.h"
+#include "../cunit_main.h"
 
-/* CU_ASSERT_STRING_EQUAL, showing both texts when they differ. */
-#define ASSERT_TEXT(got, want)                                                                  \
-  do {                                                                                          \
-    const char *got_ = (got), *want_ = (want);                                                  \
-    CU_ASSERT_STRING_EQUAL(got_, want_);                                                        \
-    if (strcmp(got_, want_) != 0)                                                               \
-      fprintf(stderr, "\n--- got:\n%s\n--- want:\n%s\n", got_, want_);                        \
-  } while (0)
 
 static char *diags;      /* diagnostics of the last check (malloc'd) */
 static int nerrors;      /* errors of the last check */
@@ -332,10 +325,7 @@ int main(void) {
   CU_add_test(s, "stream inside a lambda", test_stream_in_lambda);
   CU_add_test(s, "print(n)", test_print_n);
   CU_add_test(s, "one error each", test_one_error_each);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  int failed = CU_get_number_of_tests_failed() != 0 || CU_get_error() != CUE_SUCCESS;
-  CU_cleanup_registry();
+  int failed = dsc_cunit_run();
   free(diags);
   mem_release_all();
   return failed;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "rt_internal.h"
+#include "../cunit_main.h"
 
 static void test_durations(void) {
   int64_t ms = 0;
@@ -174,10 +175,7 @@ int main(void) {
   CU_add_test(s, "arguments rejected", test_args_errors);
   CU_add_test(s, "usage text", test_usage);
   CU_add_test(s, "batch time alignment", test_alignment);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  int failed = CU_get_number_of_tests_failed() != 0 || CU_get_error() != CUE_SUCCESS;
-  CU_cleanup_registry();
+  int failed = dsc_cunit_run();
   rt_program_free(&prog);
   return failed;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "rt_internal.h"
+#include "../cunit_main.h"
 
 static void test_interval_and_zero_time(void) {
   dsc_rt_program prog;
@@ -130,9 +131,6 @@ int main(void) {
   CU_add_test(s, "wall clock starts at the zero time given out", test_wall_clock_agrees);
   CU_add_test(s, "dsc_rt_fatal", test_fatal);
   CU_add_test(s, "--stats", test_stats_option);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  int failed = CU_get_number_of_tests_failed() != 0 || CU_get_error() != CUE_SUCCESS;
-  CU_cleanup_registry();
+  int failed = dsc_cunit_run();
   return failed;
 }

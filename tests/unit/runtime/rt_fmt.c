@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "rt_internal.h"
+#include "../cunit_main.h"
 
 static void check_float(double v, const char *want) {
   char got[40];
@@ -131,9 +132,6 @@ int main(void) {
   CU_add_test(s, "repr(str)", test_str_repr);
   CU_add_test(s, "batch time format", test_time_format);
   CU_add_test(s, "pprint header", test_pprint);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  int failed = CU_get_number_of_tests_failed() != 0 || CU_get_error() != CUE_SUCCESS;
-  CU_cleanup_registry();
+  int failed = dsc_cunit_run();
   return failed;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "rt_internal.h"
+#include "../cunit_main.h"
 
 static dsc_rt_worker w;
 
@@ -179,10 +180,7 @@ int main(void) {
   CU_add_test(s, "not objects, malformed", test_not_objects_and_malformed);
   CU_add_test(s, "truncated and garbage input", test_truncations_stay_in_bounds);
   CU_add_test(s, "full values", test_full_values);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  int failed = CU_get_number_of_tests_failed() != 0 || CU_get_error() != CUE_SUCCESS;
-  CU_cleanup_registry();
+  int failed = dsc_cunit_run();
   rt_worker_free(&w);
   return failed;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "rt_internal.h"
+#include "../cunit_main.h"
 
 typedef struct collected {
   char text[4096];      /* lines joined by '|' */
@@ -179,9 +180,6 @@ int main(void) {
   CU_add_test(s, "UTF-8 repair", test_utf8_repair);
   CU_add_test(s, "line store", test_lines_store);
   CU_add_test(s, "manual clock markers", test_markers);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  int failed = CU_get_number_of_tests_failed() != 0 || CU_get_error() != CUE_SUCCESS;
-  CU_cleanup_registry();
+  int failed = dsc_cunit_run();
   return failed;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "rt_internal.h"
+#include "../cunit_main.h"
 
 static dsc_rt_worker w;
 
@@ -127,10 +128,7 @@ int main(void) {
   CU_add_test(s, "table empty and binary keys", test_table_empty_and_binary_keys);
   CU_add_test(s, "many tables, zero payload", test_table_zero_payload_and_many_tables);
   CU_add_test(s, "vec", test_vec);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  int failed = CU_get_number_of_tests_failed() != 0 || CU_get_error() != CUE_SUCCESS;
-  CU_cleanup_registry();
+  int failed = dsc_cunit_run();
   rt_worker_free(&w);
   return failed;
 }

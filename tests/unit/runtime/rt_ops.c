@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "rt_internal.h"
+#include "../cunit_main.h"
 
 static dsc_rt_worker w;
 #define S(lit) lit, (int64_t)(sizeof(lit) - 1)
@@ -122,10 +123,7 @@ int main(void) {
   CU_add_test(s, "stable sort", test_sort_stable);
   CU_add_test(s, "csv", test_csv);
   CU_add_test(s, "regex, format, save", test_regex_format);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  int failed = CU_get_number_of_tests_failed() != 0 || CU_get_error() != CUE_SUCCESS;
-  CU_cleanup_registry();
+  int failed = dsc_cunit_run();
   rt_worker_free(&w);
   return failed;
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "rt_internal.h"
+#include "../cunit_main.h"
 
 typedef struct pool_env {
   int64_t hits[1000];            /* per task: times it ran */
@@ -168,9 +169,6 @@ int main(void) {
   CU_add_test(s, "manual clock, one source", test_manual_one_source);
   CU_add_test(s, "manual clock, two sources", test_manual_two_sources);
   CU_add_test(s, "wall clock, input ends", test_wall_clock_eof);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  int failed = CU_get_number_of_tests_failed() != 0 || CU_get_error() != CUE_SUCCESS;
-  CU_cleanup_registry();
+  int failed = dsc_cunit_run();
   return failed;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "rt_internal.h"
+#include "../cunit_main.h"
 
 static char watched[64], staging[64];
 
@@ -292,9 +293,6 @@ int main(void) {
   CU_add_test(s, "manual clock, existing = 1, @batch and @end", test_manual_existing);
   CU_add_test(s, "manual clock, existing = 0", test_manual_new_only);
   CU_add_test(s, "missing directory is fatal", test_missing_dir_is_fatal);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  int failed = CU_get_number_of_tests_failed() != 0 || CU_get_error() != CUE_SUCCESS;
-  CU_cleanup_registry();
+  int failed = dsc_cunit_run();
   return failed;
 }

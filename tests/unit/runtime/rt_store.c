@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "rt_internal.h"
+#include "../cunit_main.h"
 
 static dsc_rt_program prog;
 static dsc_rt_ctx ctx;
@@ -127,10 +128,7 @@ int main(void) {
   CU_add_test(s, "alloc: aligned, zeroed; free(NULL)", test_alloc_aligned_zeroed);
   CU_add_test(s, "table and vec survive worker resets", test_survives_worker_resets);
   CU_add_test(s, "create/fill/free cycles: bounded RSS", test_bounded_memory);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  int failed = CU_get_number_of_tests_failed() != 0 || CU_get_error() != CUE_SUCCESS;
-  CU_cleanup_registry();
+  int failed = dsc_cunit_run();
   rt_ctx_free(&ctx);
   rt_program_free(&prog);
   return failed;

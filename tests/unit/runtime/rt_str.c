@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "rt_internal.h"
+#include "../cunit_main.h"
 
 static dsc_rt_worker w;
 
@@ -209,10 +210,7 @@ int main(void) {
   CU_add_test(s, "to_int", test_to_int);
   CU_add_test(s, "to_float", test_to_float);
   CU_add_test(s, "int/float/bool to str", test_to_str);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  int failed = CU_get_number_of_tests_failed() != 0 || CU_get_error() != CUE_SUCCESS;
-  CU_cleanup_registry();
+  int failed = dsc_cunit_run();
   rt_worker_free(&w);
   return failed;
 }
