@@ -97,6 +97,7 @@ M=$B/measure
 declare -A UNSUPPORTED
 compile_ds() { # NAME
   local name=$1 err=$WORK/bin/dsc_$1.err
+  rm -f "$B/dsc_$name"   # never measure a binary left over from an older compiler
   if "$DSC" compile "$BENCH/programs/$name.ds" -O2 -march=native -o "$B/dsc_$name" 2>"$err"; then
     rm -f "$err"
   else
