@@ -122,7 +122,8 @@ int cg_bind_lambda(cg *g, const expr *fn, LLVMValueRef *args, int nargs) {
                                     : args[i];
     cg_push_local(g, p->id, v);
   }
-  (void)nargs;
+  if (fn->field != 1 && nargs != n)
+    unreachable(); /* sema checked the arity */
   return n;
 }
 
@@ -577,10 +578,8 @@ LLVMValueRef cg_expr(cg *g, const expr *e) {
     LLVMValueRef in = LLVMBuildAnd(g->b, LLVMBuildICmp(g->b, LLVMIntSGE, i, cg_i64(g, 0), ""),
                                    LLVMBuildICmp(g->b, LLVMIntSLT, i, len, ""), "");
     LLVMTypeRef et = cg_type(g, e->type);
-    LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b);
     LLVMBasicBlockRef load = cg_block(g, "index.ok"), bad = cg_block(g, "index.bad"),
                       done = cg_block(g, "index.done");
-    (void)from;
     LLVMBuildCondBr(g->b, in, load, bad);
     LLVMPositionBuilderAtEnd(g->b, load);
     LLVMValueRef p = LLVMBuildGEP2(g->b, et, LLVMBuildExtractValue(g->b, list, 0, ""), &i, 1, "");

@@ -532,7 +532,6 @@ typedef struct state_ctx {
 static void update_key(cg *g, state_ctx *c, LLVMValueRef key, LLVMValueRef klen, LLVMValueRef k,
                        LLVMValueRef values, LLVMValueRef state) {
   const plan_op *op = c->op;
-  const type *st = op->elem->elems[1];
   LLVMValueRef args[2] = {values, state};
   LLVMValueRef r = cg_apply(g, op->fn, args, 2);
   LLVMBasicBlockRef then_bb, done;
@@ -544,7 +543,6 @@ static void update_key(cg *g, state_ctx *c, LLVMValueRef key, LLVMValueRef klen,
   LLVMValueRef dst = cg_upsert(g, c->nt, key, klen, &fresh);
   LLVMBuildStore(g->b, persist(g, kv, op->elem, c->nstore), dst);
   cg_end_if(g, done);
-  (void)st;
 }
 
 static void update_old_key(cg *g, LLVMValueRef i, void *data) {

@@ -51,7 +51,7 @@ static int compile(const driver_options *opt, const plan *p) {
   co.cpu = opt->cpu;
   const char *base = strrchr(out, '/');
   co.prog_name = base ? base + 1 : out;
-  co.bitcode_dir = link_runtime_dir(opt->argv0);
+  co.bitcode_dir = link_runtime_dir();
   if (opt->emit_llvm) {
     co.ll_path = out;
     return cg_generate(p, &co) ? 0 : 1;
@@ -64,7 +64,7 @@ static int compile(const driver_options *opt, const plan *p) {
   }
   close(fd);
   co.obj_path = tmpl;
-  bool ok = cg_generate(p, &co) && link_executable(tmpl, out, link_runtime_dir(opt->argv0));
+  bool ok = cg_generate(p, &co) && link_executable(tmpl, out, link_runtime_dir());
   unlink(tmpl);
   return ok ? 0 : 1;
 }

@@ -20,7 +20,6 @@ typedef struct driver_options {
   int opt_level;        /* -O0..-O3 */
   bool emit_llvm;       /* write textual IR instead of linking */
   const char *cpu;      /* -march= value; NULL = generic */
-  const char *argv0;    /* for finding the runtime */
 } driver_options;
 
 /* Returns the process exit status: 0 ok, 1 errors in the program or the build. */

@@ -29,7 +29,7 @@ static bool has_runtime(const char *dir) {
   return stat(mem_printf("%s/libdsc_rt.a", dir), &st) == 0;
 }
 
-const char *link_runtime_dir(const char *argv0) {
+const char *link_runtime_dir(void) {
   const char *env = getenv("DSC_RUNTIME_DIR");
   if (env && *env)
     return env;
@@ -48,7 +48,6 @@ const char *link_runtime_dir(const char *argv0) {
         return beside;
     }
   }
-  (void)argv0;
   return DSC_RUNTIME_DIR_DEFAULT;
 }
 

@@ -6,7 +6,7 @@
 
 /* Where libdsc_rt.a is: $DSC_RUNTIME_DIR, else next to the dsc binary (build tree layout
  * build/dsc + build/runtime/), else the directory configured at build time. */
-const char *link_runtime_dir(const char *argv0);
+const char *link_runtime_dir(void);
 /* Runs `cc -o out obj libdsc_rt.a -lpthread -lm`; false after reporting on stderr. */
 bool link_executable(const char *obj, const char *out, const char *runtime_dir);
 

@@ -47,7 +47,6 @@ int main(int argc, char **argv) {
   }
   driver_options opt = {0};
   opt.opt_level = 2;
-  opt.argv0 = argv[0];
   const char *cmd = argv[1];
   if (strcmp(cmd, "compile") == 0)
     opt.action = ACT_COMPILE;

@@ -308,7 +308,6 @@ static type *check_format(sema *s, expr *e) {
     if (i < f->slen && f->sval[i] == '.')
       for (i++; i < f->slen && f->sval[i] >= '0' && f->sval[i] <= '9'; i++)
         ;
-    span at = {f->at.start + 1 + start, f->at.start + 2 + i};
     if (i >= f->slen || !strchr("dxsfeg%", f->sval[i])) {
       diag_error(s->d, f->at, "bad conversion in format at byte %d: use %%d %%x %%s %%f %%e %%g or %%%%",
                  start);
@@ -335,7 +334,6 @@ static type *check_format(sema *s, expr *e) {
                  type_name(t));
       return type_error();
     }
-    (void)at;
   }
   if (next != e->items.len) {
     diag_error(s->d, arg_value(e, next)->at, "the format has no conversion for this argument");

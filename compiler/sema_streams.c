@@ -175,7 +175,7 @@ static bool is_orderable(const type *t) {
 
 /* The function argument `fn` of op, checked as a function of `n` parameters; its result
  * coerced to `want` when want is given. */
-static type *check_fn_arg(sema *s, expr *call, expr **slot, int n, type **params, type *want,
+static type *check_fn_arg(sema *s, expr **slot, int n, type **params, type *want,
                           const char *what) {
   expr *fn = *slot;
   type *r = sema_lambda(s, fn, n, params, what);
@@ -186,7 +186,6 @@ static type *check_fn_arg(sema *s, expr *call, expr **slot, int n, type **params
                what, type_name(want), type_name(r));
     return type_error();
   }
-  (void)call;
   return want;
 }
 
@@ -313,7 +312,7 @@ static type *check_window_op(sema *s, expr *e, type *recv, int id, const char *n
         !window_args(s, e, a[1], a[2]))
       return type_error();
     type *args[2] = {elem, elem};
-    if (is_error(check_fn_arg(s, e, &a[0], 2, args, elem, name)))
+    if (is_error(check_fn_arg(s, &a[0], 2, args, elem, name)))
       return type_error();
     e->cond = a[0];
     return recv;
@@ -343,11 +342,11 @@ static type *check_window_op(sema *s, expr *e, type *recv, int id, const char *n
       return type_error();
     type *v = kv->elems[1];
     type *args[2] = {v, v};
-    if (is_error(check_fn_arg(s, e, &b[0], 2, args, v, name)))
+    if (is_error(check_fn_arg(s, &b[0], 2, args, v, name)))
       return type_error();
-    if (b[1] && is_error(check_fn_arg(s, e, &b[1], 2, args, v, "reduceByKeyAndWindow's invF")))
+    if (b[1] && is_error(check_fn_arg(s, &b[1], 2, args, v, "reduceByKeyAndWindow's invF")))
       return type_error();
-    if (b[4] && is_error(check_fn_arg(s, e, &b[4], 1, &kv, type_bool(), "reduceByKeyAndWindow's filter")))
+    if (b[4] && is_error(check_fn_arg(s, &b[4], 1, &kv, type_bool(), "reduceByKeyAndWindow's filter")))
       return type_error();
     e->cond = b[0]; /* f */
     e->rhs = b[1];  /* invF, or NULL for the non-incremental form */
@@ -373,7 +372,7 @@ static type *check_window_op(sema *s, expr *e, type *recv, int id, const char *n
       st = ann->elem;
     }
     type *args[2] = {type_list(kv->elems[1]), type_option(st)};
-    if (is_error(check_fn_arg(s, e, arg_slot(e, 0), 2, args, type_option(st), name)))
+    if (is_error(check_fn_arg(s, arg_slot(e, 0), 2, args, type_option(st), name)))
       return type_error();
     return type_stream(type_pair(kv->elems[0], st));
   }
@@ -396,7 +395,7 @@ static type *check_window_op(sema *s, expr *e, type *recv, int id, const char *n
       st = ann->elem;
     }
     type *args[3] = {kv->elems[0], type_option(kv->elems[1]), type_option(st)};
-    type *r = check_fn_arg(s, e, &a[0], 3, args, NULL, name);
+    type *r = check_fn_arg(s, &a[0], 3, args, NULL, name);
     if (is_error(r))
       return r;
     if (r->kind != T_TUPLE || r->n != 2 || !(r->elems[1]->kind == T_OPTION)) {
@@ -513,7 +512,7 @@ type *sema_stream_op(sema *s, expr *e, type *recv) {
       v = kv->elems[1];
     }
     type *args[2] = {v, v};
-    if (is_error(check_fn_arg(s, e, arg_slot(e, 0), 2, args, v, name)))
+    if (is_error(check_fn_arg(s, arg_slot(e, 0), 2, args, v, name)))
       return type_error();
     return recv;
   }
@@ -606,7 +605,7 @@ type *sema_stream_op(sema *s, expr *e, type *recv) {
     if (!kv)
       return type_error();
     type *v = kv->elems[1];
-    type *c = check_fn_arg(s, e, arg_slot(e, 0), 1, &v, NULL, "combineByKey's createCombiner");
+    type *c = check_fn_arg(s, arg_slot(e, 0), 1, &v, NULL, "combineByKey's createCombiner");
     if (is_error(c))
       return c;
     if (!sema_is_value_type(c)) {
@@ -614,8 +613,8 @@ type *sema_stream_op(sema *s, expr *e, type *recv) {
       return type_error();
     }
     type *mv[2] = {c, v}, *mc[2] = {c, c};
-    if (is_error(check_fn_arg(s, e, arg_slot(e, 1), 2, mv, c, "combineByKey's mergeValue")) ||
-        is_error(check_fn_arg(s, e, arg_slot(e, 2), 2, mc, c, "combineByKey's mergeCombiners")))
+    if (is_error(check_fn_arg(s, arg_slot(e, 1), 2, mv, c, "combineByKey's mergeValue")) ||
+        is_error(check_fn_arg(s, arg_slot(e, 2), 2, mc, c, "combineByKey's mergeCombiners")))
       return type_error();
     return type_stream(type_pair(kv->elems[0], c));
   }
