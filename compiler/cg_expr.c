@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cg.h"
+#include "dsc_rt.h"
 #include "ops.h"
 #include "types.h"
 
@@ -212,17 +213,23 @@ static LLVMValueRef cg_order(cg *g, ast_op op, LLVMValueRef a, LLVMValueRef b, c
 
 /* ---- arithmetic ---------------------------------------------------------------------------- */
 
+/* Counts a run-time error of `kind` (dsc_rt_error, reported once per batch) when cond holds;
+ * the code goes on after it either way. */
+static void count_error_if(cg *g, LLVMValueRef cond, int kind) {
+  LLVMBasicBlockRef err = cg_block(g, "rt.error"), cont = cg_block(g, "rt.ok");
+  LLVMBuildCondBr(g->b, cond, err, cont);
+  LLVMPositionBuilderAtEnd(g->b, err);
+  LLVMValueRef args[2] = {g->worker, cg_i32(g, kind)};
+  cg_rt(g, "dsc_rt_error", "vpi", args);
+  LLVMBuildBr(g->b, cont);
+  LLVMPositionBuilderAtEnd(g->b, cont);
+}
+
 /* Integer / and %: C/Scala truncating semantics, but never a trap: a zero divisor gives 0 and
  * is counted as a run-time error; INT64_MIN / -1 wraps. */
 static LLVMValueRef int_divide(cg *g, ast_op op, LLVMValueRef a, LLVMValueRef b) {
   LLVMValueRef is_zero = LLVMBuildICmp(g->b, LLVMIntEQ, b, cg_i64(g, 0), "");
-  LLVMBasicBlockRef err = cg_block(g, "div.zero"), cont = cg_block(g, "div.ok");
-  LLVMBuildCondBr(g->b, is_zero, err, cont);
-  LLVMPositionBuilderAtEnd(g->b, err);
-  LLVMValueRef eargs[2] = {g->worker, cg_i32(g, 0)};
-  cg_rt(g, "dsc_rt_error", "vpi", eargs);
-  LLVMBuildBr(g->b, cont);
-  LLVMPositionBuilderAtEnd(g->b, cont);
+  count_error_if(g, is_zero, DSC_RT_ERR_DIV_ZERO);
   LLVMValueRef minus_one = LLVMBuildICmp(g->b, LLVMIntEQ, b, cg_i64(g, -1), "");
   LLVMValueRef unsafe = LLVMBuildOr(g->b, is_zero, minus_one, "");
   LLVMValueRef safe_b = LLVMBuildSelect(g->b, unsafe, cg_i64(g, 1), b, "");
@@ -558,13 +565,7 @@ LLVMValueRef cg_expr(cg *g, const expr *e) {
     if (e->field == 1)
       return LLVMBuildNot(g->b, has, "");
     /* .get of none: counted as a run-time error; the value is the zero value */
-    LLVMBasicBlockRef bad = cg_block(g, "get.none"), ok = cg_block(g, "get.ok");
-    LLVMBuildCondBr(g->b, has, ok, bad);
-    LLVMPositionBuilderAtEnd(g->b, bad);
-    LLVMValueRef eargs[2] = {g->worker, cg_i32(g, 4)};
-    cg_rt(g, "dsc_rt_error", "vpi", eargs);
-    LLVMBuildBr(g->b, ok);
-    LLVMPositionBuilderAtEnd(g->b, ok);
+    count_error_if(g, LLVMBuildNot(g->b, has, ""), DSC_RT_ERR_NONE_GET);
     return LLVMBuildExtractValue(g->b, v, 1, "");
   }
   case E_NONE: return cg_none(g, e->type);
@@ -578,23 +579,13 @@ LLVMValueRef cg_expr(cg *g, const expr *e) {
     LLVMValueRef in = LLVMBuildAnd(g->b, LLVMBuildICmp(g->b, LLVMIntSGE, i, cg_i64(g, 0), ""),
                                    LLVMBuildICmp(g->b, LLVMIntSLT, i, len, ""), "");
     LLVMTypeRef et = cg_type(g, e->type);
-    LLVMBasicBlockRef load = cg_block(g, "index.ok"), bad = cg_block(g, "index.bad"),
-                      done = cg_block(g, "index.done");
-    LLVMBuildCondBr(g->b, in, load, bad);
-    LLVMPositionBuilderAtEnd(g->b, load);
-    LLVMValueRef p = LLVMBuildGEP2(g->b, et, LLVMBuildExtractValue(g->b, list, 0, ""), &i, 1, "");
-    LLVMValueRef v = LLVMBuildLoad2(g->b, et, p, "");
-    LLVMBuildBr(g->b, done);
-    LLVMPositionBuilderAtEnd(g->b, bad);
-    LLVMValueRef eargs[2] = {g->worker, cg_i32(g, 3)};
-    cg_rt(g, "dsc_rt_error", "vpi", eargs);
-    LLVMBuildBr(g->b, done);
-    LLVMPositionBuilderAtEnd(g->b, done);
-    LLVMValueRef phi = LLVMBuildPhi(g->b, et, "");
-    LLVMValueRef vals[2] = {v, LLVMConstNull(et)};
-    LLVMBasicBlockRef bbs[2] = {load, bad};
-    LLVMAddIncoming(phi, vals, bbs, 2);
-    return phi;
+    count_error_if(g, LLVMBuildNot(g->b, in, ""), DSC_RT_ERR_INDEX);
+    /* out of range reads element 0 of a one-element zero buffer instead of the list */
+    LLVMValueRef zero = cg_alloca(g, et, "zero");
+    LLVMBuildStore(g->b, LLVMConstNull(et), zero);
+    LLVMValueRef base = LLVMBuildSelect(g->b, in, LLVMBuildExtractValue(g->b, list, 0, ""), zero, "");
+    LLVMValueRef at = LLVMBuildSelect(g->b, in, i, cg_i64(g, 0), "");
+    return LLVMBuildLoad2(g->b, et, LLVMBuildGEP2(g->b, et, base, &at, 1, ""), "");
   }
   case E_CALL:
     if (e->sym && e->sym->kind == SYM_FN) {

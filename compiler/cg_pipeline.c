@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cg.h"
+#include "dsc_rt.h"
 #include "ops.h"
 #include "types.h"
 
@@ -180,10 +181,10 @@ static LLVMValueRef gen_stage(cg *g, plan_stage *st) {
 
 static int param_code(const type *t) {
   switch (t->kind) {
-  case T_INT: return 0;
-  case T_FLOAT: return 1;
-  case T_BOOL: return 2;
-  default: return 3;
+  case T_INT: return DSC_RT_INT;
+  case T_FLOAT: return DSC_RT_FLOAT;
+  case T_BOOL: return DSC_RT_BOOL;
+  default: return DSC_RT_STRING;
   }
 }
 
