@@ -125,6 +125,9 @@ LLVMValueRef cg_vec_item(cg *g, LLVMValueRef vec, LLVMValueRef i, const type *t)
 LLVMValueRef cg_upsert(cg *g, LLVMValueRef table, LLVMValueRef kp, LLVMValueRef kn, LLVMValueRef *fresh);
 void cg_if(cg *g, LLVMValueRef cond, LLVMBasicBlockRef *then_bb, LLVMBasicBlockRef *done);
 void cg_end_if(cg *g, LLVMBasicBlockRef done);
+/* A fold cell {i1 has, T value}: when `has`, folds v in with fn (or takes v if empty). */
+void cg_fold_cell(cg *g, const expr *fn, LLVMValueRef cell, LLVMTypeRef cell_t, LLVMValueRef has,
+                  LLVMValueRef v);
 /* Merges the aggregation table `from` into `into`, combining values the way op does. */
 void cg_merge_table(cg *g, const plan_op *op, LLVMValueRef into, LLVMValueRef from);
 

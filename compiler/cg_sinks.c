@@ -134,6 +134,23 @@ void cg_end_if(cg *g, LLVMBasicBlockRef done) {
   LLVMPositionBuilderAtEnd(g->b, done);
 }
 
+void cg_fold_cell(cg *g, const expr *fn, LLVMValueRef cell, LLVMTypeRef cell_t, LLVMValueRef has,
+                  LLVMValueRef v) {
+  LLVMBasicBlockRef then_bb, done;
+  cg_if(g, has, &then_bb, &done);
+  LLVMValueRef cur = LLVMBuildLoad2(g->b, cell_t, cell, "");
+  LLVMBasicBlockRef fold = cg_block(g, "fold"), first = cg_block(g, "first");
+  LLVMBuildCondBr(g->b, LLVMBuildExtractValue(g->b, cur, 0, ""), fold, first);
+  LLVMPositionBuilderAtEnd(g->b, fold);
+  LLVMValueRef args[2] = {LLVMBuildExtractValue(g->b, cur, 1, ""), v};
+  LLVMBuildStore(g->b, LLVMBuildInsertValue(g->b, cur, cg_apply(g, fn, args, 2), 1, ""), cell);
+  LLVMBuildBr(g->b, done);
+  LLVMPositionBuilderAtEnd(g->b, first);
+  LLVMValueRef c = LLVMBuildInsertValue(g->b, cur, LLVMConstInt(g->t_i1, 1, 0), 0, "");
+  LLVMBuildStore(g->b, LLVMBuildInsertValue(g->b, c, v, 1, ""), cell);
+  cg_end_if(g, done);
+}
+
 /* ---- inside the fused loop -------------------------------------------------------------------- */
 
 void cg_sink_init(cg *g, plan_edge *e, LLVMValueRef task) {
@@ -265,25 +282,9 @@ void cg_sink_feed(cg *g, plan_edge *e, LLVMValueRef v) {
     LLVMBuildStore(g->b, LLVMBuildAdd(g->b, n, cg_i64(g, 1), ""), e->cg_state);
     return;
   }
-  case K_REDUCE: {
-    LLVMTypeRef cell_t = cg_partial_type(g, e);
-    LLVMValueRef cell = LLVMBuildLoad2(g->b, cell_t, e->cg_state, "");
-    LLVMValueRef has = LLVMBuildExtractValue(g->b, cell, 0, "");
-    LLVMBasicBlockRef fold = cg_block(g, "reduce.fold"), first = cg_block(g, "reduce.first"),
-                      done = cg_block(g, "reduce.done");
-    LLVMBuildCondBr(g->b, has, fold, first);
-    LLVMPositionBuilderAtEnd(g->b, fold);
-    LLVMValueRef args[2] = {LLVMBuildExtractValue(g->b, cell, 1, ""), v};
-    LLVMValueRef r = cg_apply(g, op->fn, args, 2);
-    LLVMBuildStore(g->b, LLVMBuildInsertValue(g->b, cell, r, 1, ""), e->cg_state);
-    LLVMBuildBr(g->b, done);
-    LLVMPositionBuilderAtEnd(g->b, first);
-    LLVMValueRef c = LLVMBuildInsertValue(g->b, cell, LLVMConstInt(g->t_i1, 1, 0), 0, "");
-    LLVMBuildStore(g->b, LLVMBuildInsertValue(g->b, c, v, 1, ""), e->cg_state);
-    LLVMBuildBr(g->b, done);
-    LLVMPositionBuilderAtEnd(g->b, done);
+  case K_REDUCE:
+    cg_fold_cell(g, op->fn, e->cg_state, cg_partial_type(g, e), LLVMConstInt(g->t_i1, 1, 0), v);
     return;
-  }
   case K_COLLECT: {
     LLVMValueRef vec = e->cg_state;
     LLVMValueRef item = v;
@@ -391,21 +392,9 @@ static void merge_task(cg *g, LLVMValueRef task, void *data) {
   }
   case K_REDUCE: {
     LLVMTypeRef cell_t = cg_partial_type(g, e);
-    LLVMValueRef mcell = cg_load_slot(g, slot, g->t_ptr);
     LLVMValueRef part = LLVMBuildLoad2(g->b, cell_t, LLVMBuildLoad2(g->b, g->t_ptr, where, ""), "");
-    LLVMValueRef cur = LLVMBuildLoad2(g->b, cell_t, mcell, "");
-    LLVMBasicBlockRef then_bb, done;
-    cg_if(g, LLVMBuildExtractValue(g->b, part, 0, ""), &then_bb, &done);
-    LLVMBasicBlockRef fold = cg_block(g, "fold"), adopt = cg_block(g, "adopt");
-    LLVMBuildCondBr(g->b, LLVMBuildExtractValue(g->b, cur, 0, ""), fold, adopt);
-    LLVMPositionBuilderAtEnd(g->b, fold);
-    LLVMValueRef args[2] = {LLVMBuildExtractValue(g->b, cur, 1, ""), LLVMBuildExtractValue(g->b, part, 1, "")};
-    LLVMBuildStore(g->b, LLVMBuildInsertValue(g->b, cur, cg_apply(g, op->fn, args, 2), 1, ""), mcell);
-    LLVMBuildBr(g->b, done);
-    LLVMPositionBuilderAtEnd(g->b, adopt);
-    LLVMBuildStore(g->b, part, mcell);
-    LLVMBuildBr(g->b, done);
-    LLVMPositionBuilderAtEnd(g->b, done);
+    cg_fold_cell(g, op->fn, cg_load_slot(g, slot, g->t_ptr), cell_t,
+                 LLVMBuildExtractValue(g->b, part, 0, ""), LLVMBuildExtractValue(g->b, part, 1, ""));
     return;
   }
   default: break;

@@ -133,34 +133,30 @@ static LLVMValueRef store_table(cg *g, LLVMValueRef store, LLVMTypeRef payload) 
   return cg_rt(g, "dsc_rt_store_table", "ppl", args);
 }
 
-/* Copies (persisting) every entry of `from` whose payload passes keep (or all when keep is
- * NULL) into `to`. */
+/* Copies (persisting) every live entry of `from` into `to`: a batch table into a pane, or a
+ * state table into a fresh store when it is compacted. */
 typedef struct copy_ctx {
   LLVMValueRef from, to, store;
   const type *payload;
-  const expr *keep; /* a filter on the payload, or NULL */
 } copy_ctx;
 
 static void copy_entry(cg *g, LLVMValueRef i, void *data) {
   copy_ctx *c = data;
-  LLVMTypeRef pt = cg_type(g, c->payload);
+  LLVMValueRef args[2] = {c->from, i};
+  LLVMBasicBlockRef then_bb, done;
+  cg_if(g, LLVMBuildICmp(g->b, LLVMIntNE, cg_rt(g, "dsc_rt_table_live_at", "ipl", args), cg_i32(g, 0), ""),
+        &then_bb, &done);
   LLVMValueRef klen, key = entry_key(g, c->from, i, &klen);
-  LLVMValueRef v = load(g, pt, entry_at(g, c->from, i));
-  LLVMBasicBlockRef done = NULL;
-  if (c->keep) {
-    LLVMBasicBlockRef then_bb;
-    cg_if(g, cg_apply(g, c->keep, &v, 1), &then_bb, &done);
-  }
+  LLVMValueRef v = load(g, cg_type(g, c->payload), entry_at(g, c->from, i));
   LLVMValueRef fresh;
   LLVMValueRef dst = cg_upsert(g, c->to, key, klen, &fresh);
   LLVMBuildStore(g->b, persist(g, v, c->payload, c->store), dst);
-  if (done)
-    cg_end_if(g, done);
+  cg_end_if(g, done);
 }
 
 static void copy_table(cg *g, LLVMValueRef from, LLVMValueRef to, LLVMValueRef store,
-                       const type *payload, const expr *keep) {
-  copy_ctx c = {from, to, store, payload, keep};
+                       const type *payload) {
+  copy_ctx c = {from, to, store, payload};
   cg_loop(g, cg_i64(g, 0), table_len(g, from), copy_entry, &c);
 }
 
@@ -222,7 +218,7 @@ static LLVMValueRef make_pane(cg *g, const plan_op *op) {
     data = store_table(g, store, elem);
     LLVMBasicBlockRef then_bb, done;
     cg_if(g, LLVMBuildIsNotNull(g->b, merged, ""), &then_bb, &done);
-    copy_table(g, merged, data, store, op->elem, NULL);
+    copy_table(g, merged, data, store, op->elem);
     cg_end_if(g, done);
   }
   return LLVMBuildInsertValue(g->b, pane, data, 1, "");
@@ -232,7 +228,7 @@ typedef struct window_ctx {
   const plan_op *op;
   LLVMValueRef ring;      /* pane array */
   LLVMValueRef acc;       /* result being combined: vec, table, count alloca or cell alloca */
-  LLVMValueRef old, nt, nstore, leaving, entering; /* incremental update */
+  LLVMValueRef nt, nstore, leaving, entering; /* incremental update: state table, its store, panes */
 } window_ctx;
 
 static LLVMValueRef ring_pane(cg *g, LLVMValueRef ring, LLVMValueRef i) {
@@ -255,19 +251,9 @@ static void combine_pane(cg *g, LLVMValueRef i, void *data) {
     return;
   case S_REDUCE_BY_WINDOW: {
     LLVMTypeRef ct = cg_partial_type(g, cg_edge(op, 0));
-    LLVMValueRef cur = load(g, ct, w->acc), part = load(g, ct, pdata);
-    LLVMBasicBlockRef then_bb, done;
-    cg_if(g, LLVMBuildExtractValue(g->b, part, 0, ""), &then_bb, &done);
-    LLVMBasicBlockRef fold = cg_block(g, "fold"), adopt = cg_block(g, "adopt");
-    LLVMBuildCondBr(g->b, LLVMBuildExtractValue(g->b, cur, 0, ""), fold, adopt);
-    LLVMPositionBuilderAtEnd(g->b, fold);
-    LLVMValueRef args[2] = {LLVMBuildExtractValue(g->b, cur, 1, ""), LLVMBuildExtractValue(g->b, part, 1, "")};
-    LLVMBuildStore(g->b, LLVMBuildInsertValue(g->b, cur, cg_apply(g, op->fn, args, 2), 1, ""), w->acc);
-    LLVMBuildBr(g->b, done);
-    LLVMPositionBuilderAtEnd(g->b, adopt);
-    LLVMBuildStore(g->b, part, w->acc);
-    LLVMBuildBr(g->b, done);
-    LLVMPositionBuilderAtEnd(g->b, done);
+    LLVMValueRef part = load(g, ct, pdata);
+    cg_fold_cell(g, op->fn, w->acc, ct, LLVMBuildExtractValue(g->b, part, 0, ""),
+                 LLVMBuildExtractValue(g->b, part, 1, ""));
     return;
   }
   default:
@@ -363,24 +349,6 @@ static void window_filter_entry(cg *g, LLVMValueRef i, void *data) {
   cg_end_if(g, done);
 }
 
-typedef struct live_copy {
-  LLVMValueRef from, to, store;
-  const type *payload;
-} live_copy;
-
-static void copy_live_entry(cg *g, LLVMValueRef i, void *data) {
-  live_copy *c = data;
-  LLVMValueRef args[2] = {c->from, i};
-  LLVMBasicBlockRef then_bb, done;
-  cg_if(g, LLVMBuildICmp(g->b, LLVMIntNE, cg_rt(g, "dsc_rt_table_live_at", "ipl", args), cg_i32(g, 0), ""),
-        &then_bb, &done);
-  LLVMValueRef klen, key = entry_key(g, c->from, i, &klen);
-  LLVMValueRef fresh;
-  LLVMValueRef dst = cg_upsert(g, c->to, key, klen, &fresh);
-  LLVMBuildStore(g->b, persist(g, load(g, cg_type(g, c->payload), entry_at(g, c->from, i)), c->payload, c->store), dst);
-  cg_end_if(g, done);
-}
-
 static LLVMValueRef finalize_window(cg *g, const plan_op *op) {
   LLVMTypeRef pt = pane_t(g);
   LLVMValueRef ring_g = op_global(g, op, "ring", g->t_ptr);
@@ -423,7 +391,7 @@ static LLVMValueRef finalize_window(cg *g, const plan_op *op) {
   LLVMValueRef active = LLVMBuildICmp(g->b, LLVMIntEQ, LLVMBuildSRem(g->b, since, slide_ms(g, op), ""),
                                       cg_i64(g, 0), "slide_time");
   int result = op->slot + 1;
-  window_ctx w = {op, ring, NULL, NULL, NULL, NULL, NULL, NULL};
+  window_ctx w = {op, ring, NULL, NULL, NULL, NULL, NULL};
   if (incremental(op)) {
     LLVMValueRef state_g = op_global(g, op, "state", g->t_ptr);
     LLVMValueRef store_g = op_global(g, op, "state_store", g->t_ptr);
@@ -472,10 +440,10 @@ static LLVMValueRef finalize_window(cg *g, const plan_op *op) {
       LLVMBasicBlockRef t4, d4;
       cg_if(g, many, &t4, &d4);
       LLVMValueRef fstore = store_new(g);
-      live_copy c = {w.nt, store_table(g, fstore, kv_t), fstore, op->elem};
-      cg_loop(g, cg_i64(g, 0), table_len(g, w.nt), copy_live_entry, &c);
+      LLVMValueRef compacted = store_table(g, fstore, kv_t);
+      copy_table(g, w.nt, compacted, fstore, op->elem);
       cg_rt(g, "dsc_rt_store_free", "vp", &w.nstore);
-      LLVMBuildStore(g->b, c.to, state_g);
+      LLVMBuildStore(g->b, compacted, state_g);
       LLVMBuildStore(g->b, fstore, store_g);
       cg_end_if(g, d4);
       cg_end_if(g, d2);
