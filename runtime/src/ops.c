@@ -18,22 +18,14 @@
 #include "rt_internal.h"
 
 int32_t dsc_rt_source_table(dsc_rt_ctx *ctx, const char *path, int64_t path_len) {
-  char *p = rt_xstrndup(path, (size_t)path_len);
-  int fd = open(p, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    fprintf(stderr, "%s: cannot open '%s': %s\n", rt_progname(ctx), p, strerror(errno));
-    exit(1);
-  }
-  rt_source *s = rt_source_new(ctx, RT_SRC_TABLE, p);
-  free(p);
-  /* Read synchronously: the lines must be there for the first batch.  Markers are data here. */
-  int manual = ctx->opt.manual_clock;
-  ctx->opt.manual_clock = 0;
-  int r = rt_source_pump(s, fd);
+  rt_source *s = rt_source_open_file(ctx, RT_SRC_TABLE, path, path_len);
+  /* Read synchronously: the lines must be there for the first batch (markers are data here,
+     see on_line in sched.c). */
+  int r = rt_source_pump(s, s->fd);
   if (r < 0) fprintf(stderr, "%s: %s: read error: %s\n", rt_progname(ctx), s->label, strerror(errno));
   rt_source_eof(s);
-  ctx->opt.manual_clock = manual;
-  close(fd);
+  close(s->fd);
+  s->fd = -1;
   rt_lines_seal(&s->cur);
   s->ended = 1;
   return s->index;

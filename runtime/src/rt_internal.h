@@ -292,6 +292,8 @@ void rt_pool_start(rt_pool *pool, dsc_rt_ctx *ctx, int64_t nthreads);
 void rt_pool_stop(rt_pool *pool);
 
 /* Receiver side: feed bytes / end of stream into the source's current batch (takes ctx->mu). */
+/* Opens path for a file-backed source (file, table), or reports and exits 1. */
+rt_source *rt_source_open_file(dsc_rt_ctx *ctx, int kind, const char *path, int64_t path_len);
 void rt_source_feed(rt_source *src, const char *data, size_t n);
 void rt_source_eof(rt_source *src);
 /* Marks the source ended and wakes the scheduler. */

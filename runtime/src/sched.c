@@ -121,7 +121,8 @@ rt_source *rt_source_new(dsc_rt_ctx *ctx, int kind, const char *label) {
 static void on_line(void *env, const char *s, size_t n, int64_t line_no, int64_t orig_len) {
   rt_source *src = env;
   dsc_rt_ctx *ctx = src->ctx;
-  if (ctx->opt.manual_clock && n == 6 && !memcmp(s, "@batch", 6)) {
+  /* a static table's lines are data in every batch, never batch boundaries */
+  if (ctx->opt.manual_clock && src->kind != RT_SRC_TABLE && n == 6 && !memcmp(s, "@batch", 6)) {
     rt_segment *g = rt_xmalloc(sizeof *g);
     g->lines = src->cur;
     g->next = NULL;

@@ -19,17 +19,21 @@ int32_t dsc_rt_source_stdin(dsc_rt_ctx *ctx) {
   return s->index;
 }
 
-int32_t dsc_rt_source_file(dsc_rt_ctx *ctx, const char *path, int64_t path_len) {
+rt_source *rt_source_open_file(dsc_rt_ctx *ctx, int kind, const char *path, int64_t path_len) {
   char *p = rt_xstrndup(path, (size_t)path_len);
   int fd = open(p, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     fprintf(stderr, "%s: cannot open '%s': %s\n", rt_progname(ctx), p, strerror(errno));
     exit(1);
   }
-  rt_source *s = rt_source_new(ctx, RT_SRC_FILE, p);
+  rt_source *s = rt_source_new(ctx, kind, p);
   s->fd = fd;
   free(p);
-  return s->index;
+  return s;
+}
+
+int32_t dsc_rt_source_file(dsc_rt_ctx *ctx, const char *path, int64_t path_len) {
+  return rt_source_open_file(ctx, RT_SRC_FILE, path, path_len)->index;
 }
 
 void *rt_stream_receiver(void *arg) {
