@@ -10,7 +10,8 @@
  * the feeding stage has merged its per-task partials into one batch result:
  *   window:  a pane per batch (records, count, fold cell or per-key table); at slide times the
  *            panes are combined — or, for the incremental form, a state table gets the
- *            entering pane added with f and the leaving pane taken out with invF;
+ *            entering batch added with f and the leaving pane taken out with invF, the pane
+ *            holding state entry numbers and values rather than keys;
  *   updateStateByKey: f(values, state) for every key in the state and every new key;
  *   mapWithState: f(key, value, state) for each record in order, then idle timeouts. */
 #include <string.h>
@@ -179,8 +180,38 @@ static LLVMTypeRef pane_t(cg *g) {
   return LLVMStructTypeInContext(g->ctx, f, 3, 0);
 }
 
+/* How many iterations ahead the window loops prefetch state entries: enough to cover a
+ * memory access at the loops' pace, few enough that the lines are still cached when used. */
+enum { PREFETCH_DISTANCE = 8 };
+
 static bool incremental(const plan_op *op) {
   return op->inv != NULL || op->variant == S_COUNT_BY_VALUE_AND_WINDOW;
+}
+
+/* An incremental window's pane is an array of items, one per key of its batch: the index of
+ * the key's entry in the state table and the batch's value, which invF takes out again when
+ * the pane leaves.  Keys are neither copied into panes nor hashed again when they leave. */
+static LLVMTypeRef item_t(cg *g, const plan_op *op) {
+  LLVMTypeRef f[2] = {g->t_i64, cg_type(g, op->elem->elems[1])};
+  return LLVMStructTypeInContext(g->ctx, f, 2, 0);
+}
+
+static LLVMValueRef item_at(cg *g, const plan_op *op, LLVMValueRef items, LLVMValueRef i) {
+  return LLVMBuildGEP2(g->b, item_t(g, op), items, &i, 1, "");
+}
+
+static LLVMValueRef item_index(cg *g, const plan_op *op, LLVMValueRef item) {
+  return load(g, g->t_i64, LLVMBuildStructGEP2(g->b, item_t(g, op), item, 0, ""));
+}
+
+static LLVMValueRef table_live(cg *g, LLVMValueRef table, LLVMValueRef i) {
+  LLVMValueRef args[2] = {table, i};
+  return LLVMBuildICmp(g->b, LLVMIntNE, cg_rt(g, "dsc_rt_table_live_at", "ipl", args), cg_i32(g, 0), "");
+}
+
+static LLVMValueRef table_index_of(cg *g, LLVMValueRef table, LLVMValueRef payload) {
+  LLVMValueRef args[2] = {table, payload};
+  return cg_rt(g, "dsc_rt_table_index_of", "lpp", args);
 }
 
 static LLVMValueRef interval(cg *g) { return cg_rt(g, "dsc_rt_batch_interval", "lp", &g->ctx_val); }
@@ -201,7 +232,14 @@ static LLVMValueRef make_pane(cg *g, const plan_op *op) {
   pane = LLVMBuildInsertValue(g->b, pane, store, 0, "");
   LLVMValueRef data;
   LLVMTypeRef elem = cg_partial_type(g, e);
-  if (op->variant == S_REDUCE_BY_WINDOW) {
+  if (incremental(op)) {
+    /* one item per key of the batch, filled in as the keys enter the state (window_enter) */
+    LLVMValueRef n = LLVMBuildSelect(g->b, LLVMBuildIsNotNull(g->b, merged, ""),
+                                     table_len(g, merged), cg_i64(g, 0), "");
+    LLVMValueRef args[2] = {store, LLVMBuildMul(g->b, n, cg_sizeof(g, item_t(g, op)), "")};
+    data = cg_rt(g, "dsc_rt_store_alloc", "ppl", args);
+    pane = LLVMBuildInsertValue(g->b, pane, n, 2, "");
+  } else if (op->variant == S_REDUCE_BY_WINDOW) {
     LLVMValueRef args[2] = {store, cg_sizeof(g, elem)};
     data = cg_rt(g, "dsc_rt_store_alloc", "ppl", args);
     const type *opt = type_option(op->elem);
@@ -228,7 +266,9 @@ typedef struct window_ctx {
   const plan_op *op;
   LLVMValueRef ring;      /* pane array */
   LLVMValueRef acc;       /* result being combined: vec, table, count alloca or cell alloca */
-  LLVMValueRef nt, nstore, leaving, entering; /* incremental update: state table, its store, panes */
+  /* incremental update: the state table and its store, the batch's merged table, the items of
+     the entering pane and its store, the items of the leaving pane */
+  LLVMValueRef nt, nstore, batch, entering, pstore, leaving, nleaving;
 } window_ctx;
 
 static LLVMValueRef ring_pane(cg *g, LLVMValueRef ring, LLVMValueRef i) {
@@ -264,7 +304,9 @@ static void combine_pane(cg *g, LLVMValueRef i, void *data) {
 /* The incremental window's state table is updated in place: per batch only the keys of the
  * pane that leaves (v = invF(v, old)) and of the pane that enters (v = f(v, new), or a new
  * entry) are touched.  At slide times the filter removes entries (marked dead; a dead entry
- * comes back if its key does); the table is rebuilt once the dead outnumber the living. */
+ * comes back if its key does); the table is rebuilt once the entries that died since the last
+ * rebuild outnumber the living.  The loops run over a state far bigger than the cache, in the
+ * random order of hashing, so they prefetch a few keys ahead. */
 static LLVMValueRef combine_values(cg *g, const plan_op *op, bool inverse, LLVMValueRef a, LLVMValueRef b) {
   if (op->variant == S_COUNT_BY_VALUE_AND_WINDOW)
     return inverse ? LLVMBuildSub(g->b, a, b, "") : LLVMBuildAdd(g->b, a, b, "");
@@ -272,18 +314,34 @@ static LLVMValueRef combine_values(cg *g, const plan_op *op, bool inverse, LLVMV
   return cg_apply(g, inverse ? op->inv : op->fn, args, 2);
 }
 
+/* Stores a new value into a state entry.  Only the value is persisted: the key was copied into
+ * the state's store when the entry was made, and copying it again on every update would grow
+ * the store with each batch. */
+static void set_window_value(cg *g, const plan_op *op, LLVMValueRef entry, LLVMValueRef v,
+                             LLVMValueRef store) {
+  LLVMValueRef slot = LLVMBuildStructGEP2(g->b, cg_type(g, op->elem), entry, 1, "");
+  LLVMBuildStore(g->b, persist(g, v, op->elem->elems[1], store), slot);
+}
+
 static void window_leave(cg *g, LLVMValueRef i, void *data) {
   window_ctx *w = data;
   const plan_op *op = w->op;
   LLVMTypeRef kv_t = cg_type(g, op->elem);
-  LLVMValueRef klen, key = entry_key(g, w->leaving, i, &klen);
-  LLVMValueRef p = table_find(g, w->nt, key, klen);
+  /* the state is far bigger than the cache: fetch the entry of a later item meanwhile */
+  LLVMValueRef ahead = LLVMBuildAdd(g->b, i, cg_i64(g, PREFETCH_DISTANCE), "");
+  ahead = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, ahead, w->nleaving, ""), ahead, i, "");
+  LLVMValueRef pf[2] = {w->nt, item_index(g, op, item_at(g, op, w->leaving, ahead))};
+  cg_rt(g, "dsc_rt_table_prefetch_at", "vpl", pf);
+  LLVMValueRef item = load(g, item_t(g, op), item_at(g, op, w->leaving, i));
+  LLVMValueRef idx = LLVMBuildExtractValue(g->b, item, 0, "");
+  /* a key the filter removed since is not taken out (Spark skips keys absent from the state) */
   LLVMBasicBlockRef then_bb, done;
-  cg_if(g, LLVMBuildIsNotNull(g->b, p, ""), &then_bb, &done);
+  cg_if(g, table_live(g, w->nt, idx), &then_bb, &done);
+  LLVMValueRef p = entry_at(g, w->nt, idx);
   LLVMValueRef cur = load(g, kv_t, p);
   LLVMValueRef nv = combine_values(g, op, true, LLVMBuildExtractValue(g->b, cur, 1, ""),
-                                   LLVMBuildExtractValue(g->b, load(g, kv_t, entry_at(g, w->leaving, i)), 1, ""));
-  LLVMBuildStore(g->b, persist(g, LLVMBuildInsertValue(g->b, cur, nv, 1, ""), op->elem, w->nstore), p);
+                                   LLVMBuildExtractValue(g->b, item, 1, ""));
+  set_window_value(g, op, p, nv, w->nstore);
   cg_end_if(g, done);
 }
 
@@ -291,10 +349,18 @@ static void window_enter(cg *g, LLVMValueRef i, void *data) {
   window_ctx *w = data;
   const plan_op *op = w->op;
   LLVMTypeRef kv_t = cg_type(g, op->elem);
-  LLVMValueRef klen, key = entry_key(g, w->entering, i, &klen);
-  LLVMValueRef kv = load(g, kv_t, entry_at(g, w->entering, i));
-  LLVMValueRef fresh;
-  LLVMValueRef p = cg_upsert(g, w->nt, key, klen, &fresh);
+  /* two-step prefetch: the index slot a later key probes, then (once that slot is cached)
+     the entry it points to; the batch table keeps each key's hash, so nothing is rehashed */
+  for (int step = 0; step < 2; step++) {
+    LLVMValueRef pf[4] = {w->nt, w->batch, LLVMBuildAdd(g->b, i, cg_i64(g, PREFETCH_DISTANCE * (2 - step)), ""),
+                          cg_i32(g, step)};
+    cg_rt(g, "dsc_rt_table_prefetch_from", "vppli", pf);
+  }
+  LLVMValueRef kv = load(g, kv_t, entry_at(g, w->batch, i));
+  LLVMValueRef is_new = cg_alloca(g, g->t_i32, "is_new");
+  LLVMValueRef args[4] = {w->nt, w->batch, i, is_new};
+  LLVMValueRef p = cg_rt(g, "dsc_rt_table_upsert_from", "ppplp", args);
+  LLVMValueRef fresh = LLVMBuildICmp(g->b, LLVMIntNE, load(g, g->t_i32, is_new), cg_i32(g, 0), "");
   LLVMBasicBlockRef ins = cg_block(g, "enter.new"), comb = cg_block(g, "enter.combine"),
                     done = cg_block(g, "enter.done");
   LLVMBuildCondBr(g->b, fresh, ins, comb);
@@ -305,9 +371,14 @@ static void window_enter(cg *g, LLVMValueRef i, void *data) {
   LLVMValueRef cur = load(g, kv_t, p);
   LLVMValueRef nv = combine_values(g, op, false, LLVMBuildExtractValue(g->b, cur, 1, ""),
                                    LLVMBuildExtractValue(g->b, kv, 1, ""));
-  LLVMBuildStore(g->b, persist(g, LLVMBuildInsertValue(g->b, cur, nv, 1, ""), op->elem, w->nstore), p);
+  set_window_value(g, op, p, nv, w->nstore);
   LLVMBuildBr(g->b, done);
   LLVMPositionBuilderAtEnd(g->b, done);
+  LLVMValueRef item = LLVMGetUndef(item_t(g, op));
+  item = LLVMBuildInsertValue(g->b, item, table_index_of(g, w->nt, p), 0, "");
+  item = LLVMBuildInsertValue(g->b, item, persist(g, LLVMBuildExtractValue(g->b, kv, 1, ""),
+                                                  op->elem->elems[1], w->pstore), 1, "");
+  LLVMBuildStore(g->b, item, item_at(g, op, w->entering, i));
 }
 
 /* The filter of an incremental window on one entry: the user's, or countByValueAndWindow's
@@ -320,22 +391,16 @@ static LLVMValueRef window_keep(cg *g, const plan_op *op, LLVMValueRef kv) {
 
 typedef struct filter_ctx {
   window_ctx *w;
-  LLVMValueRef keys; /* the table whose keys to re-check, or NULL: every entry of the state */
+  LLVMValueRef items; /* the pane items whose entries to re-check, or NULL: the whole state */
 } filter_ctx;
 
 static void window_filter_entry(cg *g, LLVMValueRef i, void *data) {
   filter_ctx *f = data;
   const plan_op *op = f->w->op;
   LLVMTypeRef kv_t = cg_type(g, op->elem);
-  LLVMValueRef p;
-  if (f->keys) {
-    LLVMValueRef klen, key = entry_key(g, f->keys, i, &klen);
-    p = table_find(g, f->w->nt, key, klen);
-  } else {
-    LLVMValueRef args[2] = {f->w->nt, i};
-    LLVMValueRef live = LLVMBuildICmp(g->b, LLVMIntNE, cg_rt(g, "dsc_rt_table_live_at", "ipl", args), cg_i32(g, 0), "");
-    p = LLVMBuildSelect(g->b, live, entry_at(g, f->w->nt, i), LLVMConstNull(g->t_ptr), "");
-  }
+  LLVMValueRef idx = f->items ? item_index(g, op, item_at(g, op, f->items, i)) : i;
+  LLVMValueRef p = LLVMBuildSelect(g->b, table_live(g, f->w->nt, idx), entry_at(g, f->w->nt, idx),
+                                   LLVMConstNull(g->t_ptr), "");
   LLVMBasicBlockRef then_bb, done;
   cg_if(g, LLVMBuildIsNotNull(g->b, p, ""), &then_bb, &done);
   LLVMBasicBlockRef drop = cg_block(g, "filter.drop");
@@ -347,6 +412,79 @@ static void window_filter_entry(cg *g, LLVMValueRef i, void *data) {
   LLVMBuildBr(g->b, keep_bb);
   LLVMPositionBuilderAtEnd(g->b, keep_bb);
   cg_end_if(g, done);
+}
+
+/* Compaction of an incremental window's state: the live entries, and the dead ones a pane
+ * still refers to (so that a key revived later is still taken out when that pane leaves, as
+ * Spark's cogroup by key does), are copied into a fresh table in a fresh store; the panes'
+ * items are renumbered. */
+typedef struct compact_ctx {
+  window_ctx *w;
+  LLVMValueRef pinned;    /* i8 per old entry: a pane refers to it */
+  LLVMValueRef remap;     /* i64 per old entry: its index in the compacted table */
+  LLVMValueRef to, store; /* the compacted table and its store */
+  LLVMValueRef items;     /* the pane being walked */
+  bool renumber;          /* walking panes: renumber items (else pin their entries) */
+} compact_ctx;
+
+static void compact_item(cg *g, LLVMValueRef j, void *data) {
+  compact_ctx *c = data;
+  const plan_op *op = c->w->op;
+  LLVMValueRef ip = LLVMBuildStructGEP2(g->b, item_t(g, op), item_at(g, op, c->items, j), 0, "");
+  LLVMValueRef idx = load(g, g->t_i64, ip);
+  if (c->renumber)
+    LLVMBuildStore(g->b, load(g, g->t_i64, LLVMBuildGEP2(g->b, g->t_i64, c->remap, &idx, 1, "")), ip);
+  else
+    LLVMBuildStore(g->b, LLVMConstInt(g->t_i8, 1, 0), LLVMBuildGEP2(g->b, g->t_i8, c->pinned, &idx, 1, ""));
+}
+
+static void compact_pane(cg *g, LLVMValueRef p, void *data) {
+  compact_ctx *c = data;
+  LLVMValueRef pane = ring_pane(g, c->w->ring, p);
+  c->items = LLVMBuildExtractValue(g->b, pane, 1, "");
+  cg_loop(g, cg_i64(g, 0), LLVMBuildExtractValue(g->b, pane, 2, ""), compact_item, c);
+}
+
+static void compact_entry(cg *g, LLVMValueRef i, void *data) {
+  compact_ctx *c = data;
+  const plan_op *op = c->w->op;
+  LLVMValueRef live = table_live(g, c->w->nt, i);
+  LLVMValueRef pinned = load(g, g->t_i8, LLVMBuildGEP2(g->b, g->t_i8, c->pinned, &i, 1, ""));
+  LLVMValueRef keep = LLVMBuildOr(g->b, live, LLVMBuildICmp(g->b, LLVMIntNE, pinned, LLVMConstInt(g->t_i8, 0, 0), ""), "");
+  LLVMBasicBlockRef then_bb, done;
+  cg_if(g, keep, &then_bb, &done);
+  LLVMValueRef klen, key = entry_key(g, c->w->nt, i, &klen);
+  LLVMValueRef v = load(g, cg_type(g, op->elem), entry_at(g, c->w->nt, i));
+  LLVMValueRef fresh;
+  LLVMValueRef dst = cg_upsert(g, c->to, key, klen, &fresh);
+  LLVMBuildStore(g->b, persist(g, v, op->elem, c->store), dst);
+  LLVMBasicBlockRef t2, d2;
+  cg_if(g, LLVMBuildNot(g->b, live, ""), &t2, &d2);
+  LLVMValueRef args[2] = {c->to, dst};
+  cg_rt(g, "dsc_rt_table_remove", "vpp", args);
+  cg_end_if(g, d2);
+  LLVMBuildStore(g->b, table_index_of(g, c->to, dst), LLVMBuildGEP2(g->b, g->t_i64, c->remap, &i, 1, ""));
+  cg_end_if(g, done);
+}
+
+static void compact_window_state(cg *g, window_ctx *w, LLVMValueRef panes, LLVMValueRef state_g,
+                                 LLVMValueRef store_g, LLVMValueRef floor_g) {
+  LLVMValueRef n = table_len(g, w->nt);
+  compact_ctx c = {w, NULL, NULL, NULL, NULL, NULL, false};
+  LLVMValueRef args[2] = {g->worker, n};
+  c.pinned = cg_rt(g, "dsc_rt_alloc", "ppl", args);
+  args[1] = LLVMBuildMul(g->b, n, cg_i64(g, 8), "");
+  c.remap = cg_rt(g, "dsc_rt_alloc", "ppl", args);
+  cg_loop(g, cg_i64(g, 0), panes, compact_pane, &c);
+  c.store = store_new(g);
+  c.to = store_table(g, c.store, cg_type(g, w->op->elem));
+  cg_loop(g, cg_i64(g, 0), n, compact_entry, &c);
+  c.renumber = true;
+  cg_loop(g, cg_i64(g, 0), panes, compact_pane, &c);
+  cg_rt(g, "dsc_rt_store_free", "vp", &w->nstore);
+  LLVMBuildStore(g->b, c.to, state_g);
+  LLVMBuildStore(g->b, c.store, store_g);
+  LLVMBuildStore(g->b, cg_rt(g, "dsc_rt_table_dead", "lp", &c.to), floor_g);
 }
 
 static LLVMValueRef finalize_window(cg *g, const plan_op *op) {
@@ -391,30 +529,29 @@ static LLVMValueRef finalize_window(cg *g, const plan_op *op) {
   LLVMValueRef active = LLVMBuildICmp(g->b, LLVMIntEQ, LLVMBuildSRem(g->b, since, slide_ms(g, op), ""),
                                       cg_i64(g, 0), "slide_time");
   int result = op->slot + 1;
-  window_ctx w = {op, ring, NULL, NULL, NULL, NULL, NULL};
+  window_ctx w = {op, ring, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
   if (incremental(op)) {
     LLVMValueRef state_g = op_global(g, op, "state", g->t_ptr);
     LLVMValueRef store_g = op_global(g, op, "state_store", g->t_ptr);
-    LLVMTypeRef kv_t = cg_type(g, op->elem);
+    LLVMValueRef floor_g = op_global(g, op, "dead_floor", g->t_i64);
     {
       LLVMBasicBlockRef then_bb, done;
       cg_if(g, LLVMBuildIsNull(g->b, load(g, g->t_ptr, state_g), ""), &then_bb, &done);
       LLVMValueRef st0 = store_new(g);
       LLVMBuildStore(g->b, st0, store_g);
-      LLVMBuildStore(g->b, store_table(g, st0, kv_t), state_g);
+      LLVMBuildStore(g->b, store_table(g, st0, cg_type(g, op->elem)), state_g);
       cg_end_if(g, done);
     }
     w.nt = load(g, g->t_ptr, state_g);
     w.nstore = load(g, g->t_ptr, store_g);
     w.leaving = LLVMBuildExtractValue(g->b, leaving, 1, "");
+    LLVMValueRef nleaving = w.nleaving = LLVMBuildExtractValue(g->b, leaving, 2, "");
     w.entering = LLVMBuildExtractValue(g->b, pane, 1, "");
-    {
-      LLVMBasicBlockRef then_bb, done;
-      cg_if(g, LLVMBuildIsNotNull(g->b, w.leaving, ""), &then_bb, &done);
-      cg_loop(g, cg_i64(g, 0), table_len(g, w.leaving), window_leave, &w);
-      cg_end_if(g, done);
-    }
-    cg_loop(g, cg_i64(g, 0), table_len(g, w.entering), window_enter, &w);
+    w.pstore = LLVMBuildExtractValue(g->b, pane, 0, "");
+    LLVMValueRef nentering = LLVMBuildExtractValue(g->b, pane, 2, "");
+    w.batch = cg_load_slot(g, op->slot, g->t_ptr);
+    cg_loop(g, cg_i64(g, 0), nleaving, window_leave, &w);
+    cg_loop(g, cg_i64(g, 0), nentering, window_enter, &w);
     if (op->filter || op->variant == S_COUNT_BY_VALUE_AND_WINDOW) {
       /* at slide times the filter drops entries: with a slide of one batch only the keys just
          touched can have changed; a longer slide re-checks the whole state */
@@ -422,29 +559,22 @@ static LLVMValueRef finalize_window(cg *g, const plan_op *op) {
       cg_if(g, active, &t2, &d2);
       if (op->slide == 0) {
         filter_ctx fl = {&w, w.leaving};
-        LLVMBasicBlockRef t3, d3;
-        cg_if(g, LLVMBuildIsNotNull(g->b, w.leaving, ""), &t3, &d3);
-        cg_loop(g, cg_i64(g, 0), table_len(g, w.leaving), window_filter_entry, &fl);
-        cg_end_if(g, d3);
-        fl.keys = w.entering;
-        cg_loop(g, cg_i64(g, 0), table_len(g, w.entering), window_filter_entry, &fl);
+        cg_loop(g, cg_i64(g, 0), nleaving, window_filter_entry, &fl);
+        fl.items = w.entering;
+        cg_loop(g, cg_i64(g, 0), nentering, window_filter_entry, &fl);
       } else {
         filter_ctx fl = {&w, NULL};
         cg_loop(g, cg_i64(g, 0), table_len(g, w.nt), window_filter_entry, &fl);
       }
-      /* rebuild when the dead outnumber the living */
+      /* rebuild when the entries that died since the last rebuild outnumber the living */
       LLVMValueRef dead = cg_rt(g, "dsc_rt_table_dead", "lp", &w.nt);
       LLVMValueRef live = LLVMBuildSub(g->b, table_len(g, w.nt), dead, "");
-      LLVMValueRef many = LLVMBuildAnd(g->b, LLVMBuildICmp(g->b, LLVMIntSGT, dead, live, ""),
-                                       LLVMBuildICmp(g->b, LLVMIntSGT, dead, cg_i64(g, 1024), ""), "");
+      LLVMValueRef died = LLVMBuildSub(g->b, dead, load(g, g->t_i64, floor_g), "");
+      LLVMValueRef many = LLVMBuildAnd(g->b, LLVMBuildICmp(g->b, LLVMIntSGT, died, live, ""),
+                                       LLVMBuildICmp(g->b, LLVMIntSGT, died, cg_i64(g, 1024), ""), "");
       LLVMBasicBlockRef t4, d4;
       cg_if(g, many, &t4, &d4);
-      LLVMValueRef fstore = store_new(g);
-      LLVMValueRef compacted = store_table(g, fstore, kv_t);
-      copy_table(g, w.nt, compacted, fstore, op->elem);
-      cg_rt(g, "dsc_rt_store_free", "vp", &w.nstore);
-      LLVMBuildStore(g->b, compacted, state_g);
-      LLVMBuildStore(g->b, fstore, store_g);
+      compact_window_state(g, &w, count, state_g, store_g, floor_g);
       cg_end_if(g, d4);
       cg_end_if(g, d2);
     }

@@ -204,6 +204,19 @@ void *dsc_rt_table_find(const dsc_rt_table *table, const void *key, int64_t key_
 void dsc_rt_table_remove(dsc_rt_table *table, void *payload);
 int32_t dsc_rt_table_live_at(const dsc_rt_table *table, int64_t i);
 int64_t dsc_rt_table_dead(const dsc_rt_table *table);
+/* The insertion index of the entry whose payload this is (as dsc_rt_table_at numbers them):
+ * stable until the table is rebuilt, so windows keep it instead of a copy of the key. */
+int64_t dsc_rt_table_index_of(const dsc_rt_table *table, const void *payload);
+/* dsc_rt_table_upsert of the key of entry i of src, reusing the hash src stored for it. */
+void *dsc_rt_table_upsert_from(dsc_rt_table *table, const dsc_rt_table *src, int64_t i,
+                               int32_t *is_new);
+/* Prefetch hints for loops that visit a big table in random order, issued a few iterations
+ * ahead so that cache misses overlap: the index slot (entry == 0) or the entry (entry != 0,
+ * once the slot is cached) that src's entry i will probe in table; or entry i of table.
+ * Out-of-range i does nothing. */
+void dsc_rt_table_prefetch_from(const dsc_rt_table *table, const dsc_rt_table *src, int64_t i,
+                                int32_t entry);
+void dsc_rt_table_prefetch_at(const dsc_rt_table *table, int64_t i);
 /* The element array (NULL when empty): lists built by groupByKey / cogroup point into it. */
 void *dsc_rt_vec_data(const dsc_rt_vec *vec);
 /* Appends all of src's elements to dst (same element size). */

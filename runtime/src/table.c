@@ -94,10 +94,12 @@ static void table_reindex(dsc_rt_table *t, uint64_t size) {
   }
 }
 
-void *dsc_rt_table_upsert(dsc_rt_table *t, const void *key, int64_t key_len, int32_t *is_new) {
-  size_t klen = key_len > 0 ? (size_t)key_len : 0;
-  if (klen > UINT32_MAX) rt_oom(); /* a 4 GiB key is not a key */
-  uint64_t h = XXH3_64bits(key, klen);
+static entry_head *entry_at(const dsc_rt_table *t, int64_t i) {
+  return (entry_head *)(t->entries + (size_t)i * t->stride);
+}
+
+static void *upsert_hashed(dsc_rt_table *t, const void *key, size_t klen, uint64_t h,
+                           int32_t *is_new) {
   uint64_t tag = h & HI_MASK;
   uint64_t s = h & t->mask;
   for (;;) {
@@ -146,6 +148,41 @@ void *dsc_rt_table_upsert(dsc_rt_table *t, const void *key, int64_t key_len, int
   return e + 1;
 }
 
+void *dsc_rt_table_upsert(dsc_rt_table *t, const void *key, int64_t key_len, int32_t *is_new) {
+  size_t klen = key_len > 0 ? (size_t)key_len : 0;
+  if (klen > UINT32_MAX) rt_oom(); /* a 4 GiB key is not a key */
+  return upsert_hashed(t, key, klen, XXH3_64bits(key, klen), is_new);
+}
+
+void *dsc_rt_table_upsert_from(dsc_rt_table *t, const dsc_rt_table *src, int64_t i,
+                               int32_t *is_new) {
+  const entry_head *e = entry_at(src, i);
+  return upsert_hashed(t, key_of(e), e->key_len, e->hash, is_new);
+}
+
+/* Both cache lines an entry may span: entries are 16-byte aligned, not line aligned. */
+static void prefetch_entry(const dsc_rt_table *t, const entry_head *e) {
+  __builtin_prefetch(e);
+  __builtin_prefetch((const char *)e + t->stride - 1);
+}
+
+void dsc_rt_table_prefetch_from(const dsc_rt_table *t, const dsc_rt_table *src, int64_t i,
+                                int32_t entry) {
+  if (i < 0 || i >= src->len) return;
+  uint64_t h = entry_at(src, i)->hash;
+  const uint64_t *slot = &t->index[h & t->mask];
+  if (!entry) {
+    __builtin_prefetch(slot);
+    return;
+  }
+  uint64_t v = *slot;
+  if (v && (v & HI_MASK) == (h & HI_MASK)) prefetch_entry(t, entry_at(t, (int64_t)(v & ~HI_MASK) - 1));
+}
+
+void dsc_rt_table_prefetch_at(const dsc_rt_table *t, int64_t i) {
+  if (i >= 0 && i < t->len) prefetch_entry(t, entry_at(t, i));
+}
+
 int64_t dsc_rt_table_len(const dsc_rt_table *t) { return t->len; }
 
 void *dsc_rt_table_at(const dsc_rt_table *t, int64_t i) {
@@ -183,4 +220,9 @@ void *dsc_rt_table_find(const dsc_rt_table *t, const void *key, int64_t key_len)
       return e->dead ? NULL : e + 1;
   }
   return NULL;
+}
+
+int64_t dsc_rt_table_index_of(const dsc_rt_table *t, const void *payload) {
+  const unsigned char *head = (const unsigned char *)payload - sizeof(entry_head);
+  return (int64_t)((size_t)(head - t->entries) / t->stride);
 }

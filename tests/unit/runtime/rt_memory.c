@@ -61,6 +61,57 @@ static void test_table_many_keys(void) {
     CU_ASSERT_EQUAL(len, n);
     CU_ASSERT(!memcmp(k, key, (size_t)n));
     CU_ASSERT_EQUAL(*(int64_t *)dsc_rt_table_at(t, i), i);
+    CU_ASSERT_EQUAL(dsc_rt_table_index_of(t, dsc_rt_table_at(t, i)), i);
+  }
+  rt_worker_reset(&w);
+}
+
+/* Windows keep entry indices instead of keys: an index must survive growth of the entries
+ * and of the index, for short (inline) and long keys alike. */
+static void test_table_index_of_stable(void) {
+  dsc_rt_table *t = dsc_rt_table_new(&w, 40);
+  enum { N = 50000 };
+  char key[64];
+  for (int i = 0; i < N; i++) {
+    int n = snprintf(key, sizeof key, i % 2 ? "k%d" : "a-rather-long-key-number-%d", i);
+    void *p = dsc_rt_table_upsert(t, key, n, NULL);
+    CU_ASSERT_EQUAL_FATAL(dsc_rt_table_index_of(t, p), i);
+  }
+  for (int i = 0; i < N; i += 7) {
+    int n = snprintf(key, sizeof key, i % 2 ? "k%d" : "a-rather-long-key-number-%d", i);
+    CU_ASSERT_EQUAL_FATAL(dsc_rt_table_index_of(t, dsc_rt_table_find(t, key, n)), i);
+  }
+  rt_worker_reset(&w);
+}
+
+/* upsert_from moves keys between tables without rehashing: the copy must be found by the
+ * ordinary lookups, and prefetch hints must accept any index. */
+static void test_table_upsert_from(void) {
+  dsc_rt_table *src = dsc_rt_table_new(&w, 8), *dst = dsc_rt_table_new(&w, 8);
+  enum { N = 3000 };
+  char key[64];
+  for (int i = 0; i < N; i++) {
+    int n = snprintf(key, sizeof key, i % 3 ? "w%d" : "a-key-longer-than-sixteen-bytes-%d", i);
+    *(int64_t *)dsc_rt_table_upsert(src, key, n, NULL) = i;
+  }
+  for (int round = 0; round < 2; round++)
+    for (int64_t i = 0; i < N; i++) {
+      dsc_rt_table_prefetch_from(dst, src, i + 8, 0);
+      dsc_rt_table_prefetch_from(dst, src, i + 4, 1);
+      dsc_rt_table_prefetch_at(dst, i + 4);
+      int32_t is_new = -1;
+      int64_t *v = dsc_rt_table_upsert_from(dst, src, i, &is_new);
+      CU_ASSERT_EQUAL_FATAL(is_new, round == 0);
+      *v += *(int64_t *)dsc_rt_table_at(src, i);
+    }
+  dsc_rt_table_prefetch_from(dst, src, -1, 1);
+  dsc_rt_table_prefetch_at(dst, N * 10);
+  CU_ASSERT_EQUAL(dsc_rt_table_len(dst), N);
+  for (int i = 0; i < N; i++) {
+    int n = snprintf(key, sizeof key, i % 3 ? "w%d" : "a-key-longer-than-sixteen-bytes-%d", i);
+    int64_t *v = dsc_rt_table_find(dst, key, n);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+    CU_ASSERT_EQUAL_FATAL(*v, 2 * i);
   }
   rt_worker_reset(&w);
 }
@@ -125,6 +176,8 @@ int main(void) {
   CU_add_test(s, "arena alignment and zeroing", test_arena_alignment_and_zero);
   CU_add_test(s, "error counters", test_errors_counted_and_reset);
   CU_add_test(s, "table with many keys", test_table_many_keys);
+  CU_add_test(s, "table entry indices are stable", test_table_index_of_stable);
+  CU_add_test(s, "upsert_from and prefetch hints", test_table_upsert_from);
   CU_add_test(s, "table empty and binary keys", test_table_empty_and_binary_keys);
   CU_add_test(s, "many tables, zero payload", test_table_zero_payload_and_many_tables);
   CU_add_test(s, "vec", test_vec);
