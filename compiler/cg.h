@@ -104,6 +104,9 @@ plan_edge *cg_edge(const plan_op *op, int input);
 void cg_sink_init(cg *g, plan_edge *e, LLVMValueRef task);
 void cg_sink_feed(cg *g, plan_edge *e, LLVMValueRef v);
 void cg_sink_finish(cg *g, plan_edge *e, LLVMValueRef task);
+/* Whether the edge's partial is a count, and adding n to it (in place of n feeds). */
+bool cg_sink_counts(const plan_edge *e);
+void cg_sink_add_count(cg *g, plan_edge *e, LLVMValueRef n);
 /* In dsc_gen_batch: set up a breaker's merged state, merge an edge after its stage ran,
  * finalize (concatenate, sort) before the breaker's own stage runs. */
 int cg_breaker_slots(const plan_op *op);
@@ -137,6 +140,8 @@ LLVMValueRef cg_state_root_count(cg *g, const plan_op *root);
 LLVMValueRef cg_state_root_elem(cg *g, const plan_op *root, LLVMValueRef i);
 /* i1: entry i of the result is live (state tables may hold removed entries). */
 LLVMValueRef cg_state_root_live(cg *g, const plan_op *root, LLVMValueRef i);
+/* The number of live entries when root's result is a state table, else NULL. */
+LLVMValueRef cg_state_root_live_count(cg *g, const plan_op *root);
 /* In dsc_gen_start: run-time checks (window lengths against a --batch override). */
 void cg_state_start(cg *g);
 

@@ -136,6 +136,19 @@ static void source_body(cg *g, LLVMValueRef i, void *data) {
 
 static void breaker_body(cg *g, LLVMValueRef i, void *data) { cg_root_feed(g, data, i); }
 
+/* The number of live entries of the stage's root, when the stage does nothing but count them
+ * (state.count(), a window's count): a state table knows it without a visit to each entry. */
+static LLVMValueRef counted_root(cg *g, const plan_stage *st) {
+  if (st->root->kind == P_SOURCE || st->edges.len == 0)
+    return NULL;
+  for (int i = 0; i < st->edges.len; i++) {
+    const plan_edge *e = st->edges.items[i];
+    if (!cg_sink_counts(e) || e->op->inputs.items[e->input] != st->root)
+      return NULL;
+  }
+  return cg_state_root_live_count(g, st->root);
+}
+
 static LLVMValueRef gen_stage(cg *g, plan_stage *st) {
   LLVMTypeRef params[3] = {g->t_ptr, g->t_ptr, g->t_i64};
   char name[32];
@@ -165,9 +178,15 @@ static LLVMValueRef gen_stage(cg *g, plan_stage *st) {
   LLVMValueRef lo = LLVMBuildSDiv(g->b, LLVMBuildMul(g->b, n, task, ""), ntasks, "lo");
   LLVMValueRef task1 = LLVMBuildAdd(g->b, task, cg_i64(g, 1), "");
   LLVMValueRef hi = LLVMBuildSDiv(g->b, LLVMBuildMul(g->b, n, task1, ""), ntasks, "hi");
+  LLVMValueRef counted = NULL;
   if (st->root->kind == P_SOURCE) {
     source_input in = {st->root, lines};
     cg_loop(g, lo, hi, source_body, &in);
+  } else if ((counted = counted_root(g, st))) {
+    LLVMValueRef first = LLVMBuildICmp(g->b, LLVMIntEQ, task, cg_i64(g, 0), "");
+    LLVMValueRef share = LLVMBuildSelect(g->b, first, counted, cg_i64(g, 0), "");
+    for (int i = 0; i < st->edges.len; i++)
+      cg_sink_add_count(g, st->edges.items[i], share);
   } else {
     cg_loop(g, lo, hi, breaker_body, st->root);
   }

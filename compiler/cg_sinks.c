@@ -271,17 +271,22 @@ static void feed_group(cg *g, plan_edge *e, LLVMValueRef v) {
   LLVMBuildStore(g->b, LLVMBuildExtractValue(g->b, v, 1, "v"), slot);
 }
 
+bool cg_sink_counts(const plan_edge *e) { return partial_of(e->op) == K_COUNT; }
+
+void cg_sink_add_count(cg *g, plan_edge *e, LLVMValueRef n) {
+  LLVMValueRef cur = LLVMBuildLoad2(g->b, g->t_i64, e->cg_state, "");
+  LLVMBuildStore(g->b, LLVMBuildAdd(g->b, cur, n, ""), e->cg_state);
+}
+
 void cg_sink_feed(cg *g, plan_edge *e, LLVMValueRef v) {
   const plan_op *op = e->op;
   switch (partial_of(op)) {
   case K_NONE: return;
   case K_AGG: feed_agg(g, e, v); return;
   case K_GROUP: feed_group(g, e, v); return;
-  case K_COUNT: {
-    LLVMValueRef n = LLVMBuildLoad2(g->b, g->t_i64, e->cg_state, "");
-    LLVMBuildStore(g->b, LLVMBuildAdd(g->b, n, cg_i64(g, 1), ""), e->cg_state);
+  case K_COUNT:
+    cg_sink_add_count(g, e, cg_i64(g, 1));
     return;
-  }
   case K_REDUCE:
     cg_fold_cell(g, op->fn, e->cg_state, cg_partial_type(g, e), LLVMConstInt(g->t_i1, 1, 0), v);
     return;

@@ -896,6 +896,13 @@ LLVMValueRef cg_state_root_live(cg *g, const plan_op *root, LLVMValueRef i) {
   return LLVMBuildICmp(g->b, LLVMIntNE, cg_rt(g, "dsc_rt_table_live_at", "ipl", args), cg_i32(g, 0), "");
 }
 
+LLVMValueRef cg_state_root_live_count(cg *g, const plan_op *root) {
+  if ((root->kind != P_WINDOW && root->kind != P_UPDATE_STATE) || result_of(root) != RES_TABLE)
+    return NULL;
+  LLVMValueRef table = cg_load_slot(g, root->slot + 1, g->t_ptr);
+  return LLVMBuildSub(g->b, table_len(g, table), cg_rt(g, "dsc_rt_table_dead", "lp", &table), "");
+}
+
 LLVMValueRef cg_state_root_elem(cg *g, const plan_op *root, LLVMValueRef i) {
   int slot = root->slot + 1;
   LLVMTypeRef et = cg_type(g, root->elem);

@@ -98,8 +98,9 @@ static entry_head *entry_at(const dsc_rt_table *t, int64_t i) {
   return (entry_head *)(t->entries + (size_t)i * t->stride);
 }
 
-static void *upsert_hashed(dsc_rt_table *t, const void *key, size_t klen, uint64_t h,
-                           int32_t *is_new) {
+/* Inlined into both entry points: in the generated loops the probe must not be a call. */
+static inline __attribute__((always_inline)) void *
+upsert_hashed(dsc_rt_table *t, const void *key, size_t klen, uint64_t h, int32_t *is_new) {
   uint64_t tag = h & HI_MASK;
   uint64_t s = h & t->mask;
   for (;;) {
