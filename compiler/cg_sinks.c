@@ -153,14 +153,30 @@ void cg_fold_cell(cg *g, const expr *fn, LLVMValueRef cell, LLVMTypeRef cell_t, 
 
 /* ---- inside the fused loop -------------------------------------------------------------------- */
 
+/* The most keys one task's table of this edge held in the last batch: the next batch's tables
+ * start that big instead of doubling their way up again. */
+static LLVMValueRef size_hint(cg *g, const plan_edge *e) {
+  const char *name = mem_printf("op%d.in%d.size_hint", e->op->id, e->input);
+  LLVMValueRef gv = LLVMGetNamedGlobal(g->mod, name);
+  if (!gv) {
+    gv = LLVMAddGlobal(g->mod, g->t_i64, name);
+    LLVMSetInitializer(gv, cg_i64(g, 0));
+    LLVMSetLinkage(gv, LLVMInternalLinkage);
+  }
+  return gv;
+}
+
 void cg_sink_init(cg *g, plan_edge *e, LLVMValueRef task) {
   LLVMTypeRef elem = cg_partial_type(g, e);
   LLVMValueRef state = NULL;
   switch (partial_of(e->op)) {
-  case K_AGG: case K_GROUP:
+  case K_AGG: case K_GROUP: {
     state = rt_new(g, "dsc_rt_table_new", elem);
+    LLVMValueRef args[2] = {state, LLVMBuildLoad2(g->b, g->t_i64, size_hint(g, e), "hint")};
+    cg_rt(g, "dsc_rt_table_reserve", "vpl", args);
     LLVMBuildStore(g->b, state, partial_ptr(g, e, task));
     break;
+  }
   case K_COLLECT: case K_PRINT:
     state = rt_new(g, "dsc_rt_vec_new", elem);
     LLVMBuildStore(g->b, state, partial_ptr(g, e, task));
@@ -406,6 +422,14 @@ static void merge_task(cg *g, LLVMValueRef task, void *data) {
   }
   /* Tables and vectors: the first partial is adopted, later ones merged into it. */
   LLVMValueRef part = LLVMBuildLoad2(g->b, g->t_ptr, where, "part");
+  if (partial_of(op) == K_AGG || partial_of(op) == K_GROUP) {
+    /* the size hint: the largest task table of this batch, read before any merging grows one */
+    LLVMValueRef hint = size_hint(g, e), len = cg_rt(g, "dsc_rt_table_len", "lp", &part);
+    LLVMValueRef old = LLVMBuildLoad2(g->b, g->t_i64, hint, "");
+    LLVMValueRef first = LLVMBuildICmp(g->b, LLVMIntEQ, task, cg_i64(g, 0), "");
+    LLVMValueRef larger = LLVMBuildICmp(g->b, LLVMIntSGT, len, old, "");
+    LLVMBuildStore(g->b, LLVMBuildSelect(g->b, LLVMBuildOr(g->b, first, larger, ""), len, old, ""), hint);
+  }
   LLVMValueRef cur = cg_load_slot(g, slot, g->t_ptr);
   LLVMBasicBlockRef adopt = cg_block(g, "adopt"), merge = cg_block(g, "merge"),
                     done = cg_block(g, "merged");

@@ -110,6 +110,9 @@ dsc_rt_table *dsc_rt_table_new(dsc_rt_worker *worker, int64_t payload_size);
  * pointer from dsc_rt_table_key until the next upsert into the same table. */
 void *dsc_rt_table_upsert(dsc_rt_table *table, const void *key, int64_t key_len, int32_t *is_new);
 int64_t dsc_rt_table_len(const dsc_rt_table *table);
+/* Makes room for n entries at once (a size hint: tables that grow by doubling pay for every
+ * step again, each batch). */
+void dsc_rt_table_reserve(dsc_rt_table *table, int64_t n);
 /* Payload / key bytes of the i-th inserted entry. */
 void *dsc_rt_table_at(const dsc_rt_table *table, int64_t i);
 const void *dsc_rt_table_key(const dsc_rt_table *table, int64_t i, int64_t *key_len);

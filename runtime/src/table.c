@@ -184,6 +184,15 @@ void dsc_rt_table_prefetch_at(const dsc_rt_table *t, int64_t i) {
   if (i >= 0 && i < t->len) prefetch_entry(t, entry_at(t, i));
 }
 
+void dsc_rt_table_reserve(dsc_rt_table *t, int64_t n) {
+  if (n <= t->cap) return;
+  t->cap = n;
+  t->entries = rt_xrealloc(t->entries, t->stride * (size_t)t->cap);
+  uint64_t size = t->mask + 1;
+  while (size < 2 * (uint64_t)n) size *= 2;
+  if (size > t->mask + 1) table_reindex(t, size);
+}
+
 int64_t dsc_rt_table_len(const dsc_rt_table *t) { return t->len; }
 
 void *dsc_rt_table_at(const dsc_rt_table *t, int64_t i) {

@@ -105,6 +105,8 @@ static void test_table_upsert_from(void) {
       *v += *(int64_t *)dsc_rt_table_at(src, i);
     }
   dsc_rt_table_prefetch_from(dst, src, -1, 1);
+  dsc_rt_table_reserve(dst, 10); /* smaller than it is: nothing to do */
+  dsc_rt_table_reserve(dst, 5 * N); /* entries and index grow; keys stay findable */
   dsc_rt_table_prefetch_at(dst, N * 10);
   CU_ASSERT_EQUAL(dsc_rt_table_len(dst), N);
   for (int i = 0; i < N; i++) {
@@ -112,6 +114,23 @@ static void test_table_upsert_from(void) {
     int64_t *v = dsc_rt_table_find(dst, key, n);
     CU_ASSERT_PTR_NOT_NULL_FATAL(v);
     CU_ASSERT_EQUAL_FATAL(*v, 2 * i);
+  }
+  rt_worker_reset(&w);
+}
+
+static void test_table_reserve_first(void) {
+  dsc_rt_table *t = dsc_rt_table_new(&w, 8);
+  dsc_rt_table_reserve(t, 100000);
+  char key[32];
+  for (int i = 0; i < 150000; i++) { /* past the reservation: it grows as before */
+    int n = snprintf(key, sizeof key, "r%d", i);
+    int32_t is_new;
+    *(int64_t *)dsc_rt_table_upsert(t, key, n, &is_new) = i;
+    CU_ASSERT_EQUAL_FATAL(is_new, 1);
+  }
+  for (int i = 0; i < 150000; i += 11) {
+    int n = snprintf(key, sizeof key, "r%d", i);
+    CU_ASSERT_EQUAL_FATAL(*(int64_t *)dsc_rt_table_find(t, key, n), i);
   }
   rt_worker_reset(&w);
 }
@@ -178,6 +197,7 @@ int main(void) {
   CU_add_test(s, "table with many keys", test_table_many_keys);
   CU_add_test(s, "table entry indices are stable", test_table_index_of_stable);
   CU_add_test(s, "upsert_from and prefetch hints", test_table_upsert_from);
+  CU_add_test(s, "reserve before filling", test_table_reserve_first);
   CU_add_test(s, "table empty and binary keys", test_table_empty_and_binary_keys);
   CU_add_test(s, "many tables, zero payload", test_table_zero_payload_and_many_tables);
   CU_add_test(s, "vec", test_vec);
