@@ -94,7 +94,9 @@ int rt_is_space(uint32_t cp);
 
 /* ---- lines.c: input chunks, line splitting, UTF-8 repair, per-batch line views ------------ */
 
-#define RT_INPUT_CHUNK ((size_t)1 << 20)  /* default size of a receiver's read chunk */
+/* Data bytes of a receiver's read chunk: 1 MiB less room for the chunk's and malloc's headers,
+ * so an (mmapped) chunk is 256 whole pages. */
+#define RT_INPUT_CHUNK (((size_t)1 << 20) - 64)
 
 /* Bytes a receiver read() into, shared by the batches whose lines point into them.  Freed when
  * the last reference goes: one is the receiver's while it still reads into or splits the chunk,
