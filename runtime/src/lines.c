@@ -1,31 +1,91 @@
-/* lines.c — turning a byte stream into lines, the way Java's BufferedReader.readLine does.
+/* lines.c — turning a byte stream into lines, the way Java's BufferedReader.readLine does,
+ * without copying them.
  *
- * The splitter is fed whatever read() returned.  Lines end at \n, \r or \r\n (a \r at the end of
- * one chunk and a \n at the start of the next are one terminator); the final unterminated line
- * counts.  Complete lines inside a chunk go straight to the callback without a copy; only a line
- * that straddles reads is assembled in `part`.  Terminators are found with memchr, remembering the
- * next \n and \r of the chunk, so a chunk is scanned once whatever its mix of terminators.  A line
- * longer than max_line is cut there (back to a code-point boundary) and the rest dropped as it
- * arrives, so a huge line never needs huge memory.
+ * A receiver read()s straight into big reference-counted chunks that the splitter hands out
+ * (rt_split_space) and splits them in place (rt_split_commit): each complete line becomes a view
+ * into its chunk, and the batch's rt_lines takes a reference on every chunk its views point into.
+ * Only a line that straddles the end of a chunk is moved: its head is copied to the start of the
+ * next chunk, which is at least twice that head, so a long line is copied O(1) times per byte.
+ * A chunk shared by the tail of one batch and the head of the next lives until both batches are
+ * freed and the receiver has moved past it; the receiver only ever writes after the last complete
+ * line, so a batch sealed at any moment never sees its bytes change.
  *
- * rt_lines is the per-source, per-batch store: bytes back to back plus views.  UTF-8 is checked
- * 8 bytes at a time for the all-ASCII case; anything else goes through the repair, which replaces
- * each maximal invalid subpart with U+FFFD as Java's decoder (and the Unicode standard) do.
+ * Lines end at \n, \r or \r\n (a \r at the end of one read and a \n at the start of the next are
+ * one terminator); the final unterminated line counts.  Terminators are found with memchr,
+ * remembering the next \n and \r of the read, so a read is scanned once whatever its mix of
+ * terminators, and an incomplete line is never scanned again.  A line longer than max_line is
+ * cut there (back to a code-point boundary) and the rest is read over as it arrives, so a huge
+ * line never needs huge memory.
+ *
+ * UTF-8: every read is first tested for plain ASCII with one OR over its bytes; only the lines
+ * of a read with other bytes are validated, and one with invalid sequences is repaired (each
+ * maximal invalid subpart -> U+FFFD, as Java's decoder and the Unicode standard do) into a side
+ * chunk owned by the rt_lines.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "rt_internal.h"
 
+enum { REPAIR_CHUNK_MIN = 64 * 1024 };  /* first side chunk for repaired lines */
+
+rt_input_chunk *rt_input_chunk_new(size_t cap) {
+  rt_input_chunk *c = rt_xmalloc(sizeof *c + cap);
+  c->refs = 1;
+  c->cap = cap;
+  return c;
+}
+
+void rt_input_chunk_hold(rt_input_chunk *c) { __atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED); }
+
+void rt_input_chunk_release(rt_input_chunk *c) {
+  /* acq_rel: every holder's reads of the bytes happen before the free */
+  if (c && __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0) free(c);
+}
+
+/* True if s[0..n) is plain ASCII.  No early exit: input is almost always ASCII, so one pass at
+ * memory speed is the fast path.  The fixed 32-byte lanes let GCC vectorise the OR at -O2 too
+ * (a plain byte loop is vectorised only at -O3). */
+static int all_ascii(const char *s, size_t n) {
+  const unsigned char *u = (const unsigned char *)s;
+  unsigned char lanes[32] = {0}, acc = 0;
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32)
+    for (int k = 0; k < 32; k++) lanes[k] |= u[i + k];
+  for (; i < n; i++) acc |= u[i];
+  for (int k = 0; k < 32; k++) acc |= lanes[k];
+  return acc < 0x80;
+}
+
+/* ---- the splitter ---- */
+
 void rt_splitter_init(rt_splitter *sp, int64_t max_line) {
   memset(sp, 0, sizeof *sp);
   sp->max_line = max_line > 0 ? max_line : RT_DEFAULT_MAX_LINE;
+  sp->chunk_size = RT_INPUT_CHUNK;
+  sp->part_ascii = 1;
 }
 
 void rt_splitter_free(rt_splitter *sp) {
-  free(sp->part);
-  sp->part = NULL;
-  sp->part_len = sp->part_cap = 0;
+  rt_input_chunk_release(sp->chunk);
+  sp->chunk = NULL;
+  sp->filled = sp->line_start = 0;
+}
+
+char *rt_split_space(rt_splitter *sp, size_t want, size_t *room) {
+  if (!want) want = 1;
+  if (!sp->chunk || sp->chunk->cap - sp->filled < want) {
+    size_t head = sp->chunk ? sp->filled - sp->line_start : 0;
+    size_t cap = sp->chunk_size;
+    if (cap < 2 * head) cap = 2 * head;
+    if (cap < head + want) cap = head + want;
+    rt_input_chunk *c = rt_input_chunk_new(cap);
+    if (head) memcpy(c->data, sp->chunk->data + sp->line_start, head);
+    rt_input_chunk_release(sp->chunk);  /* views of its complete lines hold their own */
+    sp->chunk = c, sp->line_start = 0, sp->filled = head;
+  }
+  *room = sp->chunk->cap - sp->filled;
+  return sp->chunk->data + sp->filled;
 }
 
 /* Largest cut <= max that does not split a UTF-8 sequence (if s[max] continues one). */
@@ -36,62 +96,82 @@ static size_t cut_length(const char *s, size_t n, size_t max) {
   return ((unsigned char)s[k] & 0xC0) == 0x80 ? max : k;
 }
 
-static void part_add(rt_splitter *sp, const char *s, size_t n) {
-  int truncated = sp->part_orig > (int64_t)sp->part_len;
-  sp->part_orig += (int64_t)n;
-  if (truncated) return;
-  size_t room = (size_t)sp->max_line - sp->part_len;
-  if (n > room) n = cut_length(s, n, room);
-  if (!n) return;
-  if (sp->part_len + n > sp->part_cap) {
-    size_t cap = sp->part_cap ? sp->part_cap : 256;
-    while (cap < sp->part_len + n) cap *= 2;
-    sp->part = rt_xrealloc(sp->part, cap);
-    sp->part_cap = cap;
-  }
-  memcpy(sp->part + sp->part_len, s, n);
-  sp->part_len += n;
+static void emit(rt_splitter *sp, const char *s, size_t n, int64_t orig, int ascii, rt_line_fn fn,
+                 void *env) {
+  rt_line line = {.s = s, .n = n, .orig_len = orig, .line_no = ++sp->line_no, .ascii = ascii};
+  fn(env, sp->chunk, &line);
 }
 
-static void emit(rt_splitter *sp, const char *s, size_t n, int64_t orig, rt_line_fn fn, void *env) {
-  sp->line_no++;
-  fn(env, s, cut_length(s, n, (size_t)sp->max_line), sp->line_no, orig);
+void rt_split_commit(rt_splitter *sp, size_t n, rt_line_fn fn, void *env) {
+  if (!n) return; /* an empty read keeps a pending \r */
+  char *data = sp->chunk->data;
+  size_t start = sp->filled, end = start + n, pos = start;
+  sp->filled = end;
+  int read_ascii = all_ascii(data + start, n);
+  int head_ascii = sp->part_ascii && read_ascii; /* the line begun in earlier reads */
+  if (sp->after_cr) {
+    sp->after_cr = 0;
+    if (data[pos] == '\n') sp->line_start = ++pos;
+  }
+  const char *nl = NULL, *cr = NULL; /* next terminators at or after pos, NULL = not searched */
+  const char *stop = data + end;
+  while (pos < end) {
+    const char *p = data + pos;
+    if (!nl || nl < p) nl = memchr(p, '\n', end - pos), nl = nl ? nl : stop;
+    if (!cr || cr < p) cr = memchr(p, '\r', end - pos), cr = cr ? cr : stop;
+    const char *t = nl < cr ? nl : cr;
+    if (t == stop) break;
+    size_t tpos = (size_t)(t - data);
+    const char *s = data + sp->line_start;
+    int ascii = sp->line_start < start ? head_ascii : read_ascii;
+    if (sp->cut_orig) {
+      emit(sp, s, sp->cut_kept, sp->cut_orig + (int64_t)(tpos - start), ascii, fn, env);
+      sp->cut_orig = 0;
+    } else {
+      size_t len = tpos - sp->line_start;
+      emit(sp, s, cut_length(s, len, (size_t)sp->max_line), (int64_t)len, ascii, fn, env);
+    }
+    pos = tpos + 1;
+    if (*t == '\r') {
+      if (pos < end && data[pos] == '\n') pos++;
+      else if (pos == end) sp->after_cr = 1;
+    }
+    sp->line_start = pos;
+  }
+  /* [line_start, end) is now the incomplete line. */
+  sp->part_ascii = sp->line_start < start ? head_ascii : read_ascii;
+  if (sp->cut_orig) {
+    sp->cut_orig += (int64_t)(end - start);
+    sp->filled = sp->line_start + sp->cut_kept; /* the next read goes over the dropped bytes */
+  } else if (end - sp->line_start > (size_t)sp->max_line) {
+    size_t len = end - sp->line_start;
+    sp->cut_kept = cut_length(data + sp->line_start, len, (size_t)sp->max_line);
+    sp->cut_orig = (int64_t)len;
+    sp->filled = sp->line_start + sp->cut_kept;
+  }
 }
 
 void rt_split_feed(rt_splitter *sp, const char *data, size_t n, rt_line_fn fn, void *env) {
-  size_t pos = 0;
-  if (sp->after_cr && n > 0) {
-    if (data[0] == '\n') pos = 1;
-    sp->after_cr = 0;
+  while (n) {
+    size_t room;
+    char *p = rt_split_space(sp, 1, &room);
+    size_t k = room < n ? room : n;
+    memcpy(p, data, k);
+    rt_split_commit(sp, k, fn, env);
+    data += k, n -= k;
   }
-  const char *nl = NULL, *cr = NULL; /* next terminators at or after pos, NULL = not searched */
-  const char *end = data + n;
-  while (pos < n) {
-    const char *p = data + pos;
-    if (!nl || nl < p) nl = memchr(p, '\n', n - pos), nl = nl ? nl : end;
-    if (!cr || cr < p) cr = memchr(p, '\r', n - pos), cr = cr ? cr : end;
-    const char *t = nl < cr ? nl : cr;
-    if (t == end) break;
-    size_t len = (size_t)(t - p);
-    if (sp->part_len || sp->part_orig) {
-      part_add(sp, p, len);
-      emit(sp, sp->part, sp->part_len, sp->part_orig, fn, env);
-      sp->part_len = 0, sp->part_orig = 0;
-    } else {
-      emit(sp, p, len, (int64_t)len, fn, env);
-    }
-    pos += len + 1;
-    if (*t == '\r') {
-      if (pos < n && data[pos] == '\n') pos++;
-      else if (pos == n) sp->after_cr = 1;
-    }
-  }
-  if (pos < n) part_add(sp, data + pos, n - pos);
 }
 
 void rt_split_finish(rt_splitter *sp, rt_line_fn fn, void *env) {
-  if (sp->part_len || sp->part_orig) emit(sp, sp->part, sp->part_len, sp->part_orig, fn, env);
-  sp->part_len = 0, sp->part_orig = 0, sp->after_cr = 0;
+  if (sp->chunk && (sp->filled > sp->line_start || sp->cut_orig)) {
+    const char *s = sp->chunk->data + sp->line_start;
+    size_t len = sp->filled - sp->line_start;
+    emit(sp, s, len, sp->cut_orig ? sp->cut_orig : (int64_t)len, sp->part_ascii, fn, env);
+    sp->line_start = sp->filled;
+  }
+  sp->cut_orig = 0, sp->after_cr = 0, sp->part_ascii = 1;
+  /* A chunk grown for a long line or a big file is not kept for a stream that may stay idle. */
+  if (sp->chunk && sp->chunk->cap > sp->chunk_size) rt_splitter_free(sp);
 }
 
 /* ---- UTF-8 repair ---- */
@@ -135,19 +215,6 @@ size_t rt_utf8_repair(const char *s, size_t n, char *out, int64_t *invalid) {
   return o;
 }
 
-/* True if s[0..n) is plain ASCII (the common case, checked a word at a time). */
-static int all_ascii(const char *s, size_t n) {
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    memcpy(&w, s + i, 8);
-    if (w & 0x8080808080808080ull) return 0;
-  }
-  for (; i < n; i++)
-    if ((unsigned char)s[i] & 0x80) return 0;
-  return 1;
-}
-
 static int valid_utf8(const char *s, size_t n) {
   for (size_t i = 0; i < n;) {
     if (!((unsigned char)s[i] & 0x80)) {
@@ -161,44 +228,53 @@ static int valid_utf8(const char *s, size_t n) {
   return 1;
 }
 
+/* ---- per-batch line views ---- */
+
 void rt_lines_init(rt_lines *l) { memset(l, 0, sizeof *l); }
 
 void rt_lines_free(rt_lines *l) {
-  free(l->bytes);
+  for (int64_t i = 0; i < l->nchunks; i++) rt_input_chunk_release(l->chunks[i]);
+  free(l->chunks);
   free(l->views);
   rt_lines_init(l);
 }
 
-static void lines_reserve(rt_lines *l, size_t extra) {
-  if (l->cap - l->len >= extra) return;
-  size_t cap = l->cap ? l->cap : 64 * 1024;
-  while (cap - l->len < extra) cap *= 2;
-  l->bytes = rt_xrealloc(l->bytes, cap);
-  l->cap = cap;
+/* Adds a reference the caller already took to the list released with l. */
+static void lines_keep(rt_lines *l, rt_input_chunk *c) {
+  if (l->nchunks == l->ccap) {
+    l->ccap = l->ccap ? l->ccap * 2 : 8;
+    l->chunks = rt_xrealloc(l->chunks, sizeof(rt_input_chunk *) * (size_t)l->ccap);
+  }
+  l->chunks[l->nchunks++] = c;
 }
 
-void rt_lines_append(rt_lines *l, const char *s, size_t n) {
+/* Stores s[0..n) repaired in the side chunk; returns where, with its length in *len. */
+static const char *lines_repair(rt_lines *l, const char *s, size_t n, size_t *len) {
+  if (!l->repair || l->repair->cap - l->repair_len < 3 * n) {
+    l->repair = rt_input_chunk_new(3 * n > REPAIR_CHUNK_MIN ? 3 * n : REPAIR_CHUNK_MIN);
+    l->repair_len = 0;
+    lines_keep(l, l->repair);
+  }
+  char *out = l->repair->data + l->repair_len;
+  *len = rt_utf8_repair(s, n, out, &l->invalid);
+  l->repair_len += *len;
+  return out;
+}
+
+void rt_lines_add(rt_lines *l, rt_input_chunk *chunk, const char *s, size_t n, int ascii) {
   if (l->count == l->vcap) {
     l->vcap = l->vcap ? l->vcap * 2 : 1024;
     l->views = rt_xrealloc(l->views, sizeof(dsc_str) * (size_t)l->vcap);
   }
-  size_t off = l->len;
-  if (all_ascii(s, n) || valid_utf8(s, n)) {
-    lines_reserve(l, n);
-    if (n) memcpy(l->bytes + off, s, n);
-    l->len += n;
-  } else {
-    lines_reserve(l, n * 3);
-    l->len += rt_utf8_repair(s, n, l->bytes + off, &l->invalid);
+  if (!ascii && !all_ascii(s, n) && !valid_utf8(s, n)) {
+    s = lines_repair(l, s, n, &n);
+  } else if (!l->nchunks || l->chunks[l->nchunks - 1] != chunk) {
+    /* Lines arrive in stream order, so a chunk seen before is the last one listed (or, after a
+       repair, one back: listing it twice is harmless, each entry holds its own reference). */
+    rt_input_chunk_hold(chunk);
+    lines_keep(l, chunk);
   }
-  l->views[l->count].ptr = (const char *)(uintptr_t)off;
-  l->views[l->count].len = (int64_t)(l->len - off);
+  l->views[l->count].ptr = s;
+  l->views[l->count].len = (int64_t)n;
   l->count++;
-}
-
-void rt_lines_seal(rt_lines *l) {
-  if (l->sealed) return;
-  for (int64_t i = 0; i < l->count; i++)
-    l->views[i].ptr = l->bytes ? l->bytes + (uintptr_t)l->views[i].ptr : "";
-  l->sealed = 1;
 }

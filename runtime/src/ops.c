@@ -26,8 +26,7 @@ int32_t dsc_rt_source_table(dsc_rt_ctx *ctx, const char *path, int64_t path_len)
   rt_source_eof(s);
   close(s->fd);
   s->fd = -1;
-  rt_lines_seal(&s->cur);
-  s->ended = 1;
+  rt_source_end(s);
   return s->index;
 }
 

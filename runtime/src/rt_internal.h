@@ -92,46 +92,89 @@ int32_t rt_utf8_decode(const unsigned char *s, int64_t n, int *len);
 int rt_utf8_encode(uint32_t cp, char *out);
 int rt_is_space(uint32_t cp);
 
-/* ---- lines.c: line splitting, UTF-8 repair, per-batch line storage ------------------------- */
+/* ---- lines.c: input chunks, line splitting, UTF-8 repair, per-batch line views ------------ */
 
-/* Called for every complete line: bytes s[0..n) (already cut to the maximum), the line's number
- * (from 1) and its original length before truncation. */
-typedef void (*rt_line_fn)(void *env, const char *s, size_t n, int64_t line_no, int64_t orig_len);
+/* Data bytes of a receiver's read chunk: 1 MiB less room for the chunk's and malloc's headers,
+ * so an (mmapped) chunk is 256 whole pages. */
+#define RT_INPUT_CHUNK (((size_t)1 << 20) - 64)
 
+/* Bytes a receiver read() into, shared by the batches whose lines point into them.  Freed when
+ * the last reference goes: one is the receiver's while it still reads into or splits the chunk,
+ * and each rt_lines with a view into it holds one.  Chunks never move or grow. */
+typedef struct rt_input_chunk {
+  int64_t refs;     /* holders (atomic: released by the receiver and by whoever frees a batch) */
+  size_t cap;       /* bytes of data */
+  char data[];      /* the input */
+} rt_input_chunk;
+
+/* A new chunk with one reference, the caller's. */
+rt_input_chunk *rt_input_chunk_new(size_t cap);
+void rt_input_chunk_hold(rt_input_chunk *c);
+/* Drops one reference (NULL: nothing); the last one frees the chunk. */
+void rt_input_chunk_release(rt_input_chunk *c);
+
+/* One complete line found by the splitter. */
+typedef struct rt_line {
+  const char *s;     /* its bytes, inside the chunk passed along */
+  size_t n;          /* bytes kept (already cut to the maximum) */
+  int64_t orig_len;  /* length before truncation */
+  int64_t line_no;   /* from 1 */
+  int ascii;         /* known to be plain ASCII: no UTF-8 check needed */
+} rt_line;
+
+/* Called for every complete line; chunk holds line->s for as long as the callee holds it. */
+typedef void (*rt_line_fn)(void *env, rt_input_chunk *chunk, const rt_line *line);
+
+/* Receiver-private: the chunk being read into and the line that is not complete yet. */
 typedef struct rt_splitter {
-  char *part;           /* the incomplete line carried over between reads */
-  size_t part_len;      /* bytes kept in part (at most max_line) */
-  size_t part_cap;      /* bytes allocated for part */
-  int64_t part_orig;    /* real length of the incomplete line, truncated bytes included */
-  int after_cr;         /* the last chunk ended in \r: a leading \n belongs to it */
-  int64_t max_line;     /* longest line kept, in bytes */
-  int64_t line_no;      /* lines emitted so far */
+  rt_input_chunk *chunk;  /* being filled (one reference held), NULL before the first read */
+  size_t filled;          /* bytes of chunk->data holding input */
+  size_t line_start;      /* the incomplete line is [line_start, filled): no terminator in it */
+  int64_t cut_orig;       /* > 0: that line was cut to cut_kept bytes; its real length so far */
+  size_t cut_kept;        /* bytes of a cut line kept at line_start */
+  int part_ascii;         /* the incomplete line's bytes are all ASCII */
+  int after_cr;           /* the last read ended in \r: a leading \n belongs to it */
+  int64_t max_line;       /* longest line kept, in bytes */
+  int64_t line_no;        /* lines emitted so far */
+  size_t chunk_size;      /* size of a new chunk unless a long line needs more (tests shrink it) */
 } rt_splitter;
 
 void rt_splitter_init(rt_splitter *sp, int64_t max_line);
+/* Releases the chunk: the receiver is done (any incomplete line is lost). */
 void rt_splitter_free(rt_splitter *sp);
+/* Where the next read goes: at least `want` bytes (0 counts as 1) after the input in the chunk;
+ * *room is the space there.  Starts a new chunk when the current one has less room, moving the
+ * incomplete line to its start.  Touches only receiver-private state: call it without locks. */
+char *rt_split_space(rt_splitter *sp, size_t want, size_t *room);
+/* The n bytes just written at rt_split_space's pointer are input: calls fn for each line they
+ * complete. */
+void rt_split_commit(rt_splitter *sp, size_t n, rt_line_fn fn, void *env);
+/* For bytes the caller owns: copies them into chunks and commits them. */
 void rt_split_feed(rt_splitter *sp, const char *data, size_t n, rt_line_fn fn, void *env);
-/* End of input: a final line without terminator is emitted (if any bytes are pending). */
+/* End of input: a final line without terminator is emitted (if any bytes are pending).  A chunk
+ * grown past chunk_size is let go, so an idle stream does not hold it. */
 void rt_split_finish(rt_splitter *sp, rt_line_fn fn, void *env);
 
-/* The lines of one source for one batch: a byte store plus views.  While filling, views hold
- * offsets into bytes (the store may move); rt_lines_seal turns them into pointers. */
+/* The lines of one source for one batch: views into input chunks (or, for a line whose invalid
+ * UTF-8 was repaired, into a side chunk), and a reference on every chunk they point into. */
 typedef struct rt_lines {
-  char *bytes;       /* line bytes back to back */
-  size_t len;        /* bytes used */
-  size_t cap;        /* bytes allocated */
-  dsc_str *views;    /* one per line; ptr is an offset until sealed */
-  int64_t count;     /* lines */
-  int64_t vcap;      /* views allocated */
-  int64_t invalid;   /* invalid UTF-8 sequences replaced by U+FFFD */
-  int sealed;        /* views hold pointers */
+  dsc_str *views;           /* one per line, real pointers */
+  int64_t count;            /* lines */
+  int64_t vcap;             /* views allocated */
+  int64_t invalid;          /* invalid UTF-8 sequences replaced by U+FFFD */
+  rt_input_chunk **chunks;  /* chunks the views point into, one reference per entry */
+  int64_t nchunks;          /* entries in chunks */
+  int64_t ccap;             /* entries allocated */
+  rt_input_chunk *repair;   /* side chunk receiving repaired lines (also in chunks), or NULL */
+  size_t repair_len;        /* bytes used in it */
 } rt_lines;
 
 void rt_lines_init(rt_lines *l);
+/* Releases the chunks and frees the views. */
 void rt_lines_free(rt_lines *l);
-/* Appends one line, replacing invalid UTF-8 sequences by U+FFFD. */
-void rt_lines_append(rt_lines *l, const char *s, size_t n);
-void rt_lines_seal(rt_lines *l);
+/* Appends a view of s[0..n), which lies in chunk: unless `ascii` says the bytes are plain
+ * ASCII they are checked, and a line with invalid UTF-8 is stored repaired in the side chunk. */
+void rt_lines_add(rt_lines *l, rt_input_chunk *chunk, const char *s, size_t n, int ascii);
 /* Writes s[0..n) with each invalid sequence replaced by EF BF BD (at most 3n bytes) into out;
  * returns the bytes written and adds the replacements to *invalid. */
 size_t rt_utf8_repair(const char *s, size_t n, char *out, int64_t *invalid);
@@ -207,7 +250,7 @@ typedef struct rt_source {
   int64_t port;              /* socket port */
   int fd;                    /* open descriptor (stdin, file, connected socket), or -1 */
   pthread_t thread;          /* receiver */
-  rt_splitter split;         /* receiver-private splitting state */
+  rt_splitter split;         /* receiver-private: the chunk being read into, splitting state */
   struct rt_dir *dir;        /* textFiles: the watch and the names taken (source_dir.c) */
   /* guarded by ctx->mu: */
   rt_lines cur;              /* lines not yet sealed */
@@ -291,12 +334,18 @@ void rt_batch_free(dsc_rt_batch *b);
 void rt_pool_start(rt_pool *pool, dsc_rt_ctx *ctx, int64_t nthreads);
 void rt_pool_stop(rt_pool *pool);
 
-/* Receiver side: feed bytes / end of stream into the source's current batch (takes ctx->mu). */
 /* Opens path for a file-backed source (file, table), or reports and exits 1. */
 rt_source *rt_source_open_file(dsc_rt_ctx *ctx, int kind, const char *path, int64_t path_len);
+/* Receiver side.  A receiver reads into rt_source_space (no lock held: see rt_split_space) and
+ * hands the bytes over with rt_source_commit, which splits them into the source's current batch
+ * under ctx->mu, first waiting while a manual-clock batch is queued.  rt_source_feed does both
+ * for bytes in a buffer the caller owns (copying them). */
+char *rt_source_space(rt_source *src, size_t want, size_t *room);
+void rt_source_commit(rt_source *src, size_t n);
 void rt_source_feed(rt_source *src, const char *data, size_t n);
+/* End of stream: its last line without terminator counts (takes ctx->mu). */
 void rt_source_eof(rt_source *src);
-/* Marks the source ended and wakes the scheduler. */
+/* The receiver is done: releases its chunk, marks the source ended and wakes the scheduler. */
 void rt_source_end(rt_source *src);
 rt_source *rt_source_new(dsc_rt_ctx *ctx, int kind, const char *label);
 void *rt_stream_receiver(void *arg);  /* stdin and files */

@@ -2,7 +2,9 @@
  *
  * One mutex (ctx->mu) guards everything receivers and the scheduler share: each source's
  * unsealed lines, its queue of manual-clock segments, the ended/closed flags and the wall-clock
- * batch queue.  Receivers take it once per read() chunk, not per line.  One condition variable
+ * batch queue.  Receivers take it once per read(), not per line, and never around the read
+ * itself.  A batch's lines are views into the chunks the receiver read into (lines.c), so
+ * sealing moves views and chunk references, never bytes.  One condition variable
  * (on CLOCK_MONOTONIC, so clock changes do not stretch a wait) wakes whoever waits for data, an
  * ended source or a stop request.
  *
@@ -118,11 +120,12 @@ rt_source *rt_source_new(dsc_rt_ctx *ctx, int kind, const char *label) {
   return s;
 }
 
-static void on_line(void *env, const char *s, size_t n, int64_t line_no, int64_t orig_len) {
+static void on_line(void *env, rt_input_chunk *chunk, const rt_line *line) {
   rt_source *src = env;
   dsc_rt_ctx *ctx = src->ctx;
   /* a static table's lines are data in every batch, never batch boundaries */
-  if (ctx->opt.manual_clock && src->kind != RT_SRC_TABLE && n == 6 && !memcmp(s, "@batch", 6)) {
+  if (ctx->opt.manual_clock && src->kind != RT_SRC_TABLE && line->n == 6 &&
+      !memcmp(line->s, "@batch", 6)) {
     rt_segment *g = rt_xmalloc(sizeof *g);
     g->lines = src->cur;
     g->next = NULL;
@@ -133,11 +136,11 @@ static void on_line(void *env, const char *s, size_t n, int64_t line_no, int64_t
     pthread_cond_broadcast(&ctx->cv);
     return;
   }
-  if (orig_len > (int64_t)n)
+  if (line->orig_len > (int64_t)line->n)
     fprintf(stderr, "%s: warning: %s: line %" PRId64 " is %" PRId64
-            " bytes long; truncated to %zu bytes\n", rt_progname(ctx), src->label, line_no,
-            orig_len, n);
-  rt_lines_append(&src->cur, s, n);
+            " bytes long; truncated to %zu bytes\n", rt_progname(ctx), src->label, line->line_no,
+            line->orig_len, line->n);
+  rt_lines_add(&src->cur, chunk, line->s, line->n, line->ascii);
 }
 
 /* Under the manual clock a fast input (a file, a pipe) would otherwise be read ahead whole;
@@ -145,11 +148,27 @@ static void on_line(void *env, const char *s, size_t n, int64_t line_no, int64_t
  * processed and the next one are in memory however long the stream. */
 enum { MAX_QUEUED_SEGMENTS = 1 };
 
-void rt_source_feed(rt_source *src, const char *data, size_t n) {
+/* Locks ctx->mu once there is room for more input (or it will be dropped anyway). */
+static void lock_for_input(rt_source *src) {
   pthread_mutex_lock(&src->ctx->mu);
   while (src->ctx->started && src->queued >= MAX_QUEUED_SEGMENTS && !src->ctx->stopping &&
          !src->closed)
     pthread_cond_wait(&src->ctx->cv, &src->ctx->mu);
+}
+
+char *rt_source_space(rt_source *src, size_t want, size_t *room) {
+  return rt_split_space(&src->split, want, room);
+}
+
+void rt_source_commit(rt_source *src, size_t n) {
+  lock_for_input(src);
+  /* once closed the bytes are not committed, so the next read simply goes over them */
+  if (!src->closed) rt_split_commit(&src->split, n, on_line, src);
+  pthread_mutex_unlock(&src->ctx->mu);
+}
+
+void rt_source_feed(rt_source *src, const char *data, size_t n) {
+  lock_for_input(src);
   if (!src->closed) rt_split_feed(&src->split, data, n, on_line, src);
   pthread_mutex_unlock(&src->ctx->mu);
 }
@@ -161,20 +180,23 @@ void rt_source_eof(rt_source *src) {
 }
 
 void rt_source_end(rt_source *src) {
+  rt_splitter_free(&src->split); /* batches still using its chunk hold their own references */
   pthread_mutex_lock(&src->ctx->mu);
   src->ended = 1;
   pthread_cond_broadcast(&src->ctx->cv);
   pthread_mutex_unlock(&src->ctx->mu);
 }
 
+/* The read() runs without ctx->mu: the scheduler may seal the source's lines meanwhile, which
+ * only moves views of complete lines, never the space being read into. */
 int rt_source_pump(rt_source *src, int fd) {
-  enum { BUFSZ = 1 << 20 };
-  char *buf = rt_xmalloc(BUFSZ);
   int r;
   for (;;) {
-    ssize_t n = read(fd, buf, BUFSZ);
+    size_t room;
+    char *space = rt_source_space(src, 1, &room);
+    ssize_t n = read(fd, space, room);
     if (n > 0) {
-      rt_source_feed(src, buf, (size_t)n);
+      rt_source_commit(src, (size_t)n);
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -182,7 +204,6 @@ int rt_source_pump(rt_source *src, int fd) {
     break;
   }
   int saved = errno;
-  free(buf);
   pthread_mutex_lock(&src->ctx->mu);
   if (src->ctx->stopping) r = 1;
   pthread_mutex_unlock(&src->ctx->mu);
@@ -272,10 +293,8 @@ void rt_batch_finish(dsc_rt_ctx *ctx, dsc_rt_batch *batch) {
 }
 
 static void run_batch(dsc_rt_ctx *ctx, dsc_rt_batch *b, rt_batch_fn run) {
-  for (int32_t i = 0; i < b->nsources; i++) {
-    rt_lines_seal(&b->lines[i]);
+  for (int32_t i = 0; i < b->nsources; i++)
     if (ctx->sources[i]->kind != RT_SRC_TABLE) ctx->records_run += b->lines[i].count;
-  }
   ctx->batches_run++;
   run(ctx, b);
   dsc_rt_output_flush(ctx);

@@ -5,12 +5,12 @@
  * "present at start" means present at registration and no file slips between the two.  Present
  * files are remembered as taken (skipped) or, with existing != 0, read first by the receiver in
  * name order, so they land in the first batch.  After that each event names a file: one that
- * matches the glob, does not start with '.', and was not taken yet is read whole (in chunks
- * of up to 16 MiB, each fed under one lock, so a file up to that size lands in one batch: the
- * batch in which it appeared) through the same splitter as every other source.  Names taken
- * live in a store table; when a taken file leaves the directory its name is marked gone (a new
- * file of that name is new data), and the table is compacted when most of it is gone, so the
- * memory follows the directory, not the run.  An event-queue overflow rescans the directory.
+ * matches the glob, does not start with '.', and was not taken yet is read whole straight into
+ * the source's input chunks and split there like every other source's input (committed up to
+ * 16 MiB per lock, so a file up to that size lands in one batch: the batch in which it
+ * appeared).  Names taken live in a store table; when a taken file leaves the directory its
+ * name is marked gone (a new file of that name is new data), and the table is compacted when
+ * most of it is gone, so the memory follows the directory, not the run.  An event-queue overflow rescans the directory.
  * A file that cannot be read (dangling symlink, a directory, a FIFO, no permission) is
  * reported and skipped; a missing directory at start is fatal (exit 1).
  *
@@ -37,7 +37,7 @@
 #include "rt_internal.h"
 
 enum { NAME_TAKEN = 1, NAME_GONE = 2 };        /* payload of a taken-names entry */
-enum { READ_CHUNK_MAX = 16 * 1024 * 1024 };   /* bytes fed under one lock */
+enum { READ_CHUNK_MAX = 16 * 1024 * 1024 };   /* bytes committed under one lock */
 
 struct rt_dir {
   char *path;             /* the directory, as given */
@@ -50,8 +50,6 @@ struct rt_dir {
   char **initial;         /* existing != 0: files present at start, sorted */
   size_t ninitial;        /* how many */
   int end_at_start;       /* manual clock: `@end` was present at start (existing != 0) */
-  char *buf;              /* read buffer, kept between files up to 1 MiB */
-  size_t bufcap;          /* its size */
 };
 
 static int wanted(const struct rt_dir *d, const char *name) {
@@ -122,38 +120,36 @@ static void read_file(rt_source *src, const char *name) {
     close(fd);
     return;
   }
-  size_t len = 0;
-  int failed = 0;
-  for (;;) {
-    if (len == d->bufcap) {
-      if (d->bufcap >= READ_CHUNK_MAX) {
-        rt_source_feed(src, d->buf, len);
-        len = 0;
-      } else {
-        d->bufcap = d->bufcap ? d->bufcap * 2 : 64 * 1024;
-        d->buf = rt_xrealloc(d->buf, d->bufcap);
+  /* Each pass reads into chunk space for the rest of the file (up to READ_CHUNK_MAX) plus the
+     end-of-file read, then commits it under one lock. */
+  size_t size = st.st_size > 0 ? (size_t)st.st_size : 0, done = 0;
+  int failed = 0, eof = 0;
+  while (!eof && !failed) {
+    size_t want = size > done ? size - done + 1 : 1, room, len = 0;
+    if (want > READ_CHUNK_MAX) want = READ_CHUNK_MAX;
+    char *space = rt_source_space(src, want, &room);
+    if (room > READ_CHUNK_MAX) room = READ_CHUNK_MAX;
+    while (len < room) {
+      ssize_t n = read(fd, space + len, room - len);
+      if (n > 0) {
+        len += (size_t)n;
+        continue;
       }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        report(src, name, strerror(errno));
+        failed = 1; /* this pass's bytes are not committed, as if never read */
+      } else {
+        eof = 1;
+      }
+      break;
     }
-    ssize_t n = read(fd, d->buf + len, d->bufcap - len);
-    if (n > 0) {
-      len += (size_t)n;
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      report(src, name, strerror(errno));
-      failed = 1;
-    }
-    break;
+    if (!failed) rt_source_commit(src, len);
+    done += len;
   }
   close(fd);
-  if (len && !failed) rt_source_feed(src, d->buf, len);
   rt_source_eof(src);
   src->split.line_no = 0; /* line numbers in warnings count from each file's start */
-  if (d->bufcap > 1024 * 1024) {
-    free(d->buf);
-    d->buf = NULL, d->bufcap = 0;
-  }
 }
 
 static int cmp_names(const void *a, const void *b) {
@@ -229,7 +225,6 @@ void rt_dir_free(struct rt_dir *d) {
   if (d->ifd >= 0) close(d->ifd);
   dsc_rt_store_free(d->store);
   free_names(d->initial, d->ninitial);
-  free(d->buf);
   free(d->path);
   free(d->pattern);
   free(d);

@@ -70,9 +70,9 @@ static int wait_count(dsc_rt_ctx *ctx, rt_source *s, int64_t n) {
   return 0;
 }
 
-/* Line i of unsealed lines (views hold offsets). */
+/* Line i of unsealed lines. */
 static void line_at(const rt_lines *l, int64_t i, char *out, size_t outsz) {
-  snprintf(out, outsz, "%.*s", (int)l->views[i].len, l->bytes + (uintptr_t)l->views[i].ptr);
+  snprintf(out, outsz, "%.*s", (int)l->views[i].len, l->views[i].ptr);
 }
 
 static char *read_all(const char *path) {
