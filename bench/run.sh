@@ -335,6 +335,20 @@ if want extra; then
     s=$(printf '%s\n' "${ts[@]}" | median)
     printf 'baselines/wc.c\tstart-up of the C baseline, same measure\t%.2f ms\n' "$(echo "$s / 1000000" | bc -l)" >>"$EXTRA"
   fi
+  # What --threads 2 can hope for on this machine: two copies of the single-threaded C word
+  # count at once, against one alone.  2.00x means two cores' worth; vCPUs that share a core or
+  # memory bandwidth give less, and no program can scale past that.
+  log "parallel capacity: the C word count alone and two at once"
+  solo=(); pair=()
+  for ((i = 0; i < REPS; i++)); do
+    "$M" "$WORK/res/m" --in "$CORPUS" --out /dev/null -- "$B/c_wc"
+    read -r w _ _ _ _ <"$WORK/res/m"; solo+=("$w")
+    "$M" "$WORK/res/m" -- bash -c '"$1" <"$2" >/dev/null & "$1" <"$2" >/dev/null; wait' _ "$B/c_wc" "$CORPUS"
+    read -r w _ _ _ _ <"$WORK/res/m"; pair+=("$w")
+  done
+  s=$(printf '%s\n' "${solo[@]}" | median); p=$(printf '%s\n' "${pair[@]}" | median)
+  printf 'machine\tparallel capacity: 2 x C word count at once %.3f s, one alone %.3f s (median of %d)\t%.2fx one core\n' \
+    "$(echo "$p / 1000000000" | bc -l)" "$(echo "$s / 1000000000" | bc -l)" "$REPS" "$(echo "2 * $s / $p" | bc -l)" >>"$EXTRA"
 fi
 if want latency; then
   if [ -n "${UNSUPPORTED[echo_socket]:-}" ]; then
