@@ -136,6 +136,8 @@ void cg_merge_table(cg *g, const plan_op *op, LLVMValueRef into, LLVMValueRef fr
 
 /* ---- cg_state.c: windows and state kept across batches ---- */
 LLVMValueRef cg_state_finalize(cg *g, const plan_op *op);
+/* Whether op reads its input's per-task partials itself, so that they must not be merged. */
+bool cg_state_takes_partials(const plan_op *op);
 LLVMValueRef cg_state_root_count(cg *g, const plan_op *root);
 LLVMValueRef cg_state_root_elem(cg *g, const plan_op *root, LLVMValueRef i);
 /* i1: entry i of the result is live (state tables may hold removed entries). */

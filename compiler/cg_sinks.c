@@ -430,6 +430,8 @@ static void merge_task(cg *g, LLVMValueRef task, void *data) {
     LLVMValueRef larger = LLVMBuildICmp(g->b, LLVMIntSGT, len, old, "");
     LLVMBuildStore(g->b, LLVMBuildSelect(g->b, LLVMBuildOr(g->b, first, larger, ""), len, old, ""), hint);
   }
+  if (cg_state_takes_partials(op))
+    return;
   LLVMValueRef cur = cg_load_slot(g, slot, g->t_ptr);
   LLVMBasicBlockRef adopt = cg_block(g, "adopt"), merge = cg_block(g, "merge"),
                     done = cg_block(g, "merged");

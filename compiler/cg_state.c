@@ -220,6 +220,36 @@ static LLVMValueRef slide_ms(cg *g, const plan_op *op) {
   return op->slide ? cg_i64(g, op->slide) : interval(g);
 }
 
+/* An incremental window reads its batch from the feeding stage's per-task tables as they
+ * are (cg_state_takes_partials): merging them first would be one more pass over a table as big
+ * as the batch, on one thread.  A key found by several tasks enters the state once per task,
+ * which f's associativity makes the same, and its pane holds one item per task, which invF
+ * takes out one by one: the same again, as invF undoes f. */
+static LLVMValueRef task_tables(cg *g, const plan_op *op, LLVMValueRef *ntasks) {
+  plan_edge *e = cg_edge(op, 0);
+  *ntasks = cg_load_slot(g, e->stage->slot, g->t_i64);
+  return cg_load_slot(g, e->slot, g->t_ptr);
+}
+
+static LLVMValueRef task_table(cg *g, LLVMValueRef tables, LLVMValueRef t) {
+  return load(g, g->t_ptr, LLVMBuildGEP2(g->b, g->t_ptr, tables, &t, 1, ""));
+}
+
+static void add_table_len(cg *g, LLVMValueRef t, void *data) {
+  LLVMValueRef *acc = data; /* {sum alloca, tables} */
+  LLVMValueRef len = table_len(g, task_table(g, acc[1], t));
+  LLVMBuildStore(g->b, LLVMBuildAdd(g->b, load(g, g->t_i64, acc[0]), len, ""), acc[0]);
+}
+
+static LLVMValueRef task_tables_len(cg *g, const plan_op *op) {
+  LLVMValueRef ntasks, acc[2] = {cg_alloca(g, g->t_i64, "keys"), task_tables(g, op, &ntasks)};
+  LLVMBuildStore(g->b, cg_i64(g, 0), acc[0]);
+  cg_loop(g, cg_i64(g, 0), ntasks, add_table_len, acc);
+  return load(g, g->t_i64, acc[0]);
+}
+
+bool cg_state_takes_partials(const plan_op *op) { return op->kind == P_WINDOW && incremental(op); }
+
 /* The batch's merged partial, persisted into a new pane. */
 static LLVMValueRef make_pane(cg *g, const plan_op *op) {
   plan_edge *e = cg_edge(op, 0);
@@ -233,9 +263,8 @@ static LLVMValueRef make_pane(cg *g, const plan_op *op) {
   LLVMValueRef data;
   LLVMTypeRef elem = cg_partial_type(g, e);
   if (incremental(op)) {
-    /* one item per key of the batch, filled in as the keys enter the state (window_enter) */
-    LLVMValueRef n = LLVMBuildSelect(g->b, LLVMBuildIsNotNull(g->b, merged, ""),
-                                     table_len(g, merged), cg_i64(g, 0), "");
+    /* one item per key of each task's table, filled in as the keys enter the state */
+    LLVMValueRef n = task_tables_len(g, op);
     LLVMValueRef args[2] = {store, LLVMBuildMul(g->b, n, cg_sizeof(g, item_t(g, op)), "")};
     data = cg_rt(g, "dsc_rt_store_alloc", "ppl", args);
     pane = LLVMBuildInsertValue(g->b, pane, n, 2, "");
@@ -266,9 +295,11 @@ typedef struct window_ctx {
   const plan_op *op;
   LLVMValueRef ring;      /* pane array */
   LLVMValueRef acc;       /* result being combined: vec, table, count alloca or cell alloca */
-  /* incremental update: the state table and its store, the batch's merged table, the items of
-     the entering pane and its store, the items of the leaving pane */
-  LLVMValueRef nt, nstore, batch, entering, pstore, leaving, nleaving;
+  /* incremental update: the state table and its store, the task table being entered and the
+     number of items before its own, the items of the entering pane and its store, the items of
+     the leaving pane */
+  LLVMValueRef nt, nstore, batch, base, entering, pstore, leaving, nleaving, tables;
+  LLVMValueRef base_slot; /* alloca: items entered so far */
 } window_ctx;
 
 static LLVMValueRef ring_pane(cg *g, LLVMValueRef ring, LLVMValueRef i) {
@@ -378,7 +409,17 @@ static void window_enter(cg *g, LLVMValueRef i, void *data) {
   item = LLVMBuildInsertValue(g->b, item, table_index_of(g, w->nt, p), 0, "");
   item = LLVMBuildInsertValue(g->b, item, persist(g, LLVMBuildExtractValue(g->b, kv, 1, ""),
                                                   op->elem->elems[1], w->pstore), 1, "");
-  LLVMBuildStore(g->b, item, item_at(g, op, w->entering, i));
+  LLVMBuildStore(g->b, item, item_at(g, op, w->entering, LLVMBuildAdd(g->b, w->base, i, "")));
+}
+
+/* Enters task t's table; its items follow those of the tasks before it. */
+static void window_enter_task(cg *g, LLVMValueRef t, void *data) {
+  window_ctx *w = data;
+  w->batch = task_table(g, w->tables, t);
+  LLVMValueRef n = table_len(g, w->batch);
+  w->base = load(g, g->t_i64, w->base_slot);
+  cg_loop(g, cg_i64(g, 0), n, window_enter, w);
+  LLVMBuildStore(g->b, LLVMBuildAdd(g->b, w->base, n, ""), w->base_slot);
 }
 
 /* The filter of an incremental window on one entry: the user's, or countByValueAndWindow's
@@ -529,7 +570,7 @@ static LLVMValueRef finalize_window(cg *g, const plan_op *op) {
   LLVMValueRef active = LLVMBuildICmp(g->b, LLVMIntEQ, LLVMBuildSRem(g->b, since, slide_ms(g, op), ""),
                                       cg_i64(g, 0), "slide_time");
   int result = op->slot + 1;
-  window_ctx w = {op, ring, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+  window_ctx w = {.op = op, .ring = ring};
   if (incremental(op)) {
     LLVMValueRef state_g = op_global(g, op, "state", g->t_ptr);
     LLVMValueRef store_g = op_global(g, op, "state_store", g->t_ptr);
@@ -549,9 +590,12 @@ static LLVMValueRef finalize_window(cg *g, const plan_op *op) {
     w.entering = LLVMBuildExtractValue(g->b, pane, 1, "");
     w.pstore = LLVMBuildExtractValue(g->b, pane, 0, "");
     LLVMValueRef nentering = LLVMBuildExtractValue(g->b, pane, 2, "");
-    w.batch = cg_load_slot(g, op->slot, g->t_ptr);
+    LLVMValueRef ntasks;
+    w.tables = task_tables(g, op, &ntasks);
+    w.base_slot = cg_alloca(g, g->t_i64, "entered");
+    LLVMBuildStore(g->b, cg_i64(g, 0), w.base_slot);
     cg_loop(g, cg_i64(g, 0), nleaving, window_leave, &w);
-    cg_loop(g, cg_i64(g, 0), nentering, window_enter, &w);
+    cg_loop(g, cg_i64(g, 0), ntasks, window_enter_task, &w);
     if (op->filter || op->variant == S_COUNT_BY_VALUE_AND_WINDOW) {
       /* at slide times the filter drops entries: with a slide of one batch only the keys just
          touched can have changed; a longer slide re-checks the whole state */
