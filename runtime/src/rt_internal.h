@@ -59,9 +59,6 @@ void rt_worker_free(dsc_rt_worker *w);
  * `owner` list (a worker's, or a store's).  dsc_rt_table_new / dsc_rt_vec_new use the worker. */
 dsc_rt_table *rt_table_make(rt_arena *arena, rt_owned **owner, int64_t payload_size);
 dsc_rt_vec *rt_vec_make(rt_arena *arena, rt_owned **owner, int64_t elem_size);
-/* a[0..n) == b[0..n) for 1 <= n <= 16, the table's inline-key compare (exposed for its test:
- * distinct keys almost never reach it, since their hashes differ). */
-int rt_table_short_eq(const char *a, const char *b, size_t n);
 
 /* Aborts with a message: the only response to running out of memory. */
 _Noreturn void rt_oom(void);

@@ -8,9 +8,9 @@
  * chase: entries are 64-byte aligned, and one of up to 64 bytes never straddles two lines
  * (when they did, a word count's increment touched a third line per record).  Longer keys are
  * copied into the owner's arena.  Entries and index are malloc'd and released with the owner:
- * a worker at batch end, or a store (store.c) when it is freed.  Hashing is XXH3-64.  State
- * tables delete: a removed entry is marked dead (lookups skip it, an upsert of its key revives
- * it in place); the owner compacts when the dead pile up.
+ * a worker at batch end, or a store (store.c) when it is freed.  State tables delete: a
+ * removed entry is marked dead (lookups skip it, an upsert of its key revives it in place);
+ * the owner compacts when the dead pile up.  How keys are hashed and compared: see "keys".
  *
  * Open addressing directly over the entries (one line per hit, insertion order kept in a side
  * array) was measured too: about 8% faster on the word count, whose keys mostly repeat, but
@@ -28,7 +28,7 @@
 enum { INLINE_KEY = 16, LINE = 64 };
 
 typedef struct entry_head {
-  uint64_t hash;     /* XXH3 of the key */
+  uint64_t hash;     /* of the key: see hash_key */
   uint32_t key_len;  /* bytes */
   uint32_t dead;     /* removed (state tables only) */
   union {
@@ -42,23 +42,70 @@ static const char *key_of(const entry_head *e) {
 }
 
 static uint64_t load64(const void *p) { uint64_t v; memcpy(&v, p, 8); return v; }
-static uint32_t load32(const void *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 
-/* Without a call to memcmp: two overlapping loads per side cover every byte and never read
- * outside either key (XXH3 has just loaded the same bytes of the probe key). */
-int rt_table_short_eq(const char *a, const char *b, size_t n) {
-  if (n >= 8)
-    return ((load64(a) ^ load64(b)) | (load64(a + n - 8) ^ load64(b + n - 8))) == 0;
-  if (n >= 4)
-    return ((load32(a) ^ load32(b)) | (load32(a + n - 4) ^ load32(b + n - 4))) == 0;
-  return a[0] == b[0] && a[n >> 1] == b[n >> 1] && a[n - 1] == b[n - 1];
+/* ---- keys ---------------------------------------------------------------------------------
+ * A key of 1 to 16 bytes is hashed and compared as two 64-bit words holding its bytes,
+ * zero-padded: the form its entry keeps inline, so the compare is two word compares and the
+ * insert two stores.  The words are built without branching on the key's length: a word count
+ * sees lengths from 1 to 12 or so in random order, and XXH3's length classes plus a compare
+ * by pieces mispredicted about once per word (cachegrind's branch simulation).  They are read
+ * as 16 bytes from the key wherever that stays within the key's page, so reading past the
+ * key's end cannot fault; a key in the last 15 bytes of a page is copied out first.  Longer
+ * and empty keys hash with XXH3-64 and compare with memcmp. */
+typedef struct key_words {
+  uint64_t lo, hi; /* bytes 0-7 and 8-15, zero past the key's end */
+} key_words;
+
+enum { PAGE = 4096 };
+
+static int short_key(size_t n) { return n - 1 < INLINE_KEY; } /* 1..16 bytes */
+
+/* The bytes of an n-byte key within its two words (a table lookup: cheaper than building the
+ * masks with shifts and selects). */
+#define M(n) (~0ull >> (64 - 8 * (n))) /* n = 1..8 */
+static const uint64_t key_mask[INLINE_KEY + 1][2] = {
+  {0, 0}, {M(1), 0}, {M(2), 0}, {M(3), 0}, {M(4), 0}, {M(5), 0}, {M(6), 0}, {M(7), 0},
+  {M(8), 0}, {M(8), M(1)}, {M(8), M(2)}, {M(8), M(3)}, {M(8), M(4)}, {M(8), M(5)},
+  {M(8), M(6)}, {M(8), M(7)}, {M(8), M(8)},
+};
+#undef M
+
+/* Reads past the key's end on purpose (within its page): the bytes are masked off, so
+ * AddressSanitizer's redzone check does not apply here. */
+__attribute__((no_sanitize("address"))) static key_words key_words_of(const char *k, size_t n) {
+  uint64_t lo, hi;
+  if (((uintptr_t)k & (PAGE - 1)) <= PAGE - INLINE_KEY) {
+    __asm__("" : "+r"(k)); /* the optimiser must not reason about k's object: we pass its end */
+    memcpy(&lo, k, 8);     /* not load64: a helper would be instrumented on its own */
+    memcpy(&hi, k + 8, 8);
+  } else {
+    char copy[INLINE_KEY] = {0};
+    memcpy(copy, k, n);
+    lo = load64(copy);
+    hi = load64(copy + 8);
+  }
+  return (key_words){lo & key_mask[n][0], hi & key_mask[n][1]};
 }
 
-static int same_key(const entry_head *e, uint64_t h, const void *key, size_t klen) {
+/* XXH3's 9-16 byte mix, over the padded words and the length. */
+static uint64_t hash_words(key_words w, size_t n) {
+  uint64_t a = w.lo ^ 0xbe4ba423396cfeb8ull, b = w.hi ^ 0x1cad21f72c81017cull;
+  return XXH3_avalanche(n + XXH_swap64(a) + b + XXH3_mul128_fold64(a, b));
+}
+
+/* The key's hash; *w gets its words when it is short.  Always inlined, so that every probe
+ * keeps the short path in line; XXH3 for the long keys stays a call. */
+__attribute__((always_inline)) static inline uint64_t hash_key(const void *key, size_t n, key_words *w) {
+  if (!short_key(n)) return XXH3_64bits(key, n);
+  *w = key_words_of(key, n);
+  return hash_words(*w, n);
+}
+
+static int same_key(const entry_head *e, uint64_t h, const void *key, size_t klen, key_words w) {
   if (e->hash != h || e->key_len != klen) return 0;
-  if (klen == 0) return 1;
-  if (klen <= INLINE_KEY) return rt_table_short_eq(e->key.inl, key, klen);
-  return !memcmp(e->key.ptr, key, klen);
+  if (short_key(klen))
+    return ((load64(e->key.inl) ^ w.lo) | (load64(e->key.inl + 8) ^ w.hi)) == 0;
+  return klen == 0 || !memcmp(e->key.ptr, key, klen);
 }
 
 struct dsc_rt_table {
@@ -147,7 +194,7 @@ static void table_reindex(dsc_rt_table *t, uint64_t size) {
  * but this one: the register allocator then keeps the loop's values in registers instead of
  * spilling them around the growth, copy and allocation calls. */
 __attribute__((noinline)) static void *table_insert(dsc_rt_table *t, const void *key, size_t klen,
-                                                    uint64_t h, uint64_t s) {
+                                                    uint64_t h, key_words w, uint64_t s) {
   if (klen > UINT32_MAX) rt_oom(); /* a 4 GiB key is not a key */
   if (t->len == t->cap) resize_entries(t, t->cap * 2);
   int64_t i = t->len++;
@@ -155,9 +202,10 @@ __attribute__((noinline)) static void *table_insert(dsc_rt_table *t, const void 
   memset(e, 0, t->stride);
   e->hash = h;
   e->key_len = (uint32_t)klen;
-  if (klen <= INLINE_KEY) {
-    if (klen) memcpy(e->key.inl, key, klen); /* the padding stays zero */
-  } else {
+  if (short_key(klen)) {
+    memcpy(e->key.inl, &w.lo, 8);
+    memcpy(e->key.inl + 8, &w.hi, 8);
+  } else if (klen) {
     char *k = rt_arena_alloc_raw(t->keys, klen);
     memcpy(k, key, klen);
     e->key.ptr = k;
@@ -181,7 +229,8 @@ __attribute__((noinline)) static void table_revive(dsc_rt_table *t, entry_head *
 
 void *dsc_rt_table_upsert(dsc_rt_table *t, const void *key, int64_t key_len, int32_t *is_new) {
   size_t klen = key_len > 0 ? (size_t)key_len : 0;
-  uint64_t h = XXH3_64bits(key, klen);
+  key_words w = {0, 0};
+  uint64_t h = hash_key(key, klen, &w);
   uint64_t tag = h & HI_MASK;
   uint64_t s = h & t->mask;
   for (;;) {
@@ -189,7 +238,7 @@ void *dsc_rt_table_upsert(dsc_rt_table *t, const void *key, int64_t key_len, int
     if (!v) break;
     if ((v & HI_MASK) == tag) {
       entry_head *e = entry_at(t, (int64_t)(v & ~HI_MASK) - 1);
-      if (same_key(e, h, key, klen)) {
+      if (same_key(e, h, key, klen, w)) {
         int revived = e->dead != 0;
         if (revived) table_revive(t, e);
         if (is_new) *is_new = revived;
@@ -199,7 +248,7 @@ void *dsc_rt_table_upsert(dsc_rt_table *t, const void *key, int64_t key_len, int
     s = (s + 1) & t->mask;
   }
   if (is_new) *is_new = 1;
-  return table_insert(t, key, klen, h, s);
+  return table_insert(t, key, klen, h, w, s);
 }
 
 int64_t dsc_rt_table_len(const dsc_rt_table *t) { return t->len; }
@@ -226,12 +275,13 @@ int64_t dsc_rt_table_dead(const dsc_rt_table *t) { return t->dead; }
 
 void *dsc_rt_table_find(const dsc_rt_table *t, const void *key, int64_t key_len) {
   size_t klen = key_len > 0 ? (size_t)key_len : 0;
-  uint64_t h = XXH3_64bits(key, klen), tag = h & HI_MASK;
+  key_words w = {0, 0};
+  uint64_t h = hash_key(key, klen, &w), tag = h & HI_MASK;
   for (uint64_t s = h & t->mask; t->index[s]; s = (s + 1) & t->mask) {
     uint64_t v = t->index[s];
     if ((v & HI_MASK) != tag) continue;
     entry_head *e = entry_at(t, (int64_t)(v & ~HI_MASK) - 1);
-    if (same_key(e, h, key, klen))
+    if (same_key(e, h, key, klen, w))
       return e->dead ? NULL : e + 1;
   }
   return NULL;
