@@ -672,9 +672,105 @@ static void each_list_body(cg *g, LLVMValueRef i, void *data) {
   l->each(g, LLVMBuildLoad2(g->b, l->elem_t, slot, "item"), l->each_data);
 }
 
+/* split(s, c) with a one-byte literal separator, the word count's split(line, " "): the line
+ * is scanned in aligned 32-byte blocks, each compared with c at once into a bit mask, and the
+ * pieces are read off the mask's set bits.  A memchr call per piece (words average 5 bytes)
+ * plus the general find's bounds checks were a fifth of the word count's instructions.  An
+ * aligned block never crosses a page, so the bytes it reads before the start or past the end
+ * of s are always mapped; their bits are masked off (before) or end the scan (past).  An
+ * empty s reads nothing. */
+enum { SPLIT_BLOCK = 32 };
+
+/* The bits of the bytes equal to c in the aligned block at address blk, as an i64. */
+static LLVMValueRef block_mask(cg *g, LLVMValueRef blk, LLVMValueRef splat) {
+  LLVMTypeRef vt = LLVMVectorType(g->t_i8, SPLIT_BLOCK);
+  LLVMValueRef v = LLVMBuildLoad2(g->b, vt, LLVMBuildIntToPtr(g->b, blk, g->t_ptr, ""), "block");
+  LLVMSetAlignment(v, SPLIT_BLOCK);
+  LLVMValueRef eq = LLVMBuildICmp(g->b, LLVMIntEQ, v, splat, "");
+  LLVMValueRef bits = LLVMBuildBitCast(g->b, eq, LLVMIntTypeInContext(g->ctx, SPLIT_BLOCK), "");
+  return LLVMBuildZExt(g->b, bits, g->t_i64, "");
+}
+
+static void each_split_byte(cg *g, LLVMValueRef s, char c, cg_each_fn each, void *data) {
+  LLVMValueRef sp = str_ptr(g, s), sn = str_len(g, s);
+  LLVMValueRef lanes[SPLIT_BLOCK];
+  for (int i = 0; i < SPLIT_BLOCK; i++)
+    lanes[i] = LLVMConstInt(g->t_i8, (unsigned char)c, 0);
+  LLVMValueRef splat = LLVMConstVector(lanes, SPLIT_BLOCK);
+  LLVMValueRef base = LLVMBuildPtrToInt(g->b, sp, g->t_i64, "");
+  LLVMValueRef end = LLVMBuildAdd(g->b, base, sn, "end");
+  LLVMValueRef blk0 = LLVMBuildAnd(g->b, base, cg_i64(g, -SPLIT_BLOCK), "");
+  LLVMBasicBlockRef pre = LLVMGetInsertBlock(g->b);
+  LLVMBasicBlockRef first = cg_block(g, "split.first"), scan = cg_block(g, "split"),
+                    found = cg_block(g, "split.sep"), advance = cg_block(g, "split.advance"),
+                    load = cg_block(g, "split.load"), piece = cg_block(g, "split.piece"),
+                    next = cg_block(g, "split.next"), exit = cg_block(g, "split.end");
+  LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSGT, sn, cg_i64(g, 0), ""), first, scan);
+  /* the first block: drop the bits of the bytes before s */
+  LLVMPositionBuilderAtEnd(g->b, first);
+  LLVMValueRef skip = LLVMBuildSub(g->b, base, blk0, "");
+  LLVMValueRef m0 = LLVMBuildAnd(g->b, block_mask(g, blk0, splat),
+                                 LLVMBuildShl(g->b, cg_i64(g, -1), skip, ""), "");
+  LLVMBuildBr(g->b, scan);
+  /* scan: the block at blk, its separators not yet used, and where the current piece starts */
+  LLVMPositionBuilderAtEnd(g->b, scan);
+  LLVMValueRef blk = LLVMBuildPhi(g->b, g->t_i64, "blk");
+  LLVMValueRef mask = LLVMBuildPhi(g->b, g->t_i64, "mask");
+  LLVMValueRef start = LLVMBuildPhi(g->b, g->t_i64, "start");
+  LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, mask, cg_i64(g, 0), ""), found, advance);
+  LLVMPositionBuilderAtEnd(g->b, advance);
+  LLVMValueRef blk_next = LLVMBuildAdd(g->b, blk, cg_i64(g, SPLIT_BLOCK), "");
+  LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntULT, blk_next, end, ""), load, piece);
+  LLVMPositionBuilderAtEnd(g->b, load);
+  LLVMValueRef m_next = block_mask(g, blk_next, splat);
+  LLVMBuildBr(g->b, scan);
+  /* a separator: inside s, or past its end (then the last piece ends at the end) */
+  LLVMPositionBuilderAtEnd(g->b, found);
+  LLVMTypeRef i64v[1] = {g->t_i64};
+  LLVMValueRef cargs[2] = {mask, LLVMConstInt(g->t_i1, 1, 0)};
+  LLVMValueRef at = LLVMBuildAdd(g->b, blk, intrinsic(g, "llvm.cttz", i64v, 1, cargs, 2), "");
+  LLVMValueRef inside = LLVMBuildICmp(g->b, LLVMIntULT, at, end, "");
+  LLVMValueRef sep = LLVMBuildSelect(g->b, inside, at, end, "");
+  LLVMBuildBr(g->b, piece);
+  /* the piece [start, stop); the last one when no separator follows it in s */
+  LLVMPositionBuilderAtEnd(g->b, piece);
+  LLVMValueRef stop = LLVMBuildPhi(g->b, g->t_i64, "stop");
+  LLVMValueRef more = LLVMBuildPhi(g->b, g->t_i1, "more");
+  LLVMValueRef off = LLVMBuildSub(g->b, start, base, "");
+  LLVMValueRef piece_p = LLVMBuildGEP2(g->b, g->t_i8, sp, &off, 1, "");
+  each(g, make_str(g, piece_p, LLVMBuildSub(g->b, stop, start, "")), data);
+  LLVMBuildCondBr(g->b, more, next, exit);
+  LLVMPositionBuilderAtEnd(g->b, next);
+  LLVMValueRef mask_rest = LLVMBuildAnd(g->b, mask, LLVMBuildSub(g->b, mask, cg_i64(g, 1), ""), "");
+  LLVMValueRef start_next = LLVMBuildAdd(g->b, stop, cg_i64(g, 1), "");
+  LLVMBuildBr(g->b, scan);
+
+  LLVMValueRef bv[3] = {blk0, blk0, blk_next}, mv[3] = {cg_i64(g, 0), m0, m_next};
+  LLVMBasicBlockRef from[3] = {pre, first, load};
+  LLVMAddIncoming(blk, bv, from, 3);
+  LLVMAddIncoming(mask, mv, from, 3);
+  LLVMValueRef sv[4] = {base, base, start, start_next};
+  LLVMValueRef bv2[1] = {blk}, mv2[1] = {mask_rest};
+  LLVMBasicBlockRef from2[1] = {next};
+  LLVMAddIncoming(blk, bv2, from2, 1);
+  LLVMAddIncoming(mask, mv2, from2, 1);
+  LLVMBasicBlockRef sfrom[4] = {pre, first, load, next};
+  LLVMAddIncoming(start, sv, sfrom, 4);
+  LLVMValueRef pv[2] = {end, sep}, mo[2] = {LLVMConstInt(g->t_i1, 0, 0), inside};
+  LLVMBasicBlockRef pfrom[2] = {advance, found};
+  LLVMAddIncoming(stop, pv, pfrom, 2);
+  LLVMAddIncoming(more, mo, pfrom, 2);
+  LLVMPositionBuilderAtEnd(g->b, exit);
+}
+
 /* split(s, sep): find the next separator, hand the piece between to the continuation. */
 static void each_split(cg *g, const expr *e, cg_each_fn each, void *data) {
-  LLVMValueRef s = cg_expr(g, arg(e, 0)), sep = cg_expr(g, arg(e, 1));
+  const expr *sep_e = arg(e, 1);
+  if (sep_e->kind == E_STRING && sep_e->slen == 1) {
+    each_split_byte(g, cg_expr(g, arg(e, 0)), sep_e->sval[0], each, data);
+    return;
+  }
+  LLVMValueRef s = cg_expr(g, arg(e, 0)), sep = cg_expr(g, sep_e);
   LLVMValueRef sp = str_ptr(g, s), sn = str_len(g, s), qp = str_ptr(g, sep), qn = str_len(g, sep);
   LLVMBasicBlockRef pre = LLVMGetInsertBlock(g->b);
   LLVMBasicBlockRef head = cg_block(g, "split"), next = cg_block(g, "split.next"),

@@ -70,15 +70,7 @@ static void link_runtime_bitcode(cg *g, const char *dir) {
        functions take the target's and may be inlined anywhere */
     ptr_vec defined = {0};
     for (LLVMValueRef f = LLVMGetFirstFunction(rt); f; f = LLVMGetNextFunction(f)) {
-      if (LLVMIsDeclaration(f))
-        continue;
-      size_t fn_len;
-      if (strstr(LLVMGetValueName2(f, &fn_len), "XXH3_64bits") && LLVMGetLinkage(f) == LLVMInternalLinkage) {
-        /* the hash of every key: inlined too (xxhash's short-key paths are small) */
-        unsigned always_kind = LLVMGetEnumAttributeKindForName("alwaysinline", 12);
-        LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(g->ctx, always_kind, 0));
-      }
-      if (LLVMGetLinkage(f) == LLVMInternalLinkage)
+      if (LLVMIsDeclaration(f) || LLVMGetLinkage(f) == LLVMInternalLinkage)
         continue;
       size_t n;
       vec_push(&defined, mem_strdup(LLVMGetValueName2(f, &n)));

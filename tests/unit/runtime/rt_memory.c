@@ -3,6 +3,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "rt_internal.h"
 #include "../cunit_main.h"
@@ -160,6 +162,124 @@ static void test_table_empty_and_binary_keys(void) {
   rt_worker_reset(&w);
 }
 
+/* Keys of every length around the inline limit (16) and the compare's 4- and 8-byte steps:
+ * for each length, the base key and one variant per byte position, each differing from the
+ * base in that byte only, must all be distinct entries and found again.  Keys are read from a
+ * buffer whose bytes after the key differ from the stored ones, so a compare that looked past
+ * the key's end would tell equal keys apart. */
+static void test_table_keys_around_inline_limit(void) {
+  dsc_rt_table *t = dsc_rt_table_new(&w, sizeof(int64_t));
+  enum { MAXLEN = 40 };
+  char key[MAXLEN + 8];
+  int64_t expect = 0;
+  for (int n = 0; n <= MAXLEN; n++)
+    for (int pos = -1; pos < n; pos++) {
+      for (int k = 0; k < MAXLEN + 8; k++) key[k] = (char)('a' + (k * 7 + n) % 26);
+      if (pos >= 0) key[pos] ^= 0x20;
+      int32_t is_new = -1;
+      int64_t *v = dsc_rt_table_upsert(t, key, n, &is_new);
+      CU_ASSERT_EQUAL_FATAL(is_new, 1);
+      *v = expect++;
+    }
+  CU_ASSERT_EQUAL(dsc_rt_table_len(t), expect);
+  expect = 0;
+  for (int n = 0; n <= MAXLEN; n++)
+    for (int pos = -1; pos < n; pos++) {
+      for (int k = 0; k < MAXLEN + 8; k++) key[k] = (char)('a' + (k * 7 + n) % 26);
+      if (pos >= 0) key[pos] ^= 0x20;
+      key[n] = '#'; /* what follows the key changes; the key does not */
+      int32_t is_new = -1;
+      int64_t *v = dsc_rt_table_upsert(t, key, n, &is_new);
+      CU_ASSERT_EQUAL_FATAL(is_new, 0);
+      CU_ASSERT_EQUAL_FATAL(*v, expect);
+      CU_ASSERT_PTR_EQUAL(dsc_rt_table_find(t, key, n), v);
+      int64_t len;
+      const char *k = dsc_rt_table_key(t, expect, &len);
+      CU_ASSERT_EQUAL(len, n);
+      CU_ASSERT(n == 0 || !memcmp(k, key, (size_t)n));
+      expect++;
+    }
+  rt_worker_reset(&w);
+}
+
+/* Short keys are read as 16 bytes when that stays within the key's page: keys that end right
+ * before an unmapped page must take the other way (a read past them would fault) and still
+ * hash and compare exactly like the same bytes anywhere else. */
+static void test_table_keys_at_page_end(void) {
+  long page = sysconf(_SC_PAGESIZE);
+  char *map = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  CU_ASSERT_FATAL(map != MAP_FAILED);
+  CU_ASSERT_FATAL(mprotect(map + page, (size_t)page, PROT_NONE) == 0);
+  char *end = map + page;
+  dsc_rt_table *t = dsc_rt_table_new(&w, sizeof(int64_t));
+  char key[32];
+  for (int n = 1; n <= 20; n++) {
+    for (int k = 0; k < n; k++) key[k] = (char)('A' + (n + k) % 26);
+    memcpy(end - n, key, (size_t)n);
+    int32_t is_new = -1;
+    *(int64_t *)dsc_rt_table_upsert(t, end - n, n, &is_new) = n; /* at the page end first */
+    CU_ASSERT_EQUAL(is_new, 1);
+    int64_t *v = dsc_rt_table_upsert(t, key, n, &is_new); /* then the same bytes elsewhere */
+    CU_ASSERT_EQUAL(is_new, 0);
+    CU_ASSERT_EQUAL(*v, n);
+    CU_ASSERT_PTR_EQUAL(dsc_rt_table_find(t, end - n, n), v);
+  }
+  CU_ASSERT_EQUAL(dsc_rt_table_len(t), 20);
+  munmap(map, (size_t)page * 2);
+  rt_worker_reset(&w);
+}
+
+/* An entry's 32-byte head and a payload that fits beside it share one cache line, whatever
+ * the payload size: the per-record update of a word count then touches one entry line. */
+static void test_table_entries_within_a_line(void) {
+  static const int64_t payloads[] = {0, 8, 16, 24, 32};
+  for (size_t k = 0; k < sizeof payloads / sizeof payloads[0]; k++) {
+    dsc_rt_table *t = dsc_rt_table_new(&w, payloads[k]);
+    for (int64_t i = 0; i < 5000; i++) {
+      int32_t is_new;
+      unsigned char *p = dsc_rt_table_upsert(t, &i, sizeof i, &is_new);
+      uintptr_t head = (uintptr_t)p - 32, end = (uintptr_t)p + (uintptr_t)payloads[k] - 1;
+      CU_ASSERT_EQUAL_FATAL(head / 64, (payloads[k] ? end : head) / 64);
+    }
+    for (int64_t i = 0; i < 5000; i += 7) { /* and still after the entries moved (growth) */
+      uintptr_t p = (uintptr_t)dsc_rt_table_at(t, i), head = p - 32;
+      CU_ASSERT_EQUAL_FATAL(head / 64, (payloads[k] ? p + (uintptr_t)payloads[k] - 1 : head) / 64);
+    }
+  }
+  rt_worker_reset(&w);
+}
+
+/* A removed entry is skipped by find, revived zeroed by an upsert of its key, and keeps its
+ * place in the insertion order, also across growth. */
+static void test_table_remove_and_revive(void) {
+  dsc_rt_table *t = dsc_rt_table_new(&w, sizeof(int64_t));
+  char key[32];
+  for (int i = 0; i < 1000; i++) {
+    int n = snprintf(key, sizeof key, "k%d", i);
+    *(int64_t *)dsc_rt_table_upsert(t, key, n, NULL) = i + 1;
+  }
+  for (int i = 0; i < 1000; i += 3) {
+    int n = snprintf(key, sizeof key, "k%d", i);
+    dsc_rt_table_remove(t, dsc_rt_table_find(t, key, n));
+    CU_ASSERT_PTR_NULL(dsc_rt_table_find(t, key, n));
+    CU_ASSERT_FALSE(dsc_rt_table_live_at(t, i));
+  }
+  CU_ASSERT_EQUAL(dsc_rt_table_dead(t), 334);
+  for (int i = 1000; i < 5000; i++) { /* grow past the removed ones */
+    int n = snprintf(key, sizeof key, "k%d", i);
+    *(int64_t *)dsc_rt_table_upsert(t, key, n, NULL) = i + 1;
+  }
+  int32_t is_new = -1;
+  int64_t *v = dsc_rt_table_upsert(t, "k3", 2, &is_new);
+  CU_ASSERT_EQUAL(is_new, 1);
+  CU_ASSERT_EQUAL(*v, 0);
+  CU_ASSERT_PTR_EQUAL(dsc_rt_table_at(t, 3), v);
+  CU_ASSERT_EQUAL(dsc_rt_table_dead(t), 333);
+  CU_ASSERT_EQUAL(dsc_rt_table_len(t), 5000);
+  CU_ASSERT_EQUAL(*(int64_t *)dsc_rt_table_find(t, "k4", 2), 5);
+  rt_worker_reset(&w);
+}
+
 static void test_table_zero_payload_and_many_tables(void) {
   /* Many small tables on one worker, each released at reset (ASan checks the frees). */
   for (int k = 0; k < 100; k++) {
@@ -199,6 +319,10 @@ int main(void) {
   CU_add_test(s, "upsert_from and prefetch hints", test_table_upsert_from);
   CU_add_test(s, "reserve before filling", test_table_reserve_first);
   CU_add_test(s, "table empty and binary keys", test_table_empty_and_binary_keys);
+  CU_add_test(s, "table keys around the inline limit", test_table_keys_around_inline_limit);
+  CU_add_test(s, "table keys at a page end", test_table_keys_at_page_end);
+  CU_add_test(s, "table entries within a line", test_table_entries_within_a_line);
+  CU_add_test(s, "table remove and revive", test_table_remove_and_revive);
   CU_add_test(s, "many tables, zero payload", test_table_zero_payload_and_many_tables);
   CU_add_test(s, "vec", test_vec);
   int failed = dsc_cunit_run();
