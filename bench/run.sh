@@ -146,33 +146,51 @@ median() { sort -g | awk '{v[NR]=$1} END{if(NR==0)print "nan"; else if(NR%2)prin
 
 # bench WORKLOAD IMPL THREADS RECORDS BYTES [--in F] -- CMD...: REPS runs, median into results
 declare -A CWALL
-bench() {
-  local wl=$1 impl=$2 thr=$3 recs=$4 bytes=$5; shift 5
-  local walls=() rss=() r i ok=1
-  for ((i = 0; i < REPS; i++)); do
-    if ! "$M" "$WORK/res/m" "$@" >/dev/null 2>"$WORK/res/err"; then ok=0; break; fi
-    read -r w k _ _ _ <"$WORK/res/m"
-    walls+=("$w"); rss+=("$k")
-  done
-  if [ $ok = 0 ]; then
-    printf '%s\t%s\t%s\t-\t-\t-\t-\t-\t-\tFAILED: %s\n' "$wl" "$impl" "$thr" "$(head -c 80 "$WORK/res/err" | tr '\n\t' '  ')" >>"$RESULTS"
-    return
-  fi
-  local wall rssk
-  wall=$(printf '%s\n' "${walls[@]}" | median)
-  rssk=$(printf '%s\n' "${rss[@]}" | median)
-  [ "$impl" = C ] && CWALL[$wl]=$wall
-  awk -v wl="$wl" -v impl="$impl" -v thr="$thr" -v ns="$wall" -v recs="$recs" -v bytes="$bytes" \
-      -v rss="$rssk" -v c="${CWALL[$wl]:-}" -v n="$REPS" 'BEGIN {
-    s = ns / 1e9; mbs = bytes / 1048576 / s
-    ratio = (c == "") ? "-" : sprintf("%.2fx", c / ns)
-    printf "%s\t%s\t%s\t%.3f\t%.2f\t%.1f\t%.1f\t%.1f\t%s\tmedian of %d\n", wl, impl, thr, s, recs / s / 1e6 / thr, mbs, mbs / thr, rss / 1024, ratio, n
-  }' >>"$RESULTS"
+# Measurements are queued per workload (bench) and run interleaved (flush_bench): each
+# repetition runs every implementation once, in turn, so a change in the machine's load during
+# a workload touches all of them alike and the ratios to C stay fair.  Rows print in queue order.
+Q_ROW=(); Q_SPEC=(); Q_CMD=()
+bench() { # WORKLOAD IMPL THREADS RECORDS BYTES MEASURE-ARGS...
+  Q_ROW+=(""); Q_SPEC+=("$1"$'\t'"$2"$'\t'"$3"$'\t'"$4"$'\t'"$5"); Q_CMD+=("$(printf '%q ' "${@:6}")")
 }
+queue_row() { Q_ROW+=("$1"); Q_SPEC+=(""); Q_CMD+=(""); }
 unsupported_row() { # WORKLOAD PROGRAM
-  printf '%s\t%s\t-\t-\t-\t-\t-\t-\t-\tnot yet supported: %s\n' "$1" "dsc" "${UNSUPPORTED[$2]}" >>"$RESULTS"
+  queue_row "$(printf '%s\t%s\t-\t-\t-\t-\t-\t-\t-\tnot yet supported: %s' "$1" "dsc" "${UNSUPPORTED[$2]}")"
 }
-skip_row() { printf '%s\t%s\t-\t-\t-\t-\t-\t-\t-\t%s\n' "$1" "$2" "$3" >>"$RESULTS"; }
+skip_row() { queue_row "$(printf '%s\t%s\t-\t-\t-\t-\t-\t-\t-\t%s' "$1" "$2" "$3")"; }
+flush_bench() {
+  local n=${#Q_CMD[@]} i r w k wl impl thr recs bytes wall rssk
+  local -A walls=() rss=() failed=()
+  for ((r = 0; r < REPS; r++)); do
+    for ((i = 0; i < n; i++)); do
+      [ -n "${Q_CMD[i]}" ] && [ -z "${failed[$i]:-}" ] || continue
+      if eval "\"\$M\" \"\$WORK/res/m\" ${Q_CMD[i]}" >/dev/null 2>"$WORK/res/err"; then
+        read -r w k _ _ _ <"$WORK/res/m"
+        walls[$i]+="$w "; rss[$i]+="$k "
+      else
+        failed[$i]=$(head -c 80 "$WORK/res/err" | tr '\n\t' '  ')
+      fi
+    done
+  done
+  for ((i = 0; i < n; i++)); do
+    if [ -n "${Q_ROW[i]}" ]; then printf '%s\n' "${Q_ROW[i]}" >>"$RESULTS"; continue; fi
+    IFS=$'\t' read -r wl impl thr recs bytes <<<"${Q_SPEC[i]}"
+    if [ -n "${failed[$i]:-}" ]; then
+      printf '%s\t%s\t%s\t-\t-\t-\t-\t-\t-\tFAILED: %s\n' "$wl" "$impl" "$thr" "${failed[$i]}" >>"$RESULTS"
+      continue
+    fi
+    wall=$(tr ' ' '\n' <<<"${walls[$i]}" | grep . | median)
+    rssk=$(tr ' ' '\n' <<<"${rss[$i]}" | grep . | median)
+    [ "$impl" = C ] && CWALL[$wl]=$wall
+    awk -v wl="$wl" -v impl="$impl" -v thr="$thr" -v ns="$wall" -v recs="$recs" -v bytes="$bytes" \
+        -v rss="$rssk" -v c="${CWALL[$wl]:-}" -v n="$REPS" 'BEGIN {
+      s = ns / 1e9; mbs = bytes / 1048576 / s
+      ratio = (c == "") ? "-" : sprintf("%.2fx", c / ns)
+      printf "%s\t%s\t%s\t%.3f\t%.2f\t%.1f\t%.1f\t%.1f\t%s\tmedian of %d, interleaved\n", wl, impl, thr, s, recs / s / 1e6 / thr, mbs, mbs / thr, rss / 1024, ratio, n
+    }' >>"$RESULTS"
+  done
+  Q_ROW=(); Q_SPEC=(); Q_CMD=()
+}
 
 # correctness: sorted "key count" lines of dsc vs the C baseline
 norm_tuples() { sed -n "s/^('\(.*\)', \([0-9-]*\))\$/\1 \2/p"; }
@@ -215,6 +233,7 @@ wordcount() { # WORKLOAD INPUT BATCH_FLAG BATCHES
   if [ $HAVE_PY = 1 ]; then
     bench "$wl" python3 1 "$WC_WORDS" "$bytes" --in "$in" -- python3 "$BENCH/baselines/wc.py" $bflag
   else skip_row "$wl" python3 "skipped: python3 absent"; fi
+  flush_bench
 }
 want wc && wordcount wordcount-1batch "$CORPUS" "" 1
 want wc1s && wordcount wordcount-1s "$CORPUS1S" --batches "$WC1S_BATCHES"
@@ -234,6 +253,7 @@ if want ysb; then
   fi
   [ $HAVE_MAWK = 1 ] && bench $wl mawk 1 "$YSB_EVENTS" "$bytes" --in "$EVENTS" -- mawk -F'"' -v campaigns="$CAMPAIGNS" -f "$BENCH/baselines/ysb.awk"
   [ $HAVE_PY = 1 ] && bench $wl python3 1 "$YSB_EVENTS" "$bytes" --in "$EVENTS" -- python3 "$BENCH/baselines/ysb.py" "$CAMPAIGNS"
+  flush_bench
 fi
 
 # ---- workload 3: sliding window with inverse over many keys --------------------------------------
@@ -250,6 +270,7 @@ if want window; then
     done
   fi
   skip_row $wl "mawk/python3" "not run: a windowed inverse reduce is no natural awk/Counter program"
+  flush_bench
 fi
 
 # ---- workload 4: socket source over loopback at full speed ---------------------------------------
@@ -296,6 +317,7 @@ if want socket; then
     check socket "$o/socket.dsc" "$o/socket.c" sum
     for t in 1 2; do socket_bench dsc "$t" "$B/dsc_wordcount_socket" --port @PORT --stop-at-eof --threads "$t"; done
   fi
+  flush_bench
 fi
 
 # ---- extra: compile time, binary size, start-up, latency ---------------------------------------------
