@@ -2,9 +2,10 @@
  *
  * Everything a batch keeps for later is deep-copied (strings and lists included) into a
  * runtime store: a pane store per batch for windows, one store for a state table.  A pane's
- * store is freed when the pane leaves the window; a state table is rebuilt into a fresh store
- * every batch (live entries only) and the old store freed, so memory stays bounded by the
- * window and the live keys, never by the stream's history.
+ * store is freed when the pane leaves the window.  updateStateByKey rebuilds its table into a
+ * fresh store every batch (live entries only); the incremental window and mapWithState update
+ * theirs in place and rebuild them when dead entries or superseded copies pile up.  Either way
+ * memory stays bounded by the window and the live keys, never by the stream's history.
  *
  * All of this runs in dsc_gen_batch on the main thread, in the breaker's finalize step, after
  * the feeding stage has merged its per-task partials into one batch result (the incremental
@@ -133,6 +134,15 @@ static LLVMValueRef store_new(cg *g) { return cg_rt(g, "dsc_rt_store_new", "pp",
 static LLVMValueRef store_table(cg *g, LLVMValueRef store, LLVMTypeRef payload) {
   LLVMValueRef args[2] = {store, cg_sizeof(g, payload)};
   return cg_rt(g, "dsc_rt_store_table", "ppl", args);
+}
+
+/* Whether a state store updated in place has grown past twice its size right after the last
+ * rebuild (kept in floor_g), plus 1 MiB: each update of a string value persists a new copy,
+ * and only a rebuild gives the old ones back. */
+static LLVMValueRef store_grown(cg *g, LLVMValueRef store, LLVMValueRef floor_g) {
+  LLVMValueRef limit = LLVMBuildAdd(g->b, LLVMBuildMul(g->b, load(g, g->t_i64, floor_g), cg_i64(g, 2), ""),
+                                    cg_i64(g, 1 << 20), "");
+  return LLVMBuildICmp(g->b, LLVMIntSGT, cg_rt(g, "dsc_rt_store_bytes", "lp", &store), limit, "");
 }
 
 /* Copies (persisting) every live entry of `from` into `to`: a batch table into a pane, or a
@@ -510,7 +520,7 @@ static void compact_entry(cg *g, LLVMValueRef i, void *data) {
 }
 
 static void compact_window_state(cg *g, window_ctx *w, LLVMValueRef panes, LLVMValueRef state_g,
-                                 LLVMValueRef store_g, LLVMValueRef floor_g) {
+                                 LLVMValueRef store_g, LLVMValueRef floor_g, LLVMValueRef bytes_g) {
   LLVMValueRef n = table_len(g, w->nt);
   compact_ctx c = {w, NULL, NULL, NULL, NULL, NULL, false};
   LLVMValueRef args[2] = {g->worker, n};
@@ -527,6 +537,7 @@ static void compact_window_state(cg *g, window_ctx *w, LLVMValueRef panes, LLVMV
   LLVMBuildStore(g->b, c.to, state_g);
   LLVMBuildStore(g->b, c.store, store_g);
   LLVMBuildStore(g->b, cg_rt(g, "dsc_rt_table_dead", "lp", &c.to), floor_g);
+  LLVMBuildStore(g->b, cg_rt(g, "dsc_rt_store_bytes", "lp", &c.store), bytes_g);
 }
 
 static LLVMValueRef finalize_window(cg *g, const plan_op *op) {
@@ -576,6 +587,8 @@ static LLVMValueRef finalize_window(cg *g, const plan_op *op) {
     LLVMValueRef state_g = op_global(g, op, "state", g->t_ptr);
     LLVMValueRef store_g = op_global(g, op, "state_store", g->t_ptr);
     LLVMValueRef floor_g = op_global(g, op, "dead_floor", g->t_i64);
+    LLVMValueRef bytes_g = op_global(g, op, "store_floor", g->t_i64);
+    LLVMValueRef rebuild = NULL;
     {
       LLVMBasicBlockRef then_bb, done;
       cg_if(g, LLVMBuildIsNull(g->b, load(g, g->t_ptr, state_g), ""), &then_bb, &done);
@@ -611,17 +624,24 @@ static LLVMValueRef finalize_window(cg *g, const plan_op *op) {
         filter_ctx fl = {&w, NULL};
         cg_loop(g, cg_i64(g, 0), table_len(g, w.nt), window_filter_entry, &fl);
       }
+      cg_end_if(g, d2);
       /* rebuild when the entries that died since the last rebuild outnumber the living */
       LLVMValueRef dead = cg_rt(g, "dsc_rt_table_dead", "lp", &w.nt);
       LLVMValueRef live = LLVMBuildSub(g->b, table_len(g, w.nt), dead, "");
       LLVMValueRef died = LLVMBuildSub(g->b, dead, load(g, g->t_i64, floor_g), "");
-      LLVMValueRef many = LLVMBuildAnd(g->b, LLVMBuildICmp(g->b, LLVMIntSGT, died, live, ""),
-                                       LLVMBuildICmp(g->b, LLVMIntSGT, died, cg_i64(g, 1024), ""), "");
+      rebuild = LLVMBuildAnd(g->b, LLVMBuildICmp(g->b, LLVMIntSGT, died, live, ""),
+                             LLVMBuildICmp(g->b, LLVMIntSGT, died, cg_i64(g, 1024), ""), "");
+    }
+    if (needs_copy(op->elem->elems[1])) {
+      /* or when values persisted by updates have piled up in the store */
+      LLVMValueRef grown = store_grown(g, w.nstore, bytes_g);
+      rebuild = rebuild ? LLVMBuildOr(g->b, rebuild, grown, "") : grown;
+    }
+    if (rebuild) {
       LLVMBasicBlockRef t4, d4;
-      cg_if(g, many, &t4, &d4);
-      compact_window_state(g, &w, count, state_g, store_g, floor_g);
+      cg_if(g, rebuild, &t4, &d4);
+      compact_window_state(g, &w, count, state_g, store_g, floor_g, bytes_g);
       cg_end_if(g, d4);
-      cg_end_if(g, d2);
     }
     cg_store_slot(g, result, load(g, g->t_ptr, state_g));
   } else {
@@ -774,6 +794,15 @@ typedef struct mws_ctx {
   LLVMValueRef old, nt, nstore, records, out, now;
 } mws_ctx;
 
+/* Ends a key's state: the entry is marked not alive and dead, so an upsert of the key starts
+ * it afresh and the next rebuild drops it. */
+static void mws_remove(cg *g, mws_ctx *c, LLVMValueRef p) {
+  LLVMValueRef alive = LLVMBuildStructGEP2(g->b, mws_entry_t(g, c->op), p, 3, "");
+  LLVMBuildStore(g->b, LLVMConstInt(g->t_i1, 0, 0), alive);
+  LLVMValueRef args[2] = {c->nt, p};
+  cg_rt(g, "dsc_rt_table_remove", "vpp", args);
+}
+
 static void mws_copy_alive(cg *g, LLVMValueRef i, void *data) {
   mws_ctx *c = data;
   LLVMTypeRef mt = mws_entry_t(g, c->op);
@@ -809,13 +838,21 @@ static void mws_record(cg *g, LLVMValueRef i, void *data) {
   LLVMValueRef r = cg_apply(g, op->fn, args, 3);
   mws_emit(g, c, LLVMBuildExtractValue(g->b, r, 0, "rec"));
   LLVMValueRef ns = LLVMBuildExtractValue(g->b, r, 1, "");
-  LLVMValueRef e = LLVMConstNull(mt);
-  e = LLVMBuildInsertValue(g->b, e, k, 0, "");
-  e = LLVMBuildInsertValue(g->b, e, LLVMBuildExtractValue(g->b, ns, 1, ""), 1, "");
-  e = LLVMBuildInsertValue(g->b, e, c->now, 2, "");
-  e = LLVMBuildInsertValue(g->b, e, LLVMBuildExtractValue(g->b, ns, 0, ""), 3, "");
-  /* the upsert above is the last one before this store, so p is still valid */
-  LLVMBuildStore(g->b, persist_entry(g, op, e, c->nstore), p);
+  /* the upsert above is the last one before these stores, so p is still valid; the key is
+     persisted when its entry is made, the state on every update */
+  LLVMBasicBlockRef then_bb, done;
+  cg_if(g, fresh, &then_bb, &done);
+  LLVMValueRef key = persist(g, k, op->in_elem->elems[0], c->nstore);
+  LLVMBuildStore(g->b, key, LLVMBuildStructGEP2(g->b, mt, p, 0, ""));
+  cg_end_if(g, done);
+  LLVMBuildStore(g->b, persist(g, LLVMBuildExtractValue(g->b, ns, 1, ""), st, c->nstore),
+                 LLVMBuildStructGEP2(g->b, mt, p, 1, ""));
+  LLVMBuildStore(g->b, c->now, LLVMBuildStructGEP2(g->b, mt, p, 2, ""));
+  LLVMValueRef alive = LLVMBuildExtractValue(g->b, ns, 0, "");
+  LLVMBuildStore(g->b, alive, LLVMBuildStructGEP2(g->b, mt, p, 3, ""));
+  cg_if(g, LLVMBuildNot(g->b, alive, ""), &then_bb, &done);
+  mws_remove(g, c, p);
+  cg_end_if(g, done);
 }
 
 static void mws_timeout(cg *g, LLVMValueRef i, void *data) {
@@ -834,29 +871,54 @@ static void mws_timeout(cg *g, LLVMValueRef i, void *data) {
                           cg_some(g, LLVMBuildExtractValue(g->b, m, 1, ""), type_option((type *)mws_state_type(op)))};
   LLVMValueRef r = cg_apply(g, op->fn, args, 3);
   mws_emit(g, c, LLVMBuildExtractValue(g->b, r, 0, "rec"));
-  LLVMBuildStore(g->b, LLVMBuildInsertValue(g->b, m, LLVMConstInt(g->t_i1, 0, 0), 3, ""), p);
+  mws_remove(g, c, p);
   cg_end_if(g, done);
 }
 
+/* The state table is updated in place: per batch the keys of the batch's records are touched,
+ * and (with a timeout) every entry is checked for idleness, as Spark's timeout scan does.  Ended
+ * keys are dead entries; the table is rebuilt with the live ones when the dead outnumber them,
+ * or when states persisted by updates have grown the store past twice its size after the last
+ * rebuild. */
 static LLVMValueRef finalize_map_with_state(cg *g, const plan_op *op) {
   mws_ctx c = {op, NULL, NULL, NULL, NULL, NULL, NULL};
-  c.old = load(g, g->t_ptr, op_global(g, op, "state", g->t_ptr));
+  LLVMValueRef state_g = op_global(g, op, "state", g->t_ptr);
+  LLVMValueRef store_g = op_global(g, op, "state_store", g->t_ptr);
+  LLVMValueRef floor_g = op_global(g, op, "store_floor", g->t_i64);
+  LLVMTypeRef mt = mws_entry_t(g, op);
+  LLVMBasicBlockRef then_bb, done;
+  cg_if(g, LLVMBuildIsNull(g->b, load(g, g->t_ptr, state_g), ""), &then_bb, &done);
+  LLVMValueRef st0 = store_new(g);
+  LLVMBuildStore(g->b, st0, store_g);
+  LLVMBuildStore(g->b, store_table(g, st0, mt), state_g);
+  cg_end_if(g, done);
+  c.nt = load(g, g->t_ptr, state_g);
+  c.nstore = load(g, g->t_ptr, store_g);
   c.records = cg_load_slot(g, op->slot, g->t_ptr);
-  c.nstore = store_new(g);
-  c.nt = store_table(g, c.nstore, mws_entry_t(g, op));
   c.now = batch_time(g);
   LLVMValueRef args[2] = {g->worker, cg_sizeof(g, cg_type(g, op->elem))};
   c.out = cg_rt(g, "dsc_rt_vec_new", "ppl", args);
-  LLVMBasicBlockRef then_bb, done;
-  cg_if(g, LLVMBuildIsNotNull(g->b, c.old, ""), &then_bb, &done);
-  cg_loop(g, cg_i64(g, 0), table_len(g, c.old), mws_copy_alive, &c);
-  cg_end_if(g, done);
   cg_if(g, LLVMBuildIsNotNull(g->b, c.records, ""), &then_bb, &done);
   cg_loop(g, cg_i64(g, 0), cg_rt(g, "dsc_rt_vec_len", "lp", &c.records), mws_record, &c);
   cg_end_if(g, done);
   if (op->timeout > 0)
     cg_loop(g, cg_i64(g, 0), table_len(g, c.nt), mws_timeout, &c);
-  replace_state(g, op, c.nt, c.nstore);
+  /* the rebuild */
+  LLVMValueRef dead = cg_rt(g, "dsc_rt_table_dead", "lp", &c.nt);
+  LLVMValueRef live = LLVMBuildSub(g->b, table_len(g, c.nt), dead, "");
+  LLVMValueRef many = LLVMBuildAnd(g->b, LLVMBuildICmp(g->b, LLVMIntSGT, dead, live, ""),
+                                   LLVMBuildICmp(g->b, LLVMIntSGT, dead, cg_i64(g, 1024), ""), "");
+  cg_if(g, LLVMBuildOr(g->b, many, store_grown(g, c.nstore, floor_g), ""), &then_bb, &done);
+  c.old = c.nt;
+  LLVMValueRef old_store = c.nstore;
+  c.nstore = store_new(g);
+  c.nt = store_table(g, c.nstore, mt);
+  cg_loop(g, cg_i64(g, 0), table_len(g, c.old), mws_copy_alive, &c);
+  cg_rt(g, "dsc_rt_store_free", "vp", &old_store);
+  LLVMBuildStore(g->b, c.nt, state_g);
+  LLVMBuildStore(g->b, c.nstore, store_g);
+  LLVMBuildStore(g->b, cg_rt(g, "dsc_rt_store_bytes", "lp", &c.nstore), floor_g);
+  cg_end_if(g, done);
   cg_store_slot(g, op->slot + 1, c.out);
   return LLVMConstInt(g->t_i1, 1, 0);
 }

@@ -290,6 +290,9 @@ dsc_rt_store *dsc_rt_store_new(dsc_rt_ctx *ctx);
 void dsc_rt_store_free(dsc_rt_store *store);
 /* 16-byte aligned, zeroed. */
 void *dsc_rt_store_alloc(dsc_rt_store *store, int64_t size);
+/* Bytes dsc_rt_store_alloc has handed out: state updated in place persists each new string
+ * value there, so its owner rebuilds the state when this has grown well past the live part. */
+int64_t dsc_rt_store_bytes(const dsc_rt_store *store);
 dsc_rt_table *dsc_rt_store_table(dsc_rt_store *store, int64_t payload_size);
 dsc_rt_vec *dsc_rt_store_vec(dsc_rt_store *store, int64_t elem_size);
 

@@ -16,6 +16,7 @@
 struct dsc_rt_store {
   rt_arena arena;      /* the store's memory: headers, keys, dsc_rt_store_alloc */
   rt_owned *owned;     /* tables / vecs to release on free */
+  int64_t bytes;       /* asked of dsc_rt_store_alloc so far */
   dsc_rt_ctx *ctx;     /* owning pipeline */
   dsc_rt_store *prev, *next; /* the pipeline's live stores, so the end of a run frees them */
 };
@@ -27,6 +28,7 @@ dsc_rt_store *dsc_rt_store_new(dsc_rt_ctx *ctx) {
   rt_arena_init(&st->arena);
   st->arena.first = STORE_FIRST_CHUNK;
   st->owned = NULL;
+  st->bytes = 0;
   st->ctx = ctx;
   st->prev = NULL;
   st->next = ctx ? ctx->stores : NULL;
@@ -53,8 +55,11 @@ void *dsc_rt_store_alloc(dsc_rt_store *st, int64_t size) {
   size_t n = size > 0 ? (size_t)size : 0;
   void *p = rt_arena_alloc_raw(&st->arena, n);
   memset(p, 0, n);
+  st->bytes += (int64_t)n;
   return p;
 }
+
+int64_t dsc_rt_store_bytes(const dsc_rt_store *st) { return st->bytes; }
 
 dsc_rt_table *dsc_rt_store_table(dsc_rt_store *st, int64_t payload_size) {
   return rt_table_make(&st->arena, &st->owned, payload_size);

@@ -27,13 +27,17 @@ static void test_alloc_aligned_zeroed(void) {
   CU_ASSERT_PTR_NOT_NULL(&ctx);
   dsc_rt_store_free(NULL); /* allowed */
   dsc_rt_store *st = dsc_rt_store_new(&ctx);
+  int64_t asked = 0;
   for (int i = 0; i < 5000; i++) {
+    asked += i % 300;
     unsigned char *p = dsc_rt_store_alloc(st, i % 300);
     CU_ASSERT_EQUAL_FATAL((uintptr_t)p % 16, 0);
     for (int k = 0; k < i % 300; k++) CU_ASSERT_EQUAL_FATAL(p[k], 0);
     memset(p, 0xCD, (size_t)(i % 300));
   }
+  CU_ASSERT_EQUAL(dsc_rt_store_bytes(st), asked);
   unsigned char *big = dsc_rt_store_alloc(st, 3 * 1024 * 1024);
+  CU_ASSERT_EQUAL(dsc_rt_store_bytes(st), asked + 3 * 1024 * 1024);
   CU_ASSERT_EQUAL(big[3 * 1024 * 1024 - 1], 0);
   CU_ASSERT_PTR_NOT_NULL(dsc_rt_store_alloc(st, 0));
   dsc_rt_store_free(st);
