@@ -122,6 +122,15 @@ void cg_output(cg *g, const plan_op *op, LLVMValueRef batch);
 /* Shared pieces for cg_state.c. */
 LLVMTypeRef cg_partial_type(cg *g, const plan_edge *e);
 LLVMTypeRef cg_group_type(cg *g, const type *key);
+/* Entries of aggregation tables (K_AGG: batch partials, window panes and states).  A
+ * string-keyed one keeps only its value; these are the one place that layout is known, see
+ * "aggregation table entries" in cg_sinks.c for when a rebuilt element's key view is valid. */
+bool cg_agg_value_only(const plan_op *op);              /* string key: payload = value */
+LLVMTypeRef cg_agg_payload_type(cg *g, const plan_op *op);
+const type *cg_agg_payload_lang_type(const plan_op *op); /* NULL: empty payload (distinct) */
+LLVMValueRef cg_agg_payload(cg *g, const plan_op *op, LLVMValueRef elem); /* element -> payload */
+LLVMValueRef cg_agg_value_ptr(cg *g, const plan_op *op, LLVMValueRef payload);
+LLVMValueRef cg_agg_elem(cg *g, const plan_op *op, LLVMValueRef table, LLVMValueRef i);
 LLVMValueRef cg_sizeof(cg *g, LLVMTypeRef t);
 LLVMValueRef cg_vec_list(cg *g, LLVMValueRef vec);
 LLVMValueRef cg_vec_item(cg *g, LLVMValueRef vec, LLVMValueRef i, const type *t);

@@ -81,11 +81,88 @@ static LLVMTypeRef sort_pair_t(cg *g, const plan_op *op) {
   return LLVMStructTypeInContext(g->ctx, f, 2, 0);
 }
 
+/* ---- aggregation table entries ----------------------------------------------------------------
+ * A string-keyed aggregation (reduceByKey, combineByKey, countByValue, distinct, and the
+ * keyed windows' panes and states) keeps only the VALUE in a table entry: the key's bytes are
+ * the entry's own key, so a copy in the payload would double the entry (a word count's went
+ * from 32 to 64 bytes, and its table out of L2).  Every reader rebuilds the (key, value)
+ * element through cg_agg_elem, the key being a view of the table's key bytes.  Other keys
+ * keep the whole element in the payload, as reading one back needs no deserialisation.
+ *
+ * The rule for a key view: it is valid while its table is, and until the next upsert into
+ * that same table (a short key lives inside the entry array, which moves when the table
+ * grows).  No reader upserts into the table it reads (merges, copies into panes and
+ * compactions read one table and write another); batch tables live until the batch ends,
+ * after its outputs; and whatever keeps an element past the batch (panes, state) persists
+ * it into a store first. */
+
+static const type *agg_key_type(const plan_op *op) {
+  return agg_like(op) == P_DISTINCT ? op->elem : op->elem->elems[0];
+}
+
+bool cg_agg_value_only(const plan_op *op) {
+  return partial_of(op) == K_AGG && agg_key_type(op)->kind == T_STRING;
+}
+
+/* What an entry of op's aggregation tables holds: the value, nothing (distinct), or the element. */
+LLVMTypeRef cg_agg_payload_type(cg *g, const plan_op *op) {
+  if (!cg_agg_value_only(op))
+    return cg_type(g, op->elem);
+  if (agg_like(op) == P_DISTINCT)
+    return LLVMStructTypeInContext(g->ctx, NULL, 0, 0);
+  return cg_type(g, op->elem->elems[1]);
+}
+
+/* The language type of that payload (for deep copies), NULL when it is empty. */
+const type *cg_agg_payload_lang_type(const plan_op *op) {
+  if (!cg_agg_value_only(op))
+    return op->elem;
+  return agg_like(op) == P_DISTINCT ? NULL : op->elem->elems[1];
+}
+
+LLVMValueRef cg_agg_payload(cg *g, const plan_op *op, LLVMValueRef elem) {
+  if (!cg_agg_value_only(op))
+    return elem;
+  if (agg_like(op) == P_DISTINCT)
+    return LLVMConstNull(cg_agg_payload_type(g, op));
+  return LLVMBuildExtractValue(g->b, elem, 1, "v");
+}
+
+/* The value slot inside a payload (keyed aggregations only). */
+LLVMValueRef cg_agg_value_ptr(cg *g, const plan_op *op, LLVMValueRef payload) {
+  if (cg_agg_value_only(op))
+    return payload;
+  return LLVMBuildStructGEP2(g->b, cg_type(g, op->elem), payload, 1, "");
+}
+
+/* The value within a loaded payload (keyed aggregations only). */
+static LLVMValueRef payload_value(cg *g, const plan_op *op, LLVMValueRef payload) {
+  return cg_agg_value_only(op) ? payload : LLVMBuildExtractValue(g->b, payload, 1, "");
+}
+
+LLVMValueRef cg_agg_elem(cg *g, const plan_op *op, LLVMValueRef table, LLVMValueRef i) {
+  LLVMValueRef pargs[2] = {table, i};
+  LLVMValueRef p = cg_rt(g, "dsc_rt_table_at", "ppl", pargs);
+  if (!cg_agg_value_only(op))
+    return LLVMBuildLoad2(g->b, cg_type(g, op->elem), p, "elem");
+  LLVMValueRef klen = cg_alloca(g, g->t_i64, "klen");
+  LLVMValueRef kargs[3] = {table, i, klen};
+  LLVMValueRef key = LLVMGetUndef(g->t_str);
+  key = LLVMBuildInsertValue(g->b, key, cg_rt(g, "dsc_rt_table_key", "pplp", kargs), 0, "");
+  key = LLVMBuildInsertValue(g->b, key, LLVMBuildLoad2(g->b, g->t_i64, klen, ""), 1, "key");
+  if (agg_like(op) == P_DISTINCT)
+    return key;
+  LLVMValueRef elem = LLVMGetUndef(cg_type(g, op->elem));
+  elem = LLVMBuildInsertValue(g->b, elem, key, 0, "");
+  LLVMValueRef v = LLVMBuildLoad2(g->b, cg_type(g, op->elem->elems[1]), p, "");
+  return LLVMBuildInsertValue(g->b, elem, v, 1, "elem");
+}
+
 /* The element a partial holds, as an LLVM type. */
 LLVMTypeRef cg_partial_type(cg *g, const plan_edge *e) {
   const plan_op *op = e->op;
   switch (partial_of(op)) {
-  case K_AGG: return cg_type(g, op->elem);
+  case K_AGG: return cg_agg_payload_type(g, op);
   case K_GROUP: return cg_group_type(g, input_elem(op, e->input)->elems[0]);
   case K_REDUCE: {
     LLVMTypeRef f[2] = {g->t_i1, cg_type(g, op->elem)};
@@ -205,9 +282,8 @@ LLVMValueRef cg_upsert(cg *g, LLVMValueRef table, LLVMValueRef kp, LLVMValueRef 
 static void agg_combine(cg *g, const plan_op *op, LLVMValueRef payload, LLVMValueRef v, bool merging) {
   if (agg_like(op) == P_DISTINCT)
     return;
-  LLVMTypeRef kv_t = cg_type(g, op->elem);
   LLVMTypeRef v_t = cg_type(g, op->elem->elems[1]);
-  LLVMValueRef vp = LLVMBuildStructGEP2(g->b, kv_t, payload, 1, "");
+  LLVMValueRef vp = cg_agg_value_ptr(g, op, payload);
   LLVMValueRef old = LLVMBuildLoad2(g->b, v_t, vp, "old");
   LLVMValueRef nv;
   switch (agg_like(op)) {
@@ -259,7 +335,7 @@ static void feed_agg(cg *g, plan_edge *e, LLVMValueRef v) {
   }
   default: unreachable();
   }
-  LLVMBuildStore(g->b, first, payload);
+  LLVMBuildStore(g->b, cg_agg_payload(g, op, first), payload);
   LLVMBuildBr(g->b, done);
   LLVMPositionBuilderAtEnd(g->b, comb);
   agg_combine(g, op, payload, keyed ? LLVMBuildExtractValue(g->b, v, 1, "v") : v, false);
@@ -392,7 +468,7 @@ static void merge_entry(cg *g, LLVMValueRef i, void *data) {
                             LLVMBuildExtractValue(g->b, src, 1, "")};
     cg_rt(g, "dsc_rt_vec_extend", "vpp", args);
   } else if (agg_like(op) != P_DISTINCT) {
-    agg_combine(g, op, dst, LLVMBuildExtractValue(g->b, src, 1, ""), true);
+    agg_combine(g, op, dst, payload_value(g, op, src), true);
   }
   LLVMBuildBr(g->b, done);
   LLVMPositionBuilderAtEnd(g->b, done);
@@ -736,11 +812,8 @@ void cg_root_feed(cg *g, const plan_op *root, LLVMValueRef i) {
     break;
   }
   case P_JOIN: root_feed_join(g, root, i); return;
-  default: {
-    LLVMValueRef table = cg_load_slot(g, root->slot, g->t_ptr);
-    LLVMValueRef args[2] = {table, i};
-    v = LLVMBuildLoad2(g->b, cg_type(g, root->elem), cg_rt(g, "dsc_rt_table_at", "ppl", args), "");
-  }
+  default: /* an aggregation */
+    v = cg_agg_elem(g, root, cg_load_slot(g, root->slot, g->t_ptr), i);
   }
   cg_feed_consumers(g, root, v);
 }

@@ -296,7 +296,7 @@ static LLVMValueRef make_pane(cg *g, const plan_op *op) {
     data = store_table(g, store, elem);
     LLVMBasicBlockRef then_bb, done;
     cg_if(g, LLVMBuildIsNotNull(g->b, merged, ""), &then_bb, &done);
-    copy_table(g, merged, data, store, op->elem);
+    copy_table(g, merged, data, store, cg_agg_payload_lang_type(op));
     cg_end_if(g, done);
   }
   return LLVMBuildInsertValue(g->b, pane, data, 1, "");
@@ -361,14 +361,17 @@ static LLVMValueRef combine_values(cg *g, const plan_op *op, bool inverse, LLVMV
  * the store with each batch. */
 static void set_window_value(cg *g, const plan_op *op, LLVMValueRef entry, LLVMValueRef v,
                              LLVMValueRef store) {
-  LLVMValueRef slot = LLVMBuildStructGEP2(g->b, cg_type(g, op->elem), entry, 1, "");
-  LLVMBuildStore(g->b, persist(g, v, op->elem->elems[1], store), slot);
+  LLVMBuildStore(g->b, persist(g, v, op->elem->elems[1], store), cg_agg_value_ptr(g, op, entry));
+}
+
+/* The value in a window table's entry (whatever else the entry holds: cg_agg_payload_type). */
+static LLVMValueRef window_value(cg *g, const plan_op *op, LLVMValueRef entry) {
+  return load(g, cg_type(g, op->elem->elems[1]), cg_agg_value_ptr(g, op, entry));
 }
 
 static void window_leave(cg *g, LLVMValueRef i, void *data) {
   window_ctx *w = data;
   const plan_op *op = w->op;
-  LLVMTypeRef kv_t = cg_type(g, op->elem);
   /* the state is far bigger than the cache: fetch the entry of a later item meanwhile */
   LLVMValueRef ahead = LLVMBuildAdd(g->b, i, cg_i64(g, PREFETCH_DISTANCE), "");
   ahead = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, ahead, w->nleaving, ""), ahead, i, "");
@@ -380,8 +383,7 @@ static void window_leave(cg *g, LLVMValueRef i, void *data) {
   LLVMBasicBlockRef then_bb, done;
   cg_if(g, table_live(g, w->nt, idx), &then_bb, &done);
   LLVMValueRef p = entry_at(g, w->nt, idx);
-  LLVMValueRef cur = load(g, kv_t, p);
-  LLVMValueRef nv = combine_values(g, op, true, LLVMBuildExtractValue(g->b, cur, 1, ""),
+  LLVMValueRef nv = combine_values(g, op, true, window_value(g, op, p),
                                    LLVMBuildExtractValue(g->b, item, 1, ""));
   set_window_value(g, op, p, nv, w->nstore);
   cg_end_if(g, done);
@@ -398,7 +400,11 @@ static void window_enter(cg *g, LLVMValueRef i, void *data) {
                           cg_i32(g, step)};
     cg_rt(g, "dsc_rt_table_prefetch_from", "vppli", pf);
   }
-  LLVMValueRef kv = load(g, kv_t, entry_at(g, w->batch, i));
+  /* the batch entry's value, and the payload a new state entry gets: the batch table is not
+     the state table, so its entry stays put while the state grows */
+  LLVMValueRef bp = entry_at(g, w->batch, i);
+  LLVMValueRef bv = window_value(g, op, bp);
+  LLVMValueRef first = cg_agg_value_only(op) ? bv : load(g, kv_t, bp);
   LLVMValueRef is_new = cg_alloca(g, g->t_i32, "is_new");
   LLVMValueRef args[4] = {w->nt, w->batch, i, is_new};
   LLVMValueRef p = cg_rt(g, "dsc_rt_table_upsert_from", "ppplp", args);
@@ -407,19 +413,16 @@ static void window_enter(cg *g, LLVMValueRef i, void *data) {
                     done = cg_block(g, "enter.done");
   LLVMBuildCondBr(g->b, fresh, ins, comb);
   LLVMPositionBuilderAtEnd(g->b, ins);
-  LLVMBuildStore(g->b, persist(g, kv, op->elem, w->nstore), p);
+  LLVMBuildStore(g->b, persist(g, first, cg_agg_payload_lang_type(op), w->nstore), p);
   LLVMBuildBr(g->b, done);
   LLVMPositionBuilderAtEnd(g->b, comb);
-  LLVMValueRef cur = load(g, kv_t, p);
-  LLVMValueRef nv = combine_values(g, op, false, LLVMBuildExtractValue(g->b, cur, 1, ""),
-                                   LLVMBuildExtractValue(g->b, kv, 1, ""));
+  LLVMValueRef nv = combine_values(g, op, false, window_value(g, op, p), bv);
   set_window_value(g, op, p, nv, w->nstore);
   LLVMBuildBr(g->b, done);
   LLVMPositionBuilderAtEnd(g->b, done);
   LLVMValueRef item = LLVMGetUndef(item_t(g, op));
   item = LLVMBuildInsertValue(g->b, item, table_index_of(g, w->nt, p), 0, "");
-  item = LLVMBuildInsertValue(g->b, item, persist(g, LLVMBuildExtractValue(g->b, kv, 1, ""),
-                                                  op->elem->elems[1], w->pstore), 1, "");
+  item = LLVMBuildInsertValue(g->b, item, persist(g, bv, op->elem->elems[1], w->pstore), 1, "");
   LLVMBuildStore(g->b, item, item_at(g, op, w->entering, LLVMBuildAdd(g->b, w->base, i, "")));
 }
 
@@ -449,7 +452,6 @@ typedef struct filter_ctx {
 static void window_filter_entry(cg *g, LLVMValueRef i, void *data) {
   filter_ctx *f = data;
   const plan_op *op = f->w->op;
-  LLVMTypeRef kv_t = cg_type(g, op->elem);
   LLVMValueRef idx = f->items ? item_index(g, op, item_at(g, op, f->items, i)) : i;
   LLVMValueRef p = LLVMBuildSelect(g->b, table_live(g, f->w->nt, idx), entry_at(g, f->w->nt, idx),
                                    LLVMConstNull(g->t_ptr), "");
@@ -457,7 +459,8 @@ static void window_filter_entry(cg *g, LLVMValueRef i, void *data) {
   cg_if(g, LLVMBuildIsNotNull(g->b, p, ""), &then_bb, &done);
   LLVMBasicBlockRef drop = cg_block(g, "filter.drop");
   LLVMBasicBlockRef keep_bb = cg_block(g, "filter.keep");
-  LLVMBuildCondBr(g->b, window_keep(g, op, load(g, kv_t, p)), keep_bb, drop);
+  /* the filter sees a key view into the state; nothing is upserted while it runs */
+  LLVMBuildCondBr(g->b, window_keep(g, op, cg_agg_elem(g, op, f->w->nt, idx)), keep_bb, drop);
   LLVMPositionBuilderAtEnd(g->b, drop);
   LLVMValueRef args[2] = {f->w->nt, p};
   cg_rt(g, "dsc_rt_table_remove", "vpp", args);
@@ -506,10 +509,10 @@ static void compact_entry(cg *g, LLVMValueRef i, void *data) {
   LLVMBasicBlockRef then_bb, done;
   cg_if(g, keep, &then_bb, &done);
   LLVMValueRef klen, key = entry_key(g, c->w->nt, i, &klen);
-  LLVMValueRef v = load(g, cg_type(g, op->elem), entry_at(g, c->w->nt, i));
+  LLVMValueRef v = load(g, cg_agg_payload_type(g, op), entry_at(g, c->w->nt, i));
   LLVMValueRef fresh;
-  LLVMValueRef dst = cg_upsert(g, c->to, key, klen, &fresh);
-  LLVMBuildStore(g->b, persist(g, v, op->elem, c->store), dst);
+  LLVMValueRef dst = cg_upsert(g, c->to, key, klen, &fresh); /* copies the key into c->store */
+  LLVMBuildStore(g->b, persist(g, v, cg_agg_payload_lang_type(op), c->store), dst);
   LLVMBasicBlockRef t2, d2;
   cg_if(g, LLVMBuildNot(g->b, live, ""), &t2, &d2);
   LLVMValueRef args[2] = {c->to, dst};
@@ -529,7 +532,7 @@ static void compact_window_state(cg *g, window_ctx *w, LLVMValueRef panes, LLVMV
   c.remap = cg_rt(g, "dsc_rt_alloc", "ppl", args);
   cg_loop(g, cg_i64(g, 0), panes, compact_pane, &c);
   c.store = store_new(g);
-  c.to = store_table(g, c.store, cg_type(g, w->op->elem));
+  c.to = store_table(g, c.store, cg_agg_payload_type(g, w->op));
   cg_loop(g, cg_i64(g, 0), n, compact_entry, &c);
   c.renumber = true;
   cg_loop(g, cg_i64(g, 0), panes, compact_pane, &c);
@@ -594,7 +597,7 @@ static LLVMValueRef finalize_window(cg *g, const plan_op *op) {
       cg_if(g, LLVMBuildIsNull(g->b, load(g, g->t_ptr, state_g), ""), &then_bb, &done);
       LLVMValueRef st0 = store_new(g);
       LLVMBuildStore(g->b, st0, store_g);
-      LLVMBuildStore(g->b, store_table(g, st0, cg_type(g, op->elem)), state_g);
+      LLVMBuildStore(g->b, store_table(g, st0, cg_agg_payload_type(g, op)), state_g);
       cg_end_if(g, done);
     }
     w.nt = load(g, g->t_ptr, state_g);
@@ -1015,7 +1018,8 @@ LLVMValueRef cg_state_root_elem(cg *g, const plan_op *root, LLVMValueRef i) {
   LLVMTypeRef et = cg_type(g, root->elem);
   switch (result_of(root)) {
   case RES_VEC: return cg_vec_item(g, cg_load_slot(g, slot, g->t_ptr), i, root->elem);
-  case RES_TABLE: return load(g, et, entry_at(g, cg_load_slot(g, slot, g->t_ptr), i));
+  case RES_TABLE: /* a window's aggregation, or updateStateByKey's {key, state} entries */
+    return cg_agg_elem(g, root, cg_load_slot(g, slot, g->t_ptr), i);
   case RES_COUNT: return cg_load_slot(g, slot, g->t_i64);
   case RES_CELL: {
     LLVMTypeRef f[2] = {g->t_i1, et};

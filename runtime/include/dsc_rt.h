@@ -103,7 +103,7 @@ dsc_rt_worker *dsc_rt_main_worker(dsc_rt_ctx *ctx);
 void *dsc_rt_alloc(dsc_rt_worker *worker, int64_t size);
 
 /* Hash table keyed by bytes (the generated code serialises keys), with a fixed-size payload per
- * entry, iterated in insertion order.  Batch lifetime. */
+ * entry (8-byte aligned), iterated in insertion order.  Batch lifetime. */
 dsc_rt_table *dsc_rt_table_new(dsc_rt_worker *worker, int64_t payload_size);
 /* Finds the entry for key, inserting a zeroed one if absent (*is_new = 1); returns its payload.
  * The key bytes are copied.  The payload pointer is valid until the next upsert, and a key

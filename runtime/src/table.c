@@ -6,7 +6,10 @@
  * entry.  Linear probing, load factor at most 1/2.  A key of up to 16 bytes (most words) lives
  * inside its entry header, so a hit costs one index line and one entry line and no pointer
  * chase: entries are 64-byte aligned, and one of up to 64 bytes never straddles two lines
- * (when they did, a word count's increment touched a third line per record).  Longer keys are
+ * (when they did, a word count's increment touched a third line per record).  The head is 24
+ * bytes, so a head and an 8-byte payload (a word count's entry: the code generator keeps only
+ * the value of a string-keyed aggregation) take 32 bytes, two entries a line: the word count's
+ * 50,000 entries then take half the cache they took at 64 bytes.  Longer keys are
  * copied into the owner's arena.  Entries and index are malloc'd and released with the owner:
  * a worker at batch end, or a store (store.c) when it is freed.  State tables delete: a
  * removed entry is marked dead (lookups skip it, an upsert of its key revives it in place);
@@ -28,18 +31,26 @@
 
 enum { INLINE_KEY = 16, LINE = 64 };
 
+/* Only the upper 32 bits of a key's hash are kept: they are the index slot's tag, and the
+ * index position is taken from them too (hash_pos), so rebuilding the index never rehashes. */
 typedef struct entry_head {
-  uint64_t hash;     /* of the key: see hash_key */
-  uint32_t key_len;  /* bytes */
-  uint32_t dead;     /* removed (state tables only) */
+  uint32_t hash;     /* upper half of the key's hash: see hash_key */
+  uint32_t len;      /* key bytes, | DEAD when removed (state tables only) */
   union {
-    char inl[INLINE_KEY]; /* the key itself, zero-padded, when key_len <= INLINE_KEY */
+    char inl[INLINE_KEY]; /* the key itself, zero-padded, when its length <= INLINE_KEY */
     const char *ptr;      /* else: arena copy */
   } key;
-} entry_head;        /* 32 bytes: the payload that follows stays 16-byte aligned */
+} entry_head;        /* 24 bytes: the payload that follows is 8-byte aligned */
+
+_Static_assert(sizeof(entry_head) == 24, "a head and an 8-byte payload fill 32 bytes");
+
+#define DEAD 0x80000000u   /* in entry_head.len; keys are shorter than 2 GiB */
+#define KEY_MAX 0x7FFFFFFFu
+
+static size_t key_len_of(const entry_head *e) { return e->len & KEY_MAX; }
 
 static const char *key_of(const entry_head *e) {
-  return e->key_len <= INLINE_KEY ? e->key.inl : e->key.ptr;
+  return key_len_of(e) <= INLINE_KEY ? e->key.inl : e->key.ptr;
 }
 
 static uint64_t load64(const void *p) { uint64_t v; memcpy(&v, p, 8); return v; }
@@ -102,9 +113,12 @@ __attribute__((always_inline)) static inline uint64_t hash_key(const void *key, 
   return hash_words(*w, n);
 }
 
-static int same_key(const entry_head *e, uint64_t h, const void *key, size_t klen, key_words w) {
-  if (e->hash != h || e->key_len != klen) return 0;
-  if (short_key(klen))
+/* A dead entry still matches its key: the upsert revives it in place. */
+static int same_key(const entry_head *e, uint32_t h, const void *key, size_t klen, key_words w) {
+  if (e->hash != h || (e->len & KEY_MAX) != klen) return 0;
+  /* expected: the long-key memcmp is a call, and without the hint the register allocator saves
+   * the probe's live values around it on every record instead of on the rare long key */
+  if (__builtin_expect(short_key(klen), 1))
     return ((load64(e->key.inl) ^ w.lo) | (load64(e->key.inl + 8) ^ w.hi)) == 0;
   return klen == 0 || !memcmp(e->key.ptr, key, klen);
 }
@@ -119,20 +133,26 @@ struct dsc_rt_table {
   int64_t len;           /* entries used */
   int64_t dead;          /* entries marked dead */
   int64_t cap;           /* entries allocated */
-  uint64_t *index;       /* 0 = empty, else (hash & ~mask32) | (entry + 1) */
+  uint64_t *index;       /* 0 = empty, else (entry hash << 32) | (entry + 1) */
   uint64_t mask;         /* index size - 1 */
 };
 
 #define HI_MASK 0xFFFFFFFF00000000ull
+
+/* The stored half of a key's hash; its slot in the index and the slot's value for entry i. */
+static uint32_t hash_hi(uint64_t h) { return (uint32_t)(h >> 32); }
+static uint64_t hash_pos(const dsc_rt_table *t, uint32_t h) { return h & t->mask; }
+static uint64_t slot_of(uint32_t h, int64_t i) { return ((uint64_t)h << 32) | (uint64_t)(i + 1); }
 
 static entry_head *entry_at(const dsc_rt_table *t, int64_t i) {
   return (entry_head *)(t->entries + (size_t)i * t->stride);
 }
 
 /* Entry size: a power of two up to a line, so no entry straddles two lines; beyond that a
- * multiple of 32, so the head (all a probe that misses reads) is still within one line. */
+ * multiple of 32, so the head (all a probe that misses reads) is still within one line.
+ * Payloads need at most 8-byte alignment (the code generator's types). */
 static size_t entry_stride(size_t payload) {
-  size_t s = sizeof(entry_head) + ((payload + 15) & ~(size_t)15);
+  size_t s = sizeof(entry_head) + ((payload + 7) & ~(size_t)7);
   if (s <= LINE) return s <= 32 ? 32 : LINE;
   return (s + 31) & ~(size_t)31;
 }
@@ -183,10 +203,10 @@ static void table_reindex(dsc_rt_table *t, uint64_t size) {
   if (!t->index) rt_oom();
   t->mask = size - 1;
   for (int64_t i = 0; i < t->len; i++) {
-    uint64_t h = entry_at(t, i)->hash;
-    uint64_t s = h & t->mask;
+    uint32_t h = entry_at(t, i)->hash;
+    uint64_t s = hash_pos(t, h);
     while (t->index[s]) s = (s + 1) & t->mask;
-    t->index[s] = (h & HI_MASK) | (uint64_t)(i + 1);
+    t->index[s] = slot_of(h, i);
   }
 }
 
@@ -195,14 +215,14 @@ static void table_reindex(dsc_rt_table *t, uint64_t size) {
  * but this one: the register allocator then keeps the loop's values in registers instead of
  * spilling them around the growth, copy and allocation calls. */
 __attribute__((noinline)) static void *table_insert(dsc_rt_table *t, const void *key, size_t klen,
-                                                    uint64_t h, key_words w, uint64_t s) {
-  if (klen > UINT32_MAX) rt_oom(); /* a 4 GiB key is not a key */
+                                                    uint32_t h, key_words w, uint64_t s) {
+  if (klen > KEY_MAX) rt_oom(); /* a 2 GiB key is not a key */
   if (t->len == t->cap) resize_entries(t, t->cap * 2);
   int64_t i = t->len++;
   entry_head *e = entry_at(t, i);
   memset(e, 0, t->stride);
   e->hash = h;
-  e->key_len = (uint32_t)klen;
+  e->len = (uint32_t)klen;
   if (short_key(klen)) {
     memcpy(e->key.inl, &w.lo, 8);
     memcpy(e->key.inl + 8, &w.hi, 8);
@@ -214,7 +234,7 @@ __attribute__((noinline)) static void *table_insert(dsc_rt_table *t, const void 
   if ((uint64_t)t->len * 2 > t->mask + 1) {
     table_reindex(t, (t->mask + 1) * 2);
   } else {
-    t->index[s] = (h & HI_MASK) | (uint64_t)(i + 1);
+    t->index[s] = slot_of(h, i);
   }
   return e + 1;
 }
@@ -223,7 +243,7 @@ __attribute__((noinline)) static void *table_insert(dsc_rt_table *t, const void 
  * line for the same reason as table_insert; is_new stays with the caller, whose flag then
  * lives in a register rather than in memory whose address escaped. */
 __attribute__((noinline)) static void table_revive(dsc_rt_table *t, entry_head *e) {
-  e->dead = 0;
+  e->len &= KEY_MAX;
   t->dead--;
   memset(e + 1, 0, t->stride - sizeof *e);
 }
@@ -231,17 +251,17 @@ __attribute__((noinline)) static void table_revive(dsc_rt_table *t, entry_head *
 /* The probe, shared by both entry points and inlined into them: in the generated loops it must
  * not be a call.  h and w are the key's hash and (short keys) words, see "keys". */
 __attribute__((always_inline)) static inline void *
-upsert_hashed(dsc_rt_table *t, const void *key, size_t klen, uint64_t h, key_words w,
+upsert_hashed(dsc_rt_table *t, const void *key, size_t klen, uint32_t h, key_words w,
               int32_t *is_new) {
-  uint64_t tag = h & HI_MASK;
-  uint64_t s = h & t->mask;
+  uint64_t tag = (uint64_t)h << 32;
+  uint64_t s = hash_pos(t, h);
   for (;;) {
     uint64_t v = t->index[s];
     if (!v) break;
     if ((v & HI_MASK) == tag) {
       entry_head *e = entry_at(t, (int64_t)(v & ~HI_MASK) - 1);
       if (same_key(e, h, key, klen, w)) {
-        int revived = e->dead != 0;
+        int revived = (e->len & DEAD) != 0;
         if (revived) table_revive(t, e);
         if (is_new) *is_new = revived;
         return e + 1;
@@ -256,7 +276,10 @@ upsert_hashed(dsc_rt_table *t, const void *key, size_t klen, uint64_t h, key_wor
 void *dsc_rt_table_upsert(dsc_rt_table *t, const void *key, int64_t key_len, int32_t *is_new) {
   size_t klen = key_len > 0 ? (size_t)key_len : 0;
   key_words w = {0, 0};
-  uint64_t h = hash_key(key, klen, &w);
+  uint32_t h = hash_hi(hash_key(key, klen, &w));
+  /* Only h is needed from here on; hidden from the optimiser, or it compares slot tags against
+   * the full hash and keeps both alive, spilling four registers per record in the word count. */
+  __asm__("" : "+r"(h));
   return upsert_hashed(t, key, klen, h, w, is_new);
 }
 
@@ -265,8 +288,9 @@ void *dsc_rt_table_upsert_from(dsc_rt_table *t, const dsc_rt_table *src, int64_t
                                int32_t *is_new) {
   const entry_head *e = entry_at(src, i);
   key_words w = {0, 0};
-  if (short_key(e->key_len)) w = (key_words){load64(e->key.inl), load64(e->key.inl + 8)};
-  return upsert_hashed(t, key_of(e), e->key_len, e->hash, w, is_new);
+  size_t klen = key_len_of(e);
+  if (short_key(klen)) w = (key_words){load64(e->key.inl), load64(e->key.inl + 8)};
+  return upsert_hashed(t, key_of(e), klen, e->hash, w, is_new);
 }
 
 /* The lines of an entry: one, unless its payload makes it longer than a line. */
@@ -278,14 +302,14 @@ static void prefetch_entry(const dsc_rt_table *t, const entry_head *e) {
 void dsc_rt_table_prefetch_from(const dsc_rt_table *t, const dsc_rt_table *src, int64_t i,
                                 int32_t entry) {
   if (i < 0 || i >= src->len) return;
-  uint64_t h = entry_at(src, i)->hash;
-  const uint64_t *slot = &t->index[h & t->mask];
+  uint32_t h = entry_at(src, i)->hash;
+  const uint64_t *slot = &t->index[hash_pos(t, h)];
   if (!entry) {
     __builtin_prefetch(slot);
     return;
   }
   uint64_t v = *slot;
-  if (v && (v & HI_MASK) == (h & HI_MASK)) prefetch_entry(t, entry_at(t, (int64_t)(v & ~HI_MASK) - 1));
+  if (v && (v & HI_MASK) == (uint64_t)h << 32) prefetch_entry(t, entry_at(t, (int64_t)(v & ~HI_MASK) - 1));
 }
 
 void dsc_rt_table_prefetch_at(const dsc_rt_table *t, int64_t i) {
@@ -306,32 +330,33 @@ void *dsc_rt_table_at(const dsc_rt_table *t, int64_t i) { return entry_at(t, i) 
 
 const void *dsc_rt_table_key(const dsc_rt_table *t, int64_t i, int64_t *key_len) {
   const entry_head *e = entry_at(t, i);
-  if (key_len) *key_len = e->key_len;
+  if (key_len) *key_len = (int64_t)key_len_of(e);
   return key_of(e);
 }
 
 void dsc_rt_table_remove(dsc_rt_table *t, void *payload) {
   entry_head *e = (entry_head *)payload - 1;
-  if (!e->dead) {
-    e->dead = 1;
+  if (!(e->len & DEAD)) {
+    e->len |= DEAD;
     t->dead++;
   }
 }
 
-int32_t dsc_rt_table_live_at(const dsc_rt_table *t, int64_t i) { return !entry_at(t, i)->dead; }
+int32_t dsc_rt_table_live_at(const dsc_rt_table *t, int64_t i) { return !(entry_at(t, i)->len & DEAD); }
 
 int64_t dsc_rt_table_dead(const dsc_rt_table *t) { return t->dead; }
 
 void *dsc_rt_table_find(const dsc_rt_table *t, const void *key, int64_t key_len) {
   size_t klen = key_len > 0 ? (size_t)key_len : 0;
   key_words w = {0, 0};
-  uint64_t h = hash_key(key, klen, &w), tag = h & HI_MASK;
-  for (uint64_t s = h & t->mask; t->index[s]; s = (s + 1) & t->mask) {
+  uint32_t h = hash_hi(hash_key(key, klen, &w));
+  uint64_t tag = (uint64_t)h << 32;
+  for (uint64_t s = hash_pos(t, h); t->index[s]; s = (s + 1) & t->mask) {
     uint64_t v = t->index[s];
     if ((v & HI_MASK) != tag) continue;
     entry_head *e = entry_at(t, (int64_t)(v & ~HI_MASK) - 1);
     if (same_key(e, h, key, klen, w))
-      return e->dead ? NULL : e + 1;
+      return e->len & DEAD ? NULL : e + 1;
   }
   return NULL;
 }

@@ -11,6 +11,9 @@
 
 static dsc_rt_worker w;
 
+/* Bytes of an entry's head (table.c): payloads follow it, 8-byte aligned. */
+enum { HEAD = 24 };
+
 static void test_arena_alignment_and_zero(void) {
   for (int i = 1; i < 2000; i++) {
     unsigned char *p = dsc_rt_alloc(&w, i % 97);
@@ -52,7 +55,7 @@ static void test_table_many_keys(void) {
       int64_t *v = dsc_rt_table_upsert(t, key, n, &is_new);
       CU_ASSERT_EQUAL_FATAL(is_new, round == 0);
       CU_ASSERT_EQUAL_FATAL(*v, round == 0 ? 0 : i);
-      CU_ASSERT_EQUAL_FATAL((uintptr_t)v % 16, 0);
+      CU_ASSERT_EQUAL_FATAL((uintptr_t)v % 8, 0);
       *v = i;
     }
   CU_ASSERT_EQUAL(dsc_rt_table_len(t), N);
@@ -238,11 +241,11 @@ static void test_table_entries_within_a_line(void) {
     for (int64_t i = 0; i < 5000; i++) {
       int32_t is_new;
       unsigned char *p = dsc_rt_table_upsert(t, &i, sizeof i, &is_new);
-      uintptr_t head = (uintptr_t)p - 32, end = (uintptr_t)p + (uintptr_t)payloads[k] - 1;
+      uintptr_t head = (uintptr_t)p - HEAD, end = (uintptr_t)p + (uintptr_t)payloads[k] - 1;
       CU_ASSERT_EQUAL_FATAL(head / 64, (payloads[k] ? end : head) / 64);
     }
     for (int64_t i = 0; i < 5000; i += 7) { /* and still after the entries moved (growth) */
-      uintptr_t p = (uintptr_t)dsc_rt_table_at(t, i), head = p - 32;
+      uintptr_t p = (uintptr_t)dsc_rt_table_at(t, i), head = p - HEAD;
       CU_ASSERT_EQUAL_FATAL(head / 64, (payloads[k] ? p + (uintptr_t)payloads[k] - 1 : head) / 64);
     }
   }
@@ -277,6 +280,78 @@ static void test_table_remove_and_revive(void) {
   CU_ASSERT_EQUAL(dsc_rt_table_dead(t), 333);
   CU_ASSERT_EQUAL(dsc_rt_table_len(t), 5000);
   CU_ASSERT_EQUAL(*(int64_t *)dsc_rt_table_find(t, "k4", 2), 5);
+  rt_worker_reset(&w);
+}
+
+/* A string-keyed aggregation keeps an 8-byte value per entry: its entries are 32 bytes, two to
+ * a line, at every key length (inline keys of 1, 8 and 16 bytes, arena keys of 17 and 40),
+ * across growth of entries and index, and a removed entry reports its key length without the
+ * dead mark, comes back zeroed and keeps its insertion index. */
+static void test_table_compact_entries(void) {
+  static const int64_t payloads[][2] = {{0, 32}, {8, 32}, {16, 64}, {40, 64}, {48, 96}};
+  for (size_t k = 0; k < sizeof payloads / sizeof payloads[0]; k++) {
+    dsc_rt_table *t = dsc_rt_table_new(&w, payloads[k][0]);
+    dsc_rt_table_upsert(t, "a", 1, NULL);
+    dsc_rt_table_upsert(t, "b", 1, NULL);
+    CU_ASSERT_EQUAL((char *)dsc_rt_table_at(t, 1) - (char *)dsc_rt_table_at(t, 0), payloads[k][1]);
+    rt_worker_reset(&w);
+  }
+  static const int lens[] = {1, 8, 16, 17, 40};
+  enum { N = 20000 };
+  dsc_rt_table *t = dsc_rt_table_new(&w, sizeof(int64_t));
+  char key[64];
+  for (int i = 0; i < N; i++) {
+    int n = lens[i % 5];
+    memset(key, 'a' + i % 26, sizeof key);
+    int m = snprintf(key, sizeof key, "%d", i); /* distinct for every i, padded to length n */
+    key[m] = '_';
+    if (n < m) n = m;
+    int32_t is_new = -1;
+    int64_t *v = dsc_rt_table_upsert(t, key, n, &is_new);
+    CU_ASSERT_EQUAL_FATAL(is_new, 1);
+    CU_ASSERT_EQUAL_FATAL((uintptr_t)v % 8, 0);
+    CU_ASSERT_EQUAL_FATAL(dsc_rt_table_index_of(t, v), i);
+    *v = i + 1;
+  }
+  CU_ASSERT_EQUAL((char *)dsc_rt_table_at(t, N - 1) - (char *)dsc_rt_table_at(t, 0), 32 * (N - 1));
+  for (int i = 0; i < N; i += 2) dsc_rt_table_remove(t, dsc_rt_table_at(t, i));
+  dsc_rt_table_remove(t, dsc_rt_table_at(t, 0)); /* twice: counted once */
+  CU_ASSERT_EQUAL(dsc_rt_table_dead(t), N / 2);
+  for (int i = 0; i < N; i++) {
+    int n = lens[i % 5];
+    memset(key, 'a' + i % 26, sizeof key);
+    int m = snprintf(key, sizeof key, "%d", i);
+    key[m] = '_';
+    if (n < m) n = m;
+    int64_t len;
+    const char *kp = dsc_rt_table_key(t, i, &len);
+    CU_ASSERT_EQUAL_FATAL(len, n); /* the dead mark is not part of the length */
+    CU_ASSERT_FATAL(!memcmp(kp, key, (size_t)n));
+    CU_ASSERT_EQUAL_FATAL(dsc_rt_table_live_at(t, i), i % 2);
+    int64_t *found = dsc_rt_table_find(t, key, n);
+    if (i % 2) {
+      CU_ASSERT_PTR_EQUAL_FATAL(found, dsc_rt_table_at(t, i));
+      CU_ASSERT_EQUAL_FATAL(*found, i + 1);
+    } else {
+      CU_ASSERT_PTR_NULL_FATAL(found);
+    }
+  }
+  /* revive the dead ones, from another table with the same keys (the stored hash is reused) */
+  dsc_rt_table *src = dsc_rt_table_new(&w, sizeof(int64_t));
+  for (int i = 0; i < N; i++) {
+    int64_t len;
+    const char *kp = dsc_rt_table_key(t, i, &len);
+    dsc_rt_table_upsert(src, kp, len, NULL);
+  }
+  for (int i = 0; i < N; i++) {
+    int32_t is_new = -1;
+    int64_t *v = dsc_rt_table_upsert_from(t, src, i, &is_new);
+    CU_ASSERT_EQUAL_FATAL(is_new, i % 2 == 0);
+    CU_ASSERT_EQUAL_FATAL(*v, i % 2 ? i + 1 : 0);
+    CU_ASSERT_EQUAL_FATAL(dsc_rt_table_index_of(t, v), i);
+  }
+  CU_ASSERT_EQUAL(dsc_rt_table_dead(t), 0);
+  CU_ASSERT_EQUAL(dsc_rt_table_len(t), N);
   rt_worker_reset(&w);
 }
 
@@ -323,6 +398,7 @@ int main(void) {
   CU_add_test(s, "table keys at a page end", test_table_keys_at_page_end);
   CU_add_test(s, "table entries within a line", test_table_entries_within_a_line);
   CU_add_test(s, "table remove and revive", test_table_remove_and_revive);
+  CU_add_test(s, "table entries of 32 bytes", test_table_compact_entries);
   CU_add_test(s, "many tables, zero payload", test_table_zero_payload_and_many_tables);
   CU_add_test(s, "vec", test_vec);
   int failed = dsc_cunit_run();
