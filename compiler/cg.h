@@ -132,6 +132,9 @@ LLVMValueRef cg_agg_payload(cg *g, const plan_op *op, LLVMValueRef elem); /* ele
 LLVMValueRef cg_agg_value_ptr(cg *g, const plan_op *op, LLVMValueRef payload);
 LLVMValueRef cg_agg_elem(cg *g, const plan_op *op, LLVMValueRef table, LLVMValueRef i);
 LLVMValueRef cg_sizeof(cg *g, LLVMTypeRef t);
+/* A zero-initialised internal module global (state that lives across batches), made on first
+ * use of its name. */
+LLVMValueRef cg_global(cg *g, const char *name, LLVMTypeRef t);
 LLVMValueRef cg_vec_list(cg *g, LLVMValueRef vec);
 LLVMValueRef cg_vec_item(cg *g, LLVMValueRef vec, LLVMValueRef i, const type *t);
 LLVMValueRef cg_upsert(cg *g, LLVMValueRef table, LLVMValueRef kp, LLVMValueRef kn, LLVMValueRef *fresh);

@@ -179,6 +179,16 @@ LLVMTypeRef cg_partial_type(cg *g, const plan_edge *e) {
   unreachable();
 }
 
+LLVMValueRef cg_global(cg *g, const char *name, LLVMTypeRef t) {
+  LLVMValueRef gv = LLVMGetNamedGlobal(g->mod, name);
+  if (!gv) {
+    gv = LLVMAddGlobal(g->mod, t, name);
+    LLVMSetInitializer(gv, LLVMConstNull(t));
+    LLVMSetLinkage(gv, LLVMInternalLinkage);
+  }
+  return gv;
+}
+
 LLVMValueRef cg_sizeof(cg *g, LLVMTypeRef t) {
   return cg_i64(g, (int64_t)LLVMABISizeOfType(g->td, t));
 }
@@ -233,14 +243,7 @@ void cg_fold_cell(cg *g, const expr *fn, LLVMValueRef cell, LLVMTypeRef cell_t, 
 /* The most keys one task's table of this edge held in the last batch: the next batch's tables
  * start that big instead of doubling their way up again. */
 static LLVMValueRef size_hint(cg *g, const plan_edge *e) {
-  const char *name = mem_printf("op%d.in%d.size_hint", e->op->id, e->input);
-  LLVMValueRef gv = LLVMGetNamedGlobal(g->mod, name);
-  if (!gv) {
-    gv = LLVMAddGlobal(g->mod, g->t_i64, name);
-    LLVMSetInitializer(gv, cg_i64(g, 0));
-    LLVMSetLinkage(gv, LLVMInternalLinkage);
-  }
-  return gv;
+  return cg_global(g, mem_printf("op%d.in%d.size_hint", e->op->id, e->input), g->t_i64);
 }
 
 void cg_sink_init(cg *g, plan_edge *e, LLVMValueRef task) {

@@ -26,14 +26,7 @@ enum { SLOT_BATCH = 1 };
 
 /* A module global of the op, created on first use. */
 static LLVMValueRef op_global(cg *g, const plan_op *op, const char *what, LLVMTypeRef t) {
-  const char *name = mem_printf("op%d.%s", op->id, what);
-  LLVMValueRef gv = LLVMGetNamedGlobal(g->mod, name);
-  if (!gv) {
-    gv = LLVMAddGlobal(g->mod, t, name);
-    LLVMSetInitializer(gv, LLVMConstNull(t));
-    LLVMSetLinkage(gv, LLVMInternalLinkage);
-  }
-  return gv;
+  return cg_global(g, mem_printf("op%d.%s", op->id, what), t);
 }
 
 static LLVMValueRef load(cg *g, LLVMTypeRef t, LLVMValueRef p) { return LLVMBuildLoad2(g->b, t, p, ""); }
