@@ -144,6 +144,20 @@ type *sema_source(sema *s, expr *e, int id) {
   return type_stream(type_string());
 }
 
+/* The state type S of updateStateByKey / mapWithState: from the annotation `option[S]` on the
+ * last of the lambda's `n` parameters, else `dflt` (the value type). */
+static type *state_param_type(sema *s, expr *fn, int n, type *dflt, const char *opname) {
+  if (fn->kind != E_LAMBDA || fn->items.len != n || !((ast_param *)fn->items.items[n - 1])->ann)
+    return dflt;
+  type_expr *at = ((ast_param *)fn->items.items[n - 1])->ann;
+  type *ann = sema_resolve_type(s, at);
+  if (ann->kind != T_OPTION) {
+    diag_error(s->d, at->at, "the state parameter of %s is an option, e.g. state: option[int]", opname);
+    return type_error();
+  }
+  return ann->elem;
+}
+
 /* The element type of a keyed stream, or NULL after reporting why it is not one. */
 static type *pair_elem(sema *s, expr *e, type *elem, const char *opname) {
   if (elem->kind == T_TUPLE && elem->n == 2) {
@@ -359,18 +373,10 @@ static type *check_window_op(sema *s, expr *e, type *recv, int id, const char *n
     type *kv = pair_elem(s, e, elem, name);
     if (!kv)
       return type_error();
-    expr *fn = arg_value(e, 0);
     /* the state type: the second parameter's annotation (option[S]), else the value type */
-    type *st = kv->elems[1];
-    if (fn->kind == E_LAMBDA && fn->items.len == 2 && ((ast_param *)fn->items.items[1])->ann) {
-      type *ann = sema_resolve_type(s, ((ast_param *)fn->items.items[1])->ann);
-      if (ann->kind != T_OPTION) {
-        diag_error(s->d, ((ast_param *)fn->items.items[1])->ann->at,
-                   "the state parameter of updateStateByKey is an option, e.g. state: option[int]");
-        return type_error();
-      }
-      st = ann->elem;
-    }
+    type *st = state_param_type(s, arg_value(e, 0), 2, kv->elems[1], name);
+    if (is_error(st))
+      return st;
     type *args[2] = {type_list(kv->elems[1]), type_option(st)};
     if (is_error(check_fn_arg(s, arg_slot(e, 0), 2, args, type_option(st), name)))
       return type_error();
@@ -384,16 +390,9 @@ static type *check_window_op(sema *s, expr *e, type *recv, int id, const char *n
     if (!kv)
       return type_error();
     expr *fn = a[0];
-    type *st = kv->elems[1];
-    if (fn->kind == E_LAMBDA && fn->items.len == 3 && ((ast_param *)fn->items.items[2])->ann) {
-      type *ann = sema_resolve_type(s, ((ast_param *)fn->items.items[2])->ann);
-      if (ann->kind != T_OPTION) {
-        diag_error(s->d, ((ast_param *)fn->items.items[2])->ann->at,
-                   "the state parameter of mapWithState is an option, e.g. state: option[int]");
-        return type_error();
-      }
-      st = ann->elem;
-    }
+    type *st = state_param_type(s, fn, 3, kv->elems[1], name);
+    if (is_error(st))
+      return st;
     type *args[3] = {kv->elems[0], type_option(kv->elems[1]), type_option(st)};
     type *r = check_fn_arg(s, &a[0], 3, args, NULL, name);
     if (is_error(r))
