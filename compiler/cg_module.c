@@ -49,7 +49,7 @@ static LLVMTargetMachineRef make_target(const cg_options *opt, char **triple_out
  * link still takes everything else from the library, whose own copies stay in use there.
  * A missing file is not an error: the calls then go to the library. */
 static void link_runtime_bitcode(cg *g, const char *dir) {
-  static const char *const files[] = {"dsc_rt_table.bc", "dsc_rt_str_scan.bc"};
+  static const char *const files[] = {"dsc_rt_table.bc", "dsc_rt_str_scan.bc", "dsc_rt_line_cursor.bc"};
   for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, files[k]);
@@ -87,7 +87,8 @@ static void link_runtime_bitcode(cg *g, const char *dir) {
     /* the per-record entry points are small enough to inline at every call site */
     static const char *const hot[] = {"dsc_rt_table_upsert", "dsc_rt_table_find", "dsc_rt_table_upsert_from",
                                       "dsc_rt_table_prefetch_from", "dsc_rt_table_prefetch_at", "dsc_rt_str_find",
-                                      "dsc_rt_str_skip_space", "dsc_rt_str_find_space"};
+                                      "dsc_rt_str_skip_space", "dsc_rt_str_find_space",
+                                      "dsc_rt_lines_next"};
     unsigned always = LLVMGetEnumAttributeKindForName("alwaysinline", 12);
     for (int i = 0; i < defined.len; i++) {
       LLVMValueRef f = LLVMGetNamedFunction(g->mod, defined.items[i]);

@@ -123,15 +123,26 @@ void cg_feed_consumers(cg *g, const plan_op *op, LLVMValueRef v) {
 
 /* ---- stage task functions -------------------------------------------------------------------- */
 
-typedef struct source_input {
-  const plan_op *root; /* the source */
-  LLVMValueRef lines;  /* its dsc_str array */
-} source_input;
-
-static void source_body(cg *g, LLVMValueRef i, void *data) {
-  source_input *in = data;
-  LLVMValueRef p = LLVMBuildGEP2(g->b, g->t_str, in->lines, &i, 1, "");
-  cg_feed_consumers(g, in->root, LLVMBuildLoad2(g->b, g->t_str, p, "line"));
+/* The loop over the lines of the batch's input that this task takes (dsc_rt_lines_open). */
+static void source_loop(cg *g, const plan_stage *st, LLVMValueRef batch, LLVMValueRef task,
+                        LLVMValueRef ntasks) {
+  LLVMTypeRef cursor_t = LLVMArrayType2(g->t_i64, (sizeof(dsc_rt_line_cursor) + 7) / 8);
+  LLVMValueRef cursor = cg_alloca(g, cursor_t, "cursor");
+  LLVMValueRef line = cg_alloca(g, g->t_str, "line");
+  LLVMValueRef idx = LLVMBuildLoad2(g->b, g->t_i32, g->source_globals[st->root->source], "src");
+  LLVMValueRef args[5] = {batch, idx, task, ntasks, cursor};
+  cg_rt(g, "dsc_rt_lines_open", "vpillp", args);
+  LLVMBasicBlockRef head = cg_block(g, "lines"), body = cg_block(g, "lines.body"),
+                    exit = cg_block(g, "lines.end");
+  LLVMBuildBr(g->b, head);
+  LLVMPositionBuilderAtEnd(g->b, head);
+  LLVMValueRef next_args[2] = {cursor, line};
+  LLVMValueRef more = cg_rt(g, "dsc_rt_lines_next", "ipp", next_args);
+  LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, more, cg_i32(g, 0), ""), body, exit);
+  LLVMPositionBuilderAtEnd(g->b, body);
+  cg_feed_consumers(g, st->root, LLVMBuildLoad2(g->b, g->t_str, line, "line"));
+  LLVMBuildBr(g->b, head);
+  LLVMPositionBuilderAtEnd(g->b, exit);
 }
 
 static void breaker_body(cg *g, LLVMValueRef i, void *data) { cg_root_feed(g, data, i); }
@@ -164,30 +175,20 @@ static LLVMValueRef gen_stage(cg *g, plan_stage *st) {
   for (int i = 0; i < st->edges.len; i++)
     cg_sink_init(g, st->edges.items[i], task);
 
-  LLVMValueRef n, lines = NULL;
-  if (st->root->kind == P_SOURCE) {
-    LLVMValueRef count = cg_alloca(g, g->t_i64, "nlines");
-    LLVMValueRef idx = LLVMBuildLoad2(g->b, g->t_i32, g->source_globals[st->root->source], "src");
-    LLVMValueRef args[3] = {batch, idx, count};
-    lines = cg_rt(g, "dsc_rt_batch_lines", "ppip", args);
-    n = LLVMBuildLoad2(g->b, g->t_i64, count, "");
-  } else {
-    n = cg_root_count(g, st->root);
-  }
-  /* Contiguous ranges, so task order is input order. */
-  LLVMValueRef lo = LLVMBuildSDiv(g->b, LLVMBuildMul(g->b, n, task, ""), ntasks, "lo");
-  LLVMValueRef task1 = LLVMBuildAdd(g->b, task, cg_i64(g, 1), "");
-  LLVMValueRef hi = LLVMBuildSDiv(g->b, LLVMBuildMul(g->b, n, task1, ""), ntasks, "hi");
   LLVMValueRef counted = NULL;
   if (st->root->kind == P_SOURCE) {
-    source_input in = {st->root, lines};
-    cg_loop(g, lo, hi, source_body, &in);
+    source_loop(g, st, batch, task, ntasks);
   } else if ((counted = counted_root(g, st))) {
     LLVMValueRef first = LLVMBuildICmp(g->b, LLVMIntEQ, task, cg_i64(g, 0), "");
     LLVMValueRef share = LLVMBuildSelect(g->b, first, counted, cg_i64(g, 0), "");
     for (int i = 0; i < st->edges.len; i++)
       cg_sink_add_count(g, st->edges.items[i], share);
   } else {
+    /* Contiguous ranges, so task order is input order. */
+    LLVMValueRef n = cg_root_count(g, st->root);
+    LLVMValueRef lo = LLVMBuildSDiv(g->b, LLVMBuildMul(g->b, n, task, ""), ntasks, "lo");
+    LLVMValueRef task1 = LLVMBuildAdd(g->b, task, cg_i64(g, 1), "");
+    LLVMValueRef hi = LLVMBuildSDiv(g->b, LLVMBuildMul(g->b, n, task1, ""), ntasks, "hi");
     cg_loop(g, lo, hi, breaker_body, st->root);
   }
   for (int i = 0; i < st->edges.len; i++)

@@ -75,7 +75,7 @@ int32_t dsc_rt_param_bool(dsc_rt_ctx *ctx, int32_t index);
 /* The string lives as long as the pipeline. */
 void dsc_rt_param_string(dsc_rt_ctx *ctx, int32_t index, dsc_str *out);
 
-/* Each returns the source's index, used with dsc_rt_batch_lines. */
+/* Each returns the source's index, used with dsc_rt_lines_open. */
 int32_t dsc_rt_source_socket(dsc_rt_ctx *ctx, const char *host, int64_t host_len, int64_t port);
 int32_t dsc_rt_source_stdin(dsc_rt_ctx *ctx);
 int32_t dsc_rt_source_file(dsc_rt_ctx *ctx, const char *path, int64_t path_len);
@@ -84,9 +84,26 @@ int32_t dsc_rt_source_file(dsc_rt_ctx *ctx, const char *path, int64_t path_len);
 
 /* Batch time in milliseconds since the Unix epoch (a multiple of the interval). */
 int64_t dsc_rt_batch_time(const dsc_rt_batch *batch);
-/* The lines source `source` received for this batch, in arrival order, terminators stripped,
- * valid UTF-8.  The views live until the batch ends. */
-const dsc_str *dsc_rt_batch_lines(const dsc_rt_batch *batch, int32_t source, int64_t *count);
+/* Where one task is in its share of the lines a source received for a batch.  Generated code
+ * only allocates it; the fields belong to the runtime (line_cursor.c). */
+typedef struct dsc_rt_line_cursor {
+  const char *next;         /* in a plain run: where the next line starts */
+  const char *limit;        /* no line of this task starts at or after it */
+  const char *run_end;      /* the run's end, just after its last \n */
+  const dsc_str *view;      /* in a view run: the next line */
+  const dsc_str *view_end;  /* the end of this task's lines in it */
+  const void *lines;        /* the source's lines for the batch */
+  int64_t run;              /* the run being read */
+  int64_t run_start;        /* its offset in the batch's input bytes */
+  int64_t lo, hi;           /* the task's share of those bytes: the lines that start in it */
+} dsc_rt_line_cursor;
+/* Starts task `task` of `ntasks` on the lines source `source` received for this batch.  The
+ * tasks' shares are contiguous and together hold every line once, in arrival order. */
+void dsc_rt_lines_open(const dsc_rt_batch *batch, int32_t source, int64_t task, int64_t ntasks,
+                       dsc_rt_line_cursor *cur);
+/* The task's next line, terminator stripped, valid UTF-8, living until the batch ends; returns
+ * 0 when the task has no more. */
+int32_t dsc_rt_lines_next(dsc_rt_line_cursor *cur, dsc_str *line);
 
 /* How many partitions a stage should cut its input into (one per worker thread). */
 int64_t dsc_rt_partitions(dsc_rt_ctx *ctx);

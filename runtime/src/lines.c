@@ -2,13 +2,17 @@
  * without copying them.
  *
  * A receiver read()s straight into big reference-counted chunks that the splitter hands out
- * (rt_split_space) and splits them in place (rt_split_commit): each complete line becomes a view
- * into its chunk, and the batch's rt_lines takes a reference on every chunk its views point into.
- * Only a line that straddles the end of a chunk is moved: its head is copied to the start of the
- * next chunk, which is at least twice that head, so a long line is copied O(1) times per byte.
- * A chunk shared by the tail of one batch and the head of the next lives until both batches are
- * freed and the receiver has moved past it; the receiver only ever writes after the last complete
- * line, so a batch sealed at any moment never sees its bytes change.
+ * (rt_split_space) and splits them in place (rt_split_commit).  The usual read (plain ASCII,
+ * lines ending in \n, none too long) is passed on as one block of whole lines after a single
+ * vectorised pass that counts its \n: the batch keeps it as a run of bytes, and the workers
+ * find its lines themselves, in parallel (line_cursor.c).  Any other read is split line by line:
+ * each complete line becomes a view into its chunk.  Either way the batch's rt_lines takes a
+ * reference on every chunk its lines lie in.  Only a line that straddles the end of a chunk is
+ * moved: its head is copied to the start of the next chunk, which is at least twice that head,
+ * so a long line is copied O(1) times per byte.  A chunk shared by the tail of one batch and the
+ * head of the next lives until both batches are freed and the receiver has moved past it; the
+ * receiver only ever writes after the last complete line, so a batch sealed at any moment never
+ * sees its bytes change.
  *
  * Lines end at \n, \r or \r\n (a \r at the end of one read and a \n at the start of the next are
  * one terminator); the final unterminated line counts.  Terminators are found with memchr,
@@ -17,10 +21,10 @@
  * cut there (back to a code-point boundary) and the rest is read over as it arrives, so a huge
  * line never needs huge memory.
  *
- * UTF-8: every read is first tested for plain ASCII with one OR over its bytes; only the lines
- * of a read with other bytes are validated, and one with invalid sequences is repaired (each
- * maximal invalid subpart -> U+FFFD, as Java's decoder and the Unicode standard do) into a side
- * chunk owned by the rt_lines.
+ * UTF-8: the pass over every read tells whether it is plain ASCII; only the lines of a read with
+ * other bytes are validated, and one with invalid sequences is repaired (each maximal invalid
+ * subpart -> U+FFFD, as Java's decoder and the Unicode standard do) into a side chunk owned by
+ * the rt_lines.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -43,19 +47,45 @@ void rt_input_chunk_release(rt_input_chunk *c) {
   if (c && __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0) free(c);
 }
 
-/* True if s[0..n) is plain ASCII.  No early exit: input is almost always ASCII, so one pass at
- * memory speed is the fast path.  The fixed 32-byte lanes let GCC vectorise the OR at -O2 too
- * (a plain byte loop is vectorised only at -O3). */
-static int all_ascii(const char *s, size_t n) {
-  const unsigned char *u = (const unsigned char *)s;
-  unsigned char lanes[32] = {0}, acc = 0;
+/* What one pass over a read finds: whether it is plain ASCII, whether it has a \r, and how many
+ * \n it has.  That is all the splitter needs to pass the usual read on as one block.  GCC vector
+ * extensions of 16 bytes, the SSE2 width every x86-64 has (wider ones are split into scalar
+ * code without -march). */
+typedef unsigned char bytes16 __attribute__((vector_size(16)));
+
+typedef struct read_scan {
+  int ascii;         /* no byte >= 0x80 */
+  int cr;            /* some \r */
+  int64_t newlines;  /* \n count */
+} read_scan;
+
+static read_scan scan_read(const char *s, size_t n) {
+  bytes16 any = {0}, cr = {0};
+  const bytes16 cr_byte = (bytes16){0} + '\r', nl_byte = (bytes16){0} + '\n';
+  int64_t newlines = 0;
   size_t i = 0;
-  for (; i + 32 <= n; i += 32)
-    for (int k = 0; k < 32; k++) lanes[k] |= u[i + k];
-  for (; i < n; i++) acc |= u[i];
-  for (int k = 0; k < 32; k++) acc |= lanes[k];
-  return acc < 0x80;
+  while (i + 32 <= n) {
+    bytes16 nl = {0}; /* per-lane counts, summed before they can wrap */
+    for (int step = 0; step < 127 && i + 32 <= n; step++, i += 32) {
+      bytes16 v, w;
+      memcpy(&v, s + i, 16);
+      memcpy(&w, s + i + 16, 16);
+      any |= v | w;
+      cr |= (bytes16)(v == cr_byte) | (bytes16)(w == cr_byte);
+      nl -= (bytes16)(v == nl_byte) + (bytes16)(w == nl_byte); /* a match is 0xFF: -1 */
+    }
+    for (int k = 0; k < 16; k++) newlines += nl[k];
+  }
+  unsigned char any_tail = 0, cr_tail = 0;
+  for (; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    any_tail |= c, cr_tail |= c == '\r', newlines += c == '\n';
+  }
+  for (int k = 0; k < 16; k++) any_tail |= any[k], cr_tail |= cr[k];
+  return (read_scan){.ascii = any_tail < 0x80, .cr = cr_tail != 0, .newlines = newlines};
 }
+
+int64_t rt_count_newlines(const char *s, size_t n) { return scan_read(s, n).newlines; }
 
 /* ---- the splitter ---- */
 
@@ -107,11 +137,26 @@ void rt_split_commit(rt_splitter *sp, size_t n, rt_line_fn fn, void *env) {
   char *data = sp->chunk->data;
   size_t start = sp->filled, end = start + n, pos = start;
   sp->filled = end;
-  int read_ascii = all_ascii(data + start, n);
+  read_scan scan = scan_read(data + start, n);
+  int read_ascii = scan.ascii;
   int head_ascii = sp->part_ascii && read_ascii; /* the line begun in earlier reads */
   if (sp->after_cr) {
     sp->after_cr = 0;
-    if (data[pos] == '\n') sp->line_start = ++pos;
+    if (data[pos] == '\n') sp->line_start = ++pos, scan.newlines--;
+  }
+  /* The usual read: ASCII, \n only, in a chunk no longer than a line may be (so no line needs
+     cutting).  Its whole lines go on as one block; the workers find each line. */
+  if (sp->block_fn && head_ascii && !scan.cr && !sp->cut_orig &&
+      sp->chunk->cap <= (size_t)sp->max_line) {
+    if (scan.newlines) {
+      const char *last = memrchr(data + pos, '\n', end - pos);
+      size_t stop = (size_t)(last - data) + 1;
+      sp->block_fn(env, sp->chunk, data + sp->line_start, stop - sp->line_start, scan.newlines);
+      sp->line_no += scan.newlines;
+      sp->line_start = stop;
+    }
+    sp->part_ascii = 1;
+    return;
   }
   const char *nl = NULL, *cr = NULL; /* next terminators at or after pos, NULL = not searched */
   const char *stop = data + end;
@@ -228,7 +273,7 @@ static int valid_utf8(const char *s, size_t n) {
   return 1;
 }
 
-/* ---- per-batch line views ---- */
+/* ---- per-batch lines: plain runs and views ---- */
 
 void rt_lines_init(rt_lines *l) { memset(l, 0, sizeof *l); }
 
@@ -236,7 +281,23 @@ void rt_lines_free(rt_lines *l) {
   for (int64_t i = 0; i < l->nchunks; i++) rt_input_chunk_release(l->chunks[i]);
   free(l->chunks);
   free(l->views);
+  free(l->runs);
   rt_lines_init(l);
+}
+
+/* The run new lines go to: the last one if it is of the same kind (and, for a plain run, the
+ * bytes follow it), else a new one. */
+static rt_line_run *lines_run(rt_lines *l, const char *base) {
+  if (l->nruns) {
+    rt_line_run *last = &l->runs[l->nruns - 1];
+    if (base ? last->base && last->base + last->bytes == base : !last->base) return last;
+  }
+  if (l->nruns == l->rcap) {
+    l->rcap = l->rcap ? l->rcap * 2 : 16;
+    l->runs = rt_xrealloc(l->runs, sizeof(rt_line_run) * (size_t)l->rcap);
+  }
+  l->runs[l->nruns] = (rt_line_run){.base = base, .first_view = l->nviews};
+  return &l->runs[l->nruns++];
 }
 
 /* Adds a reference the caller already took to the list released with l. */
@@ -261,20 +322,35 @@ static const char *lines_repair(rt_lines *l, const char *s, size_t n, size_t *le
   return out;
 }
 
-void rt_lines_add(rt_lines *l, rt_input_chunk *chunk, const char *s, size_t n, int ascii) {
-  if (l->count == l->vcap) {
-    l->vcap = l->vcap ? l->vcap * 2 : 1024;
-    l->views = rt_xrealloc(l->views, sizeof(dsc_str) * (size_t)l->vcap);
-  }
-  if (!ascii && !all_ascii(s, n) && !valid_utf8(s, n)) {
-    s = lines_repair(l, s, n, &n);
-  } else if (!l->nchunks || l->chunks[l->nchunks - 1] != chunk) {
-    /* Lines arrive in stream order, so a chunk seen before is the last one listed (or, after a
-       repair, one back: listing it twice is harmless, each entry holds its own reference). */
+/* Holds chunk for l unless it is the chunk listed last.  Lines arrive in stream order, so a
+ * chunk seen before is the last one listed (or, after a repair, one back: listing it twice is
+ * harmless, each entry holds its own reference). */
+static void lines_hold(rt_lines *l, rt_input_chunk *chunk) {
+  if (!l->nchunks || l->chunks[l->nchunks - 1] != chunk) {
     rt_input_chunk_hold(chunk);
     lines_keep(l, chunk);
   }
-  l->views[l->count].ptr = s;
-  l->views[l->count].len = (int64_t)n;
-  l->count++;
+}
+
+void rt_lines_add_block(rt_lines *l, rt_input_chunk *chunk, const char *s, size_t n,
+                        int64_t lines) {
+  lines_hold(l, chunk);
+  rt_line_run *r = lines_run(l, s);
+  r->bytes += (int64_t)n, r->lines += lines;
+  l->bytes += (int64_t)n, l->count += lines;
+}
+
+void rt_lines_add(rt_lines *l, rt_input_chunk *chunk, const char *s, size_t n, int ascii) {
+  if (l->nviews == l->vcap) {
+    l->vcap = l->vcap ? l->vcap * 2 : 1024;
+    l->views = rt_xrealloc(l->views, sizeof(dsc_str) * (size_t)l->vcap);
+  }
+  if (!ascii && !scan_read(s, n).ascii && !valid_utf8(s, n)) s = lines_repair(l, s, n, &n);
+  else lines_hold(l, chunk);
+  rt_line_run *r = lines_run(l, NULL);
+  r->bytes += (int64_t)n + 1, r->lines++;
+  l->bytes += (int64_t)n + 1, l->count++;
+  l->views[l->nviews].ptr = s;
+  l->views[l->nviews].len = (int64_t)n;
+  l->nviews++;
 }

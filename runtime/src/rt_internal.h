@@ -124,6 +124,10 @@ typedef struct rt_line {
 
 /* Called for every complete line; chunk holds line->s for as long as the callee holds it. */
 typedef void (*rt_line_fn)(void *env, rt_input_chunk *chunk, const rt_line *line);
+/* Called instead for a block of `lines` whole lines s[0..n), each ending in \n, plain ASCII,
+ * no \r, none longer than the maximum: the usual input, passed on without a look at each line. */
+typedef void (*rt_block_fn)(void *env, rt_input_chunk *chunk, const char *s, size_t n,
+                            int64_t lines);
 
 /* Receiver-private: the chunk being read into and the line that is not complete yet. */
 typedef struct rt_splitter {
@@ -137,6 +141,7 @@ typedef struct rt_splitter {
   int64_t max_line;       /* longest line kept, in bytes */
   int64_t line_no;        /* lines emitted so far */
   size_t chunk_size;      /* size of a new chunk unless a long line needs more (tests shrink it) */
+  rt_block_fn block_fn;   /* NULL: every line goes to the line callback */
 } rt_splitter;
 
 void rt_splitter_init(rt_splitter *sp, int64_t max_line);
@@ -147,7 +152,7 @@ void rt_splitter_free(rt_splitter *sp);
  * incomplete line to its start.  Touches only receiver-private state: call it without locks. */
 char *rt_split_space(rt_splitter *sp, size_t want, size_t *room);
 /* The n bytes just written at rt_split_space's pointer are input: calls fn for each line they
- * complete. */
+ * complete, or sp->block_fn (when set) once for all of them when they are plain lines. */
 void rt_split_commit(rt_splitter *sp, size_t n, rt_line_fn fn, void *env);
 /* For bytes the caller owns: copies them into chunks and commits them. */
 void rt_split_feed(rt_splitter *sp, const char *data, size_t n, rt_line_fn fn, void *env);
@@ -155,14 +160,32 @@ void rt_split_feed(rt_splitter *sp, const char *data, size_t n, rt_line_fn fn, v
  * grown past chunk_size is let go, so an idle stream does not hold it. */
 void rt_split_finish(rt_splitter *sp, rt_line_fn fn, void *env);
 
-/* The lines of one source for one batch: views into input chunks (or, for a line whose invalid
- * UTF-8 was repaired, into a side chunk), and a reference on every chunk they point into. */
+/* A stretch of a batch's lines, in input order.  A plain run is `bytes` bytes of a chunk holding
+ * `lines` whole lines, each ending in \n; it has no view per line, so the batch's input costs
+ * no more than its bytes and the workers find its lines themselves (line_cursor.c).  A view run
+ * is the views [first_view, first_view + lines), for lines the splitter had to look at: \r
+ * terminators, non-ASCII, cut or final lines; its bytes count each line and one terminator. */
+typedef struct rt_line_run {
+  const char *base;    /* plain run's first byte; NULL for a view run */
+  int64_t bytes;       /* its share of the batch's input, which tasks divide */
+  int64_t lines;       /* lines in it */
+  int64_t first_view;  /* view run: index of its first view */
+} rt_line_run;
+
+/* The lines of one source for one batch: runs of plain lines in input chunks and views (into
+ * input chunks or, for a line whose invalid UTF-8 was repaired, into a side chunk), and a
+ * reference on every chunk they point into. */
 typedef struct rt_lines {
-  dsc_str *views;           /* one per line, real pointers */
-  int64_t count;            /* lines */
+  rt_line_run *runs;        /* in input order */
+  int64_t nruns;            /* runs used */
+  int64_t rcap;             /* runs allocated */
+  int64_t count;            /* lines, all runs */
+  int64_t bytes;            /* sum of the runs' bytes */
+  dsc_str *views;           /* lines of the view runs, real pointers */
+  int64_t nviews;           /* views used */
   int64_t vcap;             /* views allocated */
   int64_t invalid;          /* invalid UTF-8 sequences replaced by U+FFFD */
-  rt_input_chunk **chunks;  /* chunks the views point into, one reference per entry */
+  rt_input_chunk **chunks;  /* chunks the lines lie in, one reference per entry */
   int64_t nchunks;          /* entries in chunks */
   int64_t ccap;             /* entries allocated */
   rt_input_chunk *repair;   /* side chunk receiving repaired lines (also in chunks), or NULL */
@@ -175,6 +198,14 @@ void rt_lines_free(rt_lines *l);
 /* Appends a view of s[0..n), which lies in chunk: unless `ascii` says the bytes are plain
  * ASCII they are checked, and a line with invalid UTF-8 is stored repaired in the side chunk. */
 void rt_lines_add(rt_lines *l, rt_input_chunk *chunk, const char *s, size_t n, int ascii);
+/* Appends `lines` plain lines s[0..n) of chunk (see rt_block_fn), extending the last run when
+ * they follow it in the same chunk. */
+void rt_lines_add_block(rt_lines *l, rt_input_chunk *chunk, const char *s, size_t n,
+                        int64_t lines);
+/* Starts task `task` of `ntasks` on l (line_cursor.c; dsc_rt_lines_open for a batch). */
+void rt_lines_cursor(const rt_lines *l, int64_t task, int64_t ntasks, dsc_rt_line_cursor *cur);
+/* Number of \n in s[0..n). */
+int64_t rt_count_newlines(const char *s, size_t n);
 /* Writes s[0..n) with each invalid sequence replaced by EF BF BD (at most 3n bytes) into out;
  * returns the bytes written and adds the replacements to *invalid. */
 size_t rt_utf8_repair(const char *s, size_t n, char *out, int64_t *invalid);
@@ -261,6 +292,10 @@ typedef struct rt_source {
   int closed;                /* the scheduler took its last data: drop anything later */
 } rt_source;
 
+/* The lines `source` brought into the batch (a static table's: its lines), NULL for no such
+ * source. */
+const rt_lines *rt_batch_source_lines(const dsc_rt_batch *batch, int32_t source);
+
 struct dsc_rt_batch {
   int64_t time_ms;           /* batch time, ms since the epoch */
   struct dsc_rt_ctx *ctx;    /* for static (table) sources */
@@ -296,6 +331,7 @@ struct dsc_rt_ctx {
   int32_t scap;              /* allocated */
   int stopping;              /* a signal asked for a graceful stop */
   int started;               /* receivers are running: no more registrations */
+  int manual_running;        /* manual clock: a batch is being processed (read-ahead bound) */
   dsc_rt_batch *qhead;       /* wall clock: sealed batches waiting */
   dsc_rt_batch **qtail;      /* append point */
   dsc_rt_worker *workers;    /* one per thread; [0] is the main thread's */

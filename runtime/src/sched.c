@@ -3,8 +3,8 @@
  * One mutex (ctx->mu) guards everything receivers and the scheduler share: each source's
  * unsealed lines, its queue of manual-clock segments, the ended/closed flags and the wall-clock
  * batch queue.  Receivers take it once per read(), not per line, and never around the read
- * itself.  A batch's lines are views into the chunks the receiver read into (lines.c), so
- * sealing moves views and chunk references, never bytes.  One condition variable
+ * itself.  A batch's lines are runs of bytes and views in the chunks the receiver read into
+ * (lines.c), so sealing moves those and chunk references, never bytes.  One condition variable
  * (on CLOCK_MONOTONIC, so clock changes do not stretch a wait) wakes whoever waits for data, an
  * ended source or a stop request.
  *
@@ -97,6 +97,8 @@ void rt_ctx_free(dsc_rt_ctx *ctx) {
 
 /* ---- sources: the receiver side ---- */
 
+static void on_block(void *env, rt_input_chunk *chunk, const char *s, size_t n, int64_t lines);
+
 rt_source *rt_source_new(dsc_rt_ctx *ctx, int kind, const char *label) {
   if (ctx->started) {
     fprintf(stderr, "%s: fatal: sources must be registered in dsc_gen_start\n", rt_progname(ctx));
@@ -111,6 +113,7 @@ rt_source *rt_source_new(dsc_rt_ctx *ctx, int kind, const char *label) {
   s->queue_tail = &s->queue;
   rt_lines_init(&s->cur);
   rt_splitter_init(&s->split, ctx->opt.max_line_bytes);
+  s->split.block_fn = on_block;
   if (ctx->nsources == ctx->scap) {
     ctx->scap = ctx->scap ? ctx->scap * 2 : 4;
     ctx->sources = rt_xrealloc(ctx->sources, sizeof(rt_source *) * (size_t)ctx->scap);
@@ -120,20 +123,29 @@ rt_source *rt_source_new(dsc_rt_ctx *ctx, int kind, const char *label) {
   return s;
 }
 
+/* Under the manual clock, `@batch` lines cut the source's input into batches; a static table's
+ * lines are data in every batch, never batch boundaries. */
+static int cuts_batches(const rt_source *src) {
+  return src->ctx->opt.manual_clock && src->kind != RT_SRC_TABLE;
+}
+
+/* Manual clock: the lines so far are the source's next batch. */
+static void seal_segment(rt_source *src) {
+  rt_segment *g = rt_xmalloc(sizeof *g);
+  g->lines = src->cur;
+  g->next = NULL;
+  rt_lines_init(&src->cur);
+  *src->queue_tail = g;
+  src->queue_tail = &g->next;
+  src->queued++;
+  pthread_cond_broadcast(&src->ctx->cv);
+}
+
 static void on_line(void *env, rt_input_chunk *chunk, const rt_line *line) {
   rt_source *src = env;
   dsc_rt_ctx *ctx = src->ctx;
-  /* a static table's lines are data in every batch, never batch boundaries */
-  if (ctx->opt.manual_clock && src->kind != RT_SRC_TABLE && line->n == 6 &&
-      !memcmp(line->s, "@batch", 6)) {
-    rt_segment *g = rt_xmalloc(sizeof *g);
-    g->lines = src->cur;
-    g->next = NULL;
-    rt_lines_init(&src->cur);
-    *src->queue_tail = g;
-    src->queue_tail = &g->next;
-    src->queued++;
-    pthread_cond_broadcast(&ctx->cv);
+  if (cuts_batches(src) && line->n == 6 && !memcmp(line->s, "@batch", 6)) {
+    seal_segment(src);
     return;
   }
   if (line->orig_len > (int64_t)line->n)
@@ -143,17 +155,41 @@ static void on_line(void *env, rt_input_chunk *chunk, const rt_line *line) {
   rt_lines_add(&src->cur, chunk, line->s, line->n, line->ascii);
 }
 
-/* Under the manual clock a fast input (a file, a pipe) would otherwise be read ahead whole;
- * a receiver waits while its source has a sealed batch queued, so at most the batch being
- * processed and the next one are in memory however long the stream. */
-enum { MAX_QUEUED_SEGMENTS = 1 };
+/* A block of plain lines (lines.c): only an `@batch` line among them needs a look. */
+static void on_block(void *env, rt_input_chunk *chunk, const char *s, size_t n, int64_t lines) {
+  rt_source *src = env;
+  const char *from = s, *end = s + n;
+  if (cuts_batches(src)) {
+    for (const char *at = from; (at = memchr(at, '@', (size_t)(end - at)));) {
+      if ((at > s && at[-1] != '\n') || end - at < 7 || memcmp(at, "@batch\n", 7)) {
+        at++;
+        continue;
+      }
+      int64_t before = rt_count_newlines(from, (size_t)(at - from));
+      if (at > from) rt_lines_add_block(&src->cur, chunk, from, (size_t)(at - from), before);
+      seal_segment(src);
+      lines -= before + 1;
+      from = at = at + 7;
+    }
+  }
+  if (from < end) rt_lines_add_block(&src->cur, chunk, from, (size_t)(end - from), lines);
+}
+
+/* Under the manual clock a fast input (a file, a pipe) would otherwise be read ahead whole.
+ * While a batch is processed, a receiver reads on only until it has a sealed batch queued or
+ * READ_AHEAD bytes of the next one: enough to keep reading while the workers run, little enough
+ * that the input in memory is about one batch, not two (the memory target in bench/RESULTS.md).
+ * When no batch runs, it reads without bound, so one batch can be as big as the input. */
+enum { MAX_QUEUED_SEGMENTS = 1, READ_AHEAD = RT_INPUT_CHUNK };
 
 /* Locks ctx->mu once there is room for more input (or it will be dropped anyway). */
 static void lock_for_input(rt_source *src) {
-  pthread_mutex_lock(&src->ctx->mu);
-  while (src->ctx->started && src->queued >= MAX_QUEUED_SEGMENTS && !src->ctx->stopping &&
-         !src->closed)
-    pthread_cond_wait(&src->ctx->cv, &src->ctx->mu);
+  dsc_rt_ctx *ctx = src->ctx;
+  pthread_mutex_lock(&ctx->mu);
+  while (ctx->started && !ctx->stopping && !src->closed &&
+         (src->queued >= MAX_QUEUED_SEGMENTS ||
+          (ctx->manual_running && src->cur.bytes >= READ_AHEAD)))
+    pthread_cond_wait(&ctx->cv, &ctx->mu);
 }
 
 char *rt_source_space(rt_source *src, size_t want, size_t *room) {
@@ -233,18 +269,11 @@ int rt_sleep_unless_stopping(dsc_rt_ctx *ctx, int64_t ms) {
 
 int64_t dsc_rt_batch_time(const dsc_rt_batch *batch) { return batch->time_ms; }
 
-const dsc_str *dsc_rt_batch_lines(const dsc_rt_batch *batch, int32_t source, int64_t *count) {
-  if (source < 0 || source >= batch->nsources) {
-    *count = 0;
-    return NULL;
-  }
+const rt_lines *rt_batch_source_lines(const dsc_rt_batch *batch, int32_t source) {
+  if (source < 0 || source >= batch->nsources) return NULL;
   const rt_source *src = batch->ctx ? batch->ctx->sources[source] : NULL;
-  if (src && src->kind == RT_SRC_TABLE) {  /* static lines, shared by every batch */
-    *count = src->cur.count;
-    return src->cur.views;
-  }
-  *count = batch->lines[source].count;
-  return batch->lines[source].views;
+  if (src && src->kind == RT_SRC_TABLE) return &src->cur; /* static lines, shared by every batch */
+  return &batch->lines[source];
 }
 
 static dsc_rt_batch *batch_new(dsc_rt_ctx *ctx, int64_t time_ms) {
@@ -327,10 +356,13 @@ static void run_manual(dsc_rt_ctx *ctx, rt_batch_fn run) {
         b->lines[i] = g->lines;
         free(g);
       }
+      ctx->manual_running = 1;
       pthread_cond_broadcast(&ctx->cv); /* receivers waiting for room */
       pthread_mutex_unlock(&ctx->mu);
       run_batch(ctx, b, run);
       pthread_mutex_lock(&ctx->mu);
+      ctx->manual_running = 0;
+      pthread_cond_broadcast(&ctx->cv); /* receivers held to the read-ahead bound */
       continue;
     }
     if (all_ended) {

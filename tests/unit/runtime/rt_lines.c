@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lines_text.h"
 #include "rt_internal.h"
 #include "../cunit_main.h"
 
@@ -365,6 +366,132 @@ static void test_utf8_in_chunks(void) {
 
 /* What a seal does mid-chunk: the batch before and the batch after share the chunk; each holds
  * a reference, the receiver a third, and the views of either survive the others' release. */
+/* ---- blocks of plain lines and the task cursors ---- */
+
+static uint64_t rng_state;
+static uint32_t rnd(uint32_t n) {
+  rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
+  return (uint32_t)(rng_state >> 33) % n;
+}
+
+/* Random input: mostly plain \n lines, with the cases that need a look at each line mixed in
+ * (\r\n and \r ends, valid and invalid UTF-8, empty and long lines, no final terminator). */
+static size_t random_text(char *out, size_t cap, int plain_only) {
+  static const char *const bodies[] = {"w", "a b c", "", "the quick brown fox", "@batch", "x y"};
+  size_t n = 0;
+  for (int lines = 1 + (int)rnd(60); lines-- && n + 300 < cap;) {
+    uint32_t pick = rnd(plain_only ? 6 : 9);
+    if (pick < 6) n += (size_t)sprintf(out + n, "%s", bodies[pick]);
+    else if (pick == 6) n += (size_t)sprintf(out + n, "caf\xc3\xa9");
+    else if (pick == 7) n += (size_t)sprintf(out + n, "bad\xff");
+    else for (int k = 0; k < 200; k++) out[n++] = (char)('a' + k % 26);
+    uint32_t end = plain_only ? 0 : rnd(8);
+    if (end == 1) out[n++] = '\r', out[n++] = '\n';
+    else if (end == 2) out[n++] = '\r';
+    else out[n++] = '\n';
+  }
+  if (rnd(4) == 0) n += (size_t)sprintf(out + n, "tail");
+  return n;
+}
+
+static void add_block(void *env, rt_input_chunk *chunk, const char *s, size_t n, int64_t lines) {
+  collected *c = env;
+  CU_ASSERT_FATAL(s >= chunk->data && s + n <= chunk->data + chunk->cap);
+  CU_ASSERT_EQUAL(rt_count_newlines(s, n), lines);
+  CU_ASSERT(n > 0 && s[n - 1] == '\n');
+  rt_lines_add_block(c->into, chunk, s, n, lines);
+}
+
+/* Splits text in reads of `step` bytes into l, with blocks (as a source does) or without. */
+static void split_into(rt_lines *l, const char *text, size_t n, size_t step, int64_t max,
+                       int blocks) {
+  collected c = {.into = l};
+  rt_splitter sp;
+  splitter_init(&sp, max);
+  if (blocks) sp.block_fn = add_block;
+  for (size_t at = 0; at < n;) {
+    size_t room, k = n - at < step ? n - at : step;
+    char *space = rt_split_space(&sp, 1, &room);
+    if (k > room) k = room;
+    memcpy(space, text + at, k);
+    rt_split_commit(&sp, k, collect, &c);
+    at += k;
+  }
+  rt_split_finish(&sp, collect, &c);
+  rt_splitter_free(&sp);
+}
+
+/* Whatever the reads, chunks and task count, the tasks' cursors together give the lines the
+ * line-by-line splitter gives, each once and in order. */
+static void check_random_input(int plain_only) {
+  static const size_t steps[] = {1, 7, 100, 4096};
+  static const int64_t maxes[] = {0, 40};
+  char text[8192];
+  for (int seed = 0; seed < 60; seed++) {
+    rng_state = (uint64_t)seed * 7919 + (uint64_t)plain_only;
+    size_t n = random_text(text, sizeof text, plain_only);
+    for (size_t si = 0; si < 4; si++) {
+      for (size_t mi = 0; mi < 2; mi++) {
+        rt_lines want, got;
+        rt_lines_init(&want), rt_lines_init(&got);
+        split_into(&want, text, n, steps[si], maxes[mi], 0);
+        split_into(&got, text, n, steps[si], maxes[mi], 1);
+        CU_ASSERT_EQUAL(got.count, want.count);
+        CU_ASSERT_EQUAL(got.invalid, want.invalid);
+        CU_ASSERT_EQUAL(want.nviews, want.count);
+        if (plain_only && !maxes[mi])
+          CU_ASSERT(got.nviews <= 1); /* every whole line in blocks; "tail" a view */
+        for (int64_t tasks = 1; tasks <= 5; tasks++) {
+          int64_t i = 0;
+          for (int64_t t = 0; t < tasks; t++) {
+            dsc_rt_line_cursor cur;
+            dsc_str line;
+            rt_lines_cursor(&got, t, tasks, &cur);
+            while (dsc_rt_lines_next(&cur, &line)) {
+              CU_ASSERT_FATAL(i < want.count);
+              CU_ASSERT(line.len == want.views[i].len &&
+                        !memcmp(line.ptr, want.views[i].ptr, (size_t)line.len));
+              i++;
+            }
+          }
+          CU_ASSERT_EQUAL(i, want.count);
+        }
+        rt_lines_free(&want), rt_lines_free(&got);
+      }
+    }
+  }
+}
+
+static void test_blocks_plain(void) { check_random_input(1); }
+static void test_blocks_mixed(void) { check_random_input(0); }
+static void test_blocks_and_cursors(void) {
+  each_chunk_size(test_blocks_plain);
+  each_chunk_size(test_blocks_mixed);
+}
+
+/* A task that gets no byte of the batch, or only the middle of a line, gets no line. */
+static void test_cursor_shares(void) {
+  rt_lines l;
+  rt_lines_init(&l);
+  rt_input_chunk *c = rt_input_chunk_new(64);
+  memcpy(c->data, "a-long-line\nb\n", 14);
+  rt_lines_add_block(&l, c, c->data, 14, 2);
+  rt_input_chunk_release(c); /* l holds its own reference */
+  int64_t per_task[14];
+  for (int64_t t = 0; t < 14; t++) {
+    dsc_rt_line_cursor cur;
+    dsc_str line;
+    per_task[t] = 0;
+    rt_lines_cursor(&l, t, 14, &cur);
+    while (dsc_rt_lines_next(&cur, &line)) per_task[t]++;
+  }
+  CU_ASSERT_EQUAL(per_task[0], 1);  /* "a-long-line" starts in byte 0 */
+  for (int t = 1; t < 12; t++) CU_ASSERT_EQUAL(per_task[t], 0);
+  CU_ASSERT_EQUAL(per_task[12], 1); /* "b" starts in byte 12 */
+  CU_ASSERT_EQUAL(per_task[13], 0);
+  rt_lines_free(&l);
+}
+
 static void test_batches_share_chunks(void) {
   rt_splitter sp;
   rt_splitter_init(&sp, 0);
@@ -427,6 +554,38 @@ static void test_markers(void) {
   rt_program_free(&prog);
 }
 
+/* Plain input comes as blocks: a marker inside one cuts it; look-alikes are data. */
+static void test_markers_in_blocks(void) {
+  dsc_rt_program prog;
+  rt_program_init(&prog);
+  rt_options opt = {.interval_ms = 1000, .manual_clock = 1, .threads = 1};
+  dsc_rt_ctx ctx;
+  rt_ctx_init(&ctx, &prog, &opt);
+  rt_source *s = rt_source_new(&ctx, RT_SRC_STDIN, "stdin");
+  const char *in = "@batch\na\n@batch\nx@batch\n@batchy\n @batch\nb\n@batch\n@batch\nc\n";
+  rt_source_feed(s, in, strlen(in));
+  char text[256];
+  rt_segment *g = s->queue;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+  CU_ASSERT_EQUAL(g->lines.count, 0); /* a marker first: an empty batch */
+  CU_ASSERT_PTR_NOT_NULL_FATAL(g = g->next);
+  lines_joined(&g->lines, text, sizeof text);
+  CU_ASSERT_STRING_EQUAL(text, "a");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(g = g->next);
+  lines_joined(&g->lines, text, sizeof text);
+  CU_ASSERT_STRING_EQUAL(text, "x@batch|@batchy| @batch|b");
+  CU_ASSERT_EQUAL(g->lines.count, 4);
+  CU_ASSERT_EQUAL(g->lines.nviews, 0); /* no line looked at one by one */
+  CU_ASSERT_PTR_NOT_NULL_FATAL(g = g->next);
+  CU_ASSERT_EQUAL(g->lines.count, 0);
+  CU_ASSERT_PTR_NULL(g->next);
+  lines_joined(&s->cur, text, sizeof text);
+  CU_ASSERT_STRING_EQUAL(text, "c");
+  CU_ASSERT_EQUAL(s->queued, 4);
+  rt_ctx_free(&ctx);
+  rt_program_free(&prog);
+}
+
 int main(void) {
   if (CU_initialize_registry() != CUE_SUCCESS) return 1;
   CU_pSuite s = CU_add_suite("lines", NULL, NULL);
@@ -442,6 +601,9 @@ int main(void) {
   CU_add_test(s, "UTF-8 in chunks", test_utf8_in_chunks);
   CU_add_test(s, "batches share chunks", test_batches_share_chunks);
   CU_add_test(s, "manual clock markers", test_markers);
+  CU_add_test(s, "manual clock markers in blocks", test_markers_in_blocks);
+  CU_add_test(s, "blocks of plain lines and task cursors", test_blocks_and_cursors);
+  CU_add_test(s, "cursor shares", test_cursor_shares);
   int failed = dsc_cunit_run();
   return failed;
 }

@@ -70,13 +70,15 @@ static seen got;
 static void record(dsc_rt_ctx *ctx, dsc_rt_batch *b) {
   int k = got.nbatches++;
   got.time[k] = dsc_rt_batch_time(b);
+  dsc_rt_line_cursor cur;
+  dsc_str line;
   for (int32_t s = 0; s < 2; s++) {
-    const dsc_str *l = dsc_rt_batch_lines(b, s, &got.count[k][s]);
-    if (s == 0 && got.count[k][0]) snprintf(got.first[k], 32, "%.*s", (int)l[0].len, l[0].ptr);
+    dsc_rt_lines_open(b, s, 0, 1, &cur);
+    for (; dsc_rt_lines_next(&cur, &line); got.count[k][s]++)
+      if (s == 0 && !got.count[k][0]) snprintf(got.first[k], 32, "%.*s", (int)line.len, line.ptr);
   }
-  int64_t n;
-  CU_ASSERT_PTR_NULL(dsc_rt_batch_lines(b, 7, &n));
-  CU_ASSERT_EQUAL(n, 0);
+  dsc_rt_lines_open(b, 7, 0, 1, &cur); /* no such source: no lines */
+  CU_ASSERT_FALSE(dsc_rt_lines_next(&cur, &line));
   /* Per-batch errors are counted on the workers and reset afterwards. */
   CU_ASSERT_EQUAL(dsc_rt_main_worker(ctx)->errors[DSC_RT_ERR_PARSE_INT], 0);
   dsc_rt_str_to_int(dsc_rt_main_worker(ctx), "x", 1);

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lines_text.h"
 #include "rt_internal.h"
 #include "../cunit_main.h"
 
@@ -72,7 +73,7 @@ static int wait_count(dsc_rt_ctx *ctx, rt_source *s, int64_t n) {
 
 /* Line i of unsealed lines. */
 static void line_at(const rt_lines *l, int64_t i, char *out, size_t outsz) {
-  snprintf(out, outsz, "%.*s", (int)l->views[i].len, l->views[i].ptr);
+  if (!lines_at(l, i, out, outsz)) snprintf(out, outsz, "(no line %d)", (int)i);
 }
 
 static char *read_all(const char *path) {
@@ -188,13 +189,7 @@ static void record(dsc_rt_ctx *ctx, dsc_rt_batch *b) {
   int k = got.nbatches++;
   if (k >= 8) return;
   got.time[k] = dsc_rt_batch_time(b);
-  int64_t n;
-  const dsc_str *l = dsc_rt_batch_lines(b, 0, &n);
-  for (int64_t i = 0; i < n; i++) {
-    size_t used = strlen(got.text[k]);
-    snprintf(got.text[k] + used, sizeof got.text[k] - used, "%s%.*s", i ? "|" : "", (int)l[i].len,
-             l[i].ptr);
-  }
+  lines_joined(rt_batch_source_lines(b, 0), got.text[k], sizeof got.text[k]);
 }
 
 typedef struct feeder {

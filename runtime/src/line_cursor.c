@@ -1,0 +1,86 @@
+/* line_cursor.c — how a task of a source stage walks its share of a batch's lines.
+ *
+ * A batch's lines are runs (lines.c): plain runs, whose lines the receiver never looked at one by
+ * one, and view runs.  The tasks divide the batch by bytes, as Hadoop's line reader divides a
+ * file: task t of T takes the lines that start in [t*B/T, (t+1)*B/T) of the batch's B bytes,
+ * so a task that begins inside a line skips to the next \n and the task before reads past its
+ * end to finish that line.  In a view run each line counts its bytes and one terminator, and a
+ * share maps to the lines in proportion.  The workers thus find the lines in parallel, and the
+ * batch holds no per-line view for them.
+ *
+ * dsc_rt_lines_next is called once per line from the fused loop; the build compiles this file to
+ * bitcode too, so LLVM inlines it there (cg_module.c).
+ */
+#include <string.h>
+
+#include "rt_internal.h"
+
+static const rt_lines no_lines;
+
+/* Points the cursor at the part of run cur->run that is its task's; returns 0 past the task's
+ * last run. */
+static int enter_run(dsc_rt_line_cursor *cur) {
+  const rt_lines *l = cur->lines;
+  cur->next = cur->limit = cur->run_end = NULL;
+  cur->view = cur->view_end = NULL;
+  if (cur->run >= l->nruns || cur->run_start >= cur->hi) return 0;
+  const rt_line_run *r = &l->runs[cur->run];
+  int64_t a = cur->lo > cur->run_start ? cur->lo - cur->run_start : 0;
+  int64_t b = cur->hi - cur->run_start < r->bytes ? cur->hi - cur->run_start : r->bytes;
+  if (a >= b) return 1;
+  if (r->base) {
+    /* the first line that starts at or after a: after the \n at or after a - 1 (found: the run
+       ends in one) */
+    const char *start = r->base;
+    if (a > 0) start = (const char *)memchr(r->base + a - 1, '\n', (size_t)(r->bytes - a + 1)) + 1;
+    cur->next = start, cur->limit = r->base + b, cur->run_end = r->base + r->bytes;
+  } else {
+    const dsc_str *first = l->views + r->first_view;
+    cur->view = first + (int64_t)((unsigned __int128)a * (uint64_t)r->lines / (uint64_t)r->bytes);
+    cur->view_end = first + (int64_t)((unsigned __int128)b * (uint64_t)r->lines / (uint64_t)r->bytes);
+  }
+  return 1;
+}
+
+void rt_lines_cursor(const rt_lines *l, int64_t task, int64_t ntasks, dsc_rt_line_cursor *cur) {
+  memset(cur, 0, sizeof *cur);
+  cur->lines = l;
+  if (ntasks < 1) ntasks = 1;
+  uint64_t bytes = (uint64_t)l->bytes;
+  cur->lo = (int64_t)((unsigned __int128)bytes * (uint64_t)task / (uint64_t)ntasks);
+  cur->hi = (int64_t)((unsigned __int128)bytes * (uint64_t)(task + 1) / (uint64_t)ntasks);
+  while (cur->run < l->nruns && cur->run_start + l->runs[cur->run].bytes <= cur->lo)
+    cur->run_start += l->runs[cur->run++].bytes;
+  enter_run(cur);
+}
+
+void dsc_rt_lines_open(const dsc_rt_batch *batch, int32_t source, int64_t task, int64_t ntasks,
+                       dsc_rt_line_cursor *cur) {
+  const rt_lines *l = rt_batch_source_lines(batch, source);
+  rt_lines_cursor(l ? l : &no_lines, task, ntasks, cur);
+}
+
+/* The current run is done: on to the next, if the task has a share of it. */
+static int next_run(dsc_rt_line_cursor *cur) {
+  const rt_lines *l = cur->lines;
+  if (cur->run >= l->nruns) return 0;
+  cur->run_start += l->runs[cur->run++].bytes;
+  return enter_run(cur);
+}
+
+int32_t dsc_rt_lines_next(dsc_rt_line_cursor *cur, dsc_str *line) {
+  for (;;) {
+    if (cur->next < cur->limit) {
+      const char *end = memchr(cur->next, '\n', (size_t)(cur->run_end - cur->next));
+      line->ptr = cur->next;
+      line->len = end - cur->next;
+      cur->next = end + 1;
+      return 1;
+    }
+    if (cur->view < cur->view_end) {
+      *line = *cur->view++;
+      return 1;
+    }
+    if (!next_run(cur)) return 0;
+  }
+}
