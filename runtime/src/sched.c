@@ -180,7 +180,7 @@ static void on_block(void *env, rt_input_chunk *chunk, const char *s, size_t n, 
  * READ_AHEAD bytes of the next one: enough to keep reading while the workers run, little enough
  * that the input in memory is about one batch, not two (the memory target in bench/RESULTS.md).
  * When no batch runs, it reads without bound, so one batch can be as big as the input. */
-enum { MAX_QUEUED_SEGMENTS = 1, READ_AHEAD = RT_INPUT_CHUNK };
+enum { MAX_QUEUED_SEGMENTS = 1, READ_AHEAD = 2 * RT_INPUT_CHUNK };
 
 /* Locks ctx->mu once there is room for more input (or it will be dropped anyway). */
 static void lock_for_input(rt_source *src) {
