@@ -183,6 +183,18 @@ static int string_value(dsc_rt_worker *w, const char *raw, const char *rend, int
   return 1;
 }
 
+/* Whether the member key raw[0..rend) (between its quotes) is `key`.  Without a second scan of
+ * each key for a backslash: an escape always decodes to fewer bytes than it takes, so a key
+ * whose raw form is not longer than `key` matches only byte for byte, and only a longer one
+ * needs decoding. */
+static int key_matches(const char *raw, const char *rend, const char *key, int64_t key_len) {
+  int64_t raw_len = rend - raw;
+  if (raw_len == key_len)
+    return !memcmp(raw, key, (size_t)key_len) && !memchr(key, '\\', (size_t)key_len);
+  return raw_len > key_len && memchr(raw, '\\', (size_t)raw_len) &&
+         key_equal_escaped(raw, rend, key, key_len);
+}
+
 // value = json(line, key)
 int32_t dsc_rt_json_get(dsc_rt_worker *w, const char *s, int64_t n, const char *key,
                         int64_t key_len, dsc_str *out) {
@@ -193,17 +205,15 @@ int32_t dsc_rt_json_get(dsc_rt_worker *w, const char *s, int64_t n, const char *
   if (p < end && *p == '}') return 0;
   for (;;) {
     if (p >= end || *p != '"') return 0;
-    int esc;
-    const char *k = p + 1, *kend = string_end(k, end, &esc);
+    const char *k = p + 1, *kend = string_end(k, end, NULL);
     if (!kend) return 0;
-    int match = esc ? key_equal_escaped(k, kend, key, key_len)
-                    : kend - k == key_len && !memcmp(k, key, (size_t)key_len);
+    int match = key_matches(k, kend, key, key_len);
     p = skip_ws(kend + 1, end);
     if (p >= end || *p != ':') return 0;
     p = skip_ws(p + 1, end);
     if (match) {
       const char *vend;
-      esc = 0;
+      int esc = 0;
       if (p < end && *p == '"') vend = string_end(p + 1, end, &esc), vend = vend ? vend + 1 : NULL;
       else vend = skip_value(p, end);
       if (!vend) return 0;

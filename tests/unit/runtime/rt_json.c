@@ -77,6 +77,10 @@ static void test_escapes(void) {
   NONE("{\"s\":\"\\u12\"}", "s");
   /* Escaped keys compare by their unescaped text. */
   EXPECT("{\"k\\u00e9y\":1,\"b\":2}", "k\xc3\xa9y", "1");
+  /* A raw key equal byte for byte to the wanted one is still decoded: x\\y is x\y. */
+  EXPECT("{\"x\\\\y\":1,\"x\\\\\\\\y\":2}", "x\\\\y", "2");
+  EXPECT("{\"x\\\\y\":1,\"x\\\\\\\\y\":2}", "x\\y", "1");
+  EXPECT("{\"ad\\u005fid\":\"v\",\"ad_id\":\"w\"}", "ad_id", "v"); /* longer raw key */
   EXPECT("{\"a\\\"b\":3}", "a\"b", "3");
   NONE("{\"a\\\"b\":3}", "a\\\"b");
   EXPECT("{\"x\\ny\":0,\"b\":2}", "b", "2");
