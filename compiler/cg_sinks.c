@@ -840,9 +840,13 @@ static void output_elem(cg *g, LLVMValueRef i, void *data) {
   }
   LLVMValueRef v = cg_vec_item(g, oc->vec, i, oc->op->elem);
   cg_format(g, oc->buf, v, oc->op->elem, true);
-  LLVMValueRef nl = cg_const_str(g, "\n", 1);
-  LLVMValueRef bargs[3] = {oc->buf, LLVMBuildExtractValue(g->b, nl, 0, ""), cg_i64(g, 1)};
-  cg_rt(g, "dsc_rt_buf_bytes", "vppl", bargs);
+  if (oc->op->kind == P_STDOUT) {
+    cg_rt(g, "dsc_rt_output_line_end", "vp", &g->ctx_val);
+  } else {
+    LLVMValueRef nl = cg_const_str(g, "\n", 1);
+    LLVMValueRef bargs[3] = {oc->buf, LLVMBuildExtractValue(g->b, nl, 0, ""), cg_i64(g, 1)};
+    cg_rt(g, "dsc_rt_buf_bytes", "vppl", bargs);
+  }
   if (done) {
     LLVMBuildStore(g->b, LLVMBuildAdd(g->b, shown, cg_i64(g, 1), ""), oc->shown);
     cg_end_if(g, done);

@@ -212,6 +212,9 @@ void dsc_rt_print_begin(dsc_rt_ctx *ctx, const dsc_rt_batch *batch);
 /* Writes `...` when more elements than shown existed, then the empty line, and flushes. */
 void dsc_rt_print_end(dsc_rt_ctx *ctx, int32_t more);
 void dsc_rt_output_flush(dsc_rt_ctx *ctx);
+/* Ends a line of stdout(): writes the newline, and the buffer to stdout once it holds 64 KiB, so
+ * a big batch's output streams out instead of taking memory. */
+void dsc_rt_output_line_end(dsc_rt_ctx *ctx);
 
 
 /* ---- Operators of the full DStream API ------------------------------------------------------ */

@@ -204,6 +204,15 @@ void dsc_rt_output_flush(dsc_rt_ctx *ctx) {
   fflush(stdout);
 }
 
+void dsc_rt_output_line_end(dsc_rt_ctx *ctx) {
+  dsc_rt_buf *b = &ctx->out;
+  rt_buf_cstr(b, "\n");
+  if (b->len >= 64 * 1024) {
+    fwrite(b->data, 1, b->len, stdout);
+    b->len = 0;
+  }
+}
+
 void dsc_rt_print_end(dsc_rt_ctx *ctx, int32_t more) {
   if (more) rt_buf_cstr(&ctx->out, "...\n");
   rt_buf_cstr(&ctx->out, "\n");

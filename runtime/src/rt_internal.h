@@ -379,6 +379,9 @@ rt_source *rt_source_open_file(dsc_rt_ctx *ctx, int kind, const char *path, int6
 char *rt_source_space(rt_source *src, size_t want, size_t *room);
 void rt_source_commit(rt_source *src, size_t n);
 void rt_source_feed(rt_source *src, const char *data, size_t n);
+/* Returns once the source may take more input (the wait rt_source_commit would do), so a
+ * receiver can wait before it reads rather than with a chunk read ahead. */
+void rt_source_wait_room(rt_source *src);
 /* End of stream: its last line without terminator counts (takes ctx->mu). */
 void rt_source_eof(rt_source *src);
 /* The receiver is done: releases its chunk, marks the source ended and wakes the scheduler. */

@@ -192,6 +192,11 @@ static void lock_for_input(rt_source *src) {
     pthread_cond_wait(&ctx->cv, &ctx->mu);
 }
 
+void rt_source_wait_room(rt_source *src) {
+  lock_for_input(src);
+  pthread_mutex_unlock(&src->ctx->mu);
+}
+
 char *rt_source_space(rt_source *src, size_t want, size_t *room) {
   return rt_split_space(&src->split, want, room);
 }
@@ -229,6 +234,7 @@ int rt_source_pump(rt_source *src, int fd) {
   int r;
   for (;;) {
     size_t room;
+    rt_source_wait_room(src); /* before the read: a read-ahead bound holds no extra chunk */
     char *space = rt_source_space(src, 1, &room);
     ssize_t n = read(fd, space, room);
     if (n > 0) {

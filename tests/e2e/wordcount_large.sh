@@ -107,3 +107,16 @@ LC_ALL=C awk '{ for (i = 1; i <= NF; i++) c[$i]++ } END { for (word in c) print 
 
 e2e_expect_same expected_counts.txt actual_counts.txt
 echo "ok: $(wc -l <expected_counts.txt) distinct words agree ($(grep -c '^Time: ' output.txt) batch(es))"
+
+# The same input echoed by stdout(): its output streams out in 64 KiB writes while a batch is
+# formatted, and must be the input line for line, in order, across batches and tasks.
+cat >echo_large.ds <<'DS'
+batch 1s
+stdin().stdout()
+DS
+e2e_compile echo_large.ds echo_large
+status=0
+timeout -k 5 300 ./echo_large --threads 2 <input.txt >echo.txt 2>stderr.txt || status=$?
+((status == 0)) || { cat stderr.txt >&2; e2e_fail "echo_large exited with status $status"; }
+cmp input.txt echo.txt || e2e_fail "stdout() did not give back the input (see $WORK/echo.txt)"
+echo "ok: stdout() echoed all $(wc -l <echo.txt) lines in order"
