@@ -138,6 +138,18 @@ static LLVMValueRef store_grown(cg *g, LLVMValueRef store, LLVMValueRef floor_g)
   return LLVMBuildICmp(g->b, LLVMIntSGT, cg_rt(g, "dsc_rt_store_bytes", "lp", &store), limit, "");
 }
 
+/* The step the table copies below share (pane copies, window compaction, mapWithState
+ * rebuilds), each under its own condition: entry i of `from` goes into `to` under its key, with
+ * `value` (already persisted in to's store) as its payload.  Returns the new entry's payload. */
+static LLVMValueRef copy_entry_into(cg *g, LLVMValueRef from, LLVMValueRef i, LLVMValueRef to,
+                                    LLVMValueRef value) {
+  LLVMValueRef klen, key = entry_key(g, from, i, &klen);
+  LLVMValueRef fresh;
+  LLVMValueRef dst = cg_upsert(g, to, key, klen, &fresh); /* copies the key into to's store */
+  LLVMBuildStore(g->b, value, dst);
+  return dst;
+}
+
 /* Copies (persisting) every live entry of `from` into `to`: a batch table into a pane, or a
  * state table into a fresh store when it is compacted. */
 typedef struct copy_ctx {
@@ -151,11 +163,8 @@ static void copy_entry(cg *g, LLVMValueRef i, void *data) {
   LLVMBasicBlockRef then_bb, done;
   cg_if(g, LLVMBuildICmp(g->b, LLVMIntNE, cg_rt(g, "dsc_rt_table_live_at", "ipl", args), cg_i32(g, 0), ""),
         &then_bb, &done);
-  LLVMValueRef klen, key = entry_key(g, c->from, i, &klen);
   LLVMValueRef v = load(g, cg_type(g, c->payload), entry_at(g, c->from, i));
-  LLVMValueRef fresh;
-  LLVMValueRef dst = cg_upsert(g, c->to, key, klen, &fresh);
-  LLVMBuildStore(g->b, persist(g, v, c->payload, c->store), dst);
+  copy_entry_into(g, c->from, i, c->to, persist(g, v, c->payload, c->store));
   cg_end_if(g, done);
 }
 
@@ -501,11 +510,9 @@ static void compact_entry(cg *g, LLVMValueRef i, void *data) {
   LLVMValueRef keep = LLVMBuildOr(g->b, live, LLVMBuildICmp(g->b, LLVMIntNE, pinned, LLVMConstInt(g->t_i8, 0, 0), ""), "");
   LLVMBasicBlockRef then_bb, done;
   cg_if(g, keep, &then_bb, &done);
-  LLVMValueRef klen, key = entry_key(g, c->w->nt, i, &klen);
   LLVMValueRef v = load(g, cg_agg_payload_type(g, op), entry_at(g, c->w->nt, i));
-  LLVMValueRef fresh;
-  LLVMValueRef dst = cg_upsert(g, c->to, key, klen, &fresh); /* copies the key into c->store */
-  LLVMBuildStore(g->b, persist(g, v, cg_agg_payload_lang_type(op), c->store), dst);
+  LLVMValueRef kept = persist(g, v, cg_agg_payload_lang_type(op), c->store);
+  LLVMValueRef dst = copy_entry_into(g, c->w->nt, i, c->to, kept);
   LLVMBasicBlockRef t2, d2;
   cg_if(g, LLVMBuildNot(g->b, live, ""), &t2, &d2);
   LLVMValueRef args[2] = {c->to, dst};
@@ -801,14 +808,10 @@ static void mws_remove(cg *g, mws_ctx *c, LLVMValueRef p) {
 
 static void mws_copy_alive(cg *g, LLVMValueRef i, void *data) {
   mws_ctx *c = data;
-  LLVMTypeRef mt = mws_entry_t(g, c->op);
-  LLVMValueRef klen, key = entry_key(g, c->old, i, &klen);
-  LLVMValueRef m = load(g, mt, entry_at(g, c->old, i));
+  LLVMValueRef m = load(g, mws_entry_t(g, c->op), entry_at(g, c->old, i));
   LLVMBasicBlockRef then_bb, done;
   cg_if(g, LLVMBuildExtractValue(g->b, m, 3, ""), &then_bb, &done);
-  LLVMValueRef fresh;
-  LLVMValueRef dst = cg_upsert(g, c->nt, key, klen, &fresh);
-  LLVMBuildStore(g->b, persist_entry(g, c->op, m, c->nstore), dst);
+  copy_entry_into(g, c->old, i, c->nt, persist_entry(g, c->op, m, c->nstore));
   cg_end_if(g, done);
 }
 
