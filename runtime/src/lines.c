@@ -33,8 +33,25 @@
 
 enum { REPAIR_CHUNK_MIN = 64 * 1024 };  /* first side chunk for repaired lines */
 
+/* Freed chunks of the standard size wait here for the receiver's next read, up to a few: glibc
+ * serves a 1 MiB block with mmap and gives it back with munmap, so each new chunk would cost
+ * 256 page faults and a TLB shootdown on the other cores.  No more are kept than a receiver
+ * reads ahead (sched.c), so they are in use again before the next batch peaks. */
+enum { POOLED_CHUNKS_MAX = 3 };
+static struct {
+  pthread_mutex_t mu;
+  rt_input_chunk *free[POOLED_CHUNKS_MAX];
+  int n;
+} chunk_pool = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
 rt_input_chunk *rt_input_chunk_new(size_t cap) {
-  rt_input_chunk *c = rt_xmalloc(sizeof *c + cap);
+  rt_input_chunk *c = NULL;
+  if (cap == RT_INPUT_CHUNK) {
+    pthread_mutex_lock(&chunk_pool.mu);
+    if (chunk_pool.n) c = chunk_pool.free[--chunk_pool.n];
+    pthread_mutex_unlock(&chunk_pool.mu);
+  }
+  if (!c) c = rt_xmalloc(sizeof *c + cap);
   c->refs = 1;
   c->cap = cap;
   return c;
@@ -44,7 +61,15 @@ void rt_input_chunk_hold(rt_input_chunk *c) { __atomic_add_fetch(&c->refs, 1, __
 
 void rt_input_chunk_release(rt_input_chunk *c) {
   /* acq_rel: every holder's reads of the bytes happen before the free */
-  if (c && __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0) free(c);
+  if (!c || __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
+  if (c->cap == RT_INPUT_CHUNK) {
+    pthread_mutex_lock(&chunk_pool.mu);
+    int kept = chunk_pool.n < POOLED_CHUNKS_MAX;
+    if (kept) chunk_pool.free[chunk_pool.n++] = c;
+    pthread_mutex_unlock(&chunk_pool.mu);
+    if (kept) return;
+  }
+  free(c);
 }
 
 /* What one pass over a read finds: whether it is plain ASCII, whether it has a \r, and how many

@@ -469,6 +469,24 @@ static void test_blocks_and_cursors(void) {
   each_chunk_size(test_blocks_mixed);
 }
 
+/* Freed chunks of the standard size are handed out again (a few); other sizes are not kept. */
+static void test_chunk_pool(void) {
+  rt_input_chunk *held[8]; /* more than the pool keeps: it is empty afterwards */
+  for (int i = 0; i < 8; i++) held[i] = rt_input_chunk_new(RT_INPUT_CHUNK);
+  rt_input_chunk *a = rt_input_chunk_new(RT_INPUT_CHUNK), *odd = rt_input_chunk_new(100);
+  rt_input_chunk_hold(a);
+  rt_input_chunk_release(a);
+  CU_ASSERT_EQUAL(a->refs, 1); /* still held */
+  rt_input_chunk_release(a);
+  rt_input_chunk *b = rt_input_chunk_new(RT_INPUT_CHUNK);
+  CU_ASSERT_PTR_EQUAL(b, a);
+  CU_ASSERT_EQUAL(b->refs, 1);
+  CU_ASSERT_EQUAL(b->cap, RT_INPUT_CHUNK);
+  rt_input_chunk_release(odd); /* freed: ASan would see a leak or a double free */
+  for (int i = 0; i < 8; i++) rt_input_chunk_release(held[i]); /* some kept, the rest freed */
+  rt_input_chunk_release(b);
+}
+
 /* A task that gets no byte of the batch, or only the middle of a line, gets no line. */
 static void test_cursor_shares(void) {
   rt_lines l;
@@ -604,6 +622,7 @@ int main(void) {
   CU_add_test(s, "manual clock markers in blocks", test_markers_in_blocks);
   CU_add_test(s, "blocks of plain lines and task cursors", test_blocks_and_cursors);
   CU_add_test(s, "cursor shares", test_cursor_shares);
+  CU_add_test(s, "chunk pool", test_chunk_pool);
   int failed = dsc_cunit_run();
   return failed;
 }
