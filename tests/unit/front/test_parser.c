@@ -13,30 +13,23 @@
 #include "parse.h"
 #include "types.h"
 #include "../cunit_main.h"
+#include "front_capture.h"
 
 
-static char *diags; /* diagnostics of the last parse (malloc'd) */
-static int nerrors; /* errors of the last parse */
+static front_capture last; /* the last parse's diagnostics */
 
 static ast_program *parse(const char *text) {
-  free(diags);
-  mem_release_all();
-  types_reset();
-  size_t n;
-  FILE *err = open_memstream(&diags, &n);
-  src_file *src = source_from_string("t.ds", text, (int)strlen(text));
   diag_ctx d;
-  diag_init(&d, src, err);
+  src_file *src = capture_begin(&last, text, &d);
   ast_program *prog = parse_program(src, &d);
-  fclose(err);
-  nerrors = d.errors;
+  capture_end(&last, &d);
   return prog;
 }
 
 /* Parses a valid program and returns its ast_dump. */
 static char *dump(const char *text) {
   ast_program *prog = parse(text);
-  ASSERT_TEXT(diags, "");
+  ASSERT_TEXT(last.diags, "");
   char *out;
   size_t n;
   FILE *f = open_memstream(&out, &n);
@@ -51,8 +44,8 @@ static void expect_dump(const char *text, const char *tree) { ASSERT_TEXT(dump(t
 
 static void expect_error(const char *text, const char *msgs, int errors) {
   parse(text);
-  ASSERT_TEXT(diags, msgs);
-  CU_ASSERT_EQUAL(nerrors, errors);
+  ASSERT_TEXT(last.diags, msgs);
+  CU_ASSERT_EQUAL(last.errors, errors);
 }
 
 static ast_item *item(ast_program *p, int i) { return p->items.items[i]; }
@@ -69,7 +62,7 @@ static void test_wordcount(void) {
                          "words = lines.flatMap(line => split(line, \" \"))\n"
                          "counts = words.map(w => (w, 1)).reduceByKey((a, b) => a + b)\n"
                          "counts.print()\n");
-  ASSERT_TEXT(diags, "");
+  ASSERT_TEXT(last.diags, "");
   CU_ASSERT_EQUAL_FATAL(p->items.len, 7);
   static const item_kind kinds[] = {ITEM_PARAM, ITEM_PARAM, ITEM_BATCH, ITEM_BIND,
                                     ITEM_BIND,  ITEM_BIND,  ITEM_EXPR};
@@ -105,7 +98,7 @@ static void test_wordcount(void) {
 
 static void test_lambdas(void) {
   ast_program *p = parse("s.map(x => x)\ns.map((a, b: int) => a)\ns.map(() => 1)\ns.map((x) => x)\n");
-  ASSERT_TEXT(diags, "");
+  ASSERT_TEXT(last.diags, "");
   CU_ASSERT_EQUAL_FATAL(p->items.len, 4);
   expr *f = arg(item(p, 0)->value, 0)->value;
   CU_ASSERT_EQUAL(f->kind, E_LAMBDA);
@@ -126,7 +119,7 @@ static void test_lambdas(void) {
   CU_ASSERT_EQUAL(f->items.len, 1);
   /* Typed parameters with tuple and list types. */
   p = parse("s.map((p: (string, int), l: list[string]) => p)\n");
-  ASSERT_TEXT(diags, "");
+  ASSERT_TEXT(last.diags, "");
   f = arg(item(p, 0)->value, 0)->value;
   CU_ASSERT_EQUAL_FATAL(f->items.len, 2);
   type_expr *t = param(f, 0)->ann;
@@ -175,7 +168,7 @@ static void test_tuples_and_groups(void) {
 
 static void test_named_args(void) {
   ast_program *p = parse("s.print(n = 5)\ns.sortBy(x => x, ascending = false)\n");
-  ASSERT_TEXT(diags, "");
+  ASSERT_TEXT(last.diags, "");
   CU_ASSERT_EQUAL_FATAL(p->items.len, 2);
   expr *c = item(p, 0)->value;
   CU_ASSERT_EQUAL_FATAL(c->items.len, 1);
@@ -272,7 +265,7 @@ static void test_multiline(void) {
                          "  .map(w =>\n"
                          "    (w, 1))\n"
                          "counts.print()\n");
-  ASSERT_TEXT(diags, "");
+  ASSERT_TEXT(last.diags, "");
   CU_ASSERT_EQUAL_FATAL(p->items.len, 3);
   expr *m = item(p, 1)->value;
   CU_ASSERT_EQUAL(m->kind, E_METHOD);
@@ -282,7 +275,7 @@ static void test_multiline(void) {
 
 static void test_fn_and_types(void) {
   ast_program *p = parse("param n: int = -3\nfn f(a: int, b: list[(string, int)]): float = 1.0\n");
-  ASSERT_TEXT(diags, "");
+  ASSERT_TEXT(last.diags, "");
   CU_ASSERT_EQUAL_FATAL(p->items.len, 2);
   CU_ASSERT_EQUAL(item(p, 0)->value->kind, E_UNARY);
   ast_item *f = item(p, 1);
@@ -334,9 +327,9 @@ static void test_syntax_errors(void) {
 static void test_error_recovery(void) {
   /* One message per bad line; the good lines between still parse. */
   ast_program *p = parse("x = )\ny = s\nz = (]\nw = t\n");
-  CU_ASSERT_EQUAL(nerrors, 2);
+  CU_ASSERT_EQUAL(last.errors, 2);
   CU_ASSERT_EQUAL(p->items.len, 2);
-  ASSERT_TEXT(diags, "t.ds:1:5: error: syntax error: unexpected ')'\n"
+  ASSERT_TEXT(last.diags, "t.ds:1:5: error: syntax error: unexpected ')'\n"
                      "x = )\n"
                      "    ^\n"
                      "t.ds:3:6: error: syntax error: unexpected ']'\n"
@@ -379,7 +372,7 @@ int main(void) {
   CU_add_test(s, "error recovery", test_error_recovery);
   CU_add_test(s, "lambda parameter list errors", test_group_errors);
   int failed = dsc_cunit_run();
-  free(diags);
+  free(last.diags);
   mem_release_all();
   return failed;
 }

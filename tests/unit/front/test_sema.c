@@ -17,38 +17,31 @@
 #include "sema.h"
 #include "types.h"
 #include "../cunit_main.h"
+#include "front_capture.h"
 
 
-static char *diags;      /* diagnostics of the last check (malloc'd) */
-static int nerrors;      /* errors of the last check */
-static sema_info info;   /* its sema results */
-static ast_program *prog; /* its program */
+static front_capture last; /* the last check's diagnostics */
+static sema_info info;     /* its sema results */
+static ast_program *prog;  /* its program */
 
 /* Parses and checks; true when both succeeded. */
 static bool check(const char *text) {
-  free(diags);
-  mem_release_all();
-  types_reset();
-  size_t n;
-  FILE *err = open_memstream(&diags, &n);
-  src_file *src = source_from_string("t.ds", text, (int)strlen(text));
   diag_ctx d;
-  diag_init(&d, src, err);
+  src_file *src = capture_begin(&last, text, &d);
   prog = parse_program(src, &d);
   bool ok = d.errors == 0 && sema_check(prog, &d, &info);
-  fclose(err);
-  nerrors = d.errors;
+  capture_end(&last, &d);
   return ok;
 }
 
 static void expect_ok(const char *text) {
   CU_ASSERT_TRUE(check(text));
-  ASSERT_TEXT(diags, "");
+  ASSERT_TEXT(last.diags, "");
 }
 
 static void expect_error(const char *text, const char *msgs) {
   CU_ASSERT_FALSE(check(text));
-  ASSERT_TEXT(diags, msgs);
+  ASSERT_TEXT(last.diags, msgs);
 }
 
 /* The item that binds `name`. */
@@ -298,7 +291,7 @@ static void test_print_n(void) {
                "t.ds:3:13: error: unknown name 'm'\n"
                "lines.print(m)\n"
                "            ^\n");
-  CU_ASSERT_EQUAL(nerrors, 1);
+  CU_ASSERT_EQUAL(last.errors, 1);
 }
 
 static void test_one_error_each(void) {
@@ -306,7 +299,7 @@ static void test_one_error_each(void) {
      silently. */
   CU_ASSERT_FALSE(check(HEAD "a = lines.map(l => l + 1)\nb = a.map(x => x * 2)\nb.print()\n"
                              "c = lines.filter(l => 1)\nc.print()\n"));
-  CU_ASSERT_EQUAL(nerrors, 2);
+  CU_ASSERT_EQUAL(last.errors, 2);
 }
 
 int main(void) {
@@ -326,7 +319,7 @@ int main(void) {
   CU_add_test(s, "print(n)", test_print_n);
   CU_add_test(s, "one error each", test_one_error_each);
   int failed = dsc_cunit_run();
-  free(diags);
+  free(last.diags);
   mem_release_all();
   return failed;
 }
