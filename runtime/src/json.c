@@ -1,9 +1,9 @@
 /* json.c — json(line, key): one top-level value of a JSON object, found in a single pass.
  *
  * This runs once per record, so it never builds a tree and never mallocs.  The scanner walks
- * the object's members left to right; a member whose key differs is skipped (strings with
- * memchr to the next quote, nested arrays and objects with a depth counter that steps over the
- * strings inside them), and the first member with the wanted key ends the scan: the rest of the
+ * the object's members left to right; a member whose key differs is skipped (strings with a
+ * 16-byte scan to the next quote or backslash, nested arrays and objects with a depth counter
+ * that steps over the strings inside them), and the first member with the wanted key ends the scan: the rest of the
  * line is not looked at, so a line malformed only after the key still answers.  A string value
  * without escapes is returned as a view into the line (it lives as long as the line); one with
  * escapes is decoded into the worker arena (never longer than its escaped form).  Any other
@@ -19,21 +19,47 @@ static const char *skip_ws(const char *p, const char *end) {
   return p;
 }
 
-/* p is just after an opening quote; returns the closing quote, or NULL.  A quote preceded by
- * an odd run of backslashes is escaped.  With esc, *esc says whether the string has any
- * backslash (only wanted for keys and the value returned, not for skipped strings). */
-static const char *string_end(const char *p, const char *end, int *esc) {
-  const char *start = p;
-  for (;;) {
-    const char *q = memchr(p, '"', (size_t)(end - p));
-    if (!q) return NULL;
-    const char *b = q;
-    while (b > start && b[-1] == '\\') b--;
-    if (((q - b) & 1) == 0) {
-      if (esc) *esc = b != q || memchr(start, '\\', (size_t)(q - start)) != NULL;
-      return q;
+/* The first '"' or '\\' in [p, end), or NULL.  JSON strings are mostly short keys and ids, for
+ * which a call to memchr costs more than the scan: this looks at 16 bytes a step with GCC vector
+ * extensions (SSE2 on x86-64) and finds the first match from the compare mask's low bits. */
+typedef unsigned char bytes16 __attribute__((vector_size(16)));
+
+static const char *find_quote_or_backslash(const char *p, const char *end) {
+  const bytes16 quote = (bytes16){0} + '"', backslash = (bytes16){0} + '\\';
+  for (; end - p >= 16; p += 16) {
+    bytes16 v;
+    memcpy(&v, p, 16);
+    bytes16 hit = (bytes16)(v == quote) | (bytes16)(v == backslash);
+    uint64_t half[2];
+    memcpy(half, &hit, 16);
+    for (int k = 0; k < 2; k++) {
+      if (!half[k]) continue;
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+      return p + 8 * k + (__builtin_clzll(half[k]) >> 3);
+#else
+      return p + 8 * k + (__builtin_ctzll(half[k]) >> 3);
+#endif
     }
-    p = q + 1;
+  }
+  for (; p < end; p++)
+    if (*p == '"' || *p == '\\') return p;
+  return NULL;
+}
+
+/* p is just after an opening quote; returns the closing quote, or NULL.  A backslash escapes
+ * the byte after it (so a quote after an odd run of backslashes is escaped).  With esc, *esc
+ * says whether the string has any backslash. */
+static const char *string_end(const char *p, const char *end, int *esc) {
+  int escaped = 0;
+  for (;;) {
+    const char *c = find_quote_or_backslash(p, end);
+    if (!c || (*c == '\\' && end - c < 2)) return NULL;
+    if (*c == '"') {
+      if (esc) *esc = escaped;
+      return c;
+    }
+    escaped = 1;
+    p = c + 2;
   }
 }
 

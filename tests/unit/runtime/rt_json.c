@@ -163,6 +163,23 @@ static void test_truncations_stay_in_bounds(void) {
   rt_worker_reset(&w);
 }
 
+/* The string scan looks at 16 bytes a step: an escaped quote, a backslash pair and the closing
+ * quote at every offset, in strings skipped and returned. */
+static void test_string_offsets(void) {
+  for (int k = 0; k < 40; k++) {
+    char pad[48], line[256], want[64];
+    memset(pad, 'p', (size_t)k);
+    pad[k] = 0;
+    snprintf(line, sizeof line, "{\"s%s\":\"%s\\\"q\\\\\",\"t\":\"%s\"}", pad, pad, pad);
+    char key[64];
+    snprintf(key, sizeof key, "s%s", pad);
+    snprintf(want, sizeof want, "%s\"q\\", pad);
+    EXPECT(line, key, want);
+    EXPECT(line, "t", pad);
+    NONE(line, "q");
+  }
+}
+
 static void test_full_values(void) {
   /* Full expected values of the first sample, for good measure. */
   const char *l = "{\"a\":\"x\\u00e9\\ud83d\\ude00\\n\",\"b\":[1,{\"c\":\"]\\\"\"}],\"d\":-12.5e-3,\"e\":null}";
@@ -184,6 +201,7 @@ int main(void) {
   CU_add_test(s, "not objects, malformed", test_not_objects_and_malformed);
   CU_add_test(s, "truncated and garbage input", test_truncations_stay_in_bounds);
   CU_add_test(s, "full values", test_full_values);
+  CU_add_test(s, "quotes and escapes at every offset", test_string_offsets);
   int failed = dsc_cunit_run();
   rt_worker_free(&w);
   return failed;
