@@ -5,11 +5,10 @@
  * 16-byte scan to the next quote or backslash, nested arrays and objects with a depth counter
  * that steps over the strings inside them), and the first member with the wanted key ends the
  * scan: the rest of the line is not looked at, so a line malformed only after the key still
- * answers.  A string value
- * without escapes is returned as a view into the line (it lives as long as the line); one with
- * escapes is decoded into the worker arena (never longer than its escaped form).  Any other
- * value is returned as its exact text.  Every read is bounds-checked against the end of the
- * line, so truncated input gives 0, not a fault.
+ * answers.  A string value without escapes is returned as a view into the line (it lives as
+ * long as the line); one with escapes is decoded into the worker arena (never longer than its
+ * escaped form).  Any other value is returned as its exact text.  Every read is bounds-checked
+ * against the end of the line, so truncated input gives 0, not a fault.
  */
 #include <string.h>
 
