@@ -3,7 +3,9 @@
 # expectation files next to it (or in --expect-dir).  README.md in this directory describes
 # the file conventions; in short:
 #   NAME.err     the program must be rejected: `dsc compile` exits 1 with exactly this stderr
-#   NAME.out     otherwise: the stdout of `WORK/NAME --manual-clock ARGS < NAME.in`
+#   NAME.out     otherwise: the stdout of `WORK/NAME --manual-clock ARGS < NAME.in`, and again
+#                with `--threads 3` added (a program that exits 0 must not depend on the
+#                number of workers)
 #   NAME.in      stdin of the run (default /dev/null)
 #   NAME.args    extra command-line words for the run; @WORK@ = the case's scratch directory
 #   NAME.stderr  if present, the run's stderr must equal it too
@@ -184,6 +186,24 @@ run_case() {
   # Whatever the program said on stderr helps explain a failure, unless it is diffed already.
   if ((${#reasons[@]})) && [[ ! -f $exp.stderr ]]; then
     show "stderr" "$r_err"
+  fi
+
+  # The output must not depend on how many workers split each batch: run again with three
+  # (an odd count, so task boundaries fall inside lines and keys), in a fresh scratch directory
+  # at the same path, and expect the same stdout.
+  if ((!update && !${#reasons[@]} && want_status == 0)) && [[ " ${args[*]} " != *" --threads "* ]]; then
+    local t_out="$work/$name.threads3.stdout"
+    rm -rf "$scratch" && mkdir -p "$scratch"
+    (cd "$dir" && TZ=UTC timeout -k 5 "$timeout_s" "$bin" --manual-clock "${args[@]}" --threads 3) \
+      <"$input" >"$t_out" 2>"$work/$name.threads3.stderr"
+    status=$?
+    if ((status != 0)); then
+      fail "exit status $status with --threads 3"
+      show "stderr with --threads 3" "$work/$name.threads3.stderr"
+    elif ! cmp -s "$exp.out" "$t_out"; then
+      fail "stdout with --threads 3 differs from ${exp##*/}.out"
+      diff -u --label "expected/${exp##*/}.out" --label "actual/--threads 3" "$exp.out" "$t_out" >>"$details"
+    fi
   fi
 }
 
