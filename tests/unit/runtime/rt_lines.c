@@ -37,10 +37,14 @@ static void collect(void *env, rt_input_chunk *chunk, const rt_line *line) {
 static const size_t chunk_sizes[] = {0, 1, 2, 3, 5, 8, 64};
 static size_t chunk_size;
 
-static void splitter_init(rt_splitter *sp, int64_t max) {
+/* A splitter whose new chunks hold `chunk` bytes (0: the default size). */
+static void splitter_sized(rt_splitter *sp, int64_t max, size_t chunk) {
   rt_splitter_init(sp, max);
-  if (chunk_size) sp->chunk_size = chunk_size;
+  if (chunk) sp->chunk_size = chunk;
 }
+
+/* A splitter with the chunk size of the current each_chunk_size round. */
+static void splitter_init(rt_splitter *sp, int64_t max) { splitter_sized(sp, max, chunk_size); }
 
 /* Feeds the chunks (NULL-terminated list) then finishes. */
 static void split(collected *c, int64_t max, const char **chunks) {
@@ -250,8 +254,7 @@ static void test_lines_straddle_chunks(void) {
   static const size_t steps[] = {1, 5, 7, 16, 100};
   for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++) {
     rt_splitter sp;
-    rt_splitter_init(&sp, 0);
-    sp.chunk_size = 16;
+    splitter_sized(&sp, 0, 16);
     rt_lines l;
     rt_lines_init(&l);
     collected c = {.into = &l};
@@ -281,8 +284,7 @@ static void test_lines_straddle_chunks(void) {
 /* \r ends a chunk exactly; the \n that completes the terminator starts the next one. */
 static void test_crlf_across_chunks(void) {
   rt_splitter sp;
-  rt_splitter_init(&sp, 0);
-  sp.chunk_size = 4;
+  splitter_sized(&sp, 0, 4);
   collected c;
   memset(&c, 0, sizeof c);
   read_in(&sp, "abc\r", 4, &c);
@@ -300,8 +302,7 @@ static void test_crlf_across_chunks(void) {
 /* A line past max_line is cut, and the rest is read over in place: the chunk stays small. */
 static void test_truncation_in_chunks(void) {
   rt_splitter sp;
-  rt_splitter_init(&sp, 10);
-  sp.chunk_size = 8;
+  splitter_sized(&sp, 10, 8);
   rt_lines l;
   rt_lines_init(&l);
   collected c = {.into = &l};
@@ -328,8 +329,7 @@ static void test_truncation_in_chunks(void) {
 static void test_utf8_in_chunks(void) {
   for (size_t size = 2; size <= 64; size *= 2) {
     rt_splitter sp;
-    rt_splitter_init(&sp, 0);
-    sp.chunk_size = size;
+    splitter_sized(&sp, 0, size);
     rt_lines l;
     rt_lines_init(&l);
     collected c = {.into = &l};
@@ -512,8 +512,7 @@ static void test_cursor_shares(void) {
 
 static void test_batches_share_chunks(void) {
   rt_splitter sp;
-  rt_splitter_init(&sp, 0);
-  sp.chunk_size = 64;
+  splitter_sized(&sp, 0, 64);
   rt_lines k1, k2;
   rt_lines_init(&k1);
   rt_lines_init(&k2);
