@@ -22,14 +22,12 @@ static const char *skip_ws(const char *p, const char *end) {
 /* The first '"' or '\\' in [p, end), or NULL.  JSON strings are mostly short keys and ids, for
  * which a call to memchr costs more than the scan: this looks at 16 bytes a step with GCC vector
  * extensions (SSE2 on x86-64) and finds the first match from the compare mask's low bits. */
-typedef unsigned char bytes16 __attribute__((vector_size(16)));
-
 static const char *find_quote_or_backslash(const char *p, const char *end) {
-  const bytes16 quote = (bytes16){0} + '"', backslash = (bytes16){0} + '\\';
+  const rt_bytes16 quote = (rt_bytes16){0} + '"', backslash = (rt_bytes16){0} + '\\';
   for (; end - p >= 16; p += 16) {
-    bytes16 v;
+    rt_bytes16 v;
     memcpy(&v, p, 16);
-    bytes16 hit = (bytes16)(v == quote) | (bytes16)(v == backslash);
+    rt_bytes16 hit = (rt_bytes16)(v == quote) | (rt_bytes16)(v == backslash);
     uint64_t half[2];
     memcpy(half, &hit, 16);
     for (int k = 0; k < 2; k++) {

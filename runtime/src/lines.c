@@ -73,11 +73,8 @@ void rt_input_chunk_release(rt_input_chunk *c) {
 }
 
 /* What one pass over a read finds: whether it is plain ASCII, whether it has a \r, and how many
- * \n it has.  That is all the splitter needs to pass the usual read on as one block.  GCC vector
- * extensions of 16 bytes, the SSE2 width every x86-64 has (wider ones are split into scalar
- * code without -march). */
-typedef unsigned char bytes16 __attribute__((vector_size(16)));
-
+ * \n it has.  That is all the splitter needs to pass the usual read on as one block (16 bytes a
+ * step, rt_bytes16). */
 typedef struct read_scan {
   int ascii;         /* no byte >= 0x80 */
   int cr;            /* some \r */
@@ -85,19 +82,19 @@ typedef struct read_scan {
 } read_scan;
 
 static read_scan scan_read(const char *s, size_t n) {
-  bytes16 any = {0}, cr = {0};
-  const bytes16 cr_byte = (bytes16){0} + '\r', nl_byte = (bytes16){0} + '\n';
+  rt_bytes16 any = {0}, cr = {0};
+  const rt_bytes16 cr_byte = (rt_bytes16){0} + '\r', nl_byte = (rt_bytes16){0} + '\n';
   int64_t newlines = 0;
   size_t i = 0;
   while (i + 32 <= n) {
-    bytes16 nl = {0}; /* per-lane counts, summed before they can wrap */
+    rt_bytes16 nl = {0}; /* per-lane counts, summed before they can wrap */
     for (int step = 0; step < 127 && i + 32 <= n; step++, i += 32) {
-      bytes16 v, w;
+      rt_bytes16 v, w;
       memcpy(&v, s + i, 16);
       memcpy(&w, s + i + 16, 16);
       any |= v | w;
-      cr |= (bytes16)(v == cr_byte) | (bytes16)(w == cr_byte);
-      nl -= (bytes16)(v == nl_byte) + (bytes16)(w == nl_byte); /* a match is 0xFF: -1 */
+      cr |= (rt_bytes16)(v == cr_byte) | (rt_bytes16)(w == cr_byte);
+      nl -= (rt_bytes16)(v == nl_byte) + (rt_bytes16)(w == nl_byte); /* a match is 0xFF: -1 */
     }
     for (int k = 0; k < 16; k++) newlines += nl[k];
   }

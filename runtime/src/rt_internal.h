@@ -60,6 +60,10 @@ void rt_worker_free(dsc_rt_worker *w);
 dsc_rt_table *rt_table_make(rt_arena *arena, rt_owned **owner, int64_t payload_size);
 dsc_rt_vec *rt_vec_make(rt_arena *arena, rt_owned **owner, int64_t elem_size);
 
+/* 16 bytes as one GCC vector: the SSE2 width every x86-64 has, for the byte scans of lines.c and
+ * json.c (wider vectors are split into scalar code when the runtime is built without -march). */
+typedef unsigned char rt_bytes16 __attribute__((vector_size(16)));
+
 /* Aborts with a message: the only response to running out of memory. */
 _Noreturn void rt_oom(void);
 void *rt_xmalloc(size_t n);

@@ -37,6 +37,13 @@ static void collect(void *env, rt_input_chunk *chunk, const rt_line *line) {
 static const size_t chunk_sizes[] = {0, 1, 2, 3, 5, 8, 64};
 static size_t chunk_size;
 
+/* out = n copies of ch, NUL-terminated (out has room for n + 1). */
+static const char *repeated(char *out, char ch, size_t n) {
+  memset(out, ch, n);
+  out[n] = 0;
+  return out;
+}
+
 /* A splitter whose new chunks hold `chunk` bytes (0: the default size). */
 static void splitter_sized(rt_splitter *sp, int64_t max, size_t chunk) {
   rt_splitter_init(sp, max);
@@ -259,8 +266,7 @@ static void test_lines_straddle_chunks(void) {
     rt_lines_init(&l);
     collected c = {.into = &l};
     char longline[101];
-    memset(longline, 'L', 100);
-    longline[100] = 0;
+    repeated(longline, 'L', 100);
     read_in(&sp, "one two\nthree four five\r\nsix\r", steps[k], &c);
     read_in(&sp, "\nseven eight nine ten\n", steps[k], &c);
     read_in(&sp, longline, steps[k], &c);
@@ -307,8 +313,7 @@ static void test_truncation_in_chunks(void) {
   rt_lines_init(&l);
   collected c = {.into = &l};
   char big[5001];
-  memset(big, 'a', 5000);
-  big[5000] = 0;
+  repeated(big, 'a', 5000);
   read_in(&sp, "x\n", 3, &c);
   read_in(&sp, big, 3, &c);
   CU_ASSERT(sp.chunk->cap <= 32);
