@@ -255,6 +255,11 @@ void cg_sink_init(cg *g, plan_edge *e, LLVMValueRef task) {
     LLVMValueRef args[2] = {state, LLVMBuildLoad2(g->b, g->t_i64, size_hint(g, e), "hint")};
     cg_rt(g, "dsc_rt_table_reserve", "vpl", args);
     LLVMBuildStore(g->b, state, partial_ptr(g, e, task));
+    if (partial_of(e->op) == K_AGG) {
+      e->cg_ring = NULL;
+      e->cg_ring_count = cg_alloca(g, g->t_i64, "ring.count");
+      LLVMBuildStore(g->b, cg_i64(g, 0), e->cg_ring_count);
+    }
     break;
   }
   case K_COLLECT: case K_PRINT:
@@ -306,15 +311,32 @@ static void agg_combine(cg *g, const plan_op *op, LLVMValueRef payload, LLVMValu
   LLVMBuildStore(g->b, nv, vp);
 }
 
-static void feed_agg(cg *g, plan_edge *e, LLVMValueRef v) {
+/* The key of a record fed to an aggregation (the whole record for countByValue, distinct). */
+static LLVMValueRef agg_key(cg *g, const plan_op *op, LLVMValueRef v, const type **key_t) {
+  plan_kind like = agg_like(op);
+  bool keyed = like == P_REDUCE_BY_KEY || like == P_COMBINE_BY_KEY;
+  *key_t = keyed ? op->in_elem->elems[0] : op->in_elem;
+  return keyed ? LLVMBuildExtractValue(g->b, v, 0, "k") : v;
+}
+
+/* One record's upsert into the aggregation table: inserts its first value or combines it with
+ * the entry's.  hash: the key's dsc_rt_table_hash when the record comes from the ring, or NULL. */
+static void agg_upsert(cg *g, plan_edge *e, LLVMValueRef v, LLVMValueRef hash) {
   const plan_op *op = e->op;
   plan_kind like = agg_like(op);
   bool keyed = like == P_REDUCE_BY_KEY || like == P_COMBINE_BY_KEY;
-  LLVMValueRef key = keyed ? LLVMBuildExtractValue(g->b, v, 0, "k") : v;
-  const type *key_t = keyed ? op->in_elem->elems[0] : op->in_elem;
-  LLVMValueRef kp, kn, fresh;
+  const type *key_t;
+  LLVMValueRef key = agg_key(g, op, v, &key_t);
+  LLVMValueRef kp, kn, fresh, payload;
   cg_key_bytes(g, key, key_t, &kp, &kn);
-  LLVMValueRef payload = cg_upsert(g, e->cg_state, kp, kn, &fresh);
+  if (hash) {
+    LLVMValueRef is_new = cg_alloca(g, g->t_i32, "is_new");
+    LLVMValueRef args[5] = {e->cg_state, kp, kn, hash, is_new};
+    payload = cg_rt(g, "dsc_rt_table_upsert_hashed", "ppplip", args);
+    fresh = LLVMBuildICmp(g->b, LLVMIntNE, LLVMBuildLoad2(g->b, g->t_i32, is_new, ""), cg_i32(g, 0), "");
+  } else {
+    payload = cg_upsert(g, e->cg_state, kp, kn, &fresh);
+  }
   LLVMBasicBlockRef ins = cg_block(g, "agg.insert"), comb = cg_block(g, "agg.combine"),
                     done = cg_block(g, "agg.done");
   LLVMBuildCondBr(g->b, fresh, ins, comb);
@@ -344,6 +366,90 @@ static void feed_agg(cg *g, plan_edge *e, LLVMValueRef v) {
   agg_combine(g, op, payload, keyed ? LLVMBuildExtractValue(g->b, v, 1, "v") : v, false);
   LLVMBuildBr(g->b, done);
   LLVMPositionBuilderAtEnd(g->b, done);
+}
+
+/* ---- deferred upserts ------------------------------------------------------------------------
+ * A table that outgrows the cache makes each record wait for its own misses.  Once the task's
+ * table is big (dsc_rt_table_is_big), the loop hashes each record's key, prefetches its index
+ * slot and parks the record in a ring; the record parked RING records earlier is upserted
+ * meanwhile, its slot by then in cache, and the task's end drains the rest.  Records reach the
+ * table in the same order, so the partial is the same.  Parked values may point into the batch's
+ * input or the worker's arena, which outlive the task; keys that are not strings are serialised
+ * again when unparked.  The window benchmark's batch tables (200,000 new keys a batch) got 10%
+ * faster; the word count's, whose index fits in L2, neither gained nor lost. */
+enum { RING = 16 };
+
+typedef struct agg_ring {
+  LLVMValueRef count;  /* i64: records parked so far; slot = count % RING */
+  LLVMValueRef values; /* [RING x element] */
+  LLVMValueRef hashes; /* [RING x i32] */
+  LLVMTypeRef value_t;
+} agg_ring;
+
+static LLVMValueRef ring_slot(cg *g, agg_ring *r, LLVMValueRef arr, LLVMTypeRef t, LLVMValueRef i) {
+  LLVMValueRef idx[2] = {cg_i64(g, 0), LLVMBuildAnd(g->b, i, cg_i64(g, RING - 1), "")};
+  return LLVMBuildInBoundsGEP2(g->b, LLVMArrayType2(t, RING), arr, idx, 2, "");
+}
+
+static void ring_upsert(cg *g, LLVMValueRef i, void *data) {
+  plan_edge *e = data;
+  agg_ring *r = e->cg_ring;
+  LLVMValueRef v = LLVMBuildLoad2(g->b, r->value_t, ring_slot(g, r, r->values, r->value_t, i), "parked");
+  LLVMValueRef h = LLVMBuildLoad2(g->b, g->t_i32, ring_slot(g, r, r->hashes, g->t_i32, i), "hash");
+  agg_upsert(g, e, v, h);
+}
+
+static void feed_agg(cg *g, plan_edge *e, LLVMValueRef v) {
+  agg_ring *r = e->cg_ring;
+  if (!r) { /* the first feed of this edge in the stage: a union may feed it twice */
+    r = e->cg_ring = mem_alloc(sizeof *r);
+    r->value_t = LLVMTypeOf(v);
+    r->count = e->cg_ring_count;
+    r->values = cg_alloca(g, LLVMArrayType2(r->value_t, RING), "ring");
+    r->hashes = cg_alloca(g, LLVMArrayType2(g->t_i32, RING), "ring.hash");
+  }
+  LLVMValueRef table = e->cg_state;
+  LLVMValueRef n = LLVMBuildLoad2(g->b, g->t_i64, r->count, "parked");
+  LLVMValueRef big = cg_rt(g, "dsc_rt_table_is_big", "ip", &table);
+  LLVMValueRef parking = LLVMBuildOr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, n, cg_i64(g, 0), ""),
+                                     LLVMBuildICmp(g->b, LLVMIntNE, big, cg_i32(g, 0), ""), "");
+  LLVMBasicBlockRef direct = cg_block(g, "agg.direct"), park = cg_block(g, "agg.park"),
+                    done = cg_block(g, "agg.fed");
+  LLVMBuildCondBr(g->b, parking, park, direct);
+  LLVMPositionBuilderAtEnd(g->b, direct);
+  agg_upsert(g, e, v, NULL);
+  LLVMBuildBr(g->b, done);
+
+  LLVMPositionBuilderAtEnd(g->b, park);
+  const type *key_t;
+  LLVMValueRef key = agg_key(g, e->op, v, &key_t), kp, kn;
+  cg_key_bytes(g, key, key_t, &kp, &kn);
+  LLVMValueRef hargs[2] = {kp, kn};
+  LLVMValueRef h = cg_rt(g, "dsc_rt_table_hash", "ipl", hargs);
+  LLVMValueRef pargs[2] = {table, h};
+  cg_rt(g, "dsc_rt_table_prefetch_hash", "vpi", pargs);
+  LLVMBasicBlockRef then_bb, full_done;
+  cg_if(g, LLVMBuildICmp(g->b, LLVMIntSGE, n, cg_i64(g, RING), ""), &then_bb, &full_done);
+  ring_upsert(g, n, e);
+  cg_end_if(g, full_done);
+  LLVMBuildStore(g->b, v, ring_slot(g, r, r->values, r->value_t, n));
+  LLVMBuildStore(g->b, h, ring_slot(g, r, r->hashes, g->t_i32, n));
+  LLVMBuildStore(g->b, LLVMBuildAdd(g->b, n, cg_i64(g, 1), ""), r->count);
+  LLVMBuildBr(g->b, done);
+  LLVMPositionBuilderAtEnd(g->b, done);
+}
+
+/* The task's end: the records still parked, oldest first. */
+static void drain_ring(cg *g, plan_edge *e) {
+  agg_ring *r = e->cg_ring;
+  if (!r)
+    return;
+  LLVMValueRef n = LLVMBuildLoad2(g->b, g->t_i64, r->count, "parked");
+  LLVMValueRef back = LLVMBuildSub(g->b, n, cg_i64(g, RING), "");
+  LLVMValueRef lo = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSGT, back, cg_i64(g, 0), ""),
+                                    back, cg_i64(g, 0), "");
+  cg_loop(g, lo, n, ring_upsert, e);
+  e->cg_ring = NULL;
 }
 
 static void feed_group(cg *g, plan_edge *e, LLVMValueRef v) {
@@ -414,6 +520,8 @@ void cg_sink_feed(cg *g, plan_edge *e, LLVMValueRef v) {
 
 void cg_sink_finish(cg *g, plan_edge *e, LLVMValueRef task) {
   partial_kind k = partial_of(e->op);
+  if (k == K_AGG)
+    drain_ring(g, e);
   if (k == K_COUNT) {
     LLVMBuildStore(g->b, LLVMBuildLoad2(g->b, g->t_i64, e->cg_state, ""), partial_ptr(g, e, task));
   } else if (k == K_REDUCE) {

@@ -57,6 +57,8 @@ typedef struct plan_edge {
   plan_stage *stage; /* the stage whose loop feeds it */
   int slot;          /* codegen: batch-state slot of the per-task partials array */
   void *cg_state;    /* codegen: the task-local partial while its stage function is built */
+  void *cg_ring;       /* codegen: an aggregation's deferred-upsert ring (cg_sinks.c), or NULL */
+  void *cg_ring_count; /* codegen: that ring's record counter */
 } plan_edge;
 
 struct plan_op {

@@ -123,6 +123,35 @@ static void test_table_upsert_from(void) {
   rt_worker_reset(&w);
 }
 
+/* Deferred upserts (the ring of a fused loop): a key hashed now and upserted later with that
+ * hash lands in the entry an ordinary upsert or find uses, for empty, short and long keys;
+ * dsc_rt_table_is_big turns on at an index of 8,192 slots, past 2,048 entries. */
+static void test_table_upsert_hashed(void) {
+  dsc_rt_table *t = dsc_rt_table_new(&w, 8);
+  enum { N = 6000 };
+  char key[64];
+  CU_ASSERT_FALSE(dsc_rt_table_is_big(t));
+  for (int round = 0; round < 2; round++)
+    for (int i = 0; i < N; i++) {
+      int n = i == 0 ? 0 : snprintf(key, sizeof key, i % 5 ? "d%d" : "a-key-longer-than-sixteen-bytes-%d", i);
+      int32_t h = dsc_rt_table_hash(key, n);
+      dsc_rt_table_prefetch_hash(t, h);
+      int32_t is_new = -1;
+      int64_t *v = dsc_rt_table_upsert_hashed(t, key, n, h, &is_new);
+      CU_ASSERT_EQUAL_FATAL(is_new, round == 0);
+      *v += i;
+      CU_ASSERT_EQUAL_FATAL(dsc_rt_table_is_big(t), dsc_rt_table_len(t) > 2048);
+    }
+  for (int i = 0; i < N; i++) {
+    int n = i == 0 ? 0 : snprintf(key, sizeof key, i % 5 ? "d%d" : "a-key-longer-than-sixteen-bytes-%d", i);
+    int32_t is_new = -1;
+    CU_ASSERT_EQUAL_FATAL(*(int64_t *)dsc_rt_table_upsert(t, key, n, &is_new), 2 * i);
+    CU_ASSERT_EQUAL_FATAL(is_new, 0);
+    CU_ASSERT_PTR_EQUAL_FATAL(dsc_rt_table_find(t, key, n), dsc_rt_table_at(t, i));
+  }
+  rt_worker_reset(&w);
+}
+
 static void test_table_reserve_first(void) {
   dsc_rt_table *t = dsc_rt_table_new(&w, 8);
   dsc_rt_table_reserve(t, 100000);
@@ -392,6 +421,7 @@ int main(void) {
   CU_add_test(s, "table with many keys", test_table_many_keys);
   CU_add_test(s, "table entry indices are stable", test_table_index_of_stable);
   CU_add_test(s, "upsert_from and prefetch hints", test_table_upsert_from);
+  CU_add_test(s, "deferred upserts with a hash taken earlier", test_table_upsert_hashed);
   CU_add_test(s, "reserve before filling", test_table_reserve_first);
   CU_add_test(s, "table empty and binary keys", test_table_empty_and_binary_keys);
   CU_add_test(s, "table keys around the inline limit", test_table_keys_around_inline_limit);
