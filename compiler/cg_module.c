@@ -86,7 +86,9 @@ static void link_runtime_bitcode(cg *g, const char *dir) {
     }
     /* the per-record entry points are small enough to inline at every call site */
     static const char *const hot[] = {"dsc_rt_table_upsert", "dsc_rt_table_find", "dsc_rt_table_upsert_from",
-                                      "dsc_rt_table_prefetch_from", "dsc_rt_table_prefetch_at", "dsc_rt_str_find",
+                                      "dsc_rt_table_prefetch_from", "dsc_rt_table_prefetch_at",
+                                      "dsc_rt_table_upsert_hashed", "dsc_rt_table_hash",
+                                      "dsc_rt_table_prefetch_hash", "dsc_rt_table_is_big", "dsc_rt_str_find",
                                       "dsc_rt_str_skip_space", "dsc_rt_str_find_space",
                                       "dsc_rt_lines_next"};
     unsigned always = LLVMGetEnumAttributeKindForName("alwaysinline", 12);
