@@ -4,7 +4,9 @@
  *
  * Batch state is an array of 8-byte slots on dsc_gen_batch's stack that the task functions
  * receive as their `env`: slot 0 the runtime context, slot 1 the batch, then per stage its
- * task count and per sink an array of per-task partials followed by the merged result. */
+ * task count and per sink an array of per-task partials followed by the merged result.
+ * dsc_gen_early runs the stream source's stage on part of a batch before it is sealed, with a
+ * batch state of its own whose partials dsc_gen_batch then takes over. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -278,6 +280,77 @@ static void gen_functions(cg *g) {
   }
 }
 
+/* ---- early start ------------------------------------------------------------------------------
+ * The stage that reads the program's only stream source can start on a batch before it is
+ * sealed (dsc_gen_early; sched.c says when).  Those calls run task 0 with a batch state of their
+ * own, a module global, whose partials arrays dsc_gen_batch then takes over for the stage, so
+ * task 0 goes on with its partials (cg_sink_init) while the tasks divide the rest of the input. */
+static bool is_stream_source(const plan_op *op) {
+  return op->kind == P_SOURCE && (source_id)op->node->builtin != SRC_TABLE;
+}
+
+static const plan_stage *early_stage(const plan *p) {
+  int streams = 0;
+  for (int i = 0; i < p->sources.len; i++)
+    streams += is_stream_source(p->sources.items[i]);
+  if (streams != 1)
+    return NULL;
+  for (int i = 0; i < p->stages.len; i++) {
+    const plan_stage *st = p->stages.items[i];
+    if (is_stream_source(st->root))
+      return st;
+  }
+  return NULL;
+}
+
+static LLVMValueRef early_state(cg *g) {
+  return cg_global(g, "early.state", LLVMArrayType2(g->t_i64, (uint64_t)g->nslots));
+}
+
+/* 1 while early calls hold task 0's partials for the next batch. */
+static LLVMValueRef early_active(cg *g) { return cg_global(g, "early.active", g->t_i64); }
+
+static LLVMValueRef stage_tasks(cg *g, const plan_stage *st, LLVMValueRef partitions) {
+  return st->single ? cg_i64(g, 1) : st->tasks ? cg_i64(g, st->tasks) : partitions;
+}
+
+static void gen_early(cg *g, LLVMValueRef *stage_fns) {
+  LLVMTypeRef params[2] = {g->t_ptr, g->t_ptr};
+  LLVMValueRef fn = new_function(g, "dsc_gen_early", g->t_void, params, 2, true);
+  const plan *p = g->plan;
+  const plan_stage *st = early_stage(p);
+  if (!st) {
+    LLVMBuildRetVoid(g->b);
+    return;
+  }
+  g->ctx_val = LLVMGetParam(fn, 0);
+  g->state = early_state(g);
+  g->worker = cg_rt(g, "dsc_rt_main_worker", "pp", &g->ctx_val);
+  g->stage = NULL;
+  LLVMBasicBlockRef then_bb, done;
+  cg_if(g, LLVMBuildICmp(g->b, LLVMIntEQ, LLVMBuildLoad2(g->b, g->t_i64, early_active(g), ""), cg_i64(g, 0), ""),
+        &then_bb, &done);
+  /* the batch's first early call: partials arrays as dsc_gen_batch would make them */
+  cg_store_slot(g, SLOT_CTX, g->ctx_val);
+  LLVMValueRef ntasks = stage_tasks(g, st, cg_rt(g, "dsc_rt_partitions", "lp", &g->ctx_val));
+  for (int k = 0; k < st->edges.len; k++) {
+    const plan_edge *e = st->edges.items[k];
+    LLVMValueRef args[2] = {g->worker, LLVMBuildMul(g->b, ntasks, cg_i64(g, 8), "")};
+    cg_store_slot(g, e->slot, cg_rt(g, "dsc_rt_alloc", "ppl", args));
+  }
+  LLVMBuildStore(g->b, cg_i64(g, 1), early_active(g));
+  cg_end_if(g, done);
+  /* task 0 of 1 over what is new in part (dsc_rt_lines_open skips what earlier calls took) */
+  cg_store_slot(g, SLOT_BATCH, LLVMGetParam(fn, 1));
+  cg_store_slot(g, st->slot, cg_i64(g, 1));
+  int at = 0;
+  while (p->stages.items[at] != st)
+    at++;
+  LLVMValueRef args[3] = {g->state, g->worker, cg_i64(g, 0)};
+  LLVMBuildCall2(g->b, LLVMGlobalGetValueType(stage_fns[at]), stage_fns[at], args, 3, "");
+  LLVMBuildRetVoid(g->b);
+}
+
 static void gen_start(cg *g) {
   LLVMValueRef fn = new_function(g, "dsc_gen_start", g->t_void, &g->t_ptr, 1, true);
   g->ctx_val = LLVMGetParam(fn, 0);
@@ -341,6 +414,11 @@ static void gen_start(cg *g) {
     default: unreachable();
     }
     LLVMBuildStore(g->b, idx, g->source_globals[i]);
+    const plan_stage *early = early_stage(g->plan);
+    if (early && early->root == src) {
+      LLVMValueRef args[2] = {g->ctx_val, idx};
+      cg_rt(g, "dsc_rt_source_early", "vpi", args);
+    }
   }
   LLVMBuildRetVoid(g->b);
   LLVMPositionBuilderAtEnd(g->b, init);
@@ -395,13 +473,25 @@ static void gen_batch(cg *g, LLVMValueRef *stage_fns) {
     LLVMBuildCondBr(g->b, active, go, skip);
     LLVMPositionBuilderAtEnd(g->b, go);
     cg_store_slot(g, st->active, cg_i64(g, 1));
-    LLVMValueRef ntasks = st->single ? cg_i64(g, 1) : st->tasks ? cg_i64(g, st->tasks) : partitions;
+    LLVMValueRef ntasks = stage_tasks(g, st, partitions);
     cg_store_slot(g, st->slot, ntasks);
+    bool early = st == early_stage(p);
+    LLVMValueRef started = early ? LLVMBuildICmp(g->b, LLVMIntNE, LLVMBuildLoad2(g->b, g->t_i64, early_active(g), ""),
+                                                 cg_i64(g, 0), "started") : NULL;
     for (int k = 0; k < st->edges.len; k++) {
       const plan_edge *e = st->edges.items[k];
       LLVMValueRef args[2] = {g->worker, LLVMBuildMul(g->b, ntasks, cg_i64(g, 8), "")};
-      cg_store_slot(g, e->slot, cg_rt(g, "dsc_rt_alloc", "ppl", args));
+      LLVMValueRef arr = cg_rt(g, "dsc_rt_alloc", "ppl", args);
+      if (early) { /* take over the partials of the early calls, if there were any */
+        LLVMValueRef idx[2] = {cg_i64(g, 0), cg_i64(g, e->slot)};
+        LLVMValueRef had = LLVMBuildLoad2(g->b, g->t_ptr, LLVMBuildInBoundsGEP2(g->b, LLVMGlobalGetValueType(early_state(g)),
+                                                                               early_state(g), idx, 2, ""), "");
+        arr = LLVMBuildSelect(g->b, started, had, arr, "");
+      }
+      cg_store_slot(g, e->slot, arr);
     }
+    if (early)
+      LLVMBuildStore(g->b, cg_i64(g, 0), early_active(g));
     LLVMValueRef args[4] = {g->ctx_val, ntasks, stage_fns[i], g->state};
     cg_rt(g, "dsc_rt_run_tasks", "vplpp", args);
     for (int k = 0; k < st->edges.len; k++)
@@ -465,5 +555,6 @@ void cg_pipeline(cg *g, const cg_options *opt) {
   for (int i = 0; i < p->stages.len; i++)
     stage_fns[i] = gen_stage(g, p->stages.items[i]);
   gen_batch(g, stage_fns);
+  gen_early(g, stage_fns);
   gen_start(g); /* last: it initialises what the other functions turned out to need */
 }

@@ -246,30 +246,65 @@ static LLVMValueRef size_hint(cg *g, const plan_edge *e) {
   return cg_global(g, mem_printf("op%d.in%d.size_hint", e->op->id, e->input), g->t_i64);
 }
 
+/* The task's partial, or a new one made by `make` when the task has none yet: a task that began
+ * before its batch was sealed (dsc_gen_early) goes on with the partial it left. */
+static LLVMValueRef resume_or(cg *g, LLVMValueRef slot, LLVMValueRef (*make)(cg *, plan_edge *),
+                              plan_edge *e) {
+  LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b);
+  LLVMValueRef had = LLVMBuildLoad2(g->b, g->t_ptr, slot, "partial");
+  LLVMBasicBlockRef fresh = cg_block(g, "partial.new"), ready = cg_block(g, "partial.ready");
+  LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, had, ""), fresh, ready);
+  LLVMPositionBuilderAtEnd(g->b, fresh);
+  LLVMValueRef made = make(g, e);
+  LLVMBuildStore(g->b, made, slot);
+  LLVMBasicBlockRef made_in = LLVMGetInsertBlock(g->b);
+  LLVMBuildBr(g->b, ready);
+  LLVMPositionBuilderAtEnd(g->b, ready);
+  LLVMValueRef v = LLVMBuildPhi(g->b, g->t_ptr, "partial");
+  LLVMValueRef vals[2] = {had, made};
+  LLVMBasicBlockRef bbs[2] = {from, made_in};
+  LLVMAddIncoming(v, vals, bbs, 2);
+  return v;
+}
+
+static LLVMValueRef new_table(cg *g, plan_edge *e) {
+  LLVMValueRef t = rt_new(g, "dsc_rt_table_new", cg_partial_type(g, e));
+  LLVMValueRef args[2] = {t, LLVMBuildLoad2(g->b, g->t_i64, size_hint(g, e), "hint")};
+  cg_rt(g, "dsc_rt_table_reserve", "vpl", args);
+  return t;
+}
+
+static LLVMValueRef new_vec(cg *g, plan_edge *e) { return rt_new(g, "dsc_rt_vec_new", cg_partial_type(g, e)); }
+
 void cg_sink_init(cg *g, plan_edge *e, LLVMValueRef task) {
   LLVMTypeRef elem = cg_partial_type(g, e);
-  LLVMValueRef state = NULL;
+  LLVMValueRef state = NULL, slot = partial_ptr(g, e, task);
   switch (partial_of(e->op)) {
-  case K_AGG: case K_GROUP: {
-    state = rt_new(g, "dsc_rt_table_new", elem);
-    LLVMValueRef args[2] = {state, LLVMBuildLoad2(g->b, g->t_i64, size_hint(g, e), "hint")};
-    cg_rt(g, "dsc_rt_table_reserve", "vpl", args);
-    LLVMBuildStore(g->b, state, partial_ptr(g, e, task));
+  case K_AGG: case K_GROUP:
+    state = resume_or(g, slot, new_table, e);
     if (partial_of(e->op) == K_AGG) {
       e->cg_ring = NULL;
       e->cg_ring_count = cg_alloca(g, g->t_i64, "ring.count");
       LLVMBuildStore(g->b, cg_i64(g, 0), e->cg_ring_count);
     }
     break;
-  }
   case K_COLLECT: case K_PRINT:
-    state = rt_new(g, "dsc_rt_vec_new", elem);
-    LLVMBuildStore(g->b, state, partial_ptr(g, e, task));
+    state = resume_or(g, slot, new_vec, e);
     break;
-  case K_COUNT: case K_REDUCE:
+  case K_COUNT: /* the slot holds the count itself: 0, or what an early start counted */
     state = cg_alloca(g, elem, "acc");
-    LLVMBuildStore(g->b, LLVMConstNull(elem), state);
+    LLVMBuildStore(g->b, LLVMBuildLoad2(g->b, elem, slot, "counted"), state);
     break;
+  case K_REDUCE: { /* the slot points to the cell finish stored, if an early start did */
+    state = cg_alloca(g, elem, "acc");
+    LLVMValueRef cell = LLVMBuildLoad2(g->b, g->t_ptr, slot, "cell");
+    LLVMBuildStore(g->b, LLVMConstNull(elem), state);
+    LLVMBasicBlockRef then_bb, done;
+    cg_if(g, LLVMBuildIsNotNull(g->b, cell, ""), &then_bb, &done);
+    LLVMBuildStore(g->b, LLVMBuildLoad2(g->b, elem, cell, ""), state);
+    cg_end_if(g, done);
+    break;
+  }
   case K_NONE: break;
   }
   e->cg_state = state;

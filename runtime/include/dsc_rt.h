@@ -49,6 +49,11 @@ void dsc_gen_describe(dsc_rt_program *prog);
 void dsc_gen_start(dsc_rt_ctx *ctx);
 /* Runs one batch through the whole pipeline, output operations included. */
 void dsc_gen_batch(dsc_rt_ctx *ctx, dsc_rt_batch *batch);
+/* Manual clock, before the next batch is sealed: runs its first stage as task 0 on the lines of
+ * `part` that follow those already taken (dsc_rt_lines_open knows which), keeping task 0's
+ * partials for the batch, whose tasks then divide only the rest.  Only for the source named by
+ * dsc_rt_source_early; may be called several times per batch, or never. */
+void dsc_gen_early(dsc_rt_ctx *ctx, dsc_rt_batch *part);
 
 /* ---- Program description (inside dsc_gen_describe) ----------------------------------------- */
 
@@ -78,6 +83,9 @@ void dsc_rt_param_string(dsc_rt_ctx *ctx, int32_t index, dsc_str *out);
 /* Each returns the source's index, used with dsc_rt_lines_open. */
 int32_t dsc_rt_source_socket(dsc_rt_ctx *ctx, const char *host, int64_t host_len, int64_t port);
 int32_t dsc_rt_source_stdin(dsc_rt_ctx *ctx);
+/* The program's only stream source, whose stage dsc_gen_early can start before a batch is
+ * sealed (not called when the program has none or several). */
+void dsc_rt_source_early(dsc_rt_ctx *ctx, int32_t source);
 int32_t dsc_rt_source_file(dsc_rt_ctx *ctx, const char *path, int64_t path_len);
 
 /* ---- Batches and parallel tasks -------------------------------------------------------------- */

@@ -59,8 +59,9 @@ void *(*rt_receiver_for(int kind))(void *) {
 void rt_stats_line(const dsc_rt_ctx *ctx, char *out, size_t outsz) {
   struct rusage ru;
   long peak = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0; /* KiB on Linux */
-  snprintf(out, outsz, "%s: stats: batches=%" PRId64 " records=%" PRId64 " peak_rss_kib=%ld\n",
-           rt_progname(ctx), ctx->batches_run, ctx->records_run, peak);
+  snprintf(out, outsz,
+           "%s: stats: batches=%" PRId64 " records=%" PRId64 " peak_rss_kib=%ld early_starts=%" PRId64 "\n",
+           rt_progname(ctx), ctx->batches_run, ctx->records_run, peak, ctx->early_calls);
 }
 
 void dsc_rt_fatal(dsc_rt_ctx *ctx, const char *msg) {
@@ -77,7 +78,8 @@ static void start_thread(dsc_rt_ctx *ctx, pthread_t *t, void *(*fn)(void *), voi
   }
 }
 
-int rt_main(int argc, char **argv, rt_describe_fn describe, rt_start_fn start, rt_batch_fn run) {
+int rt_main(int argc, char **argv, rt_describe_fn describe, rt_start_fn start, rt_batch_fn run,
+            rt_batch_fn early) {
   static dsc_rt_program prog;
   static dsc_rt_ctx ctx;
   rt_program_init(&prog);
@@ -116,6 +118,7 @@ int rt_main(int argc, char **argv, rt_describe_fn describe, rt_start_fn start, r
   pthread_sigmask(SIG_BLOCK, &set, NULL);
 
   rt_ctx_init(&ctx, &prog, &opt);
+  ctx.early_fn = early;
   pthread_t sig_thread;
   start_thread(&ctx, &sig_thread, signal_main, &ctx);
   pthread_detach(sig_thread);

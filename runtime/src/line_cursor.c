@@ -4,7 +4,8 @@
  * one, and view runs.  The tasks divide the batch by bytes, as Hadoop's line reader divides a
  * file: task t of T takes the lines that start in [t*B/T, (t+1)*B/T) of the batch's B bytes,
  * so a task that begins inside a line skips to the next \n and the task before reads past its
- * end to finish that line.  In a view run each line counts its bytes and one terminator, and a
+ * end to finish that line.  When task 0 already took the lines that start in the first bytes
+ * before the batch was sealed (sched.c), the tasks divide the rest the same way.  In a view run each line counts its bytes and one terminator, and a
  * share maps to the lines in proportion.  The workers thus find the lines in parallel, and the
  * batch holds no per-line view for them.
  *
@@ -42,22 +43,31 @@ static int enter_run(dsc_rt_line_cursor *cur) {
   return 1;
 }
 
-void rt_lines_cursor(const rt_lines *l, int64_t task, int64_t ntasks, dsc_rt_line_cursor *cur) {
+void rt_lines_cursor_from(const rt_lines *l, int64_t from, int64_t task, int64_t ntasks,
+                          dsc_rt_line_cursor *cur) {
   memset(cur, 0, sizeof *cur);
   cur->lines = l;
   if (ntasks < 1) ntasks = 1;
-  uint64_t bytes = (uint64_t)l->bytes;
-  cur->lo = (int64_t)((unsigned __int128)bytes * (uint64_t)task / (uint64_t)ntasks);
-  cur->hi = (int64_t)((unsigned __int128)bytes * (uint64_t)(task + 1) / (uint64_t)ntasks);
+  if (from < 0 || from > l->bytes) from = 0;
+  uint64_t bytes = (uint64_t)(l->bytes - from);
+  cur->lo = from + (int64_t)((unsigned __int128)bytes * (uint64_t)task / (uint64_t)ntasks);
+  cur->hi = from + (int64_t)((unsigned __int128)bytes * (uint64_t)(task + 1) / (uint64_t)ntasks);
   while (cur->run < l->nruns && cur->run_start + l->runs[cur->run].bytes <= cur->lo)
     cur->run_start += l->runs[cur->run++].bytes;
   enter_run(cur);
 }
 
+void rt_lines_cursor(const rt_lines *l, int64_t task, int64_t ntasks, dsc_rt_line_cursor *cur) {
+  rt_lines_cursor_from(l, 0, task, ntasks, cur);
+}
+
+/* Lines that task 0 took before the batch was sealed (sched.c, "early start") are not shared
+ * out again: the tasks divide the rest. */
 void dsc_rt_lines_open(const dsc_rt_batch *batch, int32_t source, int64_t task, int64_t ntasks,
                        dsc_rt_line_cursor *cur) {
   const rt_lines *l = rt_batch_source_lines(batch, source);
-  rt_lines_cursor(l ? l : &no_lines, task, ntasks, cur);
+  int64_t done = batch && source == batch->early_source ? batch->early_bytes : 0;
+  rt_lines_cursor_from(l ? l : &no_lines, l ? done : 0, task, ntasks, cur);
 }
 
 /* The current run is done: on to the next, if the task has a share of it. */

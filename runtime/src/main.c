@@ -5,5 +5,5 @@
 #include "rt_internal.h"
 
 int main(int argc, char **argv) {
-  return rt_main(argc, argv, dsc_gen_describe, dsc_gen_start, dsc_gen_batch);
+  return rt_main(argc, argv, dsc_gen_describe, dsc_gen_start, dsc_gen_batch, dsc_gen_early);
 }

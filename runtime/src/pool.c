@@ -2,7 +2,8 @@
  *
  * N-1 helpers sleep on a condition variable; a job (fn, env, ntasks) is posted with a new
  * generation number, and the caller and the helpers claim task numbers with an atomic counter
- * until none are left, so uneven tasks balance themselves.  The caller returns once every helper
+ * until none are left, so uneven tasks balance themselves.  Task 0 is always the caller's: a
+ * batch started early (sched.c) left task 0's partials in the caller's worker.  The caller returns once every helper
  * has checked out of the job.  Each thread always uses its own worker (arena, error counters):
  * helper i uses ctx->workers[i + 1], the caller workers[0].  Jobs do not nest.
  */
@@ -85,11 +86,12 @@ void dsc_rt_run_tasks(dsc_rt_ctx *ctx, int64_t ntasks, dsc_rt_task_fn fn, void *
   }
   pthread_mutex_lock(&pool->mu);
   pool->fn = fn, pool->env = env, pool->ntasks = ntasks;
-  __atomic_store_n(&pool->next_task, 0, __ATOMIC_RELAXED);
+  __atomic_store_n(&pool->next_task, 1, __ATOMIC_RELAXED);
   pool->busy = pool->nthreads - 1;
   pool->generation++;
   pthread_cond_broadcast(&pool->go);
   pthread_mutex_unlock(&pool->mu);
+  fn(env, &ctx->workers[0], 0);
   run_share(pool, &ctx->workers[0]);
   pthread_mutex_lock(&pool->mu);
   while (pool->busy) pthread_cond_wait(&pool->done, &pool->mu);

@@ -143,6 +143,7 @@ static const struct {
     {"help", OPT_FLAG},        {"version", OPT_FLAG}, {"manual-clock", OPT_FLAG},
     {"stop-at-eof", OPT_FLAG}, {"batch", OPT_VALUE},  {"start-time", OPT_VALUE},
     {"threads", OPT_VALUE},    {"max-line-bytes", OPT_VALUE}, {"stats", OPT_FLAG},
+    {"early-bytes", OPT_VALUE},
 };
 
 static int apply_option(const char *name, const char *val, rt_options *opt, char *err,
@@ -167,6 +168,10 @@ static int apply_option(const char *name, const char *val, rt_options *opt, char
     if (parse_i64(val, &v) || v < 1)
       return fail(err, errsz, "invalid value '%s' for --max-line-bytes (expected a positive number)", val);
     opt->max_line_bytes = v;
+  } else if (!strcmp(name, "early-bytes")) {
+    if (parse_i64(val, &v) || v < 0)
+      return fail(err, errsz, "invalid value '%s' for --early-bytes (expected 0 or a positive number)", val);
+    opt->early_bytes = v;
   }
   return RT_ARGS_OK;
 }
@@ -176,6 +181,7 @@ int rt_parse_args(dsc_rt_program *prog, int argc, char **argv, rt_options *opt, 
   memset(opt, 0, sizeof *opt);
   opt->interval_ms = prog->interval_ms;
   opt->max_line_bytes = RT_DEFAULT_MAX_LINE;
+  opt->early_bytes = RT_DEFAULT_EARLY_BYTES;
   for (int32_t i = 0; i < prog->nparams; i++) prog->params[i].set = 0;
   int32_t positional = 0;
   int only_positional = 0, result = RT_ARGS_OK;
@@ -270,6 +276,9 @@ void rt_usage(const dsc_rt_program *prog, dsc_rt_buf *out) {
               "  --threads N            worker threads (default: number of CPUs)\n"
               "  --stop-at-eof          a socket source ends when the server closes it\n"
               "  --max-line-bytes N     longer lines are truncated (default: 67108864)\n"
+              "  --early-bytes N        manual clock: once N bytes of the next batch are in, start\n"
+              "                         its first stage while the rest arrives (default: 262144;\n"
+              "                         0: never)\n"
               "  --stats                at exit, print batches, records and peak memory on stderr\n"
               "  --help                 this text\n"
               "  --version              the runtime version\n");

@@ -17,6 +17,7 @@
 
 #define RT_VERSION "0.1.0"
 #define RT_DEFAULT_MAX_LINE ((int64_t)64 * 1024 * 1024)
+#define RT_DEFAULT_EARLY_BYTES ((int64_t)256 * 1024)
 
 /* ---- arena.c: bump allocation in big chunks, reset at batch end ---------------------------- */
 
@@ -206,8 +207,11 @@ void rt_lines_add(rt_lines *l, rt_input_chunk *chunk, const char *s, size_t n, i
  * they follow it in the same chunk. */
 void rt_lines_add_block(rt_lines *l, rt_input_chunk *chunk, const char *s, size_t n,
                         int64_t lines);
-/* Starts task `task` of `ntasks` on l (line_cursor.c; dsc_rt_lines_open for a batch). */
+/* Starts task `task` of `ntasks` on l (line_cursor.c; dsc_rt_lines_open for a batch); the _from
+ * form divides only the bytes from `from` on: lines that start before it are not taken. */
 void rt_lines_cursor(const rt_lines *l, int64_t task, int64_t ntasks, dsc_rt_line_cursor *cur);
+void rt_lines_cursor_from(const rt_lines *l, int64_t from, int64_t task, int64_t ntasks,
+                          dsc_rt_line_cursor *cur);
 /* Number of \n in s[0..n). */
 int64_t rt_count_newlines(const char *s, size_t n);
 /* Writes s[0..n) with each invalid sequence replaced by EF BF BD (at most 3n bytes) into out;
@@ -242,6 +246,7 @@ typedef struct rt_options {
   int64_t threads;         /* --threads (0 = number of CPUs) */
   int stop_at_eof;         /* --stop-at-eof */
   int64_t max_line_bytes;  /* --max-line-bytes */
+  int64_t early_bytes;     /* --early-bytes (0: never start a batch early) */
   int stats;               /* --stats: one line of counters on stderr at exit */
 } rt_options;
 
@@ -307,6 +312,8 @@ struct dsc_rt_batch {
   rt_lines *lines;           /* sealed lines, one per source */
   int final;                 /* the last batch of the run */
   struct dsc_rt_batch *next; /* wall-clock queue */
+  int32_t early_source;      /* the source whose first early_bytes bytes of input were */
+  int64_t early_bytes;       /*   processed early (dsc_gen_early), or -1 */
 };
 
 typedef struct rt_pool {
@@ -347,6 +354,12 @@ struct dsc_rt_ctx {
   int zero_set;              /* zero_ms is fixed */
   dsc_rt_buf save;           /* dsc_rt_save_begin's buffer */
   char *save_path;           /* where dsc_rt_save_end writes it */
+  /* manual clock, early start (sched.c): */
+  void (*early_fn)(struct dsc_rt_ctx *, dsc_rt_batch *); /* dsc_gen_early, or NULL */
+  int32_t early_source;      /* the source it may start on (dsc_rt_source_early), or -1 */
+  int64_t early_done;        /* bytes of the next batch's input it has processed */
+  int64_t early_calls;       /* how often it ran (tests) */
+  int sched_waiting;         /* the main thread waits for the next batch (guarded by mu) */
 };
 
 typedef void (*rt_describe_fn)(dsc_rt_program *);
@@ -408,6 +421,7 @@ int rt_sleep_unless_stopping(dsc_rt_ctx *ctx, int64_t ms);
 const char *rt_progname(const dsc_rt_ctx *ctx);
 
 /* The whole lifecycle; returns the exit status. */
-int rt_main(int argc, char **argv, rt_describe_fn describe, rt_start_fn start, rt_batch_fn run);
+int rt_main(int argc, char **argv, rt_describe_fn describe, rt_start_fn start, rt_batch_fn run,
+            rt_batch_fn early);
 
 #endif /* DSC_RT_INTERNAL_H */

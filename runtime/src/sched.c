@@ -11,7 +11,8 @@
  * Wall clock: a clock thread seals every source's lines at each boundary into a batch queue that
  * the main thread drains in order, so slow processing delays batches but never merges them.
  * Manual clock: receivers cut segments at `@batch` lines themselves; the main thread runs batch k
- * once every source has a k-th segment or has ended.
+ * once every source has a k-th segment or has ended, and while it waits it may start the batch's
+ * first stage on the input that has come ("early start" below).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -55,6 +56,7 @@ void rt_ctx_init(dsc_rt_ctx *ctx, dsc_rt_program *prog, const rt_options *opt) {
   pthread_cond_init(&ctx->cv, &ca);
   pthread_condattr_destroy(&ca);
   ctx->qtail = &ctx->qhead;
+  ctx->early_source = -1;
   ctx->workers = rt_xmalloc(sizeof(dsc_rt_worker) * (size_t)n);
   for (int64_t i = 0; i < n; i++) rt_worker_init(&ctx->workers[i], (int32_t)i);
   rt_pool_start(&ctx->pool, ctx, n);
@@ -201,16 +203,26 @@ char *rt_source_space(rt_source *src, size_t want, size_t *room) {
   return rt_split_space(&src->split, want, room);
 }
 
+/* Wakes the waiting scheduler when enough new input has come for an early start (below). */
+static void offer_early(rt_source *src) {
+  dsc_rt_ctx *ctx = src->ctx;
+  if (ctx->sched_waiting && src->index == ctx->early_source && ctx->opt.early_bytes > 0 &&
+      src->cur.bytes - ctx->early_done >= ctx->opt.early_bytes)
+    pthread_cond_broadcast(&ctx->cv);
+}
+
 void rt_source_commit(rt_source *src, size_t n) {
   lock_for_input(src);
   /* once closed the bytes are not committed, so the next read simply goes over them */
   if (!src->closed) rt_split_commit(&src->split, n, on_line, src);
+  offer_early(src);
   pthread_mutex_unlock(&src->ctx->mu);
 }
 
 void rt_source_feed(rt_source *src, const char *data, size_t n) {
   lock_for_input(src);
   if (!src->closed) rt_split_feed(&src->split, data, n, on_line, src);
+  offer_early(src);
   pthread_mutex_unlock(&src->ctx->mu);
 }
 
@@ -287,6 +299,7 @@ static dsc_rt_batch *batch_new(dsc_rt_ctx *ctx, int64_t time_ms) {
   memset(b, 0, sizeof *b);
   b->time_ms = time_ms;
   b->ctx = ctx;
+  b->early_source = -1;
   b->nsources = ctx->nsources;
   b->lines = rt_xmalloc(sizeof(rt_lines) * (size_t)(ctx->nsources ? ctx->nsources : 1));
   for (int32_t i = 0; i < ctx->nsources; i++) rt_lines_init(&b->lines[i]);
@@ -337,6 +350,67 @@ static void run_batch(dsc_rt_ctx *ctx, dsc_rt_batch *b, rt_batch_fn run) {
   rt_batch_free(b);
 }
 
+void dsc_rt_source_early(dsc_rt_ctx *ctx, int32_t source) {
+  if (source >= 0 && source < ctx->nsources) ctx->early_source = source;
+}
+
+/* ---- early start (manual clock) ----
+ * While the main thread waits for the rest of the next batch (its `@batch` line or the end of
+ * input), the batch's first stage already runs as task 0 on the lines that have arrived, and
+ * keeps task 0's partials (dsc_gen_early); the sealed batch then divides only the rest among its
+ * tasks, task 0 continuing (dsc_rt_lines_open, and dsc_rt_run_tasks runs task 0 on this thread).
+ * So reading a big batch overlaps with processing it instead of preceding it.  Results are the
+ * same: task 0 still takes the first lines, in order.  Only plain runs are taken (lines.c), up to
+ * the first view run, and only when at least opt.early_bytes are new, so small batches, which a
+ * receiver reads in one go, are not cut into pieces.  The bytes taken so far (ctx->early_done)
+ * need not end a line: as between tasks, the lines that start before it are taken, and the
+ * next call or task begins at the first line that starts at or after it. */
+
+/* Input one early call takes at most: about 3 ms of a word count. */
+enum { EARLY_STEP = 1 << 20 };
+
+/* Runs the early stage on what is new, if that is worth it.  ctx->mu is held, and released
+ * while the stage runs: the receiver appends meanwhile, and a snapshot of the runs keeps the
+ * stage off the arrays it may reallocate.  The chunks stay referenced by the source's lines
+ * until the batch that gets them is freed, after this thread has run it.  Returns 1 if it ran. */
+static int run_early(dsc_rt_ctx *ctx, int64_t time_ms) {
+  if (!ctx->early_fn || ctx->early_source < 0 || ctx->opt.early_bytes <= 0) return 0;
+  rt_source *s = ctx->sources[ctx->early_source];
+  if (s->queue || s->ended || ctx->stopping) return 0; /* the next batch is complete */
+  const rt_lines *cur = &s->cur;
+  int64_t nplain = 0, plain = 0;
+  while (nplain < cur->nruns && cur->runs[nplain].base) plain += cur->runs[nplain++].bytes;
+  if (plain - ctx->early_done < ctx->opt.early_bytes) return 0;
+  /* a step at a time, so that once the batch is sealed the workers share what is left */
+  int64_t upto = plain - ctx->early_done > EARLY_STEP ? ctx->early_done + EARLY_STEP : plain;
+  rt_lines lines;
+  rt_lines_init(&lines);
+  lines.runs = rt_xmalloc(sizeof(rt_line_run) * (size_t)nplain);
+  memcpy(lines.runs, cur->runs, sizeof(rt_line_run) * (size_t)nplain);
+  lines.nruns = lines.rcap = nplain;
+  lines.bytes = upto; /* the cursor stops there; the runs stay whole, for the last line's end */
+  dsc_rt_batch *part = batch_new(ctx, time_ms);
+  part->lines[ctx->early_source] = lines;
+  part->early_source = ctx->early_source;
+  part->early_bytes = ctx->early_done;
+  pthread_mutex_unlock(&ctx->mu);
+  ctx->early_fn(ctx, part);
+  pthread_mutex_lock(&ctx->mu);
+  ctx->early_done = upto;
+  ctx->early_calls++;
+  rt_batch_free(part); /* the snapshot holds no chunk references: nothing else to release */
+  return 1;
+}
+
+/* The early part of the next batch, handed to the batch itself (ctx->mu held). */
+static void take_early(dsc_rt_ctx *ctx, dsc_rt_batch *b) {
+  if (ctx->early_done > 0) {
+    b->early_source = ctx->early_source;
+    b->early_bytes = ctx->early_done;
+  }
+  ctx->early_done = 0;
+}
+
 /* Manual clock: batch k is ready when every source has sealed a k-th segment or ended. */
 static void run_manual(dsc_rt_ctx *ctx, rt_batch_fn run) {
   int64_t k = 0;
@@ -362,6 +436,7 @@ static void run_manual(dsc_rt_ctx *ctx, rt_batch_fn run) {
         b->lines[i] = g->lines;
         free(g);
       }
+      take_early(ctx, b);
       ctx->manual_running = 1;
       pthread_cond_broadcast(&ctx->cv); /* receivers waiting for room */
       pthread_mutex_unlock(&ctx->mu);
@@ -383,12 +458,16 @@ static void run_manual(dsc_rt_ctx *ctx, rt_batch_fn run) {
         rt_lines_init(&s->cur);
       }
       b->final = 1;
+      take_early(ctx, b);
       pthread_mutex_unlock(&ctx->mu);
       if (lines || ctx->batches_run == 0) run_batch(ctx, b, run);
       else rt_batch_free(b);
       return;
     }
+    if (run_early(ctx, ctx->opt.start_time_ms + (k + 1) * ctx->opt.interval_ms)) continue;
+    ctx->sched_waiting = 1;
     pthread_cond_wait(&ctx->cv, &ctx->mu);
+    ctx->sched_waiting = 0;
   }
 }
 

@@ -92,11 +92,12 @@ static void test_args_ok(void) {
   CU_ASSERT_EQUAL(prog.params[3].b, 0);
   CU_ASSERT_EQUAL(opt.interval_ms, 10000);
   CU_ASSERT_EQUAL(opt.max_line_bytes, RT_DEFAULT_MAX_LINE);
+  CU_ASSERT_EQUAL(opt.early_bytes, RT_DEFAULT_EARLY_BYTES);
   CU_ASSERT_EQUAL(opt.manual_clock, 0);
 
   CU_ASSERT_EQUAL(parse(&opt, err, ARGS("--port", "-5", "--verbose=true", "--batch", "500ms",
                                         "--manual-clock", "--start-time=1000", "--threads", "3",
-                                        "--stop-at-eof", "--max-line-bytes", "100")),
+                                        "--stop-at-eof", "--max-line-bytes", "100", "--early-bytes=0")),
                   RT_ARGS_OK);
   CU_ASSERT_STRING_EQUAL(prog.params[0].s, "localhost");
   CU_ASSERT_EQUAL(prog.params[1].i, -5);
@@ -107,6 +108,7 @@ static void test_args_ok(void) {
   CU_ASSERT_EQUAL(opt.threads, 3);
   CU_ASSERT_EQUAL(opt.stop_at_eof, 1);
   CU_ASSERT_EQUAL(opt.max_line_bytes, 100);
+  CU_ASSERT_EQUAL(opt.early_bytes, 0);
 
   /* Positional after named, a negative positional, "--" ending options. */
   CU_ASSERT_EQUAL(parse(&opt, err, ARGS("h", "-3", "--", "-1.5")), RT_ARGS_OK);
@@ -132,6 +134,7 @@ static void test_args_errors(void) {
   expect_error(ARGS("h", "1", "--nope"), "unknown option '--nope'");
   expect_error(ARGS("h", "1", "-x"), "unknown option '-x'");
   expect_error(ARGS("h", "1", "--batch", "0ms"), "invalid duration");
+  expect_error(ARGS("h", "1", "--early-bytes", "-1"), "invalid value '-1' for --early-bytes");
   expect_error(ARGS("h", "1", "--batch"), "needs a value");
   expect_error(ARGS("h", "1", "--threads", "0"), "--threads");
   expect_error(ARGS("h", "1", "--verbose", "yes"), "invalid bool value 'yes'");

@@ -45,6 +45,9 @@ static void run_pool(int64_t threads) {
       CU_ASSERT_EQUAL_FATAL(env->who[t] == env->who[0], pthread_equal(env->thread[t], env->thread[0]) != 0);
     if (threads == 1)
       for (int t = 0; t < 1000; t++) CU_ASSERT_PTR_EQUAL_FATAL(env->who[t], &ctx.workers[0]);
+    /* task 0 is always the caller's (an early start left its partials in worker 0) */
+    CU_ASSERT_PTR_EQUAL_FATAL(env->who[0], &ctx.workers[0]);
+    CU_ASSERT_FATAL(pthread_equal(env->thread[0], pthread_self()));
     dsc_rt_batch b = {.time_ms = 0};
     rt_batch_finish(&ctx, &b);
   }
@@ -182,6 +185,95 @@ static void test_tiny_chunks(void) {
   run_chunk_size = 0;
 }
 
+/* ---- early start: the first stage runs as task 0 before its batch is sealed ---- */
+
+static char early_log[1024]; /* "E:" early calls and "Bk:" batches with the lines they took */
+
+static void log_lines(const dsc_rt_batch *b, int64_t task, int64_t ntasks) {
+  dsc_rt_line_cursor cur;
+  dsc_str line;
+  dsc_rt_lines_open(b, 0, task, ntasks, &cur);
+  while (dsc_rt_lines_next(&cur, &line))
+    snprintf(early_log + strlen(early_log), sizeof early_log - strlen(early_log), "%.*s,",
+             (int)line.len, line.ptr);
+}
+
+static void early_part(dsc_rt_ctx *ctx, dsc_rt_batch *part) {
+  (void)ctx;
+  strcat(early_log, "E:");
+  log_lines(part, 0, 1);
+  strcat(early_log, ";");
+}
+
+static void early_batch(dsc_rt_ctx *ctx, dsc_rt_batch *b) {
+  snprintf(early_log + strlen(early_log), sizeof early_log - strlen(early_log), "B%lld:",
+           (long long)(dsc_rt_batch_time(b) / 1000));
+  for (int64_t t = 0; t < 2; t++) log_lines(b, t, 2);
+  strcat(early_log, ";");
+  (void)ctx;
+}
+
+static void *early_scheduler(void *ctx) {
+  rt_run(ctx, early_batch);
+  return NULL;
+}
+
+/* Waits (without a time limit that could fail a slow machine: the run is bounded by the
+ * condition) until the scheduler has made `calls` early calls. */
+static void wait_early_calls(dsc_rt_ctx *ctx, int64_t calls) {
+  for (;;) {
+    pthread_mutex_lock(&ctx->mu);
+    int64_t n = ctx->early_calls;
+    pthread_mutex_unlock(&ctx->mu);
+    if (n >= calls) return;
+    usleep(200);
+  }
+}
+
+/* Feeds the steps to a manual-clock run with early starts on, waiting after step i until the
+ * scheduler has made waits[i] early calls (-1: do not wait); returns the log. */
+static const char *early_run(const char *const *steps, const int *waits, int nsteps) {
+  early_log[0] = 0;
+  dsc_rt_program prog;
+  rt_program_init(&prog);
+  rt_options opt = {.interval_ms = 1000, .manual_clock = 1, .threads = 2, .early_bytes = 1};
+  dsc_rt_ctx ctx;
+  rt_ctx_init(&ctx, &prog, &opt);
+  rt_source *src = rt_source_new(&ctx, RT_SRC_STDIN, "test");
+  dsc_rt_source_early(&ctx, src->index);
+  ctx.early_fn = early_part;
+  ctx.started = 1;
+  pthread_t sched;
+  pthread_create(&sched, NULL, early_scheduler, &ctx);
+  for (int i = 0; i < nsteps; i++) {
+    rt_source_feed(src, steps[i], strlen(steps[i]));
+    if (waits[i] >= 0) wait_early_calls(&ctx, waits[i]);
+  }
+  rt_source_eof(src);
+  rt_source_end(src);
+  pthread_join(sched, NULL);
+  rt_ctx_free(&ctx);
+  rt_program_free(&prog);
+  return early_log;
+}
+
+static void test_early_start(void) {
+  /* Each early call takes only what is new; a batch's tasks divide what no call took, and the
+     next batch starts early again.  The last step comes with its `@batch` in one feed, so that
+     no early call can take it first. */
+  const char *steps[] = {"a1\na2\n", "a3\n", "@batch\nb1\n", "b2\nb3\n@batch\n"};
+  const int waits[] = {1, 2, 3, -1};
+  CU_ASSERT_STRING_EQUAL(early_run(steps, waits, 4), "E:a1,a2,;E:a3,;B1:;E:b1,;B2:b2,b3,;");
+  /* The early part ends at the first line read one by one (here a \r\n line). */
+  const char *steps2[] = {"p1\n", "v1\r\n", "p2\n"};
+  const int waits2[] = {1, -1, -1};
+  CU_ASSERT_STRING_EQUAL(early_run(steps2, waits2, 3), "E:p1,;B1:v1,p2,;");
+  /* A whole batch taken early, then an empty final batch is not run. */
+  const char *steps3[] = {"x\ny\n", "@batch\n"};
+  const int waits3[] = {1, -1};
+  CU_ASSERT_STRING_EQUAL(early_run(steps3, waits3, 2), "E:x,y,;B1:;");
+}
+
 int main(void) {
   if (CU_initialize_registry() != CUE_SUCCESS) return 1;
   CU_pSuite s = CU_add_suite("scheduler", NULL, NULL);
@@ -191,6 +283,7 @@ int main(void) {
   CU_add_test(s, "manual clock, two sources", test_manual_two_sources);
   CU_add_test(s, "wall clock, input ends", test_wall_clock_eof);
   CU_add_test(s, "whole runs with tiny read chunks", test_tiny_chunks);
+  CU_add_test(s, "early start of a batch's first stage", test_early_start);
   int failed = dsc_cunit_run();
   return failed;
 }

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Early start under --manual-clock: a batch's first stage runs as task 0 on the input that has
+# arrived before the batch is complete, and the batch's tasks share only the rest (sched.c).
+# One program feeds every kind of per-task partial from that stage (aggregation and grouping
+# tables, a counter, a fold cell, the first elements for print, a collected stream, a window
+# count).  Over ~12 MB in four batches of ~3.5 MB, longer than the receiver reads ahead, it must
+# print exactly what it prints with early start off, at 1, 2 and 3 threads.  Batch 2 has a
+# non-ASCII line in its middle (the early part stops there), batch 3 starts with \r\n lines (no
+# early part), and the last batch has no `@batch` line.
+# Usage (from ctest): bash early_start.sh DSC FEEDER WORKDIR SRCDIR
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.bash"
+e2e_init "$@"
+cd "$WORK"
+
+cat >early.ds <<'DS'
+batch 1s
+lines = stdin()
+words = lines.flatMap(l => split(l, " "))
+words.map(w => (w, 1)).reduceByKey((a, b) => a + b).print(4)
+words.map(w => (len(w), w)).groupByKey().mapValues(ws => len(ws)).print(4)
+lines.count().print()
+lines.map(l => len(l)).reduce((a, b) => a + b).print()
+lines.print(2)
+lines.filter(l => startsWith(l, "zz")).stdout()
+words.countByWindow(2s, 1s).print()
+DS
+e2e_compile early.ds early
+
+LC_ALL=C awk '
+  BEGIN {
+    n = split("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi " \
+              "omicron pi rho sigma tau upsilon phi chi psi omega one two three four five six", w, " ")
+    seed = 4242
+    for (b = 1; b <= 4; b++) {
+      target = b == 4 ? 1000000 : 3500000
+      bytes = 0
+      if (b == 3) { printf "crlf first\r\nand second\r\n"; bytes += 24 }
+      while (bytes < target) {
+        nw = 1 + int(rnd() * 12)
+        line = rnd() < 0.001 ? "zz" : ""
+        for (i = 0; i < nw; i++) line = line (i || line != "" ? " " : "") w[1 + int(n * rnd() * rnd())]
+        if (b == 2 && bytes < 2000000 && bytes + length(line) >= 2000000) line = line " caf\xc3\xa9"
+        print line
+        bytes += length(line) + 1
+      }
+      if (b < 4) print "@batch"
+    }
+  }
+  function rnd() {
+    seed = (seed * 69069 + 1) % 4294967296
+    return seed / 4294967296
+  }' >input.txt
+echo "input: $(wc -c <input.txt) bytes, $(wc -l <input.txt) lines"
+
+run() { # run NAME ARGS...: stdout to NAME.out, stderr to NAME.err
+  local name=$1
+  shift
+  local status=0
+  timeout -k 5 300 ./early --manual-clock --stats "$@" <input.txt >"$name.out" 2>"$name.err" || status=$?
+  ((status == 0)) || { cat "$name.err" >&2; e2e_fail "early $* exited with status $status"; }
+}
+
+run ref --early-bytes 0 --threads 1
+grep -q 'early_starts=0$' ref.err || e2e_fail "--early-bytes 0 still started early: $(cat ref.err)"
+[[ $(grep -c "^Time: " ref.out) == 24 ]] || e2e_fail "expected 6 print() outputs x 4 batches: $(head -40 ref.out)"
+starts=0
+for threads in 1 2 3; do
+  for bytes in 4096 262144; do
+    run "t$threads.b$bytes" --early-bytes "$bytes" --threads "$threads"
+    if ! cmp -s ref.out "t$threads.b$bytes.out"; then
+      diff ref.out "t$threads.b$bytes.out" | head -20 >&2
+      e2e_fail "output with --early-bytes $bytes --threads $threads differs from early start off"
+    fi
+    n=$(sed -n 's/.*early_starts=\([0-9]*\)$/\1/p' "t$threads.b$bytes.err")
+    starts=$((starts + n))
+  done
+done
+# Batch 1 is longer than the read-ahead, so after it the scheduler finds part of batch 2 waiting.
+((starts > 0)) || e2e_fail "no run started a batch early"
+echo "early starts over the six runs: $starts"
+echo "PASS"
