@@ -276,9 +276,8 @@ void rt_usage(const dsc_rt_program *prog, dsc_rt_buf *out) {
               "  --threads N            worker threads (default: number of CPUs)\n"
               "  --stop-at-eof          a socket source ends when the server closes it\n"
               "  --max-line-bytes N     longer lines are truncated (default: 67108864)\n"
-              "  --early-bytes N        manual clock: once N bytes of the next batch are in, start\n"
-              "                         its first stage while the rest arrives (default: 262144;\n"
-              "                         0: never)\n"
+              "  --early-bytes N        once N bytes of the next batch are in, start its first\n"
+              "                         stage while the rest arrives (default: 262144; 0: never)\n"
               "  --stats                at exit, print batches, records and peak memory on stderr\n"
               "  --help                 this text\n"
               "  --version              the runtime version\n");

@@ -11,8 +11,8 @@
  * Wall clock: a clock thread seals every source's lines at each boundary into a batch queue that
  * the main thread drains in order, so slow processing delays batches but never merges them.
  * Manual clock: receivers cut segments at `@batch` lines themselves; the main thread runs batch k
- * once every source has a k-th segment or has ended, and while it waits it may start the batch's
- * first stage on the input that has come ("early start" below).
+ * once every source has a k-th segment or has ended.  With either clock, while the main thread
+ * waits it may start the next batch's first stage on the input that has come ("early start").
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -354,9 +354,9 @@ void dsc_rt_source_early(dsc_rt_ctx *ctx, int32_t source) {
   if (source >= 0 && source < ctx->nsources) ctx->early_source = source;
 }
 
-/* ---- early start (manual clock) ----
- * While the main thread waits for the rest of the next batch (its `@batch` line or the end of
- * input), the batch's first stage already runs as task 0 on the lines that have arrived, and
+/* ---- early start ----
+ * While the main thread waits for the rest of the next batch (its `@batch` line, its time on the
+ * wall clock, or the end of input), the batch's first stage already runs as task 0 on the lines that have arrived, and
  * keeps task 0's partials (dsc_gen_early); the sealed batch then divides only the rest among its
  * tasks, task 0 continuing (dsc_rt_lines_open, and dsc_rt_run_tasks runs task 0 on this thread).
  * So reading a big batch overlaps with processing it instead of preceding it.  Results are the
@@ -524,10 +524,16 @@ static void run_wall(dsc_rt_ctx *ctx, rt_batch_fn run) {
   }
   for (int final = 0; !final;) {
     pthread_mutex_lock(&ctx->mu);
-    while (!ctx->qhead) pthread_cond_wait(&ctx->cv, &ctx->mu);
+    while (!ctx->qhead) {
+      if (run_early(ctx, 0)) continue; /* the stage does not read the batch's time */
+      ctx->sched_waiting = 1;
+      pthread_cond_wait(&ctx->cv, &ctx->mu);
+      ctx->sched_waiting = 0;
+    }
     dsc_rt_batch *b = ctx->qhead;
     ctx->qhead = b->next;
     if (!ctx->qhead) ctx->qtail = &ctx->qhead;
+    take_early(ctx, b); /* the queue was empty when it ran: this is the batch it started */
     pthread_mutex_unlock(&ctx->mu);
     final = b->final;
     run_batch(ctx, b, run);
