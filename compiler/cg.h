@@ -66,6 +66,9 @@ void cg_push_local(cg *g, int id, LLVMValueRef v);
 void cg_pop_locals(cg *g, int n);
 /* Binds a lambda's parameters to args (destructuring a tuple when sema said so). */
 int cg_bind_lambda(cg *g, const expr *fn, LLVMValueRef *args, int nargs);
+/* A phi of a (reaching from block from_a) and b (from from_b), at the builder's position. */
+LLVMValueRef cg_phi2(cg *g, LLVMTypeRef t, LLVMValueRef a, LLVMBasicBlockRef from_a, LLVMValueRef b,
+                     LLVMBasicBlockRef from_b, const char *name);
 LLVMBasicBlockRef cg_block(cg *g, const char *name);
 
 /* Emits code that runs `each(g, item, data)` for every element of the list expression e —

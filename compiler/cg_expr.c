@@ -67,6 +67,15 @@ LLVMValueRef cg_rt(cg *g, const char *name, const char *sig, LLVMValueRef *args)
   return LLVMBuildCall2(g->b, fty, fn, args, (unsigned)nparams, "");
 }
 
+LLVMValueRef cg_phi2(cg *g, LLVMTypeRef t, LLVMValueRef a, LLVMBasicBlockRef from_a, LLVMValueRef b,
+                     LLVMBasicBlockRef from_b, const char *name) {
+  LLVMValueRef phi = LLVMBuildPhi(g->b, t, name);
+  LLVMValueRef vals[2] = {a, b};
+  LLVMBasicBlockRef bbs[2] = {from_a, from_b};
+  LLVMAddIncoming(phi, vals, bbs, 2);
+  return phi;
+}
+
 LLVMValueRef cg_alloca(cg *g, LLVMTypeRef t, const char *name) {
   LLVMBasicBlockRef entry = LLVMGetEntryBasicBlock(g->fn);
   LLVMBuilderRef b = LLVMCreateBuilderInContext(g->ctx);
@@ -253,11 +262,7 @@ static LLVMValueRef cg_binary(cg *g, const expr *e) {
     LLVMBasicBlockRef rhs_end = LLVMGetInsertBlock(g->b);
     LLVMBuildBr(g->b, done);
     LLVMPositionBuilderAtEnd(g->b, done);
-    LLVMValueRef phi = LLVMBuildPhi(g->b, g->t_i1, "");
-    LLVMValueRef vals[2] = {LLVMConstInt(g->t_i1, e->op == OP_OR, 0), r};
-    LLVMBasicBlockRef bbs[2] = {from, rhs_end};
-    LLVMAddIncoming(phi, vals, bbs, 2);
-    return phi;
+    return cg_phi2(g, g->t_i1, LLVMConstInt(g->t_i1, e->op == OP_OR, 0), from, r, rhs_end, "");
   }
   LLVMValueRef l = cg_expr(g, e->lhs), r = cg_expr(g, e->rhs);
   const type *t = e->lhs->type;
@@ -621,11 +626,7 @@ LLVMValueRef cg_expr(cg *g, const expr *e) {
     LLVMBasicBlockRef b_end = LLVMGetInsertBlock(g->b);
     LLVMBuildBr(g->b, done);
     LLVMPositionBuilderAtEnd(g->b, done);
-    LLVMValueRef phi = LLVMBuildPhi(g->b, cg_type(g, e->type), "");
-    LLVMValueRef vals[2] = {a, b};
-    LLVMBasicBlockRef bbs[2] = {a_end, b_end};
-    LLVMAddIncoming(phi, vals, bbs, 2);
-    return phi;
+    return cg_phi2(g, cg_type(g, e->type), a, a_end, b, b_end, "");
   }
   case E_LET: {
     cg_push_local(g, e->decl->id, cg_expr(g, e->rhs));
@@ -985,10 +986,7 @@ void cg_key_bytes(cg *g, LLVMValueRef v, const type *t, LLVMValueRef *ptr, LLVMV
   LLVMValueRef heap = cg_rt(g, "dsc_rt_alloc", "ppl", args);
   LLVMBuildBr(g->b, ready);
   LLVMPositionBuilderAtEnd(g->b, ready);
-  LLVMValueRef buf = LLVMBuildPhi(g->b, g->t_ptr, "keybuf");
-  LLVMValueRef vals[2] = {stack, heap};
-  LLVMBasicBlockRef bbs[2] = {from, big};
-  LLVMAddIncoming(buf, vals, bbs, 2);
+  LLVMValueRef buf = cg_phi2(g, g->t_ptr, stack, from, heap, big, "keybuf");
   key_write(g, buf, cg_i64(g, 0), v, t);
   *ptr = buf;
   *len = n;

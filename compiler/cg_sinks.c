@@ -260,11 +260,7 @@ static LLVMValueRef resume_or(cg *g, LLVMValueRef slot, LLVMValueRef (*make)(cg 
   LLVMBasicBlockRef made_in = LLVMGetInsertBlock(g->b);
   LLVMBuildBr(g->b, ready);
   LLVMPositionBuilderAtEnd(g->b, ready);
-  LLVMValueRef v = LLVMBuildPhi(g->b, g->t_ptr, "partial");
-  LLVMValueRef vals[2] = {had, made};
-  LLVMBasicBlockRef bbs[2] = {from, made_in};
-  LLVMAddIncoming(v, vals, bbs, 2);
-  return v;
+  return cg_phi2(g, g->t_ptr, had, from, made, made_in, "partial");
 }
 
 static LLVMValueRef new_table(cg *g, plan_edge *e) {
