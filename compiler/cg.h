@@ -129,6 +129,11 @@ LLVMTypeRef cg_group_type(cg *g, const type *key);
  * string-keyed one keeps only its value; these are the one place that layout is known, see
  * "aggregation table entries" in cg_sinks.c for when a rebuilt element's key view is valid. */
 bool cg_agg_value_only(const plan_op *op);              /* string key: payload = value */
+/* Whether a value of t may point to memory it does not own (strings and lists are views). */
+bool cg_holds_refs(const type *t);
+/* Whether edge e's per-task partial may keep pointers into the batch's input once its task is
+ * done (an early start then cannot let the input it took go: cg_pipeline.c). */
+bool cg_sink_holds_input(const plan_edge *e);
 LLVMTypeRef cg_agg_payload_type(cg *g, const plan_op *op);
 const type *cg_agg_payload_lang_type(const plan_op *op); /* NULL: empty payload (distinct) */
 LLVMValueRef cg_agg_payload(cg *g, const plan_op *op, LLVMValueRef elem); /* element -> payload */

@@ -416,8 +416,12 @@ static void gen_start(cg *g) {
     LLVMBuildStore(g->b, idx, g->source_globals[i]);
     const plan_stage *early = early_stage(g->plan);
     if (early && early->root == src) {
-      LLVMValueRef args[2] = {g->ctx_val, idx};
-      cg_rt(g, "dsc_rt_source_early", "vpi", args);
+      /* the input an early start took can go at once unless a partial may point into it */
+      bool keeps = false;
+      for (int k = 0; k < early->edges.len; k++)
+        keeps |= cg_sink_holds_input(early->edges.items[k]);
+      LLVMValueRef args[3] = {g->ctx_val, idx, cg_i32(g, !keeps)};
+      cg_rt(g, "dsc_rt_source_early", "vpii", args);
     }
   }
   LLVMBuildRetVoid(g->b);

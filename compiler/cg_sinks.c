@@ -505,6 +505,23 @@ static void feed_group(cg *g, plan_edge *e, LLVMValueRef v) {
 
 bool cg_sink_counts(const plan_edge *e) { return partial_of(e->op) == K_COUNT; }
 
+/* Table keys are copied into the table; anything else that holds a string or list may be a view
+ * of the input. */
+bool cg_sink_holds_input(const plan_edge *e) {
+  const plan_op *op = e->op;
+  switch (partial_of(op)) {
+  case K_NONE: case K_COUNT: return false;
+  case K_AGG: {
+    const type *payload = cg_agg_payload_lang_type(op);
+    return payload && cg_holds_refs(payload);
+  }
+  case K_REDUCE: return cg_holds_refs(op->elem);
+  case K_GROUP: case K_COLLECT: case K_PRINT: return cg_holds_refs(input_elem(op, e->input)) ||
+                                                    (op->kind == P_SORT && cg_holds_refs(sort_key(op)));
+  }
+  return true;
+}
+
 void cg_sink_add_count(cg *g, plan_edge *e, LLVMValueRef n) {
   LLVMValueRef cur = LLVMBuildLoad2(g->b, g->t_i64, e->cg_state, "");
   LLVMBuildStore(g->b, LLVMBuildAdd(g->b, cur, n, ""), e->cg_state);

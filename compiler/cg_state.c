@@ -53,22 +53,22 @@ static void persist_item(cg *g, LLVMValueRef i, void *data) {
   LLVMBuildStore(g->b, persist(g, load(g, et, src), pl->elem, pl->store), dst);
 }
 
-static bool needs_copy(const type *t) {
+bool cg_holds_refs(const type *t) {
   switch (t->kind) {
   case T_STRING: case T_LIST: return true;
   case T_TUPLE:
     for (int i = 0; i < t->n; i++)
-      if (needs_copy(t->elems[i]))
+      if (cg_holds_refs(t->elems[i]))
         return true;
     return false;
-  case T_OPTION: return needs_copy(t->elem);
+  case T_OPTION: return cg_holds_refs(t->elem);
   default: return false;
   }
 }
 
 /* v with every string and list it holds copied into `store`. */
 static LLVMValueRef persist(cg *g, LLVMValueRef v, const type *t, LLVMValueRef store) {
-  if (!needs_copy(t))
+  if (!cg_holds_refs(t))
     return v;
   switch (t->kind) {
   case T_STRING: {
@@ -635,7 +635,7 @@ static LLVMValueRef finalize_window(cg *g, const plan_op *op) {
       rebuild = LLVMBuildAnd(g->b, LLVMBuildICmp(g->b, LLVMIntSGT, died, live, ""),
                              LLVMBuildICmp(g->b, LLVMIntSGT, died, cg_i64(g, 1024), ""), "");
     }
-    if (needs_copy(op->elem->elems[1])) {
+    if (cg_holds_refs(op->elem->elems[1])) {
       /* or when values persisted by updates have piled up in the store */
       LLVMValueRef grown = store_grown(g, w.nstore, bytes_g);
       rebuild = rebuild ? LLVMBuildOr(g->b, rebuild, grown, "") : grown;

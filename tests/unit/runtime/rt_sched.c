@@ -198,11 +198,19 @@ static void log_lines(const dsc_rt_batch *b, int64_t task, int64_t ntasks) {
              (int)line.len, line.ptr);
 }
 
+/* Input a "receiver" brings while the first early call runs (the call holds no lock). */
+static const char *early_feed_during;
+static rt_source *early_src;
+
 static void early_part(dsc_rt_ctx *ctx, dsc_rt_batch *part) {
   (void)ctx;
   strcat(early_log, "E:");
   log_lines(part, 0, 1);
   strcat(early_log, ";");
+  if (early_feed_during) {
+    rt_source_feed(early_src, early_feed_during, strlen(early_feed_during));
+    early_feed_during = NULL;
+  }
 }
 
 static void early_batch(dsc_rt_ctx *ctx, dsc_rt_batch *b) {
@@ -230,6 +238,12 @@ static void wait_early_calls(dsc_rt_ctx *ctx, int64_t calls) {
   }
 }
 
+/* How early_run runs: whether the input taken early is released, the source's read chunk size
+ * (0: the default), and (out) how many chunks its unsealed lines held after the last wait. */
+static int early_release;
+static size_t early_chunk;
+static int64_t early_chunks_held;
+
 /* Feeds the steps to a manual-clock run with early starts on, waiting after step i until the
  * scheduler has made waits[i] early calls (-1: do not wait); returns the log. */
 static const char *early_run(const char *const *steps, const int *waits, int nsteps) {
@@ -240,14 +254,21 @@ static const char *early_run(const char *const *steps, const int *waits, int nst
   dsc_rt_ctx ctx;
   rt_ctx_init(&ctx, &prog, &opt);
   rt_source *src = rt_source_new(&ctx, RT_SRC_STDIN, "test");
-  dsc_rt_source_early(&ctx, src->index);
+  if (early_chunk) src->split.chunk_size = early_chunk;
+  early_src = src;
+  dsc_rt_source_early(&ctx, src->index, early_release);
   ctx.early_fn = early_part;
   ctx.started = 1;
   pthread_t sched;
   pthread_create(&sched, NULL, early_scheduler, &ctx);
   for (int i = 0; i < nsteps; i++) {
     rt_source_feed(src, steps[i], strlen(steps[i]));
-    if (waits[i] >= 0) wait_early_calls(&ctx, waits[i]);
+    if (waits[i] >= 0) {
+      wait_early_calls(&ctx, waits[i]);
+      pthread_mutex_lock(&ctx.mu);
+      early_chunks_held = src->cur.nchunks;
+      pthread_mutex_unlock(&ctx.mu);
+    }
   }
   rt_source_eof(src);
   rt_source_end(src);
@@ -257,7 +278,7 @@ static const char *early_run(const char *const *steps, const int *waits, int nst
   return early_log;
 }
 
-static void test_early_start(void) {
+static void early_cases(void) {
   /* Each early call takes only what is new; a batch's tasks divide what no call took, and the
      next batch starts early again.  The last step comes with its `@batch` in one feed, so that
      no early call can take it first. */
@@ -272,6 +293,42 @@ static void test_early_start(void) {
   const char *steps3[] = {"x\ny\n", "@batch\n"};
   const int waits3[] = {1, -1};
   CU_ASSERT_STRING_EQUAL(early_run(steps3, waits3, 2), "E:x,y,;B1:;");
+}
+
+/* The same cases with the input taken early released at once, and with read chunks of a few
+ * bytes (ASan reports a task that reads a released chunk).  Then a batch of many lines over many
+ * chunks: released, only the chunk holding the last byte taken (and the next) stay. */
+static void test_early_start(void) {
+  for (early_release = 0; early_release < 2; early_release++)
+    for (early_chunk = 0; early_chunk <= 16; early_chunk += 16) early_cases();
+  const char *steps[12];
+  int waits[12];
+  char text[10][8];
+  for (int i = 0; i < 10; i++) {
+    snprintf(text[i], sizeof text[i], "line%02d\n", i);
+    steps[i] = text[i];
+    waits[i] = i + 1;
+  }
+  early_chunk = 16;
+  for (early_release = 0; early_release < 2; early_release++) {
+    const char *log = early_run(steps, waits, 10);
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "E:line09,;B1:;"));
+    CU_ASSERT(early_release ? early_chunks_held <= 2 : early_chunks_held >= 4);
+  }
+  /* The batch is sealed while the early call runs: what it took lies in the sealed segment now,
+     and that is where it must be released, not in the next batch's lines (ASan reports a task
+     that reads a chunk released by mistake). */
+  for (early_release = 0; early_release < 2; early_release++) {
+    early_chunk = 16;
+    early_feed_during = "p3\n@batch\nq01\nq02\nq03\nq04\nq05\nq06\nq07\nq08\nq09\nq10\nq11\nq12\nq13\nq14\nq15\nq16\n";
+    const char *steps4[] = {"p1-long-line-0001\np2-long-line-0002\n"};
+    const int waits4[] = {2};
+    CU_ASSERT_STRING_EQUAL(early_run(steps4, waits4, 1),
+                           "E:p1-long-line-0001,p2-long-line-0002,;B1:p3,;"
+                           "E:q01,q02,q03,q04,q05,q06,q07,q08,q09,q10,q11,q12,q13,q14,q15,q16,;B2:;");
+  }
+  early_chunk = 0;
+  early_release = 0;
 }
 
 int main(void) {
