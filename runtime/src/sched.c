@@ -445,6 +445,7 @@ static int early_backlog_full(const rt_source *src) {
   if (!ctx->early_release || !ctx->early_fn || src->index != ctx->early_source ||
       ctx->opt.early_bytes <= 0 || !ctx->opt.manual_clock || src->queue || ctx->pool.nthreads != 1)
     return 0;
+  if (ctx->opt.early_bytes > (INT64_MAX - EARLY_STEP) / 2) return 0; /* no bound that big */
   int64_t bound = 2 * ctx->opt.early_bytes + EARLY_STEP;
   if (bound < READ_AHEAD) bound = READ_AHEAD;
   if (src->cur.bytes - ctx->early_done < bound) return 0;
