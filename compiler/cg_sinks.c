@@ -417,7 +417,7 @@ typedef struct agg_ring {
   LLVMTypeRef value_t;
 } agg_ring;
 
-static LLVMValueRef ring_slot(cg *g, agg_ring *r, LLVMValueRef arr, LLVMTypeRef t, LLVMValueRef i) {
+static LLVMValueRef ring_slot(cg *g, LLVMValueRef arr, LLVMTypeRef t, LLVMValueRef i) {
   LLVMValueRef idx[2] = {cg_i64(g, 0), LLVMBuildAnd(g->b, i, cg_i64(g, RING - 1), "")};
   return LLVMBuildInBoundsGEP2(g->b, LLVMArrayType2(t, RING), arr, idx, 2, "");
 }
@@ -425,8 +425,8 @@ static LLVMValueRef ring_slot(cg *g, agg_ring *r, LLVMValueRef arr, LLVMTypeRef 
 static void ring_upsert(cg *g, LLVMValueRef i, void *data) {
   plan_edge *e = data;
   agg_ring *r = e->cg_ring;
-  LLVMValueRef v = LLVMBuildLoad2(g->b, r->value_t, ring_slot(g, r, r->values, r->value_t, i), "parked");
-  LLVMValueRef h = LLVMBuildLoad2(g->b, g->t_i32, ring_slot(g, r, r->hashes, g->t_i32, i), "hash");
+  LLVMValueRef v = LLVMBuildLoad2(g->b, r->value_t, ring_slot(g, r->values, r->value_t, i), "parked");
+  LLVMValueRef h = LLVMBuildLoad2(g->b, g->t_i32, ring_slot(g, r->hashes, g->t_i32, i), "hash");
   agg_upsert(g, e, v, h);
 }
 
@@ -463,8 +463,8 @@ static void feed_agg(cg *g, plan_edge *e, LLVMValueRef v) {
   cg_if(g, LLVMBuildICmp(g->b, LLVMIntSGE, n, cg_i64(g, RING), ""), &then_bb, &full_done);
   ring_upsert(g, n, e);
   cg_end_if(g, full_done);
-  LLVMBuildStore(g->b, v, ring_slot(g, r, r->values, r->value_t, n));
-  LLVMBuildStore(g->b, h, ring_slot(g, r, r->hashes, g->t_i32, n));
+  LLVMBuildStore(g->b, v, ring_slot(g, r->values, r->value_t, n));
+  LLVMBuildStore(g->b, h, ring_slot(g, r->hashes, g->t_i32, n));
   LLVMBuildStore(g->b, LLVMBuildAdd(g->b, n, cg_i64(g, 1), ""), r->count);
   LLVMBuildBr(g->b, done);
   LLVMPositionBuilderAtEnd(g->b, done);
