@@ -46,6 +46,7 @@ typedef struct cg {
   LLVMValueRef *source_globals; /* i32 source index per plan source */
   int nslots;                   /* batch-state slots used so far */
   plan_stage *stage;            /* the stage whose function is being generated */
+  LLVMValueRef json_memo;       /* that task function's dsc_rt_json_memo, once json() needs it */
   LLVMValueRef *regex_globals;  /* compiled regex per distinct literal, set by dsc_gen_start */
   const expr **regex_src;       /* the literals */
   int nregex, capregex;

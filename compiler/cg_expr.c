@@ -76,6 +76,26 @@ LLVMValueRef cg_phi2(cg *g, LLVMTypeRef t, LLVMValueRef a, LLVMBasicBlockRef fro
   return phi;
 }
 
+/* The task function's json() memo, made at its entry with no string in it.  Within one call of a
+ * task function no string's memory is freed or written again (input, arena and root tables stay
+ * as they are until the batch ends), so an address and a length always mean the same bytes. */
+static LLVMValueRef json_memo(cg *g) {
+  if (g->json_memo)
+    return g->json_memo;
+  LLVMBasicBlockRef entry = LLVMGetEntryBasicBlock(g->fn);
+  LLVMBuilderRef b = LLVMCreateBuilderInContext(g->ctx);
+  LLVMValueRef first = LLVMGetFirstInstruction(entry);
+  if (first)
+    LLVMPositionBuilderBefore(b, first);
+  else
+    LLVMPositionBuilderAtEnd(b, entry);
+  LLVMTypeRef t = LLVMArrayType2(g->t_i64, (sizeof(dsc_rt_json_memo) + 7) / 8);
+  g->json_memo = LLVMBuildAlloca(b, t, "json.memo");
+  LLVMBuildStore(b, LLVMConstNull(g->t_ptr), g->json_memo); /* obj = NULL */
+  LLVMDisposeBuilder(b);
+  return g->json_memo;
+}
+
 LLVMValueRef cg_alloca(cg *g, LLVMTypeRef t, const char *name) {
   LLVMBasicBlockRef entry = LLVMGetEntryBasicBlock(g->fn);
   LLVMBuilderRef b = LLVMCreateBuilderInContext(g->ctx);
@@ -511,8 +531,15 @@ static LLVMValueRef cg_builtin(cg *g, const expr *e) {
   }
   case B_JSON: {
     LLVMValueRef out = cg_alloca(g, g->t_str, "json");
-    LLVMValueRef args[6] = {g->worker, str_ptr(g, a[0]), str_len(g, a[0]), str_ptr(g, a[1]), str_len(g, a[1]), out};
-    LLVMValueRef found = i32_bool(g, cg_rt(g, "dsc_rt_json_get", "ipplplp", args));
+    LLVMValueRef found;
+    if (g->stage) { /* in a task function: json() of several keys of a record scans it once */
+      LLVMValueRef args[7] = {g->worker, json_memo(g), str_ptr(g, a[0]), str_len(g, a[0]),
+                              str_ptr(g, a[1]), str_len(g, a[1]), out};
+      found = i32_bool(g, cg_rt(g, "dsc_rt_json_get_memo", "ippplplp", args));
+    } else {
+      LLVMValueRef args[6] = {g->worker, str_ptr(g, a[0]), str_len(g, a[0]), str_ptr(g, a[1]), str_len(g, a[1]), out};
+      found = i32_bool(g, cg_rt(g, "dsc_rt_json_get", "ipplplp", args));
+    }
     LLVMValueRef o = LLVMBuildInsertValue(g->b, LLVMGetUndef(cg_type(g, e->type)), found, 0, "");
     return LLVMBuildInsertValue(g->b, o, LLVMBuildLoad2(g->b, g->t_str, out, ""), 1, "");
   }

@@ -48,6 +48,7 @@ static LLVMValueRef new_function(cg *g, const char *name, LLVMTypeRef ret, LLVMT
   if (!exported)
     LLVMSetLinkage(fn, LLVMInternalLinkage);
   g->fn = fn;
+  g->json_memo = NULL;
   LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, fn, "entry"));
   return fn;
 }

@@ -254,3 +254,71 @@ int32_t dsc_rt_json_get(dsc_rt_worker *w, const char *s, int64_t n, const char *
     p = skip_ws(p + 1, end);
   }
 }
+
+/* ---- json() of several keys of one string ------------------------------------------------------
+ * The members are recorded as the scan passes them, in the order dsc_rt_json_get walks them, and
+ * the scan stops where a lookup found its key.  A later lookup of the same string checks the
+ * recorded members first, in order (so the first occurrence of a key still wins), then goes on
+ * from there.  A member whose value is malformed is recorded as such and ends the scan, as it
+ * ends a fresh one, which answers keys before it but none after.  Once more members were passed
+ * than fit, a key not among those recorded gets a fresh scan. */
+
+/* The value of recorded member i, or 0 when it is malformed. */
+static int32_t memo_value(dsc_rt_worker *w, const dsc_rt_json_memo *memo, int32_t i, dsc_str *out) {
+  const char *v = memo->m[i].value, *vend = memo->m[i].value_end;
+  if (!v) return 0;
+  if (*v == '"') return string_value(w, v + 1, vend - 1, memo->m[i].escaped, out);
+  out->ptr = v, out->len = vend - v;
+  return 1;
+}
+
+/* Scans the member at memo->next into slot memo->n (there is room) and moves memo->next past
+ * it; returns 0 when there is no member there, or it is malformed before its value. */
+static int memo_scan_member(dsc_rt_json_memo *memo) {
+  const char *end = memo->obj + memo->len, *p = memo->next;
+  memo->next = NULL;
+  if (!p || p >= end || *p != '"') return 0;
+  const char *k = p + 1, *kend = string_end(k, end, NULL);
+  if (!kend) return 0;
+  p = skip_ws(kend + 1, end);
+  if (p >= end || *p != ':') return 0;
+  p = skip_ws(p + 1, end);
+  const char *v = p, *vend;
+  int esc = 0;
+  if (p < end && *p == '"') vend = string_end(p + 1, end, &esc), vend = vend ? vend + 1 : NULL;
+  else vend = skip_value(p, end);
+  const char *after = vend ? skip_ws(vend, end) : NULL; /* `12abc` or `"a"x` is not a value */
+  if (!after || after >= end || (*after != ',' && *after != '}')) v = NULL;
+  else if (*after == ',') memo->next = skip_ws(after + 1, end);
+  int32_t i = memo->n++;
+  memo->m[i].key = k, memo->m[i].key_end = kend;
+  memo->m[i].value = v, memo->m[i].value_end = vend;
+  memo->m[i].escaped = esc;
+  return 1;
+}
+
+int32_t dsc_rt_json_get_memo(dsc_rt_worker *w, dsc_rt_json_memo *memo, const char *s, int64_t n,
+                             const char *key, int64_t key_len, dsc_str *out) {
+  if (n <= 0) return 0;
+  if (memo->obj != s || memo->len != n) {
+    const char *end = s + n, *p = skip_ws(s, end);
+    memo->obj = s, memo->len = n, memo->n = 0, memo->overflow = 0, memo->next = NULL;
+    if (p < end && *p == '{') {
+      p = skip_ws(p + 1, end);
+      if (p < end && *p != '}') memo->next = p;
+    }
+  }
+  for (int32_t i = 0; i < memo->n; i++)
+    if (key_matches(memo->m[i].key, memo->m[i].key_end, key, key_len)) return memo_value(w, memo, i, out);
+  if (memo->overflow) return dsc_rt_json_get(w, s, n, key, key_len, out);
+  while (memo->next) {
+    if (memo->n == DSC_RT_JSON_MEMO_MEMBERS) {
+      memo->overflow = 1;
+      return dsc_rt_json_get(w, s, n, key, key_len, out);
+    }
+    if (!memo_scan_member(memo)) return 0;
+    int32_t i = memo->n - 1;
+    if (key_matches(memo->m[i].key, memo->m[i].key_end, key, key_len)) return memo_value(w, memo, i, out);
+  }
+  return 0;
+}

@@ -190,6 +190,64 @@ static void test_full_values(void) {
   rt_worker_reset(&w);
 }
 
+/* json() of several keys of one string through a memo must answer exactly what a fresh scan
+ * answers, whatever the order of the keys: objects of 0-12 members (more than the memo holds),
+ * with duplicate keys, escaped keys and values, nested values, malformed members, members after
+ * the closing brace, every truncation of each (exact-size copies, for ASan), and a memo that moves on to other strings. */
+static const char *const memo_members[] = {
+    "\"a\":1", "\"b\":\"x y\"", "\"c\":[1,{\"a\":2}]", "\"a\":3", "\"k\\u0041\":true",
+    "\"d\":\"q\\\"z\"", "\"e\":{\"b\":[]}", "\"f\":12abc", "\"g\":null", "\"h\":-1.5e3",
+    "\"i\" 4", "\"j\":\"\"",
+};
+static const char *const memo_keys[] = {"a", "b", "c", "kA", "d", "e", "f", "g", "h", "i", "j", "zz"};
+enum { MEMO_MEMBERS = sizeof memo_members / sizeof memo_members[0],
+       MEMO_KEYS = sizeof memo_keys / sizeof memo_keys[0] };
+
+static uint32_t memo_seed = 12345;
+static uint32_t memo_rand(uint32_t n) {
+  memo_seed = memo_seed * 1103515245u + 12345u;
+  return (memo_seed >> 8) % n;
+}
+
+static void memo_check(dsc_rt_json_memo *memo, const char *s, int64_t n, const char *key) {
+  dsc_str want = {0}, got = {0};
+  int64_t klen = (int64_t)strlen(key);
+  int32_t r_want = dsc_rt_json_get(&w, s, n, key, klen, &want);
+  int32_t r_got = dsc_rt_json_get_memo(&w, memo, s, n, key, klen, &got);
+  CU_ASSERT_EQUAL_FATAL(r_got, r_want);
+  if (r_want) {
+    CU_ASSERT_EQUAL_FATAL(got.len, want.len);
+    CU_ASSERT_FATAL(!memcmp(got.ptr, want.ptr, (size_t)want.len));
+  }
+}
+
+static void test_memo_matches_fresh_scans(void) {
+  dsc_rt_json_memo memo;
+  memset(&memo, 0, sizeof memo);
+  char line[1024];
+  for (int round = 0; round < 400; round++) {
+    int members = (int)memo_rand(13), len = 0;
+    len += snprintf(line + len, sizeof line - (size_t)len, "%s{", memo_rand(4) ? "" : " ");
+    for (int i = 0; i < members; i++)
+      len += snprintf(line + len, sizeof line - (size_t)len, "%s%s", i ? (memo_rand(5) ? "," : " , ") : "",
+                      memo_members[memo_rand(MEMO_MEMBERS)]);
+    /* sometimes members after the closing brace: they are not the object's */
+    len += snprintf(line + len, sizeof line - (size_t)len, "}%s", memo_rand(4) ? "" : "\"zz\":1,\"a\":5}");
+    for (int cut = len; cut >= 0; cut -= 1 + (int)memo_rand(7)) {
+      char *copy = malloc(cut ? (size_t)cut : 1);
+      memcpy(copy, line, (size_t)cut);
+      for (int q = 0; q < 6; q++) memo_check(&memo, copy, cut, memo_keys[memo_rand(MEMO_KEYS)]);
+      free(copy);
+      memset(&memo, 0, sizeof memo); /* the copy's address may come back with other bytes */
+    }
+    for (int q = 0; q < 12; q++) memo_check(&memo, line, len, memo_keys[memo_rand(MEMO_KEYS)]);
+    /* another string, then this one again at the same address: rescanned, not remembered */
+    memo_check(&memo, "{\"a\":7}", 7, "a");
+    memo_check(&memo, line, len, "a");
+  }
+  rt_worker_reset(&w);
+}
+
 int main(void) {
   rt_worker_init(&w, 0);
   if (CU_initialize_registry() != CUE_SUCCESS) return 1;
@@ -202,6 +260,7 @@ int main(void) {
   CU_add_test(s, "truncated and garbage input", test_truncations_stay_in_bounds);
   CU_add_test(s, "full values", test_full_values);
   CU_add_test(s, "quotes and escapes at every offset", test_string_offsets);
+  CU_add_test(s, "several keys of one string through a memo", test_memo_matches_fresh_scans);
   int failed = dsc_cunit_run();
   rt_worker_free(&w);
   return failed;
