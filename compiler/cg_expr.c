@@ -76,12 +76,8 @@ LLVMValueRef cg_phi2(cg *g, LLVMTypeRef t, LLVMValueRef a, LLVMBasicBlockRef fro
   return phi;
 }
 
-/* The task function's json() memo, made at its entry with no string in it.  Within one call of a
- * task function no string's memory is freed or written again (input, arena and root tables stay
- * as they are until the batch ends), so an address and a length always mean the same bytes. */
-static LLVMValueRef json_memo(cg *g) {
-  if (g->json_memo)
-    return g->json_memo;
+/* A builder at the top of the function's entry block, where allocas go (the caller disposes). */
+static LLVMBuilderRef entry_builder(cg *g) {
   LLVMBasicBlockRef entry = LLVMGetEntryBasicBlock(g->fn);
   LLVMBuilderRef b = LLVMCreateBuilderInContext(g->ctx);
   LLVMValueRef first = LLVMGetFirstInstruction(entry);
@@ -89,6 +85,16 @@ static LLVMValueRef json_memo(cg *g) {
     LLVMPositionBuilderBefore(b, first);
   else
     LLVMPositionBuilderAtEnd(b, entry);
+  return b;
+}
+
+/* The task function's json() memo, made at its entry with no string in it.  Within one call of a
+ * task function no string's memory is freed or written again (input, arena and root tables stay
+ * as they are until the batch ends), so an address and a length always mean the same bytes. */
+static LLVMValueRef json_memo(cg *g) {
+  if (g->json_memo)
+    return g->json_memo;
+  LLVMBuilderRef b = entry_builder(g);
   LLVMTypeRef t = LLVMArrayType2(g->t_i64, (sizeof(dsc_rt_json_memo) + 7) / 8);
   g->json_memo = LLVMBuildAlloca(b, t, "json.memo");
   LLVMBuildStore(b, LLVMConstNull(g->t_ptr), g->json_memo); /* obj = NULL */
@@ -97,13 +103,7 @@ static LLVMValueRef json_memo(cg *g) {
 }
 
 LLVMValueRef cg_alloca(cg *g, LLVMTypeRef t, const char *name) {
-  LLVMBasicBlockRef entry = LLVMGetEntryBasicBlock(g->fn);
-  LLVMBuilderRef b = LLVMCreateBuilderInContext(g->ctx);
-  LLVMValueRef first = LLVMGetFirstInstruction(entry);
-  if (first)
-    LLVMPositionBuilderBefore(b, first);
-  else
-    LLVMPositionBuilderAtEnd(b, entry);
+  LLVMBuilderRef b = entry_builder(g);
   LLVMValueRef a = LLVMBuildAlloca(b, t, name);
   LLVMDisposeBuilder(b);
   return a;
