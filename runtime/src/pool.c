@@ -3,9 +3,10 @@
  * N-1 helpers sleep on a condition variable; a job (fn, env, ntasks) is posted with a new
  * generation number, and the caller and the helpers claim task numbers with an atomic counter
  * until none are left, so uneven tasks balance themselves.  Task 0 is always the caller's: a
- * batch started early (sched.c) left task 0's partials in the caller's worker.  The caller returns once every helper
- * has checked out of the job.  Each thread always uses its own worker (arena, error counters):
- * helper i uses ctx->workers[i + 1], the caller workers[0].  Jobs do not nest.
+ * batch started early (sched.c) left task 0's partials in the caller's worker.  The caller
+ * returns once every helper has checked out of the job.  Each thread always uses its own worker
+ * (arena, error counters): helper i uses ctx->workers[i + 1], the caller workers[0].  Jobs do not
+ * nest.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -208,10 +208,25 @@ char *rt_source_space(rt_source *src, size_t want, size_t *room) {
   return rt_split_space(&src->split, want, room);
 }
 
+/* Whether an early start (below) may take src's input. */
+static int early_takes(const rt_source *src) {
+  const dsc_rt_ctx *ctx = src->ctx;
+  return ctx->early_fn && ctx->opt.early_bytes > 0 && src->index == ctx->early_source;
+}
+
+/* The bytes of l's leading plain runs (lines.c), all an early start can take; *nruns gets how
+ * many runs that is. */
+static int64_t plain_prefix(const rt_lines *l, int64_t *nruns) {
+  int64_t r = 0, bytes = 0;
+  while (r < l->nruns && l->runs[r].base) bytes += l->runs[r++].bytes;
+  *nruns = r;
+  return bytes;
+}
+
 /* Wakes the waiting scheduler when enough new input has come for an early start (below). */
 static void offer_early(rt_source *src) {
   dsc_rt_ctx *ctx = src->ctx;
-  if (ctx->sched_waiting && src->index == ctx->early_source && ctx->opt.early_bytes > 0 &&
+  if (ctx->sched_waiting && early_takes(src) &&
       src->cur.bytes - ctx->early_done >= ctx->opt.early_bytes)
     pthread_cond_broadcast(&ctx->cv);
 }
@@ -363,9 +378,10 @@ void dsc_rt_source_early(dsc_rt_ctx *ctx, int32_t source, int32_t release) {
 
 /* ---- early start ----
  * While the main thread waits for the rest of the next batch (its `@batch` line, its time on the
- * wall clock, or the end of input), the batch's first stage already runs as task 0 on the lines that have arrived, and
- * keeps task 0's partials (dsc_gen_early); the sealed batch then divides only the rest among its
- * tasks, task 0 continuing (dsc_rt_lines_open, and dsc_rt_run_tasks runs task 0 on this thread).
+ * wall clock, or the end of input), the batch's first stage already runs as task 0 on the lines
+ * that have arrived, and keeps task 0's partials (dsc_gen_early); the sealed batch then divides
+ * only the rest among its tasks, task 0 continuing (dsc_rt_lines_open, and dsc_rt_run_tasks runs
+ * task 0 on this thread).
  * So reading a big batch overlaps with processing it instead of preceding it.  Results are the
  * same: task 0 still takes the first lines, in order.  Only plain runs are taken (lines.c), up to
  * the first view run, and only when at least opt.early_bytes are new, so small batches, which a
@@ -386,7 +402,9 @@ static void release_behind(rt_lines *l, int64_t done) {
   if (r == l->nruns || !l->runs[r].base) return;
   const char *keep = l->runs[r].base;
   int64_t k = 0;
-  while (k < l->nchunks && !(keep >= l->chunks[k]->data && keep < l->chunks[k]->data + l->chunks[k]->cap)) k++;
+  while (k < l->nchunks &&
+         !(keep >= l->chunks[k]->data && keep < l->chunks[k]->data + l->chunks[k]->cap))
+    k++;
   if (k == l->nchunks) return;
   for (int64_t i = 0; i < k; i++) rt_input_chunk_release(l->chunks[i]);
   memmove(l->chunks, l->chunks + k, sizeof(rt_input_chunk *) * (size_t)(l->nchunks - k));
@@ -398,12 +416,11 @@ static void release_behind(rt_lines *l, int64_t done) {
  * stage off the arrays it may reallocate.  The chunks stay referenced by the source's lines
  * until the batch that gets them is freed, after this thread has run it.  Returns 1 if it ran. */
 static int run_early(dsc_rt_ctx *ctx, int64_t time_ms) {
-  if (!ctx->early_fn || ctx->early_source < 0 || ctx->opt.early_bytes <= 0) return 0;
+  if (ctx->early_source < 0) return 0;
   rt_source *s = ctx->sources[ctx->early_source];
-  if (s->queue || s->ended || ctx->stopping) return 0; /* the next batch is complete */
+  if (!early_takes(s) || s->queue || s->ended || ctx->stopping) return 0; /* batch complete */
   const rt_lines *cur = &s->cur;
-  int64_t nplain = 0, plain = 0;
-  while (nplain < cur->nruns && cur->runs[nplain].base) plain += cur->runs[nplain++].bytes;
+  int64_t nplain, plain = plain_prefix(cur, &nplain);
   if (plain - ctx->early_done < ctx->opt.early_bytes) return 0;
   /* a step at a time, so that once the batch is sealed the workers share what is left */
   int64_t upto = plain - ctx->early_done > EARLY_STEP ? ctx->early_done + EARLY_STEP : plain;
@@ -442,16 +459,15 @@ static int run_early(dsc_rt_ctx *ctx, int64_t time_ms) {
  * of the batch to share (the word count at 2 threads: 0.25 -> 0.33 s).  (ctx->mu held.) */
 static int early_backlog_full(const rt_source *src) {
   const dsc_rt_ctx *ctx = src->ctx;
-  if (!ctx->early_release || !ctx->early_fn || src->index != ctx->early_source ||
-      ctx->opt.early_bytes <= 0 || !ctx->opt.manual_clock || src->queue || ctx->pool.nthreads != 1)
+  if (!ctx->early_release || !early_takes(src) || !ctx->opt.manual_clock || src->queue ||
+      ctx->pool.nthreads != 1)
     return 0;
   if (ctx->opt.early_bytes > (INT64_MAX - EARLY_STEP) / 2) return 0; /* no bound that big */
   int64_t bound = 2 * ctx->opt.early_bytes + EARLY_STEP;
   if (bound < READ_AHEAD) bound = READ_AHEAD;
-  if (src->cur.bytes - ctx->early_done < bound) return 0;
-  for (int64_t r = 0; r < src->cur.nruns; r++)
-    if (!src->cur.runs[r].base) return 0;
-  return 1;
+  int64_t nplain;
+  return src->cur.bytes - ctx->early_done >= bound &&
+         plain_prefix(&src->cur, &nplain) == src->cur.bytes;
 }
 
 /* The early part of the next batch, handed to the batch itself (ctx->mu held). */
