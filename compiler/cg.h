@@ -47,6 +47,7 @@ typedef struct cg {
   int nslots;                   /* batch-state slots used so far */
   plan_stage *stage;            /* the stage whose function is being generated */
   LLVMValueRef json_memo;       /* that task function's dsc_rt_json_memo, once json() needs it */
+  const plan_stage *early;      /* the stage dsc_gen_early may start (cg_pipeline.c), or NULL */
   LLVMValueRef *regex_globals;  /* compiled regex per distinct literal, set by dsc_gen_start */
   const expr **regex_src;       /* the literals */
   int nregex, capregex;

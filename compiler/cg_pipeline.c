@@ -21,10 +21,13 @@ static LLVMValueRef cstr(cg *g, const char *s) {
   return LLVMBuildGlobalStringPtr(g->b, s, ".cstr");
 }
 
-LLVMValueRef cg_slot_ptr(cg *g, int slot) {
+/* A slot of the batch state `state` (g->state, or dsc_gen_early's). */
+static LLVMValueRef slot_in(cg *g, LLVMValueRef state, int slot) {
   LLVMValueRef idx = cg_i64(g, slot);
-  return LLVMBuildGEP2(g->b, g->t_i64, g->state, &idx, 1, "");
+  return LLVMBuildGEP2(g->b, g->t_i64, state, &idx, 1, "");
 }
+
+LLVMValueRef cg_slot_ptr(cg *g, int slot) { return slot_in(g, g->state, slot); }
 
 LLVMValueRef cg_load_slot(cg *g, int slot, LLVMTypeRef t) {
   return LLVMBuildLoad2(g->b, t, cg_slot_ptr(g, slot), "");
@@ -319,7 +322,7 @@ static void gen_early(cg *g, LLVMValueRef *stage_fns) {
   LLVMTypeRef params[2] = {g->t_ptr, g->t_ptr};
   LLVMValueRef fn = new_function(g, "dsc_gen_early", g->t_void, params, 2, true);
   const plan *p = g->plan;
-  const plan_stage *st = early_stage(p);
+  const plan_stage *st = g->early;
   if (!st) {
     LLVMBuildRetVoid(g->b);
     return;
@@ -415,7 +418,7 @@ static void gen_start(cg *g) {
     default: unreachable();
     }
     LLVMBuildStore(g->b, idx, g->source_globals[i]);
-    const plan_stage *early = early_stage(g->plan);
+    const plan_stage *early = g->early;
     if (early && early->root == src) {
       /* the input an early start took can go at once unless a partial may point into it */
       bool keeps = false;
@@ -480,7 +483,7 @@ static void gen_batch(cg *g, LLVMValueRef *stage_fns) {
     cg_store_slot(g, st->active, cg_i64(g, 1));
     LLVMValueRef ntasks = stage_tasks(g, st, partitions);
     cg_store_slot(g, st->slot, ntasks);
-    bool early = st == early_stage(p);
+    bool early = st == g->early;
     LLVMValueRef started = early ? LLVMBuildICmp(g->b, LLVMIntNE, LLVMBuildLoad2(g->b, g->t_i64, early_active(g), ""),
                                                  cg_i64(g, 0), "started") : NULL;
     for (int k = 0; k < st->edges.len; k++) {
@@ -488,9 +491,7 @@ static void gen_batch(cg *g, LLVMValueRef *stage_fns) {
       LLVMValueRef args[2] = {g->worker, LLVMBuildMul(g->b, ntasks, cg_i64(g, 8), "")};
       LLVMValueRef arr = cg_rt(g, "dsc_rt_alloc", "ppl", args);
       if (early) { /* take over the partials of the early calls, if there were any */
-        LLVMValueRef idx[2] = {cg_i64(g, 0), cg_i64(g, e->slot)};
-        LLVMValueRef had = LLVMBuildLoad2(g->b, g->t_ptr, LLVMBuildInBoundsGEP2(g->b, LLVMGlobalGetValueType(early_state(g)),
-                                                                               early_state(g), idx, 2, ""), "");
+        LLVMValueRef had = LLVMBuildLoad2(g->b, g->t_ptr, slot_in(g, early_state(g), e->slot), "");
         arr = LLVMBuildSelect(g->b, started, had, arr, "");
       }
       cg_store_slot(g, e->slot, arr);
@@ -553,6 +554,7 @@ void cg_pipeline(cg *g, const cg_options *opt) {
     g->nslots += cg_breaker_slots(op);
   }
 
+  g->early = early_stage(p);
   gen_describe(g, opt);
   gen_functions(g);
   LLVMValueRef *stage_fns = mem_alloc(sizeof(LLVMValueRef) * (size_t)(p->stages.len + 1));

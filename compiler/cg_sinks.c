@@ -306,14 +306,25 @@ void cg_sink_init(cg *g, plan_edge *e, LLVMValueRef task) {
   e->cg_state = state;
 }
 
-/* Finds or inserts key's entry; returns the payload pointer and whether it is new. */
-LLVMValueRef cg_upsert(cg *g, LLVMValueRef table, LLVMValueRef kp, LLVMValueRef kn,
-                       LLVMValueRef *fresh) {
-  LLVMValueRef is_new = cg_alloca(g, g->t_i32, "is_new");
-  LLVMValueRef args[4] = {table, kp, kn, is_new};
-  LLVMValueRef payload = cg_rt(g, "dsc_rt_table_upsert", "ppplp", args);
+/* Finds or inserts key's entry, with its dsc_rt_table_hash when the caller has it (else NULL);
+ * returns the payload pointer and whether it is new. */
+static LLVMValueRef upsert(cg *g, LLVMValueRef table, LLVMValueRef kp, LLVMValueRef kn,
+                           LLVMValueRef hash, LLVMValueRef *fresh) {
+  LLVMValueRef is_new = cg_alloca(g, g->t_i32, "is_new"), payload;
+  if (hash) {
+    LLVMValueRef args[5] = {table, kp, kn, hash, is_new};
+    payload = cg_rt(g, "dsc_rt_table_upsert_hashed", "ppplip", args);
+  } else {
+    LLVMValueRef args[4] = {table, kp, kn, is_new};
+    payload = cg_rt(g, "dsc_rt_table_upsert", "ppplp", args);
+  }
   *fresh = LLVMBuildICmp(g->b, LLVMIntNE, LLVMBuildLoad2(g->b, g->t_i32, is_new, ""), cg_i32(g, 0), "");
   return payload;
+}
+
+LLVMValueRef cg_upsert(cg *g, LLVMValueRef table, LLVMValueRef kp, LLVMValueRef kn,
+                       LLVMValueRef *fresh) {
+  return upsert(g, table, kp, kn, NULL, fresh);
 }
 
 /* Combines the value slot of an existing aggregation entry with `v` (a value of the input for
@@ -358,16 +369,9 @@ static void agg_upsert(cg *g, plan_edge *e, LLVMValueRef v, LLVMValueRef hash) {
   bool keyed = like == P_REDUCE_BY_KEY || like == P_COMBINE_BY_KEY;
   const type *key_t;
   LLVMValueRef key = agg_key(g, op, v, &key_t);
-  LLVMValueRef kp, kn, fresh, payload;
+  LLVMValueRef kp, kn, fresh;
   cg_key_bytes(g, key, key_t, &kp, &kn);
-  if (hash) {
-    LLVMValueRef is_new = cg_alloca(g, g->t_i32, "is_new");
-    LLVMValueRef args[5] = {e->cg_state, kp, kn, hash, is_new};
-    payload = cg_rt(g, "dsc_rt_table_upsert_hashed", "ppplip", args);
-    fresh = LLVMBuildICmp(g->b, LLVMIntNE, LLVMBuildLoad2(g->b, g->t_i32, is_new, ""), cg_i32(g, 0), "");
-  } else {
-    payload = cg_upsert(g, e->cg_state, kp, kn, &fresh);
-  }
+  LLVMValueRef payload = upsert(g, e->cg_state, kp, kn, hash, &fresh);
   LLVMBasicBlockRef ins = cg_block(g, "agg.insert"), comb = cg_block(g, "agg.combine"),
                     done = cg_block(g, "agg.done");
   LLVMBuildCondBr(g->b, fresh, ins, comb);
