@@ -54,6 +54,16 @@ rt_input_chunk *rt_input_chunk_new(size_t cap) {
   if (!c) c = rt_xmalloc(sizeof *c + cap);
   c->refs = 1;
   c->cap = cap;
+  c->data = (char *)(c + 1);
+  c->map = NULL;
+  c->own = 0;
+  return c;
+}
+
+rt_input_chunk *rt_input_chunk_of_map(rt_input_map *map, char *data, size_t cap) {
+  rt_input_chunk *c = rt_xmalloc(sizeof *c);
+  rt_input_map_hold(map);
+  *c = (rt_input_chunk){.refs = 1, .cap = cap, .data = data, .map = map, .own = cap};
   return c;
 }
 
@@ -62,6 +72,12 @@ void rt_input_chunk_hold(rt_input_chunk *c) { __atomic_add_fetch(&c->refs, 1, __
 void rt_input_chunk_release(rt_input_chunk *c) {
   /* acq_rel: every holder's reads of the bytes happen before the free */
   if (!c || __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
+  if (c->map) {
+    rt_input_map_drop(c->map, c->data, c->own);
+    rt_input_map_release(c->map);
+    free(c);
+    return;
+  }
   if (c->cap == RT_INPUT_CHUNK) {
     pthread_mutex_lock(&chunk_pool.mu);
     int kept = chunk_pool.n < POOLED_CHUNKS_MAX;
@@ -126,7 +142,7 @@ void rt_splitter_free(rt_splitter *sp) {
 
 char *rt_split_space(rt_splitter *sp, size_t want, size_t *room) {
   if (!want) want = 1;
-  if (!sp->chunk || sp->chunk->cap - sp->filled < want) {
+  if (!sp->chunk || sp->chunk->map || sp->chunk->cap - sp->filled < want) { /* a map is read-only */
     size_t head = sp->chunk ? sp->filled - sp->line_start : 0;
     size_t cap = sp->chunk_size;
     if (cap < 2 * head) cap = 2 * head;
@@ -229,6 +245,23 @@ void rt_split_feed(rt_splitter *sp, const char *data, size_t n, rt_line_fn fn, v
   }
 }
 
+void rt_split_mapped(rt_splitter *sp, rt_input_map *map, const char *p, size_t n, rt_line_fn fn,
+                     void *env) {
+  size_t head = sp->chunk ? sp->filled - sp->line_start : 0;
+  int follows = !head || (sp->chunk->map == map && sp->chunk->data + sp->filled == p);
+  if (!n || sp->cut_orig || !follows) {
+    rt_split_feed(sp, p, n, fn, env);
+    return;
+  }
+  rt_input_chunk *c = rt_input_chunk_of_map(map, (char *)p - head, head + n);
+  /* The incomplete line's pages are the new chunk's now; the old chunk must not give them back
+     (its last reference may go on another thread: the release orders this store before it). */
+  if (sp->chunk && sp->chunk->map) sp->chunk->own = sp->line_start;
+  rt_input_chunk_release(sp->chunk);
+  sp->chunk = c, sp->line_start = 0, sp->filled = head;
+  rt_split_commit(sp, n, fn, env);
+}
+
 void rt_split_finish(rt_splitter *sp, rt_line_fn fn, void *env) {
   if (sp->chunk && (sp->filled > sp->line_start || sp->cut_orig)) {
     const char *s = sp->chunk->data + sp->line_start;
@@ -308,11 +341,14 @@ void rt_lines_free(rt_lines *l) {
 }
 
 /* The run new lines go to: the last one if it is of the same kind (and, for a plain run, the
- * bytes follow it), else a new one. */
-static rt_line_run *lines_run(rt_lines *l, const char *base) {
+ * bytes follow it in the same chunk), else a new one.  A plain run never crosses chunks, even
+ * where the chunks of a mapped file meet, so that the chunks behind a run can be let go
+ * (sched.c's release_behind). */
+static rt_line_run *lines_run(rt_lines *l, const char *base, int same_chunk) {
   if (l->nruns) {
     rt_line_run *last = &l->runs[l->nruns - 1];
-    if (base ? last->base && last->base + last->bytes == base : !last->base) return last;
+    if (base ? same_chunk && last->base && last->base + last->bytes == base : !last->base)
+      return last;
   }
   if (l->nruns == l->rcap) {
     l->rcap = l->rcap ? l->rcap * 2 : 16;
@@ -356,8 +392,9 @@ static void lines_hold(rt_lines *l, rt_input_chunk *chunk) {
 
 void rt_lines_add_block(rt_lines *l, rt_input_chunk *chunk, const char *s, size_t n,
                         int64_t lines) {
+  int same_chunk = l->nchunks && l->chunks[l->nchunks - 1] == chunk;
   lines_hold(l, chunk);
-  rt_line_run *r = lines_run(l, s);
+  rt_line_run *r = lines_run(l, s, same_chunk);
   r->bytes += (int64_t)n, r->lines += lines;
   l->bytes += (int64_t)n, l->count += lines;
 }
@@ -369,7 +406,7 @@ void rt_lines_add(rt_lines *l, rt_input_chunk *chunk, const char *s, size_t n, i
   }
   if (!ascii && !scan_read(s, n).ascii && !valid_utf8(s, n)) s = lines_repair(l, s, n, &n);
   else lines_hold(l, chunk);
-  rt_line_run *r = lines_run(l, NULL);
+  rt_line_run *r = lines_run(l, NULL, 0);
   r->bytes += (int64_t)n + 1, r->lines++;
   l->bytes += (int64_t)n + 1, l->count++;
   l->views[l->nviews].ptr = s;

@@ -103,17 +103,25 @@ int rt_is_space(uint32_t cp);
  * so an (mmapped) chunk is 256 whole pages. */
 #define RT_INPUT_CHUNK (((size_t)1 << 20) - 64)
 
-/* Bytes a receiver read() into, shared by the batches whose lines point into them.  Freed when
- * the last reference goes: one is the receiver's while it still reads into or splits the chunk,
- * and each rt_lines with a view into it holds one.  Chunks never move or grow. */
+/* A regular file mapped by its receiver (input_map.c). */
+typedef struct rt_input_map rt_input_map;
+
+/* Bytes a receiver read() into, or a window of a mapped file, shared by the batches whose lines
+ * point into them.  Freed when the last reference goes: one is the receiver's while it still
+ * reads into or splits the chunk, and each rt_lines with a view into it holds one.  Chunks never
+ * move or grow. */
 typedef struct rt_input_chunk {
-  int64_t refs;     /* holders (atomic: released by the receiver and by whoever frees a batch) */
-  size_t cap;       /* bytes of data */
-  char data[];      /* the input */
+  int64_t refs;        /* holders (atomic: released by the receiver and by whoever frees a batch) */
+  size_t cap;          /* bytes of data */
+  char *data;          /* the input: just after this header, or inside map */
+  rt_input_map *map;   /* the mapping data lies in (one reference held), or NULL */
+  size_t own;          /* mapped: the first `own` bytes, whose pages no later chunk needs */
 } rt_input_chunk;
 
 /* A new chunk with one reference, the caller's. */
 rt_input_chunk *rt_input_chunk_new(size_t cap);
+/* A chunk of the cap bytes at data, inside map (which it holds), with one reference. */
+rt_input_chunk *rt_input_chunk_of_map(rt_input_map *map, char *data, size_t cap);
 void rt_input_chunk_hold(rt_input_chunk *c);
 /* Drops one reference (NULL: nothing); the last one frees the chunk. */
 void rt_input_chunk_release(rt_input_chunk *c);
@@ -161,6 +169,11 @@ char *rt_split_space(rt_splitter *sp, size_t want, size_t *room);
 void rt_split_commit(rt_splitter *sp, size_t n, rt_line_fn fn, void *env);
 /* For bytes the caller owns: copies them into chunks and commits them. */
 void rt_split_feed(rt_splitter *sp, const char *data, size_t n, rt_line_fn fn, void *env);
+/* For n bytes at p inside map, which follow the input split so far: they become a chunk that
+ * begins with the incomplete line, so nothing is copied.  (When the input split so far does not
+ * end just before p in the same mapping, they are fed like any bytes.) */
+void rt_split_mapped(rt_splitter *sp, rt_input_map *map, const char *p, size_t n, rt_line_fn fn,
+                     void *env);
 /* End of input: a final line without terminator is emitted (if any bytes are pending).  A chunk
  * grown past chunk_size is let go, so an idle stream does not hold it. */
 void rt_split_finish(rt_splitter *sp, rt_line_fn fn, void *env);
@@ -247,6 +260,7 @@ typedef struct rt_options {
   int stop_at_eof;         /* --stop-at-eof */
   int64_t max_line_bytes;  /* --max-line-bytes */
   int64_t early_bytes;     /* --early-bytes (0: never start a batch early) */
+  int no_mmap;             /* --no-mmap: read regular files with read(2) */
   int stats;               /* --stats: one line of counters on stderr at exit */
 } rt_options;
 
@@ -397,6 +411,8 @@ rt_source *rt_source_open_file(dsc_rt_ctx *ctx, int kind, const char *path, int6
 char *rt_source_space(rt_source *src, size_t want, size_t *room);
 void rt_source_commit(rt_source *src, size_t n);
 void rt_source_feed(rt_source *src, const char *data, size_t n);
+/* rt_source_commit for n bytes of a mapped file at p (rt_split_mapped). */
+void rt_source_commit_mapped(rt_source *src, rt_input_map *map, const char *p, size_t n);
 /* Returns once the source may take more input (the wait rt_source_commit would do), so a
  * receiver can wait before it reads rather than with a chunk read ahead. */
 void rt_source_wait_room(rt_source *src);
@@ -416,6 +432,24 @@ void rt_stats_line(const dsc_rt_ctx *ctx, char *out, size_t outsz);
 /* Reads the whole fd into the source (shared by stdin, files and each socket connection);
  * returns 0 at end of stream, -1 on a read error (errno set), 1 when stopping. */
 int rt_source_pump(rt_source *src, int fd);
+
+/* ---- input_map.c: regular files read through a mapping --------------------------------------- */
+
+/* rt_source_pump for a stdin or file source: a regular file is mapped rather than read (unless
+ * --no-mmap), what it gains meanwhile is read after. */
+int rt_source_pump_file(rt_source *src, int fd);
+void rt_input_map_hold(rt_input_map *m);
+void rt_input_map_release(rt_input_map *m);
+/* Gives back the pages that lie wholly inside [p, p + n) (they stay mapped: the next touch
+ * reads the file again). */
+void rt_input_map_drop(rt_input_map *m, const char *p, size_t n);
+/* Maps the `len` bytes of fd from offset `off` (any offset) and watches them for SIGBUS; NULL
+ * when that fails.  *data gets where byte `off` is. */
+rt_input_map *rt_input_map_file(int fd, int64_t off, int64_t len, char **data);
+/* Whether a page of m had to be replaced after the file shrank (then read as '\n' bytes). */
+int rt_input_map_lost(const rt_input_map *m);
+/* Mappings not unmapped yet (for tests). */
+int rt_input_maps_live(void);
 /* Sleeps up to ms, returning early (1) when a stop was requested. */
 int rt_sleep_unless_stopping(dsc_rt_ctx *ctx, int64_t ms);
 /* Program name for messages. */

@@ -239,6 +239,13 @@ void rt_source_commit(rt_source *src, size_t n) {
   pthread_mutex_unlock(&src->ctx->mu);
 }
 
+void rt_source_commit_mapped(rt_source *src, rt_input_map *map, const char *p, size_t n) {
+  lock_for_input(src);
+  if (!src->closed) rt_split_mapped(&src->split, map, p, n, on_line, src);
+  offer_early(src);
+  pthread_mutex_unlock(&src->ctx->mu);
+}
+
 void rt_source_feed(rt_source *src, const char *data, size_t n) {
   lock_for_input(src);
   if (!src->closed) rt_split_feed(&src->split, data, n, on_line, src);

@@ -1,7 +1,7 @@
 /* source_stream.c — stdin and file sources: one blocking reader thread each.
  *
- * Both read large chunks with read(2) and hand them to the shared splitter; end of file ends
- * the source.  A file is opened when the module registers it, so a wrong path stops the program
+ * Both hand large chunks to the shared splitter: windows of the file when it is a regular file
+ * (input_map.c), else what read(2) returns.  End of file ends the source.  A file is opened when the module registers it, so a wrong path stops the program
  * before any batch runs, with a plain message and exit status 1.
  */
 #include <errno.h>
@@ -38,7 +38,7 @@ int32_t dsc_rt_source_file(dsc_rt_ctx *ctx, const char *path, int64_t path_len) 
 
 void *rt_stream_receiver(void *arg) {
   rt_source *src = arg;
-  int r = rt_source_pump(src, src->fd);
+  int r = rt_source_pump_file(src, src->fd);
   if (r < 0)
     fprintf(stderr, "%s: %s: read error: %s\n", rt_progname(src->ctx), src->label, strerror(errno));
   rt_source_eof(src);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lines_text.h"
 #include "rt_internal.h"
@@ -407,23 +408,53 @@ static void add_block(void *env, rt_input_chunk *chunk, const char *s, size_t n,
   rt_lines_add_block(c->into, chunk, s, n, lines);
 }
 
-/* Splits text in reads of `step` bytes into l, with blocks (as a source does) or without. */
+/* A temporary file holding text[0..n); returns its descriptor, the path in path. */
+static int temp_file(char *path, const char *text, size_t n) {
+  strcpy(path, "/tmp/dsc_rt_lines_XXXXXX");
+  int fd = mkstemp(path);
+  CU_ASSERT_FATAL(fd >= 0);
+  CU_ASSERT_FATAL(write(fd, text, n) == (ssize_t)n);
+  return fd;
+}
+
+/* How split_into gets the text to the splitter. */
+enum { BY_LINE, READ_BLOCKS, MAPPED_BLOCKS };
+
+/* Splits text into l in reads of `step` bytes, line by line or with blocks (as a source does);
+ * or in windows of `step` bytes of a mapping of the text in a file, as a file source does. */
 static void split_into(rt_lines *l, const char *text, size_t n, size_t step, int64_t max,
-                       int blocks) {
+                       int how) {
   collected c = {.into = l};
   rt_splitter sp;
   splitter_init(&sp, max);
-  if (blocks) sp.block_fn = add_block;
+  if (how != BY_LINE) sp.block_fn = add_block;
+  char path[32], *data = NULL;
+  rt_input_map *m = NULL;
+  int fd = -1;
+  if (how == MAPPED_BLOCKS && n) {
+    fd = temp_file(path, text, n);
+    m = rt_input_map_file(fd, 0, (int64_t)n, &data);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+  }
   for (size_t at = 0; at < n;) {
     size_t room, k = n - at < step ? n - at : step;
-    char *space = rt_split_space(&sp, 1, &room);
-    if (k > room) k = room;
-    memcpy(space, text + at, k);
-    rt_split_commit(&sp, k, collect, &c);
+    if (m) {
+      rt_split_mapped(&sp, m, data + at, k, collect, &c);
+    } else {
+      char *space = rt_split_space(&sp, 1, &room);
+      if (k > room) k = room;
+      memcpy(space, text + at, k);
+      rt_split_commit(&sp, k, collect, &c);
+    }
     at += k;
   }
   rt_split_finish(&sp, collect, &c);
   rt_splitter_free(&sp);
+  if (m) {
+    rt_input_map_release(m); /* the chunks in l hold the mapping */
+    close(fd);
+    unlink(path);
+  }
 }
 
 /* Whatever the reads, chunks and task count, the tasks' cursors together give the lines the
@@ -439,29 +470,36 @@ static void check_random_input(int plain_only) {
       for (size_t mi = 0; mi < 2; mi++) {
         rt_lines want, got;
         rt_lines_init(&want), rt_lines_init(&got);
-        split_into(&want, text, n, steps[si], maxes[mi], 0);
-        split_into(&got, text, n, steps[si], maxes[mi], 1);
-        CU_ASSERT_EQUAL(got.count, want.count);
-        CU_ASSERT_EQUAL(got.invalid, want.invalid);
-        CU_ASSERT_EQUAL(want.nviews, want.count);
-        if (plain_only && !maxes[mi])
-          CU_ASSERT(got.nviews <= 1); /* every whole line in blocks; "tail" a view */
-        for (int64_t tasks = 1; tasks <= 5; tasks++) {
-          int64_t i = 0;
-          for (int64_t t = 0; t < tasks; t++) {
-            dsc_rt_line_cursor cur;
-            dsc_str line;
-            rt_lines_cursor(&got, t, tasks, &cur);
-            while (dsc_rt_lines_next(&cur, &line)) {
-              CU_ASSERT_FATAL(i < want.count);
-              CU_ASSERT(line.len == want.views[i].len &&
-                        !memcmp(line.ptr, want.views[i].ptr, (size_t)line.len));
-              i++;
-            }
+        split_into(&want, text, n, steps[si], maxes[mi], BY_LINE);
+        for (int how = READ_BLOCKS; how <= MAPPED_BLOCKS; how++) {
+          split_into(&got, text, n, steps[si], maxes[mi], how);
+          CU_ASSERT_EQUAL(got.count, want.count);
+          CU_ASSERT_EQUAL(got.invalid, want.invalid);
+          CU_ASSERT_EQUAL(want.nviews, want.count);
+          if (plain_only && !maxes[mi]) {
+            CU_ASSERT(got.nviews <= 1); /* every whole line in blocks; "tail" a view */
+            if (how == MAPPED_BLOCKS) /* and no byte copied out of the mapping */
+              for (int64_t k = 0; k < got.nchunks; k++) CU_ASSERT_PTR_NOT_NULL(got.chunks[k]->map);
           }
-          CU_ASSERT_EQUAL(i, want.count);
+          for (int64_t tasks = 1; tasks <= 5; tasks++) {
+            int64_t i = 0;
+            for (int64_t t = 0; t < tasks; t++) {
+              dsc_rt_line_cursor cur;
+              dsc_str line;
+              rt_lines_cursor(&got, t, tasks, &cur);
+              while (dsc_rt_lines_next(&cur, &line)) {
+                CU_ASSERT_FATAL(i < want.count);
+                CU_ASSERT(line.len == want.views[i].len &&
+                          !memcmp(line.ptr, want.views[i].ptr, (size_t)line.len));
+                i++;
+              }
+            }
+            CU_ASSERT_EQUAL(i, want.count);
+          }
+          rt_lines_free(&got);
+          CU_ASSERT_EQUAL(rt_input_maps_live(), 0); /* the last chunk unmapped it */
         }
-        rt_lines_free(&want), rt_lines_free(&got);
+        rt_lines_free(&want);
       }
     }
   }
@@ -490,6 +528,37 @@ static void test_chunk_pool(void) {
   rt_input_chunk_release(odd); /* freed: ASan would see a leak or a double free */
   for (int i = 0; i < 8; i++) rt_input_chunk_release(held[i]); /* some kept, the rest freed */
   rt_input_chunk_release(b);
+}
+
+/* A mapped file that shrinks: the bytes it kept read as they were, the pages it lost as '\n'
+ * (the SIGBUS handler's), and the map says so.  A map may start at any offset. */
+static void test_mapped_file_shrinks(void) {
+  size_t page = (size_t)sysconf(_SC_PAGESIZE), n = 3 * page;
+  char *text = malloc(n), path[32];
+  for (size_t i = 0; i < n; i++) text[i] = i % 10 == 9 ? '\n' : (char)('a' + i % 7);
+  int fd = temp_file(path, text, n);
+  char *data, *from5;
+  rt_input_map *m = rt_input_map_file(fd, 0, (int64_t)n, &data);
+  rt_input_map *m5 = rt_input_map_file(fd, 5, (int64_t)(n - 5), &from5);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(m5);
+  CU_ASSERT(!memcmp(data, text, n));
+  CU_ASSERT(!memcmp(from5, text + 5, n - 5));
+  CU_ASSERT(!rt_input_map_lost(m));
+  CU_ASSERT_EQUAL_FATAL(ftruncate(fd, (off_t)page), 0); /* the last two pages go */
+  CU_ASSERT(!memcmp(data, text, page));
+  volatile char *lost = data + 2 * page + 3;
+  CU_ASSERT_EQUAL(*lost, '\n');
+  CU_ASSERT_EQUAL(data[page], '\n');
+  CU_ASSERT(rt_input_map_lost(m));
+  CU_ASSERT(!rt_input_map_lost(m5)); /* not touched past the end yet */
+  CU_ASSERT_EQUAL(rt_input_maps_live(), 2);
+  rt_input_map_release(m);
+  rt_input_map_release(m5);
+  CU_ASSERT_EQUAL(rt_input_maps_live(), 0);
+  close(fd);
+  unlink(path);
+  free(text);
 }
 
 /* A task that gets no byte of the batch, or only the middle of a line, gets no line. */
@@ -627,6 +696,7 @@ int main(void) {
   CU_add_test(s, "blocks of plain lines and task cursors", test_blocks_and_cursors);
   CU_add_test(s, "cursor shares", test_cursor_shares);
   CU_add_test(s, "chunk pool", test_chunk_pool);
+  CU_add_test(s, "mapped file that shrinks", test_mapped_file_shrinks);
   int failed = dsc_cunit_run();
   return failed;
 }

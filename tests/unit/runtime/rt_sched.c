@@ -96,15 +96,19 @@ static char *temp_file(const char *text) {
   return path;
 }
 
-/* Read chunk size of the sources of whole_run (0: the default). */
+/* Read chunk size of the sources of whole_run (0: the default), and whether they read their
+ * files with read(2) rather than through a mapping. */
 static size_t run_chunk_size;
+static int run_no_mmap;
 
 static void whole_run(const rt_options *opt, const char *in0, const char *in1) {
   memset(&got, 0, sizeof got);
   dsc_rt_program prog;
   rt_program_init(&prog);
   dsc_rt_ctx ctx;
-  rt_ctx_init(&ctx, &prog, opt);
+  rt_options o = *opt;
+  o.no_mmap = run_no_mmap;
+  rt_ctx_init(&ctx, &prog, &o);
   char *p0 = temp_file(in0), *p1 = in1 ? temp_file(in1) : NULL;
   CU_ASSERT_EQUAL(dsc_rt_source_file(&ctx, p0, (int64_t)strlen(p0)), 0);
   if (p1) CU_ASSERT_EQUAL(dsc_rt_source_file(&ctx, p1, (int64_t)strlen(p1)), 1);
@@ -173,16 +177,19 @@ static void test_wall_clock_eof(void) {
 }
 
 /* The same runs with chunks of a few bytes: every line crosses chunks, and segments and batches
- * share them (ASan in the sanitizer build checks that each is freed exactly once). */
+ * share them (ASan in the sanitizer build checks that each is freed exactly once).  Both ways of
+ * reading a file: mapped windows of that size, and read(2)s into chunks of it. */
 static void test_tiny_chunks(void) {
   static const size_t sizes[] = {1, 3, 16};
-  for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
-    run_chunk_size = sizes[k];
-    test_manual_one_source();
-    test_manual_two_sources();
-    test_wall_clock_eof();
+  for (run_no_mmap = 0; run_no_mmap < 2; run_no_mmap++) {
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+      run_chunk_size = sizes[k];
+      test_manual_one_source();
+      test_manual_two_sources();
+      test_wall_clock_eof();
+    }
   }
-  run_chunk_size = 0;
+  run_chunk_size = 0, run_no_mmap = 0;
 }
 
 /* ---- early start: the first stage runs as task 0 before its batch is sealed ---- */

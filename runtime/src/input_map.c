@@ -1,0 +1,177 @@
+/* input_map.c — reading a regular file through a mapping instead of read(2).
+ *
+ * A stdin or file source that is a regular file is mapped (as big as it is when the receiver
+ * starts) and given to the splitter a window at a time: each window becomes an input chunk that
+ * points into the mapping (rt_split_mapped), so no byte is copied, and a chunk that the batches
+ * are done with gives its pages back.  A line that straddles two windows costs nothing either:
+ * the next chunk starts where that line starts.  What the file gains after it was mapped is read
+ * with read(2), as before (rt_source_pump).
+ *
+ * A mapped file that shrinks under its reader (a log truncated by its rotation) raises SIGBUS
+ * where read(2) would simply return less.  The receiver checks the size before each window and
+ * stops mapping once the file shrank.  For a page the file loses between that check and a read,
+ * the SIGBUS handler maps a page of '\n' bytes in its place: the reader sees empty lines there
+ * (never a line without its end, which the workers' line walk relies on), and the receiver
+ * reports it.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rt_internal.h"
+
+struct rt_input_map {
+  int64_t refs;  /* the receiver's while it maps, and one per chunk (atomic) */
+  char *base;    /* page-aligned start of the mapping */
+  size_t len;    /* its bytes */
+  int slot;      /* its entry in watched[] */
+  char *who;     /* "PROG: warning: SOURCE" for the report of lost pages, or NULL */
+};
+
+/* The mappings the SIGBUS handler may repair, read by the handler without a lock: an entry is
+ * in use while lo != 0, and hi is stored before lo. */
+enum { MAX_WATCHED = 16 };
+static struct {
+  uintptr_t lo, hi;  /* [lo, hi): the mapping */
+  int lost;          /* the handler replaced a page of it */
+} watched[MAX_WATCHED];
+static pthread_mutex_t watched_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t handler_once = PTHREAD_ONCE_INIT;
+static size_t page_size;
+
+/* A fault in a watched mapping: the file lost that page.  A private page of '\n' takes its place
+ * (mmap and memset in a handler: plain system calls and stores, safe on Linux).  Any other
+ * SIGBUS gets the default action, as if there were no handler. */
+static void on_sigbus(int sig, siginfo_t *info, void *uctx) {
+  (void)uctx;
+  uintptr_t a = (uintptr_t)info->si_addr;
+  for (int i = 0; i < MAX_WATCHED; i++) {
+    uintptr_t lo = __atomic_load_n(&watched[i].lo, __ATOMIC_ACQUIRE);
+    if (!lo || a < lo || a >= __atomic_load_n(&watched[i].hi, __ATOMIC_RELAXED)) continue;
+    char *page = (char *)(a & ~(uintptr_t)(page_size - 1));
+    if (mmap(page, page_size, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1,
+             0) == MAP_FAILED)
+      break;
+    memset(page, '\n', page_size);
+    __atomic_store_n(&watched[i].lost, 1, __ATOMIC_RELAXED);
+    return;
+  }
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+static void install_handler(void) {
+  page_size = (size_t)sysconf(_SC_PAGESIZE);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_sigbus;
+  sa.sa_flags = SA_SIGINFO;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGBUS, &sa, NULL);
+}
+
+static int watch(char *base, size_t len) {
+  pthread_mutex_lock(&watched_mu);
+  int slot = -1;
+  for (int i = 0; i < MAX_WATCHED && slot < 0; i++)
+    if (!watched[i].lo) slot = i;
+  if (slot >= 0) {
+    watched[slot].lost = 0;
+    watched[slot].hi = (uintptr_t)base + len;
+    __atomic_store_n(&watched[slot].lo, (uintptr_t)base, __ATOMIC_RELEASE);
+  }
+  pthread_mutex_unlock(&watched_mu);
+  return slot;
+}
+
+rt_input_map *rt_input_map_file(int fd, int64_t off, int64_t len, char **data) {
+  pthread_once(&handler_once, install_handler);
+  if (off < 0 || len <= 0) return NULL;
+  int64_t from = off & ~(int64_t)(page_size - 1);
+  size_t maplen = (size_t)(off - from + len);
+  char *base = mmap(NULL, maplen, PROT_READ, MAP_SHARED, fd, from);
+  if (base == MAP_FAILED) return NULL;
+  int slot = watch(base, maplen);
+  if (slot < 0) { /* more mapped files than the handler watches: read this one */
+    munmap(base, maplen);
+    return NULL;
+  }
+  rt_input_map *m = rt_xmalloc(sizeof *m);
+  *m = (rt_input_map){.refs = 1, .base = base, .len = maplen, .slot = slot};
+  *data = base + (off - from);
+  return m;
+}
+
+void rt_input_map_hold(rt_input_map *m) { __atomic_add_fetch(&m->refs, 1, __ATOMIC_RELAXED); }
+
+void rt_input_map_release(rt_input_map *m) {
+  if (!m || __atomic_sub_fetch(&m->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
+  /* reported when the mapping goes, not when the receiver saw it: a worker may be the first
+     to touch a lost page, after the receiver is done */
+  if (m->who && rt_input_map_lost(m))
+    fprintf(stderr, "%s: the file shrank while it was read; what it lost was read as empty "
+            "lines\n", m->who);
+  free(m->who);
+  pthread_mutex_lock(&watched_mu);
+  __atomic_store_n(&watched[m->slot].lo, 0, __ATOMIC_RELEASE);
+  pthread_mutex_unlock(&watched_mu);
+  munmap(m->base, m->len);
+  free(m);
+}
+
+void rt_input_map_drop(rt_input_map *m, const char *p, size_t n) {
+  uintptr_t mask = page_size - 1;
+  uintptr_t lo = ((uintptr_t)p + mask) & ~mask, hi = ((uintptr_t)p + n) & ~mask;
+  if (lo < hi) madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
+int rt_input_maps_live(void) {
+  int n = 0;
+  for (int i = 0; i < MAX_WATCHED; i++) n += __atomic_load_n(&watched[i].lo, __ATOMIC_ACQUIRE) != 0;
+  return n;
+}
+
+int rt_input_map_lost(const rt_input_map *m) {
+  return __atomic_load_n(&watched[m->slot].lost, __ATOMIC_RELAXED);
+}
+
+int rt_source_pump_file(rt_source *src, int fd) {
+  dsc_rt_ctx *ctx = src->ctx;
+  struct stat st;
+  off_t at = lseek(fd, 0, SEEK_CUR);
+  char *data = NULL;
+  rt_input_map *m = NULL;
+  if (!ctx->opt.no_mmap && at >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > at)
+    m = rt_input_map_file(fd, at, st.st_size - at, &data);
+  if (!m) return rt_source_pump(src, fd);
+  char who[512];
+  snprintf(who, sizeof who, "%s: warning: %s", rt_progname(ctx), src->label);
+  m->who = rt_xstrndup(who, strlen(who));
+  int64_t pos = 0, len = st.st_size - at; /* bytes of the mapping given to the splitter, of len */
+  while (pos < len) {
+    rt_source_wait_room(src); /* first, so that the size is checked just before the window */
+    if (fstat(fd, &st) == 0 && st.st_size - at < len) {
+      fprintf(stderr, "%s: warning: %s: the file shrank from %" PRId64 " to %" PRId64
+              " bytes while it was read\n", rt_progname(ctx), src->label, (int64_t)(at + len),
+              (int64_t)st.st_size);
+      break;
+    }
+    /* a window is what one read(2) takes, so the read-ahead and early-start bounds (sched.c)
+       count the same (and tests that shrink the chunks shrink the windows) */
+    size_t window = src->split.chunk_size;
+    size_t n = len - pos < (int64_t)window ? (size_t)(len - pos) : window;
+    rt_source_commit_mapped(src, m, data + pos, n);
+    pos += (int64_t)n;
+    if (rt_input_map_lost(m)) break; /* reported by rt_input_map_release */
+  }
+  rt_input_map_release(m);
+  /* on from where the mapping stopped: what the file gained since, or nothing */
+  if (lseek(fd, at + pos, SEEK_SET) < 0) return -1;
+  return rt_source_pump(src, fd);
+}
