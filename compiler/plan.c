@@ -10,6 +10,21 @@
 bool plan_is_narrow(plan_kind k) { return k >= P_MAP && k <= P_VALUES; }
 bool plan_is_output(plan_kind k) { return k >= P_PRINT; }
 
+bool plan_stage_static(const plan_stage *st) {
+  if (st->root->kind != P_SOURCE || (source_id)st->root->node->builtin != SRC_TABLE || !st->edges.len)
+    return false;
+  for (int i = 0; i < st->edges.len; i++) {
+    switch (((const plan_edge *)st->edges.items[i])->op->kind) {
+    case P_REDUCE_BY_KEY: case P_COMBINE_BY_KEY: case P_COUNT_BY_VALUE: case P_DISTINCT:
+    case P_GROUP_BY_KEY: case P_JOIN: case P_UNION: case P_SORT:
+      break;
+    default: /* outputs read the partials in place; state and windows keep their own */
+      return false;
+    }
+  }
+  return true;
+}
+
 static void connect(plan_op *from, plan_op *to, int input) {
   plan_edge *e = mem_alloc(sizeof *e);
   e->op = to;
@@ -277,7 +292,8 @@ void plan_dump(FILE *out, const plan *p, const src_file *src) {
   for (int i = 0; i < p->stages.len; i++) {
     const plan_stage *st = p->stages.items[i];
     const plan_op *r = st->root;
-    const char *loop = st->single ? "one loop"
+    const char *loop = plan_stage_static(st) ? "one loop, in the first batch only (its results are kept),"
+                     : st->single ? "one loop"
                      : st->tasks ? mem_printf("%lld tasks, one fused loop each", (long long)st->tasks)
                                  : "one fused loop per partition";
     if (r->kind == P_SOURCE)

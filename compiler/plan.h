@@ -109,6 +109,10 @@ plan *plan_build(const ast_program *prog, const sema_info *info);
 /* `dsc explain`: stages, fused operators, breakers and outputs. */
 void plan_dump(FILE *out, const plan *p, const src_file *src);
 bool plan_is_narrow(plan_kind k);
+/* A stage over a table() source whose every sink keeps its merged result as it is (a join,
+ * union, sort or keyed aggregation, not an output or a stateful operator): its results are the
+ * same in every batch, so it runs in the first batch only and they are kept. */
+bool plan_stage_static(const plan_stage *st);
 bool plan_is_output(plan_kind k);
 
 #endif

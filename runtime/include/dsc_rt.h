@@ -122,6 +122,10 @@ typedef void (*dsc_rt_task_fn)(void *env, dsc_rt_worker *worker, int64_t task);
 void dsc_rt_run_tasks(dsc_rt_ctx *ctx, int64_t ntasks, dsc_rt_task_fn fn, void *env);
 /* The worker of the calling (main) thread, for the single-threaded phases of a batch. */
 dsc_rt_worker *dsc_rt_main_worker(dsc_rt_ctx *ctx);
+/* A worker for the main thread whose memory lives as long as the program: what a stage that
+ * reads only table() sources computes is the same in every batch, so it is computed once, with
+ * this worker, and kept.  Its error counters are reported with the batch that made them. */
+dsc_rt_worker *dsc_rt_static_worker(dsc_rt_ctx *ctx);
 
 /* ---- Batch memory ---------------------------------------------------------------------------- */
 

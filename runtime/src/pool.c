@@ -102,3 +102,5 @@ void dsc_rt_run_tasks(dsc_rt_ctx *ctx, int64_t ntasks, dsc_rt_task_fn fn, void *
 int64_t dsc_rt_partitions(dsc_rt_ctx *ctx) { return ctx->pool.nthreads; }
 
 dsc_rt_worker *dsc_rt_main_worker(dsc_rt_ctx *ctx) { return &ctx->workers[0]; }
+
+dsc_rt_worker *dsc_rt_static_worker(dsc_rt_ctx *ctx) { return &ctx->static_worker; }

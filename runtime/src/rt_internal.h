@@ -360,6 +360,7 @@ struct dsc_rt_ctx {
   dsc_rt_batch *qhead;       /* wall clock: sealed batches waiting */
   dsc_rt_batch **qtail;      /* append point */
   dsc_rt_worker *workers;    /* one per thread; [0] is the main thread's */
+  dsc_rt_worker static_worker; /* dsc_rt_static_worker: never reset, freed with the context */
   rt_pool pool;              /* helpers for dsc_rt_run_tasks */
   dsc_rt_buf out;            /* dsc_rt_output */
   int64_t batches_run;       /* batches processed so far */

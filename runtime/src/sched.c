@@ -59,6 +59,7 @@ void rt_ctx_init(dsc_rt_ctx *ctx, dsc_rt_program *prog, const rt_options *opt) {
   ctx->early_source = -1;
   ctx->workers = rt_xmalloc(sizeof(dsc_rt_worker) * (size_t)n);
   for (int64_t i = 0; i < n; i++) rt_worker_init(&ctx->workers[i], (int32_t)i);
+  rt_worker_init(&ctx->static_worker, 0);
   rt_pool_start(&ctx->pool, ctx, n);
 }
 
@@ -68,6 +69,7 @@ void rt_ctx_free(dsc_rt_ctx *ctx) {
   int64_t n = ctx->pool.nthreads;
   rt_pool_stop(&ctx->pool);
   for (int64_t i = 0; i < n; i++) rt_worker_free(&ctx->workers[i]);
+  rt_worker_free(&ctx->static_worker);
   free(ctx->workers);
   for (int32_t i = 0; i < ctx->nsources; i++) {
     rt_source *s = ctx->sources[i];
@@ -360,6 +362,8 @@ void rt_batch_finish(dsc_rt_ctx *ctx, dsc_rt_batch *batch) {
   for (int k = 0; k < DSC_RT_ERR_COUNT_; k++) {
     int64_t total = 0;
     for (int64_t w = 0; w < ctx->pool.nthreads; w++) total += ctx->workers[w].errors[k];
+    total += ctx->static_worker.errors[k]; /* made in this batch too; its memory stays */
+    ctx->static_worker.errors[k] = 0;
     if (total)
       fprintf(stderr, "%s: warning: batch %s: %" PRId64 " %s (used %s)\n", rt_progname(ctx), when,
               total, error_text[k][total != 1], error_used[k]);
