@@ -186,7 +186,9 @@ static void on_block(void *env, rt_input_chunk *chunk, const char *s, size_t n, 
  * When no batch runs, it reads without bound, so one batch can be as big as the input. */
 enum { MAX_QUEUED_SEGMENTS = 1, READ_AHEAD = 2 * RT_INPUT_CHUNK };
 
-/* Input one early call takes at most (about 3 ms of a word count); see "early start". */
+/* Input one early call takes at most (about 3 ms of a word count); see "early start".  With
+ * more than one worker, a quarter of that: a call cannot stop when its batch is sealed, and the
+ * other workers wait for it before they share the rest. */
 enum { EARLY_STEP = 1 << 20 };
 
 static int early_backlog_full(const rt_source *src);
@@ -434,7 +436,8 @@ static int run_early(dsc_rt_ctx *ctx, int64_t time_ms) {
   int64_t nplain, plain = plain_prefix(cur, &nplain);
   if (plain - ctx->early_done < ctx->opt.early_bytes) return 0;
   /* a step at a time, so that once the batch is sealed the workers share what is left */
-  int64_t upto = plain - ctx->early_done > EARLY_STEP ? ctx->early_done + EARLY_STEP : plain;
+  int64_t step = ctx->pool.nthreads > 1 ? EARLY_STEP / 4 : EARLY_STEP; /* see EARLY_STEP */
+  int64_t upto = plain - ctx->early_done > step ? ctx->early_done + step : plain;
   rt_lines lines;
   rt_lines_init(&lines);
   lines.runs = rt_xmalloc(sizeof(rt_line_run) * (size_t)nplain);
