@@ -138,12 +138,13 @@ static int printable(uint32_t cp) {
 void dsc_rt_buf_str_repr(dsc_rt_buf *b, const char *s, int64_t n) {
   int has_sq = memchr(s, '\'', (size_t)n) != NULL, has_dq = memchr(s, '"', (size_t)n) != NULL;
   char q = has_sq && !has_dq ? '"' : '\'';
-  rt_buf_reserve(b, (size_t)n + 2);
-  b->data[b->len++] = q;
+  /* room for the longest form at once: no escape is longer than 4 bytes per input byte (\xNN
+     for one byte, \uNNNN for three, \UNNNNNNNN for four) */
+  rt_buf_reserve(b, 4 * (size_t)n + 2);
+  char *o = b->data + b->len;
+  *o++ = q;
   for (int64_t i = 0; i < n;) {
     unsigned char c = (unsigned char)s[i];
-    rt_buf_reserve(b, 12);
-    char *o = b->data + b->len;
     if (c >= 0x20 && c < 0x7F) {
       if (c == '\\' || c == (unsigned char)q) *o++ = '\\';
       *o++ = (char)c;
@@ -168,10 +169,9 @@ void dsc_rt_buf_str_repr(dsc_rt_buf *b, const char *s, int64_t n) {
       }
       i += len;
     }
-    b->len = (size_t)(o - b->data);
   }
-  rt_buf_reserve(b, 1);
-  b->data[b->len++] = q;
+  *o++ = q;
+  b->len = (size_t)(o - b->data);
 }
 
 void rt_format_time(int64_t ms, char *out, size_t outsz) {
