@@ -412,6 +412,29 @@ static void test_vec(void) {
   rt_worker_reset(&w);
 }
 
+/* Vecs of every element size keep their first elements inline, then move them to malloc'd
+ * memory: values survive the move, extend works from and into either, and the sanitizer build
+ * sees a free for each malloc and none for the inline room. */
+static void test_vec_inline_then_malloced(void) {
+  static const int64_t sizes[] = {1, 8, 16, 24, 32, 40};
+  for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+    int64_t size = sizes[k];
+    for (int n = 0; n <= 40; n++) {
+      dsc_rt_vec *v = dsc_rt_vec_new(&w, size), *copy = dsc_rt_vec_new(&w, size);
+      for (int i = 0; i < n; i++) memset(dsc_rt_vec_push(v), 'a' + i % 26, (size_t)size);
+      dsc_rt_vec_extend(copy, v);
+      dsc_rt_vec_extend(copy, v);
+      CU_ASSERT_EQUAL_FATAL(dsc_rt_vec_len(copy), 2 * n);
+      for (int i = 0; i < 2 * n; i++) {
+        const unsigned char *e = dsc_rt_vec_at(copy, i);
+        CU_ASSERT_FATAL(e[0] == 'a' + (i % n) % 26 && e[size - 1] == e[0]);
+      }
+      CU_ASSERT_EQUAL(dsc_rt_vec_data(v) == NULL, n == 0);
+    }
+    rt_worker_reset(&w);
+  }
+}
+
 int main(void) {
   rt_worker_init(&w, 0);
   if (CU_initialize_registry() != CUE_SUCCESS) return 1;
@@ -431,6 +454,7 @@ int main(void) {
   CU_add_test(s, "table entries of 32 bytes", test_table_compact_entries);
   CU_add_test(s, "many tables, zero payload", test_table_zero_payload_and_many_tables);
   CU_add_test(s, "vec", test_vec);
+  CU_add_test(s, "vec inline, then malloc'd", test_vec_inline_then_malloced);
   int failed = dsc_cunit_run();
   rt_worker_free(&w);
   return failed;
