@@ -154,10 +154,11 @@ void dsc_rt_csv_fields(dsc_rt_worker *w, const char *s, int64_t n, dsc_list *out
   int64_t cap = 1;
   for (int64_t i = 0; i < n; i++) cap += s[i] == ',';
   dsc_str *v = rt_arena_alloc_raw(&w->arena, sizeof(dsc_str) * (size_t)cap);
-  char *text = rt_arena_alloc_raw(&w->arena, (size_t)n);  /* unquoted copies */
+  char *text = NULL; /* unquoted copies of quoted fields, made on the first one */
   int64_t k = 0, i = 0, t = 0;
   for (;;) {
     if (i < n && s[i] == '"') {
+      if (!text) text = rt_arena_alloc_raw(&w->arena, (size_t)n);
       int64_t start = t;
       for (i++; i < n; i++) {
         if (s[i] == '"') {
