@@ -126,7 +126,14 @@ void cg_root_feed(cg *g, const plan_op *root, LLVMValueRef i);
 void cg_output(cg *g, const plan_op *op, LLVMValueRef batch);
 /* Shared pieces for cg_state.c. */
 LLVMTypeRef cg_partial_type(cg *g, const plan_edge *e);
+/* Entries of grouping tables (K_GROUP: groupByKey, joins, updateStateByKey): {key, vec of
+ * values}, or only {vec} for a string key, whose bytes are the entry's own key (a lookup table's
+ * entries took 64 bytes instead of 32).  The key comes back as a view, valid as an aggregation
+ * table's is (see "aggregation table entries" in cg_sinks.c). */
 LLVMTypeRef cg_group_type(cg *g, const type *key);
+LLVMValueRef cg_group_values(cg *g, const type *key, LLVMValueRef payload); /* the vec */
+LLVMValueRef cg_group_key(cg *g, const type *key, LLVMValueRef table, LLVMValueRef i,
+                          LLVMValueRef payload); /* entry i of table, whose payload this is */
 /* Entries of aggregation tables (K_AGG: batch partials, window panes and states).  A
  * string-keyed one keeps only its value; these are the one place that layout is known, see
  * "aggregation table entries" in cg_sinks.c for when a rebuilt element's key view is valid. */

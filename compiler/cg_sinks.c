@@ -69,10 +69,30 @@ static const type *sort_key(const plan_op *op) {
   return op->in_elem;
 }
 
-/* {K, ptr vec}: a grouping table's payload. */
+/* A grouping table's payload: {K, ptr vec}, or {ptr vec} for a string key (cg.h). */
+static bool group_value_only(const type *key) { return key->kind == T_STRING; }
+
 LLVMTypeRef cg_group_type(cg *g, const type *key) {
+  if (group_value_only(key))
+    return LLVMStructTypeInContext(g->ctx, &g->t_ptr, 1, 0);
   LLVMTypeRef f[2] = {cg_type(g, key), g->t_ptr};
   return LLVMStructTypeInContext(g->ctx, f, 2, 0);
+}
+
+LLVMValueRef cg_group_values(cg *g, const type *key, LLVMValueRef payload) {
+  LLVMValueRef at = LLVMBuildStructGEP2(g->b, cg_group_type(g, key), payload, group_value_only(key) ? 0 : 1, "");
+  return LLVMBuildLoad2(g->b, g->t_ptr, at, "values");
+}
+
+LLVMValueRef cg_group_key(cg *g, const type *key, LLVMValueRef table, LLVMValueRef i,
+                          LLVMValueRef payload) {
+  if (!group_value_only(key))
+    return LLVMBuildLoad2(g->b, cg_type(g, key), LLVMBuildStructGEP2(g->b, cg_group_type(g, key), payload, 0, ""), "k");
+  LLVMValueRef klen = cg_alloca(g, g->t_i64, "klen");
+  LLVMValueRef kargs[3] = {table, i, klen};
+  LLVMValueRef k = LLVMGetUndef(g->t_str);
+  k = LLVMBuildInsertValue(g->b, k, cg_rt(g, "dsc_rt_table_key", "pplp", kargs), 0, "");
+  return LLVMBuildInsertValue(g->b, k, LLVMBuildLoad2(g->b, g->t_i64, klen, ""), 1, "k");
 }
 
 /* {K, T}: a sort's collected element. */
@@ -498,11 +518,15 @@ static void feed_group(cg *g, plan_edge *e, LLVMValueRef v) {
   cg_if(g, fresh, &then_bb, &done);
   LLVMValueRef vec = rt_new(g, "dsc_rt_vec_new", cg_type(g, kv->elems[1]));
   LLVMValueRef entry = LLVMGetUndef(gt);
-  entry = LLVMBuildInsertValue(g->b, entry, key, 0, "");
-  entry = LLVMBuildInsertValue(g->b, entry, vec, 1, "");
+  if (group_value_only(kv->elems[0])) {
+    entry = LLVMBuildInsertValue(g->b, entry, vec, 0, "");
+  } else {
+    entry = LLVMBuildInsertValue(g->b, entry, key, 0, "");
+    entry = LLVMBuildInsertValue(g->b, entry, vec, 1, "");
+  }
   LLVMBuildStore(g->b, entry, payload);
   cg_end_if(g, done);
-  LLVMValueRef values = LLVMBuildLoad2(g->b, g->t_ptr, LLVMBuildStructGEP2(g->b, gt, payload, 1, ""), "");
+  LLVMValueRef values = cg_group_values(g, kv->elems[0], payload);
   LLVMValueRef slot = cg_rt(g, "dsc_rt_vec_push", "pp", &values);
   LLVMBuildStore(g->b, LLVMBuildExtractValue(g->b, v, 1, "v"), slot);
 }
@@ -627,8 +651,9 @@ static void merge_entry(cg *g, LLVMValueRef i, void *data) {
   LLVMBuildBr(g->b, done);
   LLVMPositionBuilderAtEnd(g->b, comb);
   if (partial_of(op) == K_GROUP) {
-    LLVMValueRef args[2] = {LLVMBuildLoad2(g->b, g->t_ptr, LLVMBuildStructGEP2(g->b, pt, dst, 1, ""), ""),
-                            LLVMBuildExtractValue(g->b, src, 1, "")};
+    const type *key_t = input_elem(op, m->e->input)->elems[0];
+    LLVMValueRef args[2] = {cg_group_values(g, key_t, dst),
+                            LLVMBuildExtractValue(g->b, src, group_value_only(key_t) ? 0 : 1, "")};
     cg_rt(g, "dsc_rt_vec_extend", "vpp", args);
   } else if (agg_like(op) != P_DISTINCT) {
     agg_combine(g, op, dst, payload_value(g, op, src), true);
@@ -884,11 +909,11 @@ static void join_key(cg *g, join_ctx *j) {
  * the same key in the other table (NULL if none). */
 static void group_entry(cg *g, const plan_op *op, int side, LLVMValueRef t, LLVMValueRef other,
                         LLVMValueRef i, LLVMValueRef *key, LLVMValueRef *vec, LLVMValueRef *found) {
-  LLVMTypeRef gt = cg_group_type(g, op->elem->elems[0]);
+  const type *key_t = op->elem->elems[0];
   LLVMValueRef pargs[2] = {t, i};
-  LLVMValueRef entry = LLVMBuildLoad2(g->b, gt, cg_rt(g, "dsc_rt_table_at", "ppl", pargs), "");
-  *key = LLVMBuildExtractValue(g->b, entry, 0, "k");
-  *vec = LLVMBuildExtractValue(g->b, entry, 1, side ? "rvec" : "lvec");
+  LLVMValueRef payload = cg_rt(g, "dsc_rt_table_at", "ppl", pargs);
+  *key = cg_group_key(g, key_t, t, i, payload);
+  *vec = cg_group_values(g, key_t, payload);
   LLVMValueRef klen = cg_alloca(g, g->t_i64, "klen");
   LLVMValueRef kargs[3] = {t, i, klen};
   LLVMValueRef kp = cg_rt(g, "dsc_rt_table_key", "pplp", kargs);
@@ -897,7 +922,6 @@ static void group_entry(cg *g, const plan_op *op, int side, LLVMValueRef t, LLVM
 }
 
 static void root_feed_join(cg *g, const plan_op *op, LLVMValueRef i) {
-  LLVMTypeRef gt = cg_group_type(g, op->elem->elems[0]);
   LLVMValueRef left = cg_load_slot(g, op->slot, g->t_ptr);
   LLVMValueRef right = cg_load_slot(g, op->slot + 1, g->t_ptr);
   LLVMValueRef nl = cg_rt(g, "dsc_rt_table_len", "lp", &left);
@@ -913,7 +937,7 @@ static void root_feed_join(cg *g, const plan_op *op, LLVMValueRef i) {
   LLVMBasicBlockRef both = cg_block(g, "join.both"), alone = cg_block(g, "join.alone");
   LLVMBuildCondBr(g->b, LLVMBuildIsNotNull(g->b, found, ""), both, alone);
   LLVMPositionBuilderAtEnd(g->b, both);
-  j.rvec = LLVMBuildLoad2(g->b, g->t_ptr, LLVMBuildStructGEP2(g->b, gt, found, 1, ""), "rvec");
+  j.rvec = cg_group_values(g, op->elem->elems[0], found);
   join_key(g, &j);
   LLVMBuildBr(g->b, done);
   LLVMPositionBuilderAtEnd(g->b, alone);
@@ -967,11 +991,11 @@ void cg_root_feed(cg *g, const plan_op *root, LLVMValueRef i) {
   case P_GROUP_BY_KEY: {
     LLVMValueRef table = cg_load_slot(g, root->slot, g->t_ptr);
     LLVMValueRef args[2] = {table, i};
-    LLVMTypeRef gt = cg_group_type(g, root->elem->elems[0]);
-    LLVMValueRef entry = LLVMBuildLoad2(g->b, gt, cg_rt(g, "dsc_rt_table_at", "ppl", args), "");
+    const type *key_t = root->elem->elems[0];
+    LLVMValueRef payload = cg_rt(g, "dsc_rt_table_at", "ppl", args);
     v = LLVMGetUndef(cg_type(g, root->elem));
-    v = LLVMBuildInsertValue(g->b, v, LLVMBuildExtractValue(g->b, entry, 0, ""), 0, "");
-    v = LLVMBuildInsertValue(g->b, v, cg_vec_list(g, LLVMBuildExtractValue(g->b, entry, 1, "")), 1, "");
+    v = LLVMBuildInsertValue(g->b, v, cg_group_key(g, key_t, table, i, payload), 0, "");
+    v = LLVMBuildInsertValue(g->b, v, cg_vec_list(g, cg_group_values(g, key_t, payload)), 1, "");
     break;
   }
   case P_JOIN: root_feed_join(g, root, i); return;

@@ -717,13 +717,12 @@ static void update_old_key(cg *g, LLVMValueRef i, void *data) {
   LLVMValueRef klen, key = entry_key(g, c->old, i, &klen);
   LLVMValueRef kv = load(g, cg_type(g, op->elem), entry_at(g, c->old, i));
   LLVMValueRef gp = table_find(g, c->groups, key, klen);
-  LLVMTypeRef gt = cg_group_type(g, op->in_elem->elems[0]);
   /* no new values: an empty list */
   LLVMValueRef list_slot = cg_alloca(g, g->t_list, "values");
   LLVMBuildStore(g->b, LLVMConstNull(g->t_list), list_slot);
   LLVMBasicBlockRef then_bb, done;
   cg_if(g, LLVMBuildIsNotNull(g->b, gp, ""), &then_bb, &done);
-  LLVMBuildStore(g->b, cg_vec_list(g, LLVMBuildExtractValue(g->b, load(g, gt, gp), 1, "")), list_slot);
+  LLVMBuildStore(g->b, cg_vec_list(g, cg_group_values(g, op->in_elem->elems[0], gp)), list_slot);
   cg_end_if(g, done);
   const type *st = op->elem->elems[1];
   update_key(g, c, key, klen, LLVMBuildExtractValue(g->b, kv, 0, ""), load(g, g->t_list, list_slot),
@@ -739,10 +738,10 @@ static void update_new_key(cg *g, LLVMValueRef i, void *data) {
   LLVMPositionBuilderAtEnd(g->b, look);
   LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, table_find(g, c->old, key, klen), ""), fresh_bb, done);
   LLVMPositionBuilderAtEnd(g->b, fresh_bb);
-  LLVMTypeRef gt = cg_group_type(g, op->in_elem->elems[0]);
-  LLVMValueRef entry = load(g, gt, entry_at(g, c->groups, i));
-  update_key(g, c, key, klen, LLVMBuildExtractValue(g->b, entry, 0, ""),
-             cg_vec_list(g, LLVMBuildExtractValue(g->b, entry, 1, "")), cg_none(g, type_option(op->elem->elems[1])));
+  const type *key_t = op->in_elem->elems[0];
+  LLVMValueRef payload = entry_at(g, c->groups, i);
+  update_key(g, c, key, klen, cg_group_key(g, key_t, c->groups, i, payload),
+             cg_vec_list(g, cg_group_values(g, key_t, payload)), cg_none(g, type_option(op->elem->elems[1])));
   LLVMBuildBr(g->b, done);
   LLVMPositionBuilderAtEnd(g->b, done);
 }
