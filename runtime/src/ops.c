@@ -152,7 +152,11 @@ void dsc_rt_buf_take(dsc_rt_worker *w, dsc_rt_buf *buf, dsc_str *out) {
 
 void dsc_rt_csv_fields(dsc_rt_worker *w, const char *s, int64_t n, dsc_list *out) {
   int64_t cap = 1;
-  for (int64_t i = 0; i < n; i++) cap += s[i] == ',';
+  for (int64_t i = 0; i < n;) { /* fields: commas + 1 */
+    const char *comma = memchr(s + i, ',', (size_t)(n - i));
+    if (!comma) break;
+    cap++, i = comma - s + 1;
+  }
   dsc_str *v = rt_arena_alloc_raw(&w->arena, sizeof(dsc_str) * (size_t)cap);
   char *text = NULL; /* unquoted copies of quoted fields, made on the first one */
   int64_t k = 0, i = 0, t = 0;
@@ -172,7 +176,8 @@ void dsc_rt_csv_fields(dsc_rt_worker *w, const char *s, int64_t n, dsc_list *out
       v[k].ptr = text + start, v[k].len = t - start;
     } else {
       int64_t start = i;
-      while (i < n && s[i] != ',') i++;
+      const char *comma = i < n ? memchr(s + i, ',', (size_t)(n - i)) : NULL;
+      i = comma ? comma - s : n;
       v[k].ptr = s + start, v[k].len = i - start;
     }
     k++;
