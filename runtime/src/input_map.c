@@ -1,6 +1,6 @@
 /* input_map.c — reading a regular file through a mapping instead of read(2).
  *
- * A stdin or file source that is a regular file is mapped (as big as it is when the receiver
+ * A stdin() or file() source that is a regular file is mapped (as big as it is when the receiver
  * starts) and given to the splitter a window at a time: each window becomes an input chunk that
  * points into the mapping (rt_split_mapped), so no byte is copied, and a chunk that the batches
  * are done with gives its pages back.  A line that straddles two windows costs nothing either:
@@ -11,10 +11,11 @@
  * where read(2) would simply return less.  The receiver checks the size before each window and
  * stops mapping once the file shrank.  For a page the file loses between that check and a read,
  * the SIGBUS handler maps a page of '\n' bytes in its place: the reader sees empty lines there
- * (never a line without its end, which the workers' line walk relies on), and the receiver
- * reports it.
+ * (never a line without its end), and the mapping's release reports it.  A file rewritten in
+ * place while it is read may show the new bytes: lines may come out garbled, but the line walk
+ * (line_cursor.c) and the string functions stay within each run and string.  table() sources,
+ * whose lines live as long as the program, are read, not mapped.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>

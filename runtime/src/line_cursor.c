@@ -30,10 +30,13 @@ static int enter_run(dsc_rt_line_cursor *cur) {
   int64_t b = cur->hi - cur->run_start < r->bytes ? cur->hi - cur->run_start : r->bytes;
   if (a >= b) return 1;
   if (r->base) {
-    /* the first line that starts at or after a: after the \n at or after a - 1 (found: the run
-       ends in one) */
+    /* the first line that starts at or after a: after the \n at or after a - 1 (the run ends in
+       one, unless its bytes changed: see dsc_rt_lines_next) */
     const char *start = r->base;
-    if (a > 0) start = (const char *)memchr(r->base + a - 1, '\n', (size_t)(r->bytes - a + 1)) + 1;
+    if (a > 0) {
+      start = memchr(r->base + a - 1, '\n', (size_t)(r->bytes - a + 1));
+      start = start ? start + 1 : r->base + r->bytes;
+    }
     cur->next = start, cur->limit = r->base + b, cur->run_end = r->base + r->bytes;
   } else {
     const dsc_str *first = l->views + r->first_view;
@@ -82,6 +85,9 @@ int32_t dsc_rt_lines_next(dsc_rt_line_cursor *cur, dsc_str *line) {
   for (;;) {
     if (cur->next < cur->limit) {
       const char *end = memchr(cur->next, '\n', (size_t)(cur->run_end - cur->next));
+      /* a run ends in \n, unless its bytes changed since the receiver saw them (a mapped file
+         rewritten in place, input_map.c): then the line ends with the run */
+      if (__builtin_expect(!end, 0)) end = cur->run_end;
       line->ptr = cur->next;
       line->len = end - cur->next;
       cur->next = end + 1;

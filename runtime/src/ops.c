@@ -21,7 +21,9 @@ int32_t dsc_rt_source_table(dsc_rt_ctx *ctx, const char *path, int64_t path_len)
   rt_source *s = rt_source_open_file(ctx, RT_SRC_TABLE, path, path_len);
   /* Read synchronously: the lines must be there for the first batch (markers are data here,
      see on_line in sched.c). */
-  int r = rt_source_pump_file(s, s->fd); /* mapped when it is a regular file: kept, not copied */
+  /* read, not mapped: its lines live as long as the program, and a mapping would show them
+     changing if the file were rewritten in place meanwhile */
+  int r = rt_source_pump(s, s->fd);
   if (r < 0) fprintf(stderr, "%s: %s: read error: %s\n", rt_progname(ctx), s->label, strerror(errno));
   rt_source_eof(s);
   close(s->fd);
