@@ -298,11 +298,9 @@ void cg_sink_init(cg *g, plan_edge *e, LLVMValueRef task) {
   switch (partial_of(e->op)) {
   case K_AGG: case K_GROUP:
     state = resume_or(g, slot, new_table, e);
-    if (partial_of(e->op) == K_AGG) {
-      e->cg_ring = NULL;
-      e->cg_ring_count = cg_alloca(g, g->t_i64, "ring.count");
-      LLVMBuildStore(g->b, cg_i64(g, 0), e->cg_ring_count);
-    }
+    e->cg_ring = NULL;
+    e->cg_ring_count = cg_alloca(g, g->t_i64, "ring.count");
+    LLVMBuildStore(g->b, cg_i64(g, 0), e->cg_ring_count);
     break;
   case K_COLLECT: case K_PRINT:
     state = resume_or(g, slot, new_vec, e);
@@ -423,6 +421,32 @@ static void agg_upsert(cg *g, plan_edge *e, LLVMValueRef v, LLVMValueRef hash) {
   LLVMPositionBuilderAtEnd(g->b, done);
 }
 
+/* One record's upsert into a grouping table: a new entry gets an empty values vec, and the
+ * record's value is pushed.  hash: as for agg_upsert. */
+static void group_upsert(cg *g, plan_edge *e, LLVMValueRef v, LLVMValueRef hash) {
+  const type *kv = input_elem(e->op, e->input);
+  LLVMTypeRef gt = cg_group_type(g, kv->elems[0]);
+  LLVMValueRef key = LLVMBuildExtractValue(g->b, v, 0, "k");
+  LLVMValueRef kp, kn, fresh;
+  cg_key_bytes(g, key, kv->elems[0], &kp, &kn);
+  LLVMValueRef payload = upsert(g, e->cg_state, kp, kn, hash, &fresh);
+  LLVMBasicBlockRef then_bb, done;
+  cg_if(g, fresh, &then_bb, &done);
+  LLVMValueRef vec = rt_new(g, "dsc_rt_vec_new", cg_type(g, kv->elems[1]));
+  LLVMValueRef entry = LLVMGetUndef(gt);
+  if (group_value_only(kv->elems[0])) {
+    entry = LLVMBuildInsertValue(g->b, entry, vec, 0, "");
+  } else {
+    entry = LLVMBuildInsertValue(g->b, entry, key, 0, "");
+    entry = LLVMBuildInsertValue(g->b, entry, vec, 1, "");
+  }
+  LLVMBuildStore(g->b, entry, payload);
+  cg_end_if(g, done);
+  LLVMValueRef values = cg_group_values(g, kv->elems[0], payload);
+  LLVMValueRef slot = cg_rt(g, "dsc_rt_vec_push", "pp", &values);
+  LLVMBuildStore(g->b, LLVMBuildExtractValue(g->b, v, 1, "v"), slot);
+}
+
 /* ---- deferred upserts ------------------------------------------------------------------------
  * A table that outgrows the cache makes each record wait for its own misses.  Once the task's
  * table is big (dsc_rt_table_is_big), the loop hashes each record's key, prefetches its index
@@ -431,7 +455,8 @@ static void agg_upsert(cg *g, plan_edge *e, LLVMValueRef v, LLVMValueRef hash) {
  * table in the same order, so the partial is the same.  Parked values may point into the batch's
  * input or the worker's arena, which outlive the task; keys that are not strings are serialised
  * again when unparked.  The window benchmark's batch tables (200,000 new keys a batch) got 10%
- * faster, and the word count (50,000 keys) 9%: the ring's helpers must be inlined (cg_module.c). */
+ * faster, and the word count (50,000 keys) 9%: the ring's helpers must be inlined (cg_module.c).
+ * Aggregations and groupings (joins, groupByKey) park alike. */
 enum { RING = 16 };
 
 typedef struct agg_ring {
@@ -446,15 +471,31 @@ static LLVMValueRef ring_slot(cg *g, LLVMValueRef arr, LLVMTypeRef t, LLVMValueR
   return LLVMBuildInBoundsGEP2(g->b, LLVMArrayType2(t, RING), arr, idx, 2, "");
 }
 
+/* The upsert of one record into edge e's table, aggregation or grouping. */
+static void sink_upsert(cg *g, plan_edge *e, LLVMValueRef v, LLVMValueRef hash) {
+  if (partial_of(e->op) == K_GROUP)
+    group_upsert(g, e, v, hash);
+  else
+    agg_upsert(g, e, v, hash);
+}
+
+/* The key a record is upserted by: agg_key's, or a grouping's pair key. */
+static LLVMValueRef sink_key(cg *g, plan_edge *e, LLVMValueRef v, const type **key_t) {
+  if (partial_of(e->op) != K_GROUP)
+    return agg_key(g, e->op, v, key_t);
+  *key_t = input_elem(e->op, e->input)->elems[0];
+  return LLVMBuildExtractValue(g->b, v, 0, "k");
+}
+
 static void ring_upsert(cg *g, LLVMValueRef i, void *data) {
   plan_edge *e = data;
   agg_ring *r = e->cg_ring;
   LLVMValueRef v = LLVMBuildLoad2(g->b, r->value_t, ring_slot(g, r->values, r->value_t, i), "parked");
   LLVMValueRef h = LLVMBuildLoad2(g->b, g->t_i32, ring_slot(g, r->hashes, g->t_i32, i), "hash");
-  agg_upsert(g, e, v, h);
+  sink_upsert(g, e, v, h);
 }
 
-static void feed_agg(cg *g, plan_edge *e, LLVMValueRef v) {
+static void feed_deferred(cg *g, plan_edge *e, LLVMValueRef v) {
   agg_ring *r = e->cg_ring;
   if (!r) { /* the first feed of this edge in the stage: a union may feed it twice */
     r = e->cg_ring = mem_alloc(sizeof *r);
@@ -472,12 +513,12 @@ static void feed_agg(cg *g, plan_edge *e, LLVMValueRef v) {
                     done = cg_block(g, "agg.fed");
   LLVMBuildCondBr(g->b, parking, park, direct);
   LLVMPositionBuilderAtEnd(g->b, direct);
-  agg_upsert(g, e, v, NULL);
+  sink_upsert(g, e, v, NULL);
   LLVMBuildBr(g->b, done);
 
   LLVMPositionBuilderAtEnd(g->b, park);
   const type *key_t;
-  LLVMValueRef key = agg_key(g, e->op, v, &key_t), kp, kn;
+  LLVMValueRef key = sink_key(g, e, v, &key_t), kp, kn;
   cg_key_bytes(g, key, key_t, &kp, &kn);
   LLVMValueRef hargs[2] = {kp, kn};
   LLVMValueRef h = cg_rt(g, "dsc_rt_table_hash", "ipl", hargs);
@@ -505,30 +546,6 @@ static void drain_ring(cg *g, plan_edge *e) {
                                     back, cg_i64(g, 0), "");
   cg_loop(g, lo, n, ring_upsert, e);
   e->cg_ring = NULL;
-}
-
-static void feed_group(cg *g, plan_edge *e, LLVMValueRef v) {
-  const type *kv = input_elem(e->op, e->input);
-  LLVMTypeRef gt = cg_group_type(g, kv->elems[0]);
-  LLVMValueRef key = LLVMBuildExtractValue(g->b, v, 0, "k");
-  LLVMValueRef kp, kn, fresh;
-  cg_key_bytes(g, key, kv->elems[0], &kp, &kn);
-  LLVMValueRef payload = cg_upsert(g, e->cg_state, kp, kn, &fresh);
-  LLVMBasicBlockRef then_bb, done;
-  cg_if(g, fresh, &then_bb, &done);
-  LLVMValueRef vec = rt_new(g, "dsc_rt_vec_new", cg_type(g, kv->elems[1]));
-  LLVMValueRef entry = LLVMGetUndef(gt);
-  if (group_value_only(kv->elems[0])) {
-    entry = LLVMBuildInsertValue(g->b, entry, vec, 0, "");
-  } else {
-    entry = LLVMBuildInsertValue(g->b, entry, key, 0, "");
-    entry = LLVMBuildInsertValue(g->b, entry, vec, 1, "");
-  }
-  LLVMBuildStore(g->b, entry, payload);
-  cg_end_if(g, done);
-  LLVMValueRef values = cg_group_values(g, kv->elems[0], payload);
-  LLVMValueRef slot = cg_rt(g, "dsc_rt_vec_push", "pp", &values);
-  LLVMBuildStore(g->b, LLVMBuildExtractValue(g->b, v, 1, "v"), slot);
 }
 
 bool cg_sink_counts(const plan_edge *e) { return partial_of(e->op) == K_COUNT; }
@@ -559,8 +576,7 @@ void cg_sink_feed(cg *g, plan_edge *e, LLVMValueRef v) {
   const plan_op *op = e->op;
   switch (partial_of(op)) {
   case K_NONE: return;
-  case K_AGG: feed_agg(g, e, v); return;
-  case K_GROUP: feed_group(g, e, v); return;
+  case K_AGG: case K_GROUP: feed_deferred(g, e, v); return;
   case K_COUNT:
     cg_sink_add_count(g, e, cg_i64(g, 1));
     return;
@@ -596,7 +612,7 @@ void cg_sink_feed(cg *g, plan_edge *e, LLVMValueRef v) {
 
 void cg_sink_finish(cg *g, plan_edge *e, LLVMValueRef task) {
   partial_kind k = partial_of(e->op);
-  if (k == K_AGG)
+  if (k == K_AGG || k == K_GROUP)
     drain_ring(g, e);
   if (k == K_COUNT) {
     LLVMBuildStore(g->b, LLVMBuildLoad2(g->b, g->t_i64, e->cg_state, ""), partial_ptr(g, e, task));
