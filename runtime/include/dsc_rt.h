@@ -116,6 +116,12 @@ int32_t dsc_rt_lines_next(dsc_rt_line_cursor *cur, dsc_str *line);
 
 /* How many partitions a stage should cut its input into (one per worker thread). */
 int64_t dsc_rt_partitions(dsc_rt_ctx *ctx);
+/* How many of those a stage should run for this batch: one per --min-task-bytes of the input
+ * that an early start left (a stage over source `source`), or per 1/16 of that many elements
+ * (a stage over a breaker's result), at least one: waking a thread for less costs more than it
+ * saves. */
+int64_t dsc_rt_source_tasks(const dsc_rt_batch *batch, int32_t source, int64_t partitions);
+int64_t dsc_rt_result_tasks(dsc_rt_ctx *ctx, int64_t elements, int64_t partitions);
 /* Runs fn(env, worker, task) for task = 0..ntasks-1, spread over the worker threads, and returns
  * when all are done.  Tasks must not share mutable state; results are merged in task order. */
 typedef void (*dsc_rt_task_fn)(void *env, dsc_rt_worker *worker, int64_t task);

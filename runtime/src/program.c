@@ -143,7 +143,7 @@ static const struct {
     {"help", OPT_FLAG},        {"version", OPT_FLAG}, {"manual-clock", OPT_FLAG},
     {"stop-at-eof", OPT_FLAG}, {"batch", OPT_VALUE},  {"start-time", OPT_VALUE},
     {"threads", OPT_VALUE},    {"max-line-bytes", OPT_VALUE}, {"stats", OPT_FLAG},
-    {"early-bytes", OPT_VALUE}, {"no-mmap", OPT_FLAG},
+    {"early-bytes", OPT_VALUE}, {"no-mmap", OPT_FLAG},    {"min-task-bytes", OPT_VALUE},
 };
 
 static int apply_option(const char *name, const char *val, rt_options *opt, char *err,
@@ -173,6 +173,10 @@ static int apply_option(const char *name, const char *val, rt_options *opt, char
     if (parse_i64(val, &v) || v < 0)
       return fail(err, errsz, "invalid value '%s' for --early-bytes (expected 0 or a positive number)", val);
     opt->early_bytes = v;
+  } else if (!strcmp(name, "min-task-bytes")) {
+    if (parse_i64(val, &v) || v < 1)
+      return fail(err, errsz, "invalid value '%s' for --min-task-bytes (expected a positive number)", val);
+    opt->min_task_bytes = v;
   }
   return RT_ARGS_OK;
 }
@@ -183,6 +187,7 @@ int rt_parse_args(dsc_rt_program *prog, int argc, char **argv, rt_options *opt, 
   opt->interval_ms = prog->interval_ms;
   opt->max_line_bytes = RT_DEFAULT_MAX_LINE;
   opt->early_bytes = RT_DEFAULT_EARLY_BYTES;
+  opt->min_task_bytes = RT_DEFAULT_MIN_TASK_BYTES;
   for (int32_t i = 0; i < prog->nparams; i++) prog->params[i].set = 0;
   int32_t positional = 0;
   int only_positional = 0, result = RT_ARGS_OK;
@@ -280,6 +285,8 @@ void rt_usage(const dsc_rt_program *prog, dsc_rt_buf *out) {
               "  --early-bytes N        once N bytes of the next batch are in, start its first\n"
               "                         stage while the rest arrives (default: 262144; 0: never)\n"
               "  --no-mmap              read a regular file with read(2) instead of mapping it\n"
+              "  --min-task-bytes N     a batch's stage runs one task per N bytes of input, up\n"
+              "                         to --threads (default: 65536)\n"
               "  --stats                at exit, print batches, records and peak memory on stderr\n"
               "  --help                 this text\n"
               "  --version              the runtime version\n");

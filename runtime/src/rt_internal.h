@@ -18,6 +18,7 @@
 #define RT_VERSION "0.1.0"
 #define RT_DEFAULT_MAX_LINE ((int64_t)64 * 1024 * 1024)
 #define RT_DEFAULT_EARLY_BYTES ((int64_t)256 * 1024)
+#define RT_DEFAULT_MIN_TASK_BYTES ((int64_t)64 * 1024)
 
 /* ---- arena.c: bump allocation in big chunks, reset at batch end ---------------------------- */
 
@@ -261,6 +262,7 @@ typedef struct rt_options {
   int64_t max_line_bytes;  /* --max-line-bytes */
   int64_t early_bytes;     /* --early-bytes (0: never start a batch early) */
   int no_mmap;             /* --no-mmap: read regular files with read(2) */
+  int64_t min_task_bytes;  /* --min-task-bytes (0: the default): see dsc_rt_source_tasks */
   int stats;               /* --stats: one line of counters on stderr at exit */
 } rt_options;
 

@@ -591,6 +591,36 @@ static void test_cursor_run_without_newline(void) {
   rt_input_chunk_release(c);
 }
 
+/* A stage runs one task per --min-task-bytes of what is left of its batch, at least one and at
+ * most the partitions; a stage over a breaker's result one per sixteenth of that in elements. */
+static void test_tasks_filled(void) {
+  dsc_rt_program prog;
+  rt_program_init(&prog);
+  rt_options opt = {.interval_ms = 1000, .manual_clock = 1, .threads = 1};
+  dsc_rt_ctx ctx;
+  rt_ctx_init(&ctx, &prog, &opt);
+  rt_source_new(&ctx, RT_SRC_STDIN, "stdin");
+  rt_lines l;
+  rt_lines_init(&l);
+  dsc_rt_batch b = {.ctx = &ctx, .nsources = 1, .lines = &l, .early_source = -1};
+  l.bytes = 10;
+  CU_ASSERT_EQUAL(dsc_rt_source_tasks(&b, 0, 4), 1);  /* the default: 64 KiB a task */
+  l.bytes = 3 * 65536 + 5;
+  CU_ASSERT_EQUAL(dsc_rt_source_tasks(&b, 0, 4), 3);
+  CU_ASSERT_EQUAL(dsc_rt_source_tasks(&b, 0, 2), 2);
+  b.early_source = 0, b.early_bytes = 2 * 65536; /* what early start took is not shared out */
+  CU_ASSERT_EQUAL(dsc_rt_source_tasks(&b, 0, 4), 1);
+  CU_ASSERT_EQUAL(dsc_rt_result_tasks(&ctx, 4095, 4), 1);
+  CU_ASSERT_EQUAL(dsc_rt_result_tasks(&ctx, 3 * 4096, 4), 3);
+  ctx.opt.min_task_bytes = 1; /* --min-task-bytes 1: every byte or element may be a task */
+  l.bytes = 2, b.early_bytes = 0;
+  CU_ASSERT_EQUAL(dsc_rt_source_tasks(&b, 0, 4), 2);
+  CU_ASSERT_EQUAL(dsc_rt_result_tasks(&ctx, 3, 4), 3);
+  CU_ASSERT_EQUAL(dsc_rt_result_tasks(&ctx, 0, 4), 1);
+  rt_ctx_free(&ctx);
+  rt_program_free(&prog);
+}
+
 /* A task that gets no byte of the batch, or only the middle of a line, gets no line. */
 static void test_cursor_shares(void) {
   rt_lines l;
@@ -725,6 +755,7 @@ int main(void) {
   CU_add_test(s, "manual clock markers in blocks", test_markers_in_blocks);
   CU_add_test(s, "blocks of plain lines and task cursors", test_blocks_and_cursors);
   CU_add_test(s, "cursor shares", test_cursor_shares);
+  CU_add_test(s, "tasks a batch fills", test_tasks_filled);
   CU_add_test(s, "cursor over a run that lost its \\n", test_cursor_run_without_newline);
   CU_add_test(s, "chunk pool", test_chunk_pool);
   CU_add_test(s, "mapped file that shrinks", test_mapped_file_shrinks);
