@@ -320,6 +320,8 @@ typedef struct rt_source {
 /* The lines `source` brought into the batch (a static table's: its lines), NULL for no such
  * source. */
 const rt_lines *rt_batch_source_lines(const dsc_rt_batch *batch, int32_t source);
+/* The bytes of source's lines that an early start took before the batch was sealed (0: none). */
+int64_t rt_batch_early_bytes(const dsc_rt_batch *batch, int32_t source);
 
 struct dsc_rt_batch {
   int64_t time_ms;           /* batch time, ms since the epoch */

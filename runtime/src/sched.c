@@ -318,6 +318,10 @@ int rt_sleep_unless_stopping(dsc_rt_ctx *ctx, int64_t ms) {
 
 int64_t dsc_rt_batch_time(const dsc_rt_batch *batch) { return batch->time_ms; }
 
+int64_t rt_batch_early_bytes(const dsc_rt_batch *batch, int32_t source) {
+  return batch && source == batch->early_source ? batch->early_bytes : 0;
+}
+
 const rt_lines *rt_batch_source_lines(const dsc_rt_batch *batch, int32_t source) {
   if (source < 0 || source >= batch->nsources) return NULL;
   const rt_source *src = batch->ctx ? batch->ctx->sources[source] : NULL;
