@@ -372,6 +372,24 @@ static void test_utf8_in_chunks(void) {
 
 /* What a seal does mid-chunk: the batch before and the batch after share the chunk; each holds
  * a reference, the receiver a third, and the views of either survive the others' release. */
+/* A context with one stdin source, as the manual-clock tests need it. */
+typedef struct stdin_ctx {
+  dsc_rt_program prog;
+  dsc_rt_ctx ctx;
+  rt_source *src;
+} stdin_ctx;
+
+static void stdin_ctx_init(stdin_ctx *c, rt_options opt) {
+  rt_program_init(&c->prog);
+  rt_ctx_init(&c->ctx, &c->prog, &opt);
+  c->src = rt_source_new(&c->ctx, RT_SRC_STDIN, "stdin");
+}
+
+static void stdin_ctx_free(stdin_ctx *c) {
+  rt_ctx_free(&c->ctx);
+  rt_program_free(&c->prog);
+}
+
 /* ---- blocks of plain lines and the task cursors ---- */
 
 static uint64_t rng_state;
@@ -457,6 +475,24 @@ static void split_into(rt_lines *l, const char *text, size_t n, size_t step, int
   }
 }
 
+/* The lines the tasks of a `tasks`-way split of l take, in task order, into out (at most cap);
+ * out_task[k] (when not NULL) gets the task of line k.  Returns how many there were. */
+static int64_t task_lines(const rt_lines *l, int64_t tasks, dsc_str *out, int64_t *out_task,
+                          int64_t cap) {
+  int64_t n = 0;
+  for (int64_t t = 0; t < tasks; t++) {
+    dsc_rt_line_cursor cur;
+    dsc_str line;
+    rt_lines_cursor(l, t, tasks, &cur);
+    while (dsc_rt_lines_next(&cur, &line)) {
+      CU_ASSERT_FATAL(n < cap);
+      if (out_task) out_task[n] = t;
+      out[n++] = line;
+    }
+  }
+  return n;
+}
+
 /* Whatever the reads, chunks and task count, the tasks' cursors together give the lines the
  * line-by-line splitter gives, each once and in order. */
 static void check_random_input(int plain_only) {
@@ -482,19 +518,12 @@ static void check_random_input(int plain_only) {
               for (int64_t k = 0; k < got.nchunks; k++) CU_ASSERT_PTR_NOT_NULL(got.chunks[k]->map);
           }
           for (int64_t tasks = 1; tasks <= 5; tasks++) {
-            int64_t i = 0;
-            for (int64_t t = 0; t < tasks; t++) {
-              dsc_rt_line_cursor cur;
-              dsc_str line;
-              rt_lines_cursor(&got, t, tasks, &cur);
-              while (dsc_rt_lines_next(&cur, &line)) {
-                CU_ASSERT_FATAL(i < want.count);
-                CU_ASSERT(line.len == want.views[i].len &&
-                          !memcmp(line.ptr, want.views[i].ptr, (size_t)line.len));
-                i++;
-              }
-            }
-            CU_ASSERT_EQUAL(i, want.count);
+            static dsc_str lines[sizeof text];
+            int64_t got_n = task_lines(&got, tasks, lines, NULL, (int64_t)(sizeof text));
+            CU_ASSERT_EQUAL_FATAL(got_n, want.count);
+            for (int64_t i = 0; i < got_n; i++)
+              CU_ASSERT(lines[i].len == want.views[i].len &&
+                        !memcmp(lines[i].ptr, want.views[i].ptr, (size_t)lines[i].len));
           }
           rt_lines_free(&got);
           CU_ASSERT_EQUAL(rt_input_maps_live(), 0); /* the last chunk unmapped it */
@@ -573,18 +602,14 @@ static void test_cursor_run_without_newline(void) {
     if (lost > 0) c->data[8] = 'x';  /* the run's last \n */
     if (lost > 1) c->data[2] = c->data[5] = 'y';
     for (int64_t tasks = 1; tasks <= 9; tasks++) {
+      dsc_str lines[9];
+      int64_t n = task_lines(&l, tasks, lines, NULL, 9);
       const char *after = c->data; /* lines come in order, apart, within the run */
-      int64_t lines = 0;
-      for (int64_t t = 0; t < tasks; t++) {
-        dsc_rt_line_cursor cur;
-        dsc_str line;
-        rt_lines_cursor(&l, t, tasks, &cur);
-        while (dsc_rt_lines_next(&cur, &line)) {
-          CU_ASSERT_FATAL(line.ptr >= after && line.ptr + line.len <= c->data + 9);
-          after = line.ptr + line.len, lines++;
-        }
+      for (int64_t i = 0; i < n; i++) {
+        CU_ASSERT_FATAL(lines[i].ptr >= after && lines[i].ptr + lines[i].len <= c->data + 9);
+        after = lines[i].ptr + lines[i].len;
       }
-      if (!lost) CU_ASSERT_EQUAL(lines, 3);
+      if (!lost) CU_ASSERT_EQUAL(n, 3);
     }
     rt_lines_free(&l);
   }
@@ -594,15 +619,11 @@ static void test_cursor_run_without_newline(void) {
 /* A stage runs one task per --min-task-bytes of what is left of its batch, at least one and at
  * most the partitions; a stage over a breaker's result one per sixteenth of that in elements. */
 static void test_tasks_filled(void) {
-  dsc_rt_program prog;
-  rt_program_init(&prog);
-  rt_options opt = {.interval_ms = 1000, .manual_clock = 1, .threads = 1};
-  dsc_rt_ctx ctx;
-  rt_ctx_init(&ctx, &prog, &opt);
-  rt_source_new(&ctx, RT_SRC_STDIN, "stdin");
+  stdin_ctx sc;
+  stdin_ctx_init(&sc, (rt_options){.interval_ms = 1000, .manual_clock = 1, .threads = 1});
   rt_lines l;
   rt_lines_init(&l);
-  dsc_rt_batch b = {.ctx = &ctx, .nsources = 1, .lines = &l, .early_source = -1};
+  dsc_rt_batch b = {.ctx = &sc.ctx, .nsources = 1, .lines = &l, .early_source = -1};
   l.bytes = 10;
   CU_ASSERT_EQUAL(dsc_rt_source_tasks(&b, 0, 4), 1);  /* the default: 64 KiB a task */
   l.bytes = 3 * 65536 + 5;
@@ -610,15 +631,14 @@ static void test_tasks_filled(void) {
   CU_ASSERT_EQUAL(dsc_rt_source_tasks(&b, 0, 2), 2);
   b.early_source = 0, b.early_bytes = 2 * 65536; /* what early start took is not shared out */
   CU_ASSERT_EQUAL(dsc_rt_source_tasks(&b, 0, 4), 1);
-  CU_ASSERT_EQUAL(dsc_rt_result_tasks(&ctx, 4095, 4), 1);
-  CU_ASSERT_EQUAL(dsc_rt_result_tasks(&ctx, 3 * 4096, 4), 3);
-  ctx.opt.min_task_bytes = 1; /* --min-task-bytes 1: every byte or element may be a task */
+  CU_ASSERT_EQUAL(dsc_rt_result_tasks(&sc.ctx, 4095, 4), 1);
+  CU_ASSERT_EQUAL(dsc_rt_result_tasks(&sc.ctx, 3 * 4096, 4), 3);
+  sc.ctx.opt.min_task_bytes = 1; /* --min-task-bytes 1: every byte or element may be a task */
   l.bytes = 2, b.early_bytes = 0;
   CU_ASSERT_EQUAL(dsc_rt_source_tasks(&b, 0, 4), 2);
-  CU_ASSERT_EQUAL(dsc_rt_result_tasks(&ctx, 3, 4), 3);
-  CU_ASSERT_EQUAL(dsc_rt_result_tasks(&ctx, 0, 4), 1);
-  rt_ctx_free(&ctx);
-  rt_program_free(&prog);
+  CU_ASSERT_EQUAL(dsc_rt_result_tasks(&sc.ctx, 3, 4), 3);
+  CU_ASSERT_EQUAL(dsc_rt_result_tasks(&sc.ctx, 0, 4), 1);
+  stdin_ctx_free(&sc);
 }
 
 /* A task that gets no byte of the batch, or only the middle of a line, gets no line. */
@@ -629,14 +649,10 @@ static void test_cursor_shares(void) {
   memcpy(c->data, "a-long-line\nb\n", 14);
   rt_lines_add_block(&l, c, c->data, 14, 2);
   rt_input_chunk_release(c); /* l holds its own reference */
-  int64_t per_task[14];
-  for (int64_t t = 0; t < 14; t++) {
-    dsc_rt_line_cursor cur;
-    dsc_str line;
-    per_task[t] = 0;
-    rt_lines_cursor(&l, t, 14, &cur);
-    while (dsc_rt_lines_next(&cur, &line)) per_task[t]++;
-  }
+  int64_t per_task[14] = {0}, task_of[14];
+  dsc_str lines[14];
+  int64_t n = task_lines(&l, 14, lines, task_of, 14);
+  for (int64_t k = 0; k < n; k++) per_task[task_of[k]]++;
   CU_ASSERT_EQUAL(per_task[0], 1);  /* "a-long-line" starts in byte 0 */
   for (int t = 1; t < 12; t++) CU_ASSERT_EQUAL(per_task[t], 0);
   CU_ASSERT_EQUAL(per_task[12], 1); /* "b" starts in byte 12 */
@@ -678,12 +694,9 @@ static void test_batches_share_chunks(void) {
 }
 
 static void test_markers(void) {
-  dsc_rt_program prog;
-  rt_program_init(&prog);
-  rt_options opt = {.interval_ms = 1000, .manual_clock = 1, .threads = 1, .max_line_bytes = 8};
-  dsc_rt_ctx ctx;
-  rt_ctx_init(&ctx, &prog, &opt);
-  rt_source *s = rt_source_new(&ctx, RT_SRC_STDIN, "stdin");
+  stdin_ctx sc;
+  stdin_ctx_init(&sc, (rt_options){.interval_ms = 1000, .manual_clock = 1, .threads = 1, .max_line_bytes = 8});
+  rt_source *s = sc.src;
   const char *in = "a b\n@batch\r\n@batch\n@batchx\n 0123456789abc\n@ba";
   rt_source_feed(s, in, strlen(in));
   rt_source_feed(s, "tch", 3);
@@ -701,18 +714,14 @@ static void test_markers(void) {
   CU_ASSERT_EQUAL_FATAL(third->nchunks, 1);
   CU_ASSERT_PTR_EQUAL(first->chunks[0], third->chunks[0]);
   CU_ASSERT_EQUAL(third->chunks[0]->refs, 3);  /* the receiver's, the two batches' */
-  rt_ctx_free(&ctx);
-  rt_program_free(&prog);
+  stdin_ctx_free(&sc);
 }
 
 /* Plain input comes as blocks: a marker inside one cuts it; look-alikes are data. */
 static void test_markers_in_blocks(void) {
-  dsc_rt_program prog;
-  rt_program_init(&prog);
-  rt_options opt = {.interval_ms = 1000, .manual_clock = 1, .threads = 1};
-  dsc_rt_ctx ctx;
-  rt_ctx_init(&ctx, &prog, &opt);
-  rt_source *s = rt_source_new(&ctx, RT_SRC_STDIN, "stdin");
+  stdin_ctx sc;
+  stdin_ctx_init(&sc, (rt_options){.interval_ms = 1000, .manual_clock = 1, .threads = 1});
+  rt_source *s = sc.src;
   const char *in = "@batch\na\n@batch\nx@batch\n@batchy\n @batch\nb\n@batch\n@batch\nc\n";
   rt_source_feed(s, in, strlen(in));
   char text[256];
@@ -733,8 +742,7 @@ static void test_markers_in_blocks(void) {
   lines_joined(&s->cur, text, sizeof text);
   CU_ASSERT_STRING_EQUAL(text, "c");
   CU_ASSERT_EQUAL(s->queued, 4);
-  rt_ctx_free(&ctx);
-  rt_program_free(&prog);
+  stdin_ctx_free(&sc);
 }
 
 int main(void) {
