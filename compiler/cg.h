@@ -99,6 +99,10 @@ void cg_pipeline(cg *g, const cg_options *opt);
 LLVMValueRef cg_slot_ptr(cg *g, int slot);
 LLVMValueRef cg_load_slot(cg *g, int slot, LLVMTypeRef t);
 void cg_store_slot(cg *g, int slot, LLVMValueRef v);
+/* A new function (internal unless exported), made the one being generated, the builder at its
+ * entry.  The caller saves and restores what it was generating (cg_state.c's task functions). */
+LLVMValueRef cg_new_function(cg *g, const char *name, LLVMTypeRef ret, LLVMTypeRef *params, int n,
+                             bool exported);
 /* Feeds v to every consumer of op that the current stage's loop runs. */
 void cg_feed_consumers(cg *g, const plan_op *op, LLVMValueRef v);
 /* The edge through which `op` reads its input number `input`. */

@@ -45,8 +45,8 @@ plan_edge *cg_edge(const plan_op *op, int input) {
   unreachable();
 }
 
-static LLVMValueRef new_function(cg *g, const char *name, LLVMTypeRef ret, LLVMTypeRef *params,
-                                 int n, bool exported) {
+LLVMValueRef cg_new_function(cg *g, const char *name, LLVMTypeRef ret, LLVMTypeRef *params, int n,
+                             bool exported) {
   LLVMValueRef fn = LLVMAddFunction(g->mod, name, LLVMFunctionType(ret, params, (unsigned)n, 0));
   if (!exported)
     LLVMSetLinkage(fn, LLVMInternalLinkage);
@@ -170,7 +170,7 @@ static LLVMValueRef gen_stage(cg *g, plan_stage *st) {
   LLVMTypeRef params[3] = {g->t_ptr, g->t_ptr, g->t_i64};
   char name[32];
   snprintf(name, sizeof name, "dsc_stage_%d", st->id);
-  LLVMValueRef fn = new_function(g, name, g->t_void, params, 3, false);
+  LLVMValueRef fn = cg_new_function(g, name, g->t_void, params, 3, false);
   g->stage = st;
   g->state = LLVMGetParam(fn, 0);
   g->worker = LLVMGetParam(fn, 1);
@@ -238,7 +238,7 @@ static const char *default_text(const expr *v) {
 }
 
 static void gen_describe(cg *g, const cg_options *opt) {
-  LLVMValueRef fn = new_function(g, "dsc_gen_describe", g->t_void, &g->t_ptr, 1, true);
+  LLVMValueRef fn = cg_new_function(g, "dsc_gen_describe", g->t_void, &g->t_ptr, 1, true);
   LLVMValueRef prog = LLVMGetParam(fn, 0);
   const sema_info *info = g->plan->info;
   LLVMValueRef a1[2] = {prog, cstr(g, opt->prog_name)};
@@ -336,7 +336,7 @@ static LLVMValueRef filled_stage_tasks(cg *g, const plan_stage *st, LLVMValueRef
 
 static void gen_early(cg *g, LLVMValueRef *stage_fns) {
   LLVMTypeRef params[2] = {g->t_ptr, g->t_ptr};
-  LLVMValueRef fn = new_function(g, "dsc_gen_early", g->t_void, params, 2, true);
+  LLVMValueRef fn = cg_new_function(g, "dsc_gen_early", g->t_void, params, 2, true);
   const plan *p = g->plan;
   const plan_stage *st = g->early;
   if (!st) {
@@ -372,7 +372,7 @@ static void gen_early(cg *g, LLVMValueRef *stage_fns) {
 }
 
 static void gen_start(cg *g) {
-  LLVMValueRef fn = new_function(g, "dsc_gen_start", g->t_void, &g->t_ptr, 1, true);
+  LLVMValueRef fn = cg_new_function(g, "dsc_gen_start", g->t_void, &g->t_ptr, 1, true);
   g->ctx_val = LLVMGetParam(fn, 0);
   /* regex literals are compiled first; the list is complete only once the body is built */
   LLVMBasicBlockRef init = LLVMGetInsertBlock(g->b);
@@ -496,7 +496,7 @@ static void gen_static_stage(cg *g, const plan_stage *st, LLVMValueRef stage_fn)
 
 static void gen_batch(cg *g, LLVMValueRef *stage_fns) {
   LLVMTypeRef params[2] = {g->t_ptr, g->t_ptr};
-  LLVMValueRef fn = new_function(g, "dsc_gen_batch", g->t_void, params, 2, true);
+  LLVMValueRef fn = cg_new_function(g, "dsc_gen_batch", g->t_void, params, 2, true);
   g->ctx_val = LLVMGetParam(fn, 0);
   LLVMValueRef batch = LLVMGetParam(fn, 1);
   g->state = cg_alloca(g, LLVMArrayType2(g->t_i64, (uint64_t)g->nslots), "state");

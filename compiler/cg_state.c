@@ -313,6 +313,12 @@ typedef struct window_ctx {
      the leaving pane */
   LLVMValueRef nt, nstore, batch, base, entering, pstore, leaving, nleaving, tables;
   LLVMValueRef base_slot; /* alloca: items entered so far */
+  /* in a task of the shared update (below): the number of shares and the task's own; else NULL */
+  LLVMValueRef shares, share;
+  LLVMValueRef list, nlist;  /* the positions the current loop visits (for_owned), or NULL */
+  LLVMValueRef owned_items;  /* the pane items for_owned goes through (owns_item) */
+  LLVMValueRef nbatch;       /* entries of the task table being entered */
+  bool deferred_only;        /* entering only the keys the shared update left to the main thread */
 } window_ctx;
 
 static LLVMValueRef ring_pane(cg *g, LLVMValueRef ring, LLVMValueRef i) {
@@ -371,15 +377,40 @@ static LLVMValueRef window_value(cg *g, const plan_op *op, LLVMValueRef entry) {
   return load(g, cg_type(g, op->elem->elems[1]), cg_agg_value_ptr(g, op, entry));
 }
 
+/* In a task of the shared update: whether state entry idx is this task's.  By index, so that a
+ * task picks its pane items without reading the entries they name; the index is scrambled
+ * (Fibonacci hashing) and scaled to the number of shares, which needs no division. */
+static LLVMValueRef own_entry(cg *g, const window_ctx *w, LLVMValueRef idx) {
+  LLVMValueRef mixed = LLVMBuildMul(g->b, idx, LLVMConstInt(g->t_i64, 0x9E3779B97F4A7C15ull, 0), "");
+  LLVMValueRef top = LLVMBuildLShr(g->b, mixed, cg_i64(g, 32), "");
+  LLVMValueRef share = LLVMBuildLShr(g->b, LLVMBuildMul(g->b, top, w->shares, ""), cg_i64(g, 32), "");
+  return LLVMBuildICmp(g->b, LLVMIntEQ, share, w->share, "");
+}
+
+/* Step i of a window loop visits item or entry i, or in a task of the shared update the i-th
+ * of the positions it owns (w->list). */
+static LLVMValueRef visited(cg *g, const window_ctx *w, LLVMValueRef i) {
+  return w->list ? load(g, g->t_i64, LLVMBuildGEP2(g->b, g->t_i64, w->list, &i, 1, "")) : i;
+}
+
+/* What step i + ahead of n steps visits, or -1 past the end (for prefetches). */
+static LLVMValueRef visited_ahead(cg *g, const window_ctx *w, LLVMValueRef i, int ahead, LLVMValueRef n) {
+  LLVMValueRef k = LLVMBuildAdd(g->b, i, cg_i64(g, ahead), "");
+  LLVMValueRef in = LLVMBuildICmp(g->b, LLVMIntSLT, k, n, "");
+  LLVMValueRef at = visited(g, w, w->list ? LLVMBuildSelect(g->b, in, k, i, "") : k);
+  return LLVMBuildSelect(g->b, in, at, cg_i64(g, -1), "");
+}
+
 static void window_leave(cg *g, LLVMValueRef i, void *data) {
   window_ctx *w = data;
   const plan_op *op = w->op;
+  LLVMValueRef j = visited(g, w, i);
   /* the state is far bigger than the cache: fetch the entry of a later item meanwhile */
-  LLVMValueRef ahead = LLVMBuildAdd(g->b, i, cg_i64(g, PREFETCH_DISTANCE), "");
-  ahead = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, ahead, w->nleaving, ""), ahead, i, "");
+  LLVMValueRef ahead = visited_ahead(g, w, i, PREFETCH_DISTANCE, w->list ? w->nlist : w->nleaving);
+  ahead = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSGE, ahead, cg_i64(g, 0), ""), ahead, j, "");
   LLVMValueRef pf[2] = {w->nt, item_index(g, op, item_at(g, op, w->leaving, ahead))};
   cg_rt(g, "dsc_rt_table_prefetch_at", "vpl", pf);
-  LLVMValueRef item = load(g, item_t(g, op), item_at(g, op, w->leaving, i));
+  LLVMValueRef item = load(g, item_t(g, op), item_at(g, op, w->leaving, j));
   LLVMValueRef idx = LLVMBuildExtractValue(g->b, item, 0, "");
   /* a key the filter removed since is not taken out (Spark skips keys absent from the state) */
   LLVMBasicBlockRef then_bb, done;
@@ -391,17 +422,23 @@ static void window_leave(cg *g, LLVMValueRef i, void *data) {
   cg_end_if(g, done);
 }
 
+/* Two-step prefetch at step i of n over the entering batch table: the index slot a later key
+ * probes, then (once that slot is cached) the entry it points to; the batch table keeps each
+ * key's hash, so nothing is rehashed. */
+static void prefetch_entering(cg *g, const window_ctx *w, LLVMValueRef i, LLVMValueRef n) {
+  for (int step = 0; step < 2; step++) {
+    LLVMValueRef pf[4] = {w->nt, w->batch, visited_ahead(g, w, i, PREFETCH_DISTANCE * (2 - step), n),
+                          cg_i32(g, step)};
+    cg_rt(g, "dsc_rt_table_prefetch_from", "vppli", pf);
+  }
+}
+
 static void window_enter(cg *g, LLVMValueRef i, void *data) {
   window_ctx *w = data;
   const plan_op *op = w->op;
   LLVMTypeRef kv_t = cg_type(g, op->elem);
-  /* two-step prefetch: the index slot a later key probes, then (once that slot is cached)
-     the entry it points to; the batch table keeps each key's hash, so nothing is rehashed */
-  for (int step = 0; step < 2; step++) {
-    LLVMValueRef pf[4] = {w->nt, w->batch, LLVMBuildAdd(g->b, i, cg_i64(g, PREFETCH_DISTANCE * (2 - step)), ""),
-                          cg_i32(g, step)};
-    cg_rt(g, "dsc_rt_table_prefetch_from", "vppli", pf);
-  }
+  prefetch_entering(g, w, i, w->list ? w->nlist : w->nbatch);
+  i = visited(g, w, i);
   /* the batch entry's value, and the payload a new state entry gets: the batch table is not
      the state table, so its entry stays put while the state grows */
   LLVMValueRef bp = entry_at(g, w->batch, i);
@@ -428,13 +465,113 @@ static void window_enter(cg *g, LLVMValueRef i, void *data) {
   LLVMBuildStore(g->b, item, item_at(g, op, w->entering, LLVMBuildAdd(g->b, w->base, i, "")));
 }
 
+/* window_enter in a task of the shared update, over the keys of its share: a key the state has
+ * alive is combined in place; any other is left to the main thread (its item's index -1), which
+ * inserts or revives it after the tasks, in the order the serial update would have. */
+static void window_enter_share(cg *g, LLVMValueRef i, void *data) {
+  window_ctx *w = data;
+  const plan_op *op = w->op;
+  prefetch_entering(g, w, i, w->nlist);
+  LLVMValueRef j = visited(g, w, i);
+  LLVMValueRef bv = window_value(g, op, entry_at(g, w->batch, j));
+  LLVMValueRef fa[3] = {w->nt, w->batch, j};
+  LLVMValueRef p = cg_rt(g, "dsc_rt_table_find_from", "pppl", fa);
+  LLVMValueRef idx_slot = cg_alloca(g, g->t_i64, "entered_at");
+  LLVMBuildStore(g->b, cg_i64(g, -1), idx_slot);
+  LLVMBasicBlockRef then_bb, done;
+  cg_if(g, LLVMBuildIsNotNull(g->b, p, ""), &then_bb, &done);
+  set_window_value(g, op, p, combine_values(g, op, false, window_value(g, op, p), bv), w->nstore);
+  LLVMBuildStore(g->b, table_index_of(g, w->nt, p), idx_slot);
+  cg_end_if(g, done);
+  LLVMValueRef item = LLVMGetUndef(item_t(g, op));
+  item = LLVMBuildInsertValue(g->b, item, load(g, g->t_i64, idx_slot), 0, "");
+  item = LLVMBuildInsertValue(g->b, item, bv, 1, ""); /* the shared update's values hold no refs */
+  LLVMBuildStore(g->b, item, item_at(g, op, w->entering, LLVMBuildAdd(g->b, w->base, j, "")));
+}
+
+/* ---- the positions a loop owns ----
+ * A task of the shared update visits only the items and keys of its share, and the main thread
+ * after it only the keys it left.  They are listed, a block at a time, in a branch-free pass
+ * before the loop visits them (so that it can prefetch ahead): testing each position in the
+ * visiting loop itself mispredicted about every other one, and cost more than the lookups.  The
+ * block lives on the stack: a list as long as the batch was fresh memory every batch, and its
+ * page faults cost as much again. */
+enum { OWN_BLOCK = 512 };
+
+typedef LLVMValueRef (*owns_fn)(cg *g, const window_ctx *w, LLVMValueRef j);
+
+typedef struct owned_ctx {
+  window_ctx *w;
+  owns_fn owns;
+  cg_loop_fn visit;
+  void *visit_data;
+  LLVMValueRef n, list, count;
+} owned_ctx;
+
+static void own_list_add(cg *g, LLVMValueRef j, void *data) {
+  owned_ctx *c = data;
+  LLVMValueRef k = load(g, g->t_i64, c->count);
+  LLVMBuildStore(g->b, j, LLVMBuildGEP2(g->b, g->t_i64, c->list, &k, 1, ""));
+  LLVMValueRef mine = LLVMBuildZExt(g->b, c->owns(g, c->w, j), g->t_i64, "");
+  LLVMBuildStore(g->b, LLVMBuildAdd(g->b, k, mine, ""), c->count);
+}
+
+static void owned_block(cg *g, LLVMValueRef b, void *data) {
+  owned_ctx *c = data;
+  LLVMValueRef lo = LLVMBuildMul(g->b, b, cg_i64(g, OWN_BLOCK), "");
+  LLVMValueRef hi = LLVMBuildAdd(g->b, lo, cg_i64(g, OWN_BLOCK), "");
+  hi = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, hi, c->n, ""), hi, c->n, "");
+  LLVMBuildStore(g->b, cg_i64(g, 0), c->count);
+  c->w->list = NULL; /* the listing pass visits every position */
+  cg_loop(g, lo, hi, own_list_add, c);
+  c->w->list = c->list;
+  c->w->nlist = load(g, g->t_i64, c->count);
+  cg_loop(g, cg_i64(g, 0), c->w->nlist, c->visit, c->visit_data);
+  c->w->list = NULL;
+}
+
+/* visit(g, k, visit_data) for the positions j in [0, n) that owns(j) says are the loop's, the
+ * k-th of a block being w->list[k]. */
+static void for_owned(cg *g, window_ctx *w, LLVMValueRef n, owns_fn owns, cg_loop_fn visit,
+                      void *visit_data) {
+  owned_ctx c = {w, owns, visit, visit_data, n,
+                 cg_alloca(g, LLVMArrayType2(g->t_i64, OWN_BLOCK), "owned"),
+                 cg_alloca(g, g->t_i64, "nowned")};
+  LLVMValueRef blocks = LLVMBuildSDiv(g->b, LLVMBuildAdd(g->b, n, cg_i64(g, OWN_BLOCK - 1), ""),
+                                      cg_i64(g, OWN_BLOCK), "");
+  cg_loop(g, cg_i64(g, 0), blocks, owned_block, &c);
+}
+
+static LLVMValueRef owns_item(cg *g, const window_ctx *w, LLVMValueRef j) { /* of w->owned_items */
+  return own_entry(g, w, item_index(g, w->op, item_at(g, w->op, w->owned_items, j)));
+}
+
+static LLVMValueRef owns_entering(cg *g, const window_ctx *w, LLVMValueRef j) {
+  LLVMValueRef args[3] = {w->batch, j, w->shares};
+  return LLVMBuildICmp(g->b, LLVMIntEQ, cg_rt(g, "dsc_rt_table_share_of", "lpll", args), w->share, "");
+}
+
+static LLVMValueRef owns_entry(cg *g, const window_ctx *w, LLVMValueRef j) { return own_entry(g, w, j); }
+
+/* After the shared update: the entering keys it left to the main thread. */
+static LLVMValueRef owns_deferred(cg *g, const window_ctx *w, LLVMValueRef j) {
+  LLVMValueRef at = item_at(g, w->op, w->entering, LLVMBuildAdd(g->b, w->base, j, ""));
+  return LLVMBuildICmp(g->b, LLVMIntSLT, item_index(g, w->op, at), cg_i64(g, 0), "");
+}
+
 /* Enters task t's table; its items follow those of the tasks before it. */
 static void window_enter_task(cg *g, LLVMValueRef t, void *data) {
   window_ctx *w = data;
   w->batch = task_table(g, w->tables, t);
-  LLVMValueRef n = table_len(g, w->batch);
+  LLVMValueRef n = w->nbatch = table_len(g, w->batch);
   w->base = load(g, g->t_i64, w->base_slot);
-  cg_loop(g, cg_i64(g, 0), n, window_enter, w);
+  if (w->shares) {
+    for_owned(g, w, n, owns_entering, window_enter_share, w);
+  } else if (w->deferred_only) {
+    for_owned(g, w, n, owns_deferred, window_enter, w);
+  } else {
+    cg_loop(g, cg_i64(g, 0), n, window_enter, w);
+  }
   LLVMBuildStore(g->b, LLVMBuildAdd(g->b, w->base, n, ""), w->base_slot);
 }
 
@@ -448,13 +585,15 @@ static LLVMValueRef window_keep(cg *g, const plan_op *op, LLVMValueRef kv) {
 
 typedef struct filter_ctx {
   window_ctx *w;
-  LLVMValueRef items; /* the pane items whose entries to re-check, or NULL: the whole state */
+  LLVMValueRef items;   /* the pane items whose entries to re-check, or NULL: the whole state */
+  LLVMValueRef removed; /* in a task of the shared update: alloca, the entries it removed */
 } filter_ctx;
 
 static void window_filter_entry(cg *g, LLVMValueRef i, void *data) {
   filter_ctx *f = data;
   const plan_op *op = f->w->op;
-  LLVMValueRef idx = f->items ? item_index(g, op, item_at(g, op, f->items, i)) : i;
+  LLVMValueRef j = visited(g, f->w, i);
+  LLVMValueRef idx = f->items ? item_index(g, op, item_at(g, op, f->items, j)) : j;
   LLVMValueRef p = LLVMBuildSelect(g->b, table_live(g, f->w->nt, idx), entry_at(g, f->w->nt, idx),
                                    LLVMConstNull(g->t_ptr), "");
   LLVMBasicBlockRef then_bb, done;
@@ -465,7 +604,12 @@ static void window_filter_entry(cg *g, LLVMValueRef i, void *data) {
   LLVMBuildCondBr(g->b, window_keep(g, op, cg_agg_elem(g, op, f->w->nt, idx)), keep_bb, drop);
   LLVMPositionBuilderAtEnd(g->b, drop);
   LLVMValueRef args[2] = {f->w->nt, p};
-  cg_rt(g, "dsc_rt_table_remove", "vpp", args);
+  if (f->removed) {
+    LLVMValueRef n = LLVMBuildZExt(g->b, cg_rt(g, "dsc_rt_table_remove_uncounted", "ipp", args), g->t_i64, "");
+    LLVMBuildStore(g->b, LLVMBuildAdd(g->b, load(g, g->t_i64, f->removed), n, ""), f->removed);
+  } else {
+    cg_rt(g, "dsc_rt_table_remove", "vpp", args);
+  }
   LLVMBuildBr(g->b, keep_bb);
   LLVMPositionBuilderAtEnd(g->b, keep_bb);
   cg_end_if(g, done);
@@ -543,6 +687,158 @@ static void compact_window_state(cg *g, window_ctx *w, LLVMValueRef panes, LLVMV
   LLVMBuildStore(g->b, cg_rt(g, "dsc_rt_store_bytes", "lp", &c.store), bytes_g);
 }
 
+/* The filter on the entries n pane items name. */
+static void filter_items(cg *g, filter_ctx *fl, LLVMValueRef items, LLVMValueRef n) {
+  window_ctx *w = fl->w;
+  fl->items = items;
+  if (w->shares) {
+    w->owned_items = items;
+    for_owned(g, w, n, owns_item, window_filter_entry, fl);
+  } else {
+    cg_loop(g, cg_i64(g, 0), n, window_filter_entry, fl);
+  }
+}
+
+static bool window_filters(const plan_op *op) {
+  return op->filter || op->variant == S_COUNT_BY_VALUE_AND_WINDOW;
+}
+
+/* The filter of an incremental window, at slide times: with a slide of one batch only the keys
+ * just touched can have changed; a longer slide re-checks the whole state. */
+static void filter_window(cg *g, window_ctx *w, LLVMValueRef nentering) {
+  filter_ctx fl = {w, NULL, NULL};
+  if (w->shares) {
+    fl.removed = cg_alloca(g, g->t_i64, "removed");
+    LLVMBuildStore(g->b, cg_i64(g, 0), fl.removed);
+  }
+  if (w->op->slide == 0) {
+    filter_items(g, &fl, w->leaving, w->nleaving);
+    filter_items(g, &fl, w->entering, nentering);
+  } else {
+    LLVMValueRef n = table_len(g, w->nt);
+    if (w->shares)
+      for_owned(g, w, n, owns_entry, window_filter_entry, &fl);
+    else
+      cg_loop(g, cg_i64(g, 0), n, window_filter_entry, &fl);
+  }
+  if (fl.removed) {
+    LLVMValueRef args[2] = {w->nt, load(g, g->t_i64, fl.removed)};
+    cg_rt(g, "dsc_rt_table_add_dead", "vpl", args);
+  }
+}
+
+static void enter_tables(cg *g, window_ctx *w, LLVMValueRef ntasks) {
+  w->base_slot = cg_alloca(g, g->t_i64, "entered");
+  LLVMBuildStore(g->b, cg_i64(g, 0), w->base_slot);
+  cg_loop(g, cg_i64(g, 0), ntasks, window_enter_task, w);
+}
+
+/* The incremental update on the main thread: the leaving pane out, the entering one in, the
+ * filter at slide times. */
+static void update_window(cg *g, window_ctx *w, LLVMValueRef ntasks, LLVMValueRef nentering,
+                          LLVMValueRef active) {
+  cg_loop(g, cg_i64(g, 0), w->nleaving, window_leave, w);
+  enter_tables(g, w, ntasks);
+  if (window_filters(w->op)) {
+    LLVMBasicBlockRef then_bb, done;
+    cg_if(g, active, &then_bb, &done);
+    filter_window(g, w, nentering);
+    cg_end_if(g, done);
+  }
+}
+
+/* ---- the shared update ------------------------------------------------------------------------
+ * With a big batch and more than one worker, the state of a window whose values hold no
+ * references (so that an update persists nothing) is updated by one task per share, in three
+ * runs of the tasks: the leaving pane, the entering tables, the filter.  Tasks never touch one
+ * entry: leaving items and the filter go by entry index, entering keys by hash (table.c,
+ * "shares"), and they only change values and mark entries dead.  The keys the state has no live
+ * entry for are inserted (or revived) between the second and third runs by the main thread, in
+ * the serial update's order, so that the state's order is the same for any number of tasks. */
+enum { ENV_CTX, ENV_STATE, ENV_NT, ENV_NSTORE, ENV_LEAVING, ENV_NLEAVING, ENV_ENTERING,
+       ENV_NENTERING, ENV_TABLES, ENV_NTASKS, ENV_SHARES, ENV_RUN, ENV_FIELDS };
+enum { RUN_LEAVE, RUN_ENTER, RUN_FILTER };
+
+static LLVMValueRef env_field(cg *g, LLVMValueRef env, int k) {
+  LLVMValueRef idx = cg_i64(g, k);
+  return LLVMBuildGEP2(g->b, g->t_i64, env, &idx, 1, "");
+}
+
+/* The task function: op<N>.window_share(env, worker, share). */
+static LLVMValueRef shared_update_fn(cg *g, const plan_op *op) {
+  LLVMValueRef saved_fn = g->fn, saved_worker = g->worker, saved_state = g->state,
+               saved_ctx = g->ctx_val, saved_memo = g->json_memo;
+  LLVMBasicBlockRef saved_bb = LLVMGetInsertBlock(g->b);
+  LLVMTypeRef params[3] = {g->t_ptr, g->t_ptr, g->t_i64};
+  LLVMValueRef fn = cg_new_function(g, mem_printf("op%d.window_share", op->id), g->t_void, params, 3, false);
+  LLVMValueRef env = LLVMGetParam(fn, 0);
+  g->worker = LLVMGetParam(fn, 1);
+  g->ctx_val = load(g, g->t_ptr, env_field(g, env, ENV_CTX));
+  g->state = load(g, g->t_ptr, env_field(g, env, ENV_STATE));
+  window_ctx w = {.op = op, .share = LLVMGetParam(fn, 2)};
+  w.nt = load(g, g->t_ptr, env_field(g, env, ENV_NT));
+  w.nstore = load(g, g->t_ptr, env_field(g, env, ENV_NSTORE));
+  w.leaving = load(g, g->t_ptr, env_field(g, env, ENV_LEAVING));
+  w.nleaving = load(g, g->t_i64, env_field(g, env, ENV_NLEAVING));
+  w.entering = load(g, g->t_ptr, env_field(g, env, ENV_ENTERING));
+  LLVMValueRef nentering = load(g, g->t_i64, env_field(g, env, ENV_NENTERING));
+  w.tables = load(g, g->t_ptr, env_field(g, env, ENV_TABLES));
+  LLVMValueRef ntasks = load(g, g->t_i64, env_field(g, env, ENV_NTASKS));
+  w.shares = load(g, g->t_i64, env_field(g, env, ENV_SHARES));
+  LLVMBasicBlockRef done = cg_block(g, "share.done"), leave = cg_block(g, "share.leave"),
+                    enter = cg_block(g, "share.enter"), filter = cg_block(g, "share.filter");
+  LLVMValueRef sw = LLVMBuildSwitch(g->b, load(g, g->t_i64, env_field(g, env, ENV_RUN)), done, 3);
+  LLVMAddCase(sw, cg_i64(g, RUN_LEAVE), leave);
+  LLVMAddCase(sw, cg_i64(g, RUN_ENTER), enter);
+  LLVMAddCase(sw, cg_i64(g, RUN_FILTER), filter);
+  LLVMPositionBuilderAtEnd(g->b, leave);
+  w.owned_items = w.leaving;
+  for_owned(g, &w, w.nleaving, owns_item, window_leave, &w);
+  LLVMBuildBr(g->b, done);
+  LLVMPositionBuilderAtEnd(g->b, enter);
+  enter_tables(g, &w, ntasks);
+  LLVMBuildBr(g->b, done);
+  LLVMPositionBuilderAtEnd(g->b, filter);
+  if (window_filters(op))
+    filter_window(g, &w, nentering);
+  LLVMBuildBr(g->b, done);
+  LLVMPositionBuilderAtEnd(g->b, done);
+  LLVMBuildRetVoid(g->b);
+  g->fn = saved_fn, g->worker = saved_worker, g->state = saved_state, g->ctx_val = saved_ctx;
+  g->json_memo = saved_memo;
+  LLVMPositionBuilderAtEnd(g->b, saved_bb);
+  return fn;
+}
+
+static void update_window_shared(cg *g, window_ctx *w, LLVMValueRef ntasks, LLVMValueRef nentering,
+                                 LLVMValueRef active, LLVMValueRef shares) {
+  LLVMValueRef fn = shared_update_fn(g, w->op);
+  LLVMValueRef env = cg_alloca(g, LLVMArrayType2(g->t_i64, ENV_FIELDS), "share_env");
+  LLVMValueRef fields[ENV_RUN] = {g->ctx_val, g->state, w->nt, w->nstore, w->leaving, w->nleaving,
+                                  w->entering, nentering, w->tables, ntasks, shares};
+  for (int k = 0; k < ENV_RUN; k++)
+    LLVMBuildStore(g->b, fields[k], env_field(g, env, k));
+  LLVMValueRef args[4] = {g->ctx_val, shares, fn, env};
+  for (int run = RUN_LEAVE; run <= RUN_FILTER; run++) {
+    LLVMBasicBlockRef skip = NULL;
+    if (run == RUN_FILTER) {
+      if (!window_filters(w->op))
+        break;
+      LLVMBasicBlockRef then_bb;
+      cg_if(g, active, &then_bb, &skip);
+    }
+    LLVMBuildStore(g->b, cg_i64(g, run), env_field(g, env, ENV_RUN));
+    cg_rt(g, "dsc_rt_run_tasks", "vplpp", args);
+    if (run == RUN_ENTER) { /* the keys left to the main thread, in order */
+      w->deferred_only = true;
+      enter_tables(g, w, ntasks);
+      w->deferred_only = false;
+    }
+    if (skip)
+      cg_end_if(g, skip);
+  }
+}
+
 static LLVMValueRef finalize_window(cg *g, const plan_op *op) {
   LLVMTypeRef pt = pane_t(g);
   LLVMValueRef ring_g = op_global(g, op, "ring", g->t_ptr);
@@ -609,25 +905,24 @@ static LLVMValueRef finalize_window(cg *g, const plan_op *op) {
     LLVMValueRef nentering = LLVMBuildExtractValue(g->b, pane, 2, "");
     LLVMValueRef ntasks;
     w.tables = task_tables(g, op, &ntasks);
-    w.base_slot = cg_alloca(g, g->t_i64, "entered");
-    LLVMBuildStore(g->b, cg_i64(g, 0), w.base_slot);
-    cg_loop(g, cg_i64(g, 0), nleaving, window_leave, &w);
-    cg_loop(g, cg_i64(g, 0), ntasks, window_enter_task, &w);
-    if (op->filter || op->variant == S_COUNT_BY_VALUE_AND_WINDOW) {
-      /* at slide times the filter drops entries: with a slide of one batch only the keys just
-         touched can have changed; a longer slide re-checks the whole state */
-      LLVMBasicBlockRef t2, d2;
-      cg_if(g, active, &t2, &d2);
-      if (op->slide == 0) {
-        filter_ctx fl = {&w, w.leaving};
-        cg_loop(g, cg_i64(g, 0), nleaving, window_filter_entry, &fl);
-        fl.items = w.entering;
-        cg_loop(g, cg_i64(g, 0), nentering, window_filter_entry, &fl);
-      } else {
-        filter_ctx fl = {&w, NULL};
-        cg_loop(g, cg_i64(g, 0), table_len(g, w.nt), window_filter_entry, &fl);
-      }
-      cg_end_if(g, d2);
+    if (cg_holds_refs(op->elem->elems[1])) {
+      update_window(g, &w, ntasks, nentering, active);
+    } else { /* big batches update the state in shares, on all workers */
+      LLVMValueRef args[3] = {g->ctx_val, LLVMBuildAdd(g->b, nleaving, nentering, ""), NULL};
+      args[2] = cg_rt(g, "dsc_rt_partitions", "lp", &g->ctx_val);
+      LLVMValueRef shares = cg_rt(g, "dsc_rt_result_tasks", "lpll", args);
+      LLVMBasicBlockRef shared = cg_block(g, "window.shared"), serial = cg_block(g, "window.serial"),
+                        updated = cg_block(g, "window.updated");
+      LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSGT, shares, cg_i64(g, 1), ""), shared, serial);
+      LLVMPositionBuilderAtEnd(g->b, shared);
+      update_window_shared(g, &w, ntasks, nentering, active, shares);
+      LLVMBuildBr(g->b, updated);
+      LLVMPositionBuilderAtEnd(g->b, serial);
+      update_window(g, &w, ntasks, nentering, active);
+      LLVMBuildBr(g->b, updated);
+      LLVMPositionBuilderAtEnd(g->b, updated);
+    }
+    if (window_filters(op)) {
       /* rebuild when the entries that died since the last rebuild outnumber the living */
       LLVMValueRef dead = cg_rt(g, "dsc_rt_table_dead", "lp", &w.nt);
       LLVMValueRef live = LLVMBuildSub(g->b, table_len(g, w.nt), dead, "");

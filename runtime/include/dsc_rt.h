@@ -246,6 +246,12 @@ void *dsc_rt_table_find(const dsc_rt_table *table, const void *key, int64_t key_
 void dsc_rt_table_remove(dsc_rt_table *table, void *payload);
 int32_t dsc_rt_table_live_at(const dsc_rt_table *table, int64_t i);
 int64_t dsc_rt_table_dead(const dsc_rt_table *table);
+/* The same for tasks that remove entries of one table at once (each its own entries): marks
+ * the entry dead, returns 1 if it was alive, and leaves the table's count of dead entries alone
+ * (written by every removal, it shared a cache line with what every lookup reads); each task
+ * adds its count once, with dsc_rt_table_add_dead. */
+int32_t dsc_rt_table_remove_uncounted(dsc_rt_table *table, void *payload);
+void dsc_rt_table_add_dead(dsc_rt_table *table, int64_t n);
 /* The insertion index of the entry whose payload this is (as dsc_rt_table_at numbers them):
  * stable until the table is rebuilt, so windows keep it instead of a copy of the key. */
 int64_t dsc_rt_table_index_of(const dsc_rt_table *table, const void *payload);
@@ -267,6 +273,11 @@ void *dsc_rt_table_upsert_hashed(dsc_rt_table *table, const void *key, int64_t k
 void dsc_rt_table_prefetch_from(const dsc_rt_table *table, const dsc_rt_table *src, int64_t i,
                                 int32_t entry);
 void dsc_rt_table_prefetch_at(const dsc_rt_table *table, int64_t i);
+/* For tasks that update one table at once, each the keys of its own share (see "shares" in
+ * table.c): the share of src's entry i, and its live entry in table (NULL when it has none, or
+ * a dead one). */
+int64_t dsc_rt_table_share_of(const dsc_rt_table *src, int64_t i, int64_t shares);
+void *dsc_rt_table_find_from(const dsc_rt_table *table, const dsc_rt_table *src, int64_t i);
 /* The element array (NULL when empty): lists built by groupByKey / cogroup point into it. */
 void *dsc_rt_vec_data(const dsc_rt_vec *vec);
 /* Appends all of src's elements to dst (same element size). */

@@ -342,6 +342,49 @@ void dsc_rt_table_prefetch_at(const dsc_rt_table *t, int64_t i) {
   if (i >= 0 && i < t->len) prefetch_entry(t, entry_at(t, i));
 }
 
+/* The live entry of a key whose hash and words are known, or NULL. */
+static void *find_hashed(const dsc_rt_table *t, const void *key, size_t klen, uint32_t h,
+                         key_words w) {
+  uint64_t tag = (uint64_t)h << 32;
+  for (uint64_t s = hash_pos(t, h); t->index[s]; s = (s + 1) & t->mask) {
+    uint64_t v = t->index[s];
+    if ((v & HI_MASK) != tag) continue;
+    entry_head *e = entry_at(t, (int64_t)(v & ~HI_MASK) - 1);
+    if (same_key(e, h, key, klen, w))
+      return e->len & DEAD ? NULL : e + 1;
+  }
+  return NULL;
+}
+
+void *dsc_rt_table_find(const dsc_rt_table *t, const void *key, int64_t key_len) {
+  size_t klen = key_len > 0 ? (size_t)key_len : 0;
+  key_words w = {0, 0};
+  uint32_t h = hash_hi(hash_key(key, klen, &w));
+  return find_hashed(t, key, klen, h, w);
+}
+
+/* ---- shares ---------------------------------------------------------------------------------
+ * Tasks may update the payloads of one table at once when no two of them touch one entry: each
+ * takes the keys of its own share, by hash, and only looks up the others (no insert, no revive,
+ * so the index and every entry head stay as they are while the tasks run).  The share comes from
+ * the hash's top bits, scaled, so it does not follow the index position (its low bits). */
+
+static int64_t share_of_hash(uint32_t h, int64_t shares) {
+  return (int64_t)(((uint64_t)h * (uint64_t)shares) >> 32);
+}
+
+int64_t dsc_rt_table_share_of(const dsc_rt_table *src, int64_t i, int64_t shares) {
+  return share_of_hash(entry_at(src, i)->hash, shares);
+}
+
+void *dsc_rt_table_find_from(const dsc_rt_table *t, const dsc_rt_table *src, int64_t i) {
+  const entry_head *k = entry_at(src, i);
+  size_t klen = key_len_of(k);
+  key_words w = {0, 0};
+  if (short_key(klen)) w = (key_words){load64(k->key.inl), load64(k->key.inl + 8)};
+  return find_hashed(t, key_of(k), klen, k->hash, w);
+}
+
 void dsc_rt_table_reserve(dsc_rt_table *t, int64_t n) {
   if (n <= t->cap) return;
   resize_entries(t, n);
@@ -368,24 +411,22 @@ void dsc_rt_table_remove(dsc_rt_table *t, void *payload) {
   }
 }
 
+int32_t dsc_rt_table_remove_uncounted(dsc_rt_table *t, void *payload) {
+  (void)t;
+  entry_head *e = (entry_head *)payload - 1;
+  if (e->len & DEAD) return 0;
+  e->len |= DEAD;
+  return 1;
+}
+
+void dsc_rt_table_add_dead(dsc_rt_table *t, int64_t n) {
+  __atomic_fetch_add(&t->dead, n, __ATOMIC_RELAXED);
+}
+
 int32_t dsc_rt_table_live_at(const dsc_rt_table *t, int64_t i) { return !(entry_at(t, i)->len & DEAD); }
 
 int64_t dsc_rt_table_dead(const dsc_rt_table *t) { return t->dead; }
 
-void *dsc_rt_table_find(const dsc_rt_table *t, const void *key, int64_t key_len) {
-  size_t klen = key_len > 0 ? (size_t)key_len : 0;
-  key_words w = {0, 0};
-  uint32_t h = hash_hi(hash_key(key, klen, &w));
-  uint64_t tag = (uint64_t)h << 32;
-  for (uint64_t s = hash_pos(t, h); t->index[s]; s = (s + 1) & t->mask) {
-    uint64_t v = t->index[s];
-    if ((v & HI_MASK) != tag) continue;
-    entry_head *e = entry_at(t, (int64_t)(v & ~HI_MASK) - 1);
-    if (same_key(e, h, key, klen, w))
-      return e->len & DEAD ? NULL : e + 1;
-  }
-  return NULL;
-}
 
 int64_t dsc_rt_table_index_of(const dsc_rt_table *t, const void *payload) {
   const unsigned char *head = (const unsigned char *)payload - sizeof(entry_head);
