@@ -103,6 +103,21 @@ void cg_store_slot(cg *g, int slot, LLVMValueRef v);
  * entry.  The caller saves and restores what it was generating (cg_state.c's task functions). */
 LLVMValueRef cg_new_function(cg *g, const char *name, LLVMTypeRef ret, LLVMTypeRef *params, int n,
                              bool exported);
+/* Task functions made from inside dsc_gen_batch (cg_state.c's shared window update, cg_sinks.c's
+ * shared merge), run by dsc_rt_run_tasks: fn(env, worker, task), env an array of 8-byte fields
+ * that starts with the context and the batch state (cg_env_new stores them); the rest are the
+ * caller's.  cg_task_begin makes fn the function being generated, with g->worker, g->ctx_val
+ * and g->state its own, and gives its env and task; cg_task_end returns to the caller's. */
+enum { CG_ENV_CTX, CG_ENV_STATE, CG_ENV_FIRST_FREE };
+typedef struct cg_resume {
+  LLVMValueRef fn, worker, state, ctx_val, json_memo;
+  LLVMBasicBlockRef block;
+} cg_resume;
+LLVMValueRef cg_env_new(cg *g, int nfields);
+LLVMValueRef cg_env_field(cg *g, LLVMValueRef env, int k); /* a pointer to field k */
+cg_resume cg_task_begin(cg *g, const char *name, LLVMValueRef *fn, LLVMValueRef *env,
+                        LLVMValueRef *task);
+void cg_task_end(cg *g, cg_resume r);
 /* Feeds v to every consumer of op that the current stage's loop runs. */
 void cg_feed_consumers(cg *g, const plan_op *op, LLVMValueRef v);
 /* The edge through which `op` reads its input number `input`. */

@@ -56,6 +56,38 @@ LLVMValueRef cg_new_function(cg *g, const char *name, LLVMTypeRef ret, LLVMTypeR
   return fn;
 }
 
+LLVMValueRef cg_env_field(cg *g, LLVMValueRef env, int k) {
+  LLVMValueRef idx = cg_i64(g, k);
+  return LLVMBuildGEP2(g->b, g->t_i64, env, &idx, 1, "");
+}
+
+LLVMValueRef cg_env_new(cg *g, int nfields) {
+  LLVMValueRef env = cg_alloca(g, LLVMArrayType2(g->t_i64, (uint64_t)nfields), "task_env");
+  LLVMBuildStore(g->b, g->ctx_val, cg_env_field(g, env, CG_ENV_CTX));
+  LLVMBuildStore(g->b, g->state, cg_env_field(g, env, CG_ENV_STATE));
+  return env;
+}
+
+cg_resume cg_task_begin(cg *g, const char *name, LLVMValueRef *fn, LLVMValueRef *env,
+                        LLVMValueRef *task) {
+  cg_resume r = {g->fn, g->worker, g->state, g->ctx_val, g->json_memo, LLVMGetInsertBlock(g->b)};
+  LLVMTypeRef params[3] = {g->t_ptr, g->t_ptr, g->t_i64};
+  *fn = cg_new_function(g, name, g->t_void, params, 3, false);
+  *env = LLVMGetParam(*fn, 0);
+  g->worker = LLVMGetParam(*fn, 1);
+  *task = LLVMGetParam(*fn, 2);
+  g->ctx_val = LLVMBuildLoad2(g->b, g->t_ptr, cg_env_field(g, *env, CG_ENV_CTX), "ctx");
+  g->state = LLVMBuildLoad2(g->b, g->t_ptr, cg_env_field(g, *env, CG_ENV_STATE), "state");
+  return r;
+}
+
+void cg_task_end(cg *g, cg_resume r) {
+  LLVMBuildRetVoid(g->b);
+  g->fn = r.fn, g->worker = r.worker, g->state = r.state, g->ctx_val = r.ctx_val;
+  g->json_memo = r.json_memo;
+  LLVMPositionBuilderAtEnd(g->b, r.block);
+}
+
 /* ---- the fused loop: narrow operators ---------------------------------------------------------- */
 
 static void feed_each(cg *g, LLVMValueRef item, void *data) { cg_feed_consumers(g, data, item); }

@@ -646,6 +646,8 @@ void cg_breaker_begin(cg *g, const plan_op *op) {
 typedef struct merge_ctx {
   plan_edge *e;
   LLVMValueRef into, from;
+  LLVMValueRef left;     /* after a shared merge: i8 per entry of `from`, 1 = not merged yet */
+  LLVMValueRef share_fn; /* the shared merge's task function, or NULL (see below) */
 } merge_ctx;
 
 static void merge_entry(cg *g, LLVMValueRef i, void *data) {
@@ -676,6 +678,100 @@ static void merge_entry(cg *g, LLVMValueRef i, void *data) {
   }
   LLVMBuildBr(g->b, done);
   LLVMPositionBuilderAtEnd(g->b, done);
+}
+
+/* ---- the shared merge ----
+ * A big task table is merged into the adopted one (the first task's) by one task per range of
+ * its entries: a key the adopted table has is combined in place, and no two tasks touch one
+ * entry, since a task table holds each key once; a key it lacks is left to the main thread,
+ * which then inserts those in the table's order, as the serial merge would.  Aggregation
+ * tables only, whose values hold no references: a combine then allocates nothing. */
+enum { MERGE_INTO = CG_ENV_FIRST_FREE, MERGE_FROM, MERGE_LEFT, MERGE_SHARES, MERGE_FIELDS };
+
+static bool merges_shared(const plan_op *op) {
+  return partial_of(op) == K_AGG && !cg_state_takes_partials(op) &&
+         (agg_like(op) == P_DISTINCT || !cg_holds_refs(op->elem->elems[1]));
+}
+
+/* Prefetch hints `ahead` entries on, as the window loops (cg_state.c) give them. */
+enum { MERGE_PREFETCH = 8 };
+
+static void merge_found(cg *g, LLVMValueRef i, void *data) {
+  merge_ctx *m = data;
+  const plan_op *op = m->e->op;
+  for (int step = 0; step < 2; step++) {
+    LLVMValueRef pf[4] = {m->into, m->from, LLVMBuildAdd(g->b, i, cg_i64(g, MERGE_PREFETCH * (2 - step)), ""),
+                          cg_i32(g, step)};
+    cg_rt(g, "dsc_rt_table_prefetch_from", "vppli", pf);
+  }
+  LLVMValueRef fa[3] = {m->into, m->from, i};
+  LLVMValueRef dst = cg_rt(g, "dsc_rt_table_find_from", "pppl", fa);
+  LLVMValueRef found = LLVMBuildIsNotNull(g->b, dst, "");
+  LLVMValueRef left = LLVMBuildGEP2(g->b, g->t_i8, m->left, &i, 1, "");
+  LLVMBuildStore(g->b, LLVMBuildZExt(g->b, LLVMBuildNot(g->b, found, ""), g->t_i8, ""), left);
+  LLVMBasicBlockRef then_bb, done;
+  cg_if(g, found, &then_bb, &done);
+  LLVMValueRef pargs[2] = {m->from, i};
+  LLVMValueRef src = LLVMBuildLoad2(g->b, cg_partial_type(g, m->e), cg_rt(g, "dsc_rt_table_at", "ppl", pargs), "");
+  agg_combine(g, op, dst, payload_value(g, op, src), true);
+  cg_end_if(g, done);
+}
+
+/* op<N>.in<I>.merge_share(env, worker, task): the task's range of `from`. */
+static LLVMValueRef merge_share_fn(cg *g, plan_edge *e) {
+  LLVMValueRef fn, env, task;
+  cg_resume r = cg_task_begin(g, mem_printf("op%d.in%d.merge_share", e->op->id, e->input), &fn, &env, &task);
+  merge_ctx m = {e, NULL, NULL, NULL, NULL};
+  m.into = LLVMBuildLoad2(g->b, g->t_ptr, cg_env_field(g, env, MERGE_INTO), "");
+  m.from = LLVMBuildLoad2(g->b, g->t_ptr, cg_env_field(g, env, MERGE_FROM), "");
+  m.left = LLVMBuildLoad2(g->b, g->t_ptr, cg_env_field(g, env, MERGE_LEFT), "");
+  LLVMValueRef shares = LLVMBuildLoad2(g->b, g->t_i64, cg_env_field(g, env, MERGE_SHARES), "");
+  LLVMValueRef n = cg_rt(g, "dsc_rt_table_len", "lp", &m.from);
+  LLVMValueRef lo = LLVMBuildSDiv(g->b, LLVMBuildMul(g->b, n, task, ""), shares, "");
+  LLVMValueRef hi = LLVMBuildSDiv(g->b, LLVMBuildMul(g->b, n, LLVMBuildAdd(g->b, task, cg_i64(g, 1), ""), ""),
+                                  shares, "");
+  cg_loop(g, lo, hi, merge_found, &m);
+  cg_task_end(g, r);
+  return fn;
+}
+
+static void merge_left(cg *g, LLVMValueRef i, void *data) {
+  merge_ctx *m = data;
+  LLVMValueRef left = LLVMBuildLoad2(g->b, g->t_i8, LLVMBuildGEP2(g->b, g->t_i8, m->left, &i, 1, ""), "");
+  LLVMBasicBlockRef then_bb, done;
+  cg_if(g, LLVMBuildICmp(g->b, LLVMIntNE, left, LLVMConstInt(g->t_i8, 0, 0), ""), &then_bb, &done);
+  merge_entry(g, i, m);
+  cg_end_if(g, done);
+}
+
+/* Merges the task table `from` into `into`: shared among the workers when it is big enough. */
+static void merge_tables(cg *g, merge_ctx *m) {
+  LLVMValueRef n = cg_rt(g, "dsc_rt_table_len", "lp", &m->from);
+  if (!m->share_fn) {
+    cg_loop(g, cg_i64(g, 0), n, merge_entry, m);
+    return;
+  }
+  LLVMValueRef args[3] = {g->ctx_val, n, cg_rt(g, "dsc_rt_partitions", "lp", &g->ctx_val)};
+  LLVMValueRef shares = cg_rt(g, "dsc_rt_result_tasks", "lpll", args);
+  LLVMBasicBlockRef shared = cg_block(g, "merge.shared"), serial = cg_block(g, "merge.serial"),
+                    merged = cg_block(g, "merge.tables_done");
+  LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSGT, shares, cg_i64(g, 1), ""), shared, serial);
+  LLVMPositionBuilderAtEnd(g->b, shared);
+  LLVMValueRef aargs[2] = {g->worker, LLVMBuildAdd(g->b, n, cg_i64(g, 1), "")};
+  m->left = cg_rt(g, "dsc_rt_alloc", "ppl", aargs);
+  LLVMValueRef env = cg_env_new(g, MERGE_FIELDS);
+  LLVMBuildStore(g->b, m->into, cg_env_field(g, env, MERGE_INTO));
+  LLVMBuildStore(g->b, m->from, cg_env_field(g, env, MERGE_FROM));
+  LLVMBuildStore(g->b, m->left, cg_env_field(g, env, MERGE_LEFT));
+  LLVMBuildStore(g->b, shares, cg_env_field(g, env, MERGE_SHARES));
+  LLVMValueRef rargs[4] = {g->ctx_val, shares, m->share_fn, env};
+  cg_rt(g, "dsc_rt_run_tasks", "vplpp", rargs);
+  cg_loop(g, cg_i64(g, 0), n, merge_left, m);
+  LLVMBuildBr(g->b, merged);
+  LLVMPositionBuilderAtEnd(g->b, serial);
+  cg_loop(g, cg_i64(g, 0), n, merge_entry, m);
+  LLVMBuildBr(g->b, merged);
+  LLVMPositionBuilderAtEnd(g->b, merged);
 }
 
 static void merge_task(cg *g, LLVMValueRef task, void *data) {
@@ -724,22 +820,22 @@ static void merge_task(cg *g, LLVMValueRef task, void *data) {
     LLVMValueRef args[2] = {cur, part};
     cg_rt(g, "dsc_rt_vec_extend", "vpp", args);
   } else {
-    merge_ctx inner = {e, cur, part};
-    cg_loop(g, cg_i64(g, 0), cg_rt(g, "dsc_rt_table_len", "lp", &part), merge_entry, &inner);
+    merge_ctx inner = {e, cur, part, NULL, m->share_fn};
+    merge_tables(g, &inner);
   }
   LLVMBuildBr(g->b, done);
   LLVMPositionBuilderAtEnd(g->b, done);
 }
 
 void cg_merge_table(cg *g, const plan_op *op, LLVMValueRef into, LLVMValueRef from) {
-  merge_ctx m = {cg_edge(op, 0), into, from};
+  merge_ctx m = {cg_edge(op, 0), into, from, NULL, NULL};
   cg_loop(g, cg_i64(g, 0), cg_rt(g, "dsc_rt_table_len", "lp", &from), merge_entry, &m);
 }
 
 void cg_sink_merge(cg *g, plan_edge *e, LLVMValueRef ntasks) {
   if (plan_is_output(e->op->kind) || partial_of(e->op) == K_NONE)
     return; /* outputs read their partials in place */
-  merge_ctx m = {e, NULL, NULL};
+  merge_ctx m = {e, NULL, NULL, NULL, merges_shared(e->op) ? merge_share_fn(g, e) : NULL};
   cg_loop(g, cg_i64(g, 0), ntasks, merge_task, &m);
 }
 

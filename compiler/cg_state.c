@@ -755,39 +755,27 @@ static void update_window(cg *g, window_ctx *w, LLVMValueRef ntasks, LLVMValueRe
  * "shares"), and they only change values and mark entries dead.  The keys the state has no live
  * entry for are inserted (or revived) between the second and third runs by the main thread, in
  * the serial update's order, so that the state's order is the same for any number of tasks. */
-enum { ENV_CTX, ENV_STATE, ENV_NT, ENV_NSTORE, ENV_LEAVING, ENV_NLEAVING, ENV_ENTERING,
+enum { ENV_NT = CG_ENV_FIRST_FREE, ENV_NSTORE, ENV_LEAVING, ENV_NLEAVING, ENV_ENTERING,
        ENV_NENTERING, ENV_TABLES, ENV_NTASKS, ENV_SHARES, ENV_RUN, ENV_FIELDS };
 enum { RUN_LEAVE, RUN_ENTER, RUN_FILTER };
 
-static LLVMValueRef env_field(cg *g, LLVMValueRef env, int k) {
-  LLVMValueRef idx = cg_i64(g, k);
-  return LLVMBuildGEP2(g->b, g->t_i64, env, &idx, 1, "");
-}
-
 /* The task function: op<N>.window_share(env, worker, share). */
 static LLVMValueRef shared_update_fn(cg *g, const plan_op *op) {
-  LLVMValueRef saved_fn = g->fn, saved_worker = g->worker, saved_state = g->state,
-               saved_ctx = g->ctx_val, saved_memo = g->json_memo;
-  LLVMBasicBlockRef saved_bb = LLVMGetInsertBlock(g->b);
-  LLVMTypeRef params[3] = {g->t_ptr, g->t_ptr, g->t_i64};
-  LLVMValueRef fn = cg_new_function(g, mem_printf("op%d.window_share", op->id), g->t_void, params, 3, false);
-  LLVMValueRef env = LLVMGetParam(fn, 0);
-  g->worker = LLVMGetParam(fn, 1);
-  g->ctx_val = load(g, g->t_ptr, env_field(g, env, ENV_CTX));
-  g->state = load(g, g->t_ptr, env_field(g, env, ENV_STATE));
-  window_ctx w = {.op = op, .share = LLVMGetParam(fn, 2)};
-  w.nt = load(g, g->t_ptr, env_field(g, env, ENV_NT));
-  w.nstore = load(g, g->t_ptr, env_field(g, env, ENV_NSTORE));
-  w.leaving = load(g, g->t_ptr, env_field(g, env, ENV_LEAVING));
-  w.nleaving = load(g, g->t_i64, env_field(g, env, ENV_NLEAVING));
-  w.entering = load(g, g->t_ptr, env_field(g, env, ENV_ENTERING));
-  LLVMValueRef nentering = load(g, g->t_i64, env_field(g, env, ENV_NENTERING));
-  w.tables = load(g, g->t_ptr, env_field(g, env, ENV_TABLES));
-  LLVMValueRef ntasks = load(g, g->t_i64, env_field(g, env, ENV_NTASKS));
-  w.shares = load(g, g->t_i64, env_field(g, env, ENV_SHARES));
+  LLVMValueRef fn, env, share;
+  cg_resume r = cg_task_begin(g, mem_printf("op%d.window_share", op->id), &fn, &env, &share);
+  window_ctx w = {.op = op, .share = share};
+  w.nt = load(g, g->t_ptr, cg_env_field(g, env, ENV_NT));
+  w.nstore = load(g, g->t_ptr, cg_env_field(g, env, ENV_NSTORE));
+  w.leaving = load(g, g->t_ptr, cg_env_field(g, env, ENV_LEAVING));
+  w.nleaving = load(g, g->t_i64, cg_env_field(g, env, ENV_NLEAVING));
+  w.entering = load(g, g->t_ptr, cg_env_field(g, env, ENV_ENTERING));
+  LLVMValueRef nentering = load(g, g->t_i64, cg_env_field(g, env, ENV_NENTERING));
+  w.tables = load(g, g->t_ptr, cg_env_field(g, env, ENV_TABLES));
+  LLVMValueRef ntasks = load(g, g->t_i64, cg_env_field(g, env, ENV_NTASKS));
+  w.shares = load(g, g->t_i64, cg_env_field(g, env, ENV_SHARES));
   LLVMBasicBlockRef done = cg_block(g, "share.done"), leave = cg_block(g, "share.leave"),
                     enter = cg_block(g, "share.enter"), filter = cg_block(g, "share.filter");
-  LLVMValueRef sw = LLVMBuildSwitch(g->b, load(g, g->t_i64, env_field(g, env, ENV_RUN)), done, 3);
+  LLVMValueRef sw = LLVMBuildSwitch(g->b, load(g, g->t_i64, cg_env_field(g, env, ENV_RUN)), done, 3);
   LLVMAddCase(sw, cg_i64(g, RUN_LEAVE), leave);
   LLVMAddCase(sw, cg_i64(g, RUN_ENTER), enter);
   LLVMAddCase(sw, cg_i64(g, RUN_FILTER), filter);
@@ -803,21 +791,18 @@ static LLVMValueRef shared_update_fn(cg *g, const plan_op *op) {
     filter_window(g, &w, nentering);
   LLVMBuildBr(g->b, done);
   LLVMPositionBuilderAtEnd(g->b, done);
-  LLVMBuildRetVoid(g->b);
-  g->fn = saved_fn, g->worker = saved_worker, g->state = saved_state, g->ctx_val = saved_ctx;
-  g->json_memo = saved_memo;
-  LLVMPositionBuilderAtEnd(g->b, saved_bb);
+  cg_task_end(g, r);
   return fn;
 }
 
 static void update_window_shared(cg *g, window_ctx *w, LLVMValueRef ntasks, LLVMValueRef nentering,
                                  LLVMValueRef active, LLVMValueRef shares) {
   LLVMValueRef fn = shared_update_fn(g, w->op);
-  LLVMValueRef env = cg_alloca(g, LLVMArrayType2(g->t_i64, ENV_FIELDS), "share_env");
-  LLVMValueRef fields[ENV_RUN] = {g->ctx_val, g->state, w->nt, w->nstore, w->leaving, w->nleaving,
-                                  w->entering, nentering, w->tables, ntasks, shares};
-  for (int k = 0; k < ENV_RUN; k++)
-    LLVMBuildStore(g->b, fields[k], env_field(g, env, k));
+  LLVMValueRef env = cg_env_new(g, ENV_FIELDS);
+  LLVMValueRef fields[ENV_RUN] = {[ENV_NT] = w->nt, w->nstore, w->leaving, w->nleaving, w->entering,
+                                  nentering, w->tables, ntasks, shares};
+  for (int k = ENV_NT; k < ENV_RUN; k++)
+    LLVMBuildStore(g->b, fields[k], cg_env_field(g, env, k));
   LLVMValueRef args[4] = {g->ctx_val, shares, fn, env};
   for (int run = RUN_LEAVE; run <= RUN_FILTER; run++) {
     LLVMBasicBlockRef skip = NULL;
@@ -827,7 +812,7 @@ static void update_window_shared(cg *g, window_ctx *w, LLVMValueRef ntasks, LLVM
       LLVMBasicBlockRef then_bb;
       cg_if(g, active, &then_bb, &skip);
     }
-    LLVMBuildStore(g->b, cg_i64(g, run), env_field(g, env, ENV_RUN));
+    LLVMBuildStore(g->b, cg_i64(g, run), cg_env_field(g, env, ENV_RUN));
     cg_rt(g, "dsc_rt_run_tasks", "vplpp", args);
     if (run == RUN_ENTER) { /* the keys left to the main thread, in order */
       w->deferred_only = true;
