@@ -169,7 +169,10 @@ static void on_block(void *env, rt_input_chunk *chunk, const char *s, size_t n, 
         at++;
         continue;
       }
-      int64_t before = rt_count_newlines(from, (size_t)(at - from));
+      /* the lines before it: whichever side of it is shorter is counted again */
+      int64_t before = at - from <= end - at
+                         ? rt_count_newlines(from, (size_t)(at - from))
+                         : lines - rt_count_newlines(at, (size_t)(end - at));
       if (at > from) rt_lines_add_block(&src->cur, chunk, from, (size_t)(at - from), before);
       seal_segment(src);
       lines -= before + 1;
