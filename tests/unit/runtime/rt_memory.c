@@ -312,6 +312,60 @@ static void test_table_remove_and_revive(void) {
   rt_worker_reset(&w);
 }
 
+/* Shares (tasks that update one table at once, table.c): every entry of a source table has one
+ * share in [0, shares), the same for its key in any table and spread over all shares;
+ * find_from finds a key's live entry in another table and not a dead or missing one; removals
+ * not counted at once are counted by add_dead. */
+static void test_table_shares(void) {
+  dsc_rt_table *state = dsc_rt_table_new(&w, 8), *batch = dsc_rt_table_new(&w, 8),
+               *again = dsc_rt_table_new(&w, 8);
+  enum { N = 4000, SHARES = 3 };
+  char key[64];
+  for (int i = 0; i < N; i++) {
+    int n = snprintf(key, sizeof key, i % 5 ? "s%d" : "a-key-longer-than-sixteen-bytes-%d", i);
+    *(int64_t *)dsc_rt_table_upsert(batch, key, n, NULL) = i;
+    if (i % 2) *(int64_t *)dsc_rt_table_upsert(state, key, n, NULL) = 10 * i;
+  }
+  for (int i = N - 1; i >= 0; i--) { /* the same keys in another order */
+    int n = snprintf(key, sizeof key, i % 5 ? "s%d" : "a-key-longer-than-sixteen-bytes-%d", i);
+    dsc_rt_table_upsert(again, key, n, NULL);
+  }
+  int64_t per_share[SHARES] = {0};
+  for (int64_t i = 0; i < N; i++) {
+    int64_t share = dsc_rt_table_share_of(batch, i, SHARES);
+    CU_ASSERT_FATAL(share >= 0 && share < SHARES);
+    CU_ASSERT_EQUAL(dsc_rt_table_share_of(again, N - 1 - i, SHARES), share);
+    CU_ASSERT_EQUAL(dsc_rt_table_share_of(batch, i, 1), 0);
+    per_share[share]++;
+  }
+  for (int k = 0; k < SHARES; k++) CU_ASSERT(per_share[k] > N / SHARES / 2);
+  for (int64_t i = 0; i < N; i++) {
+    int64_t *v = dsc_rt_table_find_from(state, batch, i);
+    if (i % 2) {
+      CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+      CU_ASSERT_EQUAL(*v, 10 * i);
+    } else {
+      CU_ASSERT_PTR_NULL(v);
+    }
+  }
+  int64_t removed = 0;
+  for (int64_t i = 1; i < N; i += 4) {
+    int64_t *v = dsc_rt_table_find_from(state, batch, i);
+    removed += dsc_rt_table_remove_uncounted(state, v);
+    CU_ASSERT_EQUAL(dsc_rt_table_remove_uncounted(state, v), 0); /* already dead */
+    CU_ASSERT_PTR_NULL(dsc_rt_table_find_from(state, batch, i));
+  }
+  CU_ASSERT_EQUAL(removed, N / 4);
+  CU_ASSERT_EQUAL(dsc_rt_table_dead(state), 0);
+  dsc_rt_table_add_dead(state, removed);
+  CU_ASSERT_EQUAL(dsc_rt_table_dead(state), N / 4);
+  int32_t is_new = -1; /* a removed key revives as before */
+  dsc_rt_table_upsert_from(state, batch, 1, &is_new);
+  CU_ASSERT_EQUAL(is_new, 1);
+  CU_ASSERT_EQUAL(dsc_rt_table_dead(state), N / 4 - 1);
+  rt_worker_reset(&w);
+}
+
 /* A string-keyed aggregation keeps an 8-byte value per entry: its entries are 32 bytes, two to
  * a line, at every key length (inline keys of 1, 8 and 16 bytes, arena keys of 17 and 40),
  * across growth of entries and index, and a removed entry reports its key length without the
@@ -451,6 +505,7 @@ int main(void) {
   CU_add_test(s, "table keys at a page end", test_table_keys_at_page_end);
   CU_add_test(s, "table entries within a line", test_table_entries_within_a_line);
   CU_add_test(s, "table remove and revive", test_table_remove_and_revive);
+  CU_add_test(s, "table shares, find_from, uncounted removal", test_table_shares);
   CU_add_test(s, "table entries of 32 bytes", test_table_compact_entries);
   CU_add_test(s, "many tables, zero payload", test_table_zero_payload_and_many_tables);
   CU_add_test(s, "vec", test_vec);
