@@ -100,7 +100,7 @@ LLVMValueRef cg_slot_ptr(cg *g, int slot);
 LLVMValueRef cg_load_slot(cg *g, int slot, LLVMTypeRef t);
 void cg_store_slot(cg *g, int slot, LLVMValueRef v);
 /* A new function (internal unless exported), made the one being generated, the builder at its
- * entry.  The caller saves and restores what it was generating (cg_state.c's task functions). */
+ * entry.  What was being generated is not saved: see cg_task_begin for that. */
 LLVMValueRef cg_new_function(cg *g, const char *name, LLVMTypeRef ret, LLVMTypeRef *params, int n,
                              bool exported);
 /* Task functions made from inside dsc_gen_batch (cg_state.c's shared window update, cg_sinks.c's

@@ -693,7 +693,7 @@ static bool merges_shared(const plan_op *op) {
          (agg_like(op) == P_DISTINCT || !cg_holds_refs(op->elem->elems[1]));
 }
 
-/* Prefetch hints `ahead` entries on, as the window loops (cg_state.c) give them. */
+/* How many entries ahead the shared merge prefetches (as the window loops of cg_state.c do). */
 enum { MERGE_PREFETCH = 8 };
 
 static void merge_found(cg *g, LLVMValueRef i, void *data) {
