@@ -142,6 +142,19 @@ int rt_input_map_lost(const rt_input_map *m) {
   return __atomic_load_n(&watched[m->slot].lost, __ATOMIC_RELAXED);
 }
 
+/* Maps the window's pages in one call before the splitter reads them, instead of a fault every
+ * 16 pages (the faults cost the receiver almost as much as its scan of the bytes): counting the
+ * lines of the 95 MB of YSB events, 18.8 -> 17.9 ms, fastest of 21 runs.  A kernel older than
+ * 5.14 refuses the advice; a page the file no longer has fails it (EFAULT, no signal) and is
+ * left to the SIGBUS handler when it is read. */
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+static void populate(const char *p, size_t n) {
+  uintptr_t lo = (uintptr_t)p & ~(uintptr_t)(page_size - 1);
+  (void)madvise((void *)lo, (uintptr_t)p + n - lo, MADV_POPULATE_READ);
+}
+
 int rt_source_pump_file(rt_source *src, int fd) {
   dsc_rt_ctx *ctx = src->ctx;
   struct stat st;
@@ -167,6 +180,7 @@ int rt_source_pump_file(rt_source *src, int fd) {
        count the same (and tests that shrink the chunks shrink the windows) */
     size_t window = src->split.chunk_size;
     size_t n = len - pos < (int64_t)window ? (size_t)(len - pos) : window;
+    populate(data + pos, n);
     rt_source_commit_mapped(src, m, data + pos, n);
     pos += (int64_t)n;
     if (rt_input_map_lost(m)) break; /* reported by rt_input_map_release */
