@@ -19,7 +19,8 @@ typedef enum partial_kind {
   K_COUNT,   /* i64 */
   K_REDUCE,  /* {i1 has, T value} cell */
   K_COLLECT, /* vec of elements (sort: of {key, element}) */
-  K_PRINT    /* vec of the first n + 1 elements */
+  K_PRINT,   /* vec of the first n + 1 elements */
+  K_TEXT     /* the elements as the lines stdout() / saveAsTextFiles write (dsc_rt_text_new) */
 } partial_kind;
 
 /* The per-key aggregation an op does in a batch: windows aggregate like their batch form. */
@@ -46,7 +47,8 @@ static partial_kind partial_of(const plan_op *op) {
   case P_SNAPSHOTS: return K_NONE;
   case P_COUNT: return K_COUNT;
   case P_REDUCE: return K_REDUCE;
-  case P_UNION: case P_SORT: case P_STDOUT: case P_SAVE: return K_COLLECT;
+  case P_UNION: case P_SORT: return K_COLLECT;
+  case P_STDOUT: case P_SAVE: return K_TEXT; /* formatted by the tasks, in parallel */
   case P_PRINT: return K_PRINT;
   default: unreachable();
   }
@@ -193,6 +195,7 @@ LLVMTypeRef cg_partial_type(cg *g, const plan_edge *e) {
       return sort_pair_t(g, op);
     return cg_type(g, input_elem(op, e->input));
   case K_PRINT: return cg_type(g, op->elem);
+  case K_TEXT: return g->t_i8; /* bytes */
   case K_COUNT: return g->t_i64;
   case K_NONE: return g->t_i64;
   }
@@ -292,6 +295,11 @@ static LLVMValueRef new_table(cg *g, plan_edge *e) {
 
 static LLVMValueRef new_vec(cg *g, plan_edge *e) { return rt_new(g, "dsc_rt_vec_new", cg_partial_type(g, e)); }
 
+static LLVMValueRef new_text(cg *g, plan_edge *e) {
+  (void)e;
+  return cg_rt(g, "dsc_rt_text_new", "pp", &g->worker);
+}
+
 void cg_sink_init(cg *g, plan_edge *e, LLVMValueRef task) {
   LLVMTypeRef elem = cg_partial_type(g, e);
   LLVMValueRef state = NULL, slot = partial_ptr(g, e, task);
@@ -304,6 +312,9 @@ void cg_sink_init(cg *g, plan_edge *e, LLVMValueRef task) {
     break;
   case K_COLLECT: case K_PRINT:
     state = resume_or(g, slot, new_vec, e);
+    break;
+  case K_TEXT:
+    state = resume_or(g, slot, new_text, e);
     break;
   case K_COUNT: /* the slot holds the count itself: 0, or what an early start counted */
     state = cg_alloca(g, elem, "acc");
@@ -555,7 +566,7 @@ bool cg_sink_counts(const plan_edge *e) { return partial_of(e->op) == K_COUNT; }
 bool cg_sink_holds_input(const plan_edge *e) {
   const plan_op *op = e->op;
   switch (partial_of(op)) {
-  case K_NONE: case K_COUNT: return false;
+  case K_NONE: case K_COUNT: case K_TEXT: return false; /* text is a copy */
   case K_AGG: {
     const type *payload = cg_agg_payload_lang_type(op);
     return payload && cg_holds_refs(payload);
@@ -595,6 +606,13 @@ void cg_sink_feed(cg *g, plan_edge *e, LLVMValueRef v) {
       item = LLVMBuildInsertValue(g->b, item, v, 1, "");
     }
     LLVMBuildStore(g->b, item, cg_rt(g, "dsc_rt_vec_push", "pp", &vec));
+    return;
+  }
+  case K_TEXT: {
+    LLVMValueRef nl = cg_const_str(g, "\n", 1);
+    cg_format(g, e->cg_state, v, input_elem(op, e->input), true);
+    LLVMValueRef args[3] = {e->cg_state, LLVMBuildExtractValue(g->b, nl, 0, ""), cg_i64(g, 1)};
+    cg_rt(g, "dsc_rt_buf_bytes", "vppl", args);
     return;
   }
   case K_PRINT: {
@@ -1125,33 +1143,30 @@ typedef struct output_ctx {
   LLVMValueRef buf, shown, total, vec;
 } output_ctx;
 
+/* print(n): the first n elements, from the tasks' first n + 1 each. */
 static void output_elem(cg *g, LLVMValueRef i, void *data) {
   output_ctx *oc = data;
-  LLVMBasicBlockRef done = NULL;
-  LLVMValueRef shown = NULL;
-  if (oc->op->kind == P_PRINT) {
-    LLVMBasicBlockRef then_bb;
-    shown = LLVMBuildLoad2(g->b, g->t_i64, oc->shown, "");
-    cg_if(g, LLVMBuildICmp(g->b, LLVMIntSLT, shown, cg_i64(g, oc->op->n), ""), &then_bb, &done);
-  }
+  LLVMBasicBlockRef then_bb, done;
+  LLVMValueRef shown = LLVMBuildLoad2(g->b, g->t_i64, oc->shown, "");
+  cg_if(g, LLVMBuildICmp(g->b, LLVMIntSLT, shown, cg_i64(g, oc->op->n), ""), &then_bb, &done);
   LLVMValueRef v = cg_vec_item(g, oc->vec, i, oc->op->elem);
   cg_format(g, oc->buf, v, oc->op->elem, true);
-  if (oc->op->kind == P_STDOUT) {
-    cg_rt(g, "dsc_rt_output_line_end", "vp", &g->ctx_val);
-  } else {
-    LLVMValueRef nl = cg_const_str(g, "\n", 1);
-    LLVMValueRef bargs[3] = {oc->buf, LLVMBuildExtractValue(g->b, nl, 0, ""), cg_i64(g, 1)};
-    cg_rt(g, "dsc_rt_buf_bytes", "vppl", bargs);
-  }
-  if (done) {
-    LLVMBuildStore(g->b, LLVMBuildAdd(g->b, shown, cg_i64(g, 1), ""), oc->shown);
-    cg_end_if(g, done);
-  }
+  LLVMValueRef nl = cg_const_str(g, "\n", 1);
+  LLVMValueRef bargs[3] = {oc->buf, LLVMBuildExtractValue(g->b, nl, 0, ""), cg_i64(g, 1)};
+  cg_rt(g, "dsc_rt_buf_bytes", "vppl", bargs);
+  LLVMBuildStore(g->b, LLVMBuildAdd(g->b, shown, cg_i64(g, 1), ""), oc->shown);
+  cg_end_if(g, done);
 }
 
 static void output_task(cg *g, LLVMValueRef task, void *data) {
   output_ctx *oc = data;
-  oc->vec = LLVMBuildLoad2(g->b, g->t_ptr, partial_ptr(g, oc->e, task), "vec");
+  LLVMValueRef part = LLVMBuildLoad2(g->b, g->t_ptr, partial_ptr(g, oc->e, task), "part");
+  if (oc->op->kind != P_PRINT) { /* the task's lines, formatted already */
+    LLVMValueRef args[2] = {oc->op->kind == P_STDOUT ? g->ctx_val : oc->buf, part};
+    cg_rt(g, oc->op->kind == P_STDOUT ? "dsc_rt_output_text" : "dsc_rt_buf_append", "vpp", args);
+    return;
+  }
+  oc->vec = part;
   LLVMValueRef len = cg_rt(g, "dsc_rt_vec_len", "lp", &oc->vec);
   LLVMBuildStore(g->b, LLVMBuildAdd(g->b, LLVMBuildLoad2(g->b, g->t_i64, oc->total, ""), len, ""),
                  oc->total);
@@ -1177,7 +1192,6 @@ void cg_output(cg *g, const plan_op *op, LLVMValueRef batch) {
     return;
   }
   case P_STDOUT:
-    oc.buf = cg_rt(g, "dsc_rt_output", "pp", &g->ctx_val);
     cg_loop(g, cg_i64(g, 0), ntasks, output_task, &oc);
     cg_rt(g, "dsc_rt_output_flush", "vp", &g->ctx_val);
     return;

@@ -217,6 +217,12 @@ void dsc_rt_error(dsc_rt_worker *w, int32_t kind);
 
 /* The buffer output operations write to; flushed to stdout by dsc_rt_print_end / _flush. */
 dsc_rt_buf *dsc_rt_output(dsc_rt_ctx *ctx);
+/* A task's text for stdout() or saveAsTextFiles, formatted by the task itself (in parallel), in
+ * a buffer the worker frees at batch end; the output step then takes the tasks' texts in order:
+ * dsc_rt_output_text (stdout), dsc_rt_buf_append (a file's buffer). */
+dsc_rt_buf *dsc_rt_text_new(dsc_rt_worker *worker);
+void dsc_rt_output_text(dsc_rt_ctx *ctx, const dsc_rt_buf *text);
+void dsc_rt_buf_append(dsc_rt_buf *buf, const dsc_rt_buf *text);
 void dsc_rt_buf_bytes(dsc_rt_buf *buf, const char *s, int64_t n);
 void dsc_rt_buf_int(dsc_rt_buf *buf, int64_t v);
 /* Python repr(float): shortest round-trip digits, '1.0', '1e+16', 'inf', 'nan'. */
@@ -231,9 +237,6 @@ void dsc_rt_print_begin(dsc_rt_ctx *ctx, const dsc_rt_batch *batch);
 /* Writes `...` when more elements than shown existed, then the empty line, and flushes. */
 void dsc_rt_print_end(dsc_rt_ctx *ctx, int32_t more);
 void dsc_rt_output_flush(dsc_rt_ctx *ctx);
-/* Ends a line of stdout(): writes the newline, and the buffer to stdout once it holds 64 KiB, so
- * a big batch's output streams out instead of taking memory. */
-void dsc_rt_output_line_end(dsc_rt_ctx *ctx);
 
 
 /* ---- Operators of the full DStream API ------------------------------------------------------ */

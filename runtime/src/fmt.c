@@ -204,13 +204,35 @@ void dsc_rt_output_flush(dsc_rt_ctx *ctx) {
   fflush(stdout);
 }
 
-void dsc_rt_output_line_end(dsc_rt_ctx *ctx) {
+typedef struct task_text {
+  rt_owned owned; /* release hook; must stay first */
+  dsc_rt_buf buf;
+} task_text;
+
+static void task_text_release(void *p) { rt_buf_free(&((task_text *)p)->buf); }
+
+dsc_rt_buf *dsc_rt_text_new(dsc_rt_worker *w) {
+  task_text *t = rt_arena_alloc_raw(&w->arena, sizeof *t);
+  memset(t, 0, sizeof *t);
+  t->owned.release = task_text_release;
+  rt_worker_own(w, &t->owned);
+  return &t->buf;
+}
+
+void dsc_rt_buf_append(dsc_rt_buf *b, const dsc_rt_buf *text) {
+  dsc_rt_buf_bytes(b, text->data, (int64_t)text->len);
+}
+
+/* A big text goes to stdout as it is, after what is buffered; a small one joins the buffer. */
+void dsc_rt_output_text(dsc_rt_ctx *ctx, const dsc_rt_buf *text) {
   dsc_rt_buf *b = &ctx->out;
-  rt_buf_cstr(b, "\n");
-  if (b->len >= 64 * 1024) {
-    fwrite(b->data, 1, b->len, stdout);
-    b->len = 0;
+  if (b->len + text->len < 64 * 1024) {
+    dsc_rt_buf_append(b, text);
+    return;
   }
+  if (b->len) fwrite(b->data, 1, b->len, stdout);
+  b->len = 0;
+  if (text->len) fwrite(text->data, 1, text->len, stdout);
 }
 
 void dsc_rt_print_end(dsc_rt_ctx *ctx, int32_t more) {
