@@ -276,10 +276,11 @@ static LLVMValueRef make_pane(cg *g, const plan_op *op) {
   LLVMValueRef data;
   LLVMTypeRef elem = cg_partial_type(g, e);
   if (incremental(op)) {
-    /* one item per key of each task's table, filled in as the keys enter the state */
+    /* one item per key of each task's table, filled in as the keys enter the state (every
+       one is written, so the array is not zeroed first) */
     LLVMValueRef n = task_tables_len(g, op);
     LLVMValueRef args[2] = {store, LLVMBuildMul(g->b, n, cg_sizeof(g, item_t(g, op)), "")};
-    data = cg_rt(g, "dsc_rt_store_alloc", "ppl", args);
+    data = cg_rt(g, "dsc_rt_store_alloc_raw", "ppl", args);
     pane = LLVMBuildInsertValue(g->b, pane, n, 2, "");
   } else if (op->variant == S_REDUCE_BY_WINDOW) {
     LLVMValueRef args[2] = {store, cg_sizeof(g, elem)};

@@ -372,6 +372,9 @@ dsc_rt_store *dsc_rt_store_new(dsc_rt_ctx *ctx);
 void dsc_rt_store_free(dsc_rt_store *store);
 /* 16-byte aligned, zeroed. */
 void *dsc_rt_store_alloc(dsc_rt_store *store, int64_t size);
+/* The same, not zeroed: for an array the caller writes whole before it reads it (a window pane's
+ * items, several MiB a batch, whose zeroing was serial work on the main thread). */
+void *dsc_rt_store_alloc_raw(dsc_rt_store *store, int64_t size);
 /* Bytes dsc_rt_store_alloc has handed out: state updated in place persists each new string
  * value there, so its owner rebuilds the state when this has grown well past the live part. */
 int64_t dsc_rt_store_bytes(const dsc_rt_store *store);

@@ -51,11 +51,15 @@ void dsc_rt_store_free(dsc_rt_store *st) {
   free(st);
 }
 
-void *dsc_rt_store_alloc(dsc_rt_store *st, int64_t size) {
+void *dsc_rt_store_alloc_raw(dsc_rt_store *st, int64_t size) {
   size_t n = size > 0 ? (size_t)size : 0;
-  void *p = rt_arena_alloc_raw(&st->arena, n);
-  memset(p, 0, n);
   st->bytes += (int64_t)n;
+  return rt_arena_alloc_raw(&st->arena, n);
+}
+
+void *dsc_rt_store_alloc(dsc_rt_store *st, int64_t size) {
+  void *p = dsc_rt_store_alloc_raw(st, size);
+  memset(p, 0, size > 0 ? (size_t)size : 0);
   return p;
 }
 
