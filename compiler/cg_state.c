@@ -319,6 +319,7 @@ typedef struct window_ctx {
   LLVMValueRef list, nlist;  /* the positions the current loop visits (for_owned), or NULL */
   LLVMValueRef owned_items;  /* the pane items for_owned goes through (owns_item) */
   LLVMValueRef nbatch;       /* entries of the task table being entered */
+  LLVMValueRef revived;      /* in an entering task: alloca, the dead entries it revived, or NULL */
   bool deferred_only;        /* entering only the keys the shared update left to the main thread */
 } window_ctx;
 
@@ -466,22 +467,55 @@ static void window_enter(cg *g, LLVMValueRef i, void *data) {
   LLVMBuildStore(g->b, item, item_at(g, op, w->entering, LLVMBuildAdd(g->b, w->base, i, "")));
 }
 
+/* Whether a task may revive a dead state entry itself: its payload (value, and key unless the
+ * key is the entry's own bytes) holds no references, so that restoring it persists nothing. */
+static bool revives_in_share(const plan_op *op) {
+  const type *payload = cg_agg_payload_lang_type(op);
+  return !payload || !cg_holds_refs(payload);
+}
+
 /* window_enter in a task of the shared update, over the keys of its share: a key the state has
- * alive is combined in place; any other is left to the main thread (its item's index -1), which
- * inserts or revives it after the tasks, in the order the serial update would have. */
+ * alive is combined in place, and a dead one revived in place (when revives_in_share); a key
+ * with no entry is left to the main thread (its item's index -1), which inserts it after the
+ * tasks, in the order the serial update would have.  A key found by several task tables is
+ * met in table order by one task, so the first revives it and the next ones combine. */
 static void window_enter_share(cg *g, LLVMValueRef i, void *data) {
   window_ctx *w = data;
   const plan_op *op = w->op;
   prefetch_entering(g, w, i, w->nlist);
   LLVMValueRef j = visited(g, w, i);
-  LLVMValueRef bv = window_value(g, op, entry_at(g, w->batch, j));
-  LLVMValueRef fa[3] = {w->nt, w->batch, j};
-  LLVMValueRef p = cg_rt(g, "dsc_rt_table_find_from", "pppl", fa);
+  LLVMValueRef bp = entry_at(g, w->batch, j);
+  LLVMValueRef bv = window_value(g, op, bp);
+  LLVMValueRef p, revived = NULL;
+  if (w->revived) {
+    LLVMValueRef flag = cg_alloca(g, g->t_i32, "revived");
+    LLVMValueRef ra[4] = {w->nt, w->batch, j, flag};
+    p = cg_rt(g, "dsc_rt_table_revive_from", "ppplp", ra);
+    revived = LLVMBuildICmp(g->b, LLVMIntNE, load(g, g->t_i32, flag), cg_i32(g, 0), "");
+  } else {
+    LLVMValueRef fa[3] = {w->nt, w->batch, j};
+    p = cg_rt(g, "dsc_rt_table_find_from", "pppl", fa);
+  }
   LLVMValueRef idx_slot = cg_alloca(g, g->t_i64, "entered_at");
   LLVMBuildStore(g->b, cg_i64(g, -1), idx_slot);
   LLVMBasicBlockRef then_bb, done;
   cg_if(g, LLVMBuildIsNotNull(g->b, p, ""), &then_bb, &done);
-  set_window_value(g, op, p, combine_values(g, op, false, window_value(g, op, p), bv), w->nstore);
+  if (revived) {
+    LLVMBasicBlockRef fresh = cg_block(g, "share.revive"), comb = cg_block(g, "share.combine"),
+                      next = cg_block(g, "share.entered");
+    LLVMBuildCondBr(g->b, revived, fresh, comb);
+    LLVMPositionBuilderAtEnd(g->b, fresh);
+    /* as window_enter's new entry, whose persist is the identity here */
+    LLVMBuildStore(g->b, cg_agg_value_only(op) ? bv : load(g, cg_type(g, op->elem), bp), p);
+    LLVMBuildStore(g->b, LLVMBuildAdd(g->b, load(g, g->t_i64, w->revived), cg_i64(g, 1), ""), w->revived);
+    LLVMBuildBr(g->b, next);
+    LLVMPositionBuilderAtEnd(g->b, comb);
+    set_window_value(g, op, p, combine_values(g, op, false, window_value(g, op, p), bv), w->nstore);
+    LLVMBuildBr(g->b, next);
+    LLVMPositionBuilderAtEnd(g->b, next);
+  } else {
+    set_window_value(g, op, p, combine_values(g, op, false, window_value(g, op, p), bv), w->nstore);
+  }
   LLVMBuildStore(g->b, table_index_of(g, w->nt, p), idx_slot);
   cg_end_if(g, done);
   LLVMValueRef item = LLVMGetUndef(item_t(g, op));
@@ -785,7 +819,15 @@ static LLVMValueRef shared_update_fn(cg *g, const plan_op *op) {
   for_owned(g, &w, w.nleaving, owns_item, window_leave, &w);
   LLVMBuildBr(g->b, done);
   LLVMPositionBuilderAtEnd(g->b, enter);
+  if (revives_in_share(op)) {
+    w.revived = cg_alloca(g, g->t_i64, "revived");
+    LLVMBuildStore(g->b, cg_i64(g, 0), w.revived);
+  }
   enter_tables(g, &w, ntasks);
+  if (w.revived) { /* the state's count of dead entries, once per task (see filter_window) */
+    LLVMValueRef args[2] = {w.nt, LLVMBuildNeg(g->b, load(g, g->t_i64, w.revived), "")};
+    cg_rt(g, "dsc_rt_table_add_dead", "vpl", args);
+  }
   LLVMBuildBr(g->b, done);
   LLVMPositionBuilderAtEnd(g->b, filter);
   if (window_filters(op))

@@ -281,6 +281,10 @@ void dsc_rt_table_prefetch_at(const dsc_rt_table *table, int64_t i);
  * a dead one). */
 int64_t dsc_rt_table_share_of(const dsc_rt_table *src, int64_t i, int64_t shares);
 void *dsc_rt_table_find_from(const dsc_rt_table *table, const dsc_rt_table *src, int64_t i);
+/* The same, but a dead entry is revived (zeroed, *revived = 1) as an upsert would, without
+ * counting it: the task adds minus its count with dsc_rt_table_add_dead.  NULL: no entry. */
+void *dsc_rt_table_revive_from(dsc_rt_table *table, const dsc_rt_table *src, int64_t i,
+                               int32_t *revived);
 /* The element array (NULL when empty): lists built by groupByKey / cogroup point into it. */
 void *dsc_rt_vec_data(const dsc_rt_vec *vec);
 /* Appends all of src's elements to dst (same element size). */

@@ -115,7 +115,9 @@ __attribute__((always_inline)) static inline uint64_t hash_key(const void *key, 
 
 /* A dead entry still matches its key: the upsert revives it in place. */
 static int same_key(const entry_head *e, uint32_t h, const void *key, size_t klen, key_words w) {
-  if (e->hash != h || (e->len & KEY_MAX) != klen) return 0;
+  /* len is read atomically (a plain load on x86): a task of a shared update may revive another
+     entry with the same hash meanwhile, which changes only its DEAD bit (see "shares") */
+  if (e->hash != h || (__atomic_load_n(&e->len, __ATOMIC_RELAXED) & KEY_MAX) != klen) return 0;
   /* expected: the long-key memcmp is a call, and without the hint the register allocator saves
    * the probe's live values around it on every record instead of on the rare long key */
   if (__builtin_expect(short_key(klen), 1))
@@ -342,18 +344,24 @@ void dsc_rt_table_prefetch_at(const dsc_rt_table *t, int64_t i) {
   if (i >= 0 && i < t->len) prefetch_entry(t, entry_at(t, i));
 }
 
-/* The live entry of a key whose hash and words are known, or NULL. */
-static void *find_hashed(const dsc_rt_table *t, const void *key, size_t klen, uint32_t h,
-                         key_words w) {
+/* The entry of a key whose hash and words are known, live or dead, or NULL. */
+static entry_head *find_entry(const dsc_rt_table *t, const void *key, size_t klen, uint32_t h,
+                              key_words w) {
   uint64_t tag = (uint64_t)h << 32;
   for (uint64_t s = hash_pos(t, h); t->index[s]; s = (s + 1) & t->mask) {
     uint64_t v = t->index[s];
     if ((v & HI_MASK) != tag) continue;
     entry_head *e = entry_at(t, (int64_t)(v & ~HI_MASK) - 1);
-    if (same_key(e, h, key, klen, w))
-      return e->len & DEAD ? NULL : e + 1;
+    if (same_key(e, h, key, klen, w)) return e;
   }
   return NULL;
+}
+
+/* The live entry of a key whose hash and words are known, or NULL. */
+static void *find_hashed(const dsc_rt_table *t, const void *key, size_t klen, uint32_t h,
+                         key_words w) {
+  entry_head *e = find_entry(t, key, klen, h, w);
+  return e && !(e->len & DEAD) ? e + 1 : NULL;
 }
 
 void *dsc_rt_table_find(const dsc_rt_table *t, const void *key, int64_t key_len) {
@@ -377,12 +385,31 @@ int64_t dsc_rt_table_share_of(const dsc_rt_table *src, int64_t i, int64_t shares
   return share_of_hash(entry_at(src, i)->hash, shares);
 }
 
-void *dsc_rt_table_find_from(const dsc_rt_table *t, const dsc_rt_table *src, int64_t i) {
+/* The entry in t of the key of src's entry i, live or dead, or NULL. */
+static entry_head *find_entry_from(const dsc_rt_table *t, const dsc_rt_table *src, int64_t i) {
   const entry_head *k = entry_at(src, i);
   size_t klen = key_len_of(k);
   key_words w = {0, 0};
   if (short_key(klen)) w = (key_words){load64(k->key.inl), load64(k->key.inl + 8)};
-  return find_hashed(t, key_of(k), klen, k->hash, w);
+  return find_entry(t, key_of(k), klen, k->hash, w);
+}
+
+void *dsc_rt_table_find_from(const dsc_rt_table *t, const dsc_rt_table *src, int64_t i) {
+  entry_head *e = find_entry_from(t, src, i);
+  return e && !(e->len & DEAD) ? e + 1 : NULL;
+}
+
+void *dsc_rt_table_revive_from(dsc_rt_table *t, const dsc_rt_table *src, int64_t i,
+                               int32_t *revived) {
+  entry_head *e = find_entry_from(t, src, i);
+  *revived = 0;
+  if (!e) return NULL;
+  if (e->len & DEAD) {
+    __atomic_fetch_and(&e->len, KEY_MAX, __ATOMIC_RELAXED); /* see same_key */
+    memset(e + 1, 0, t->stride - sizeof *e);
+    *revived = 1;
+  }
+  return e + 1;
 }
 
 void dsc_rt_table_reserve(dsc_rt_table *t, int64_t n) {

@@ -315,7 +315,7 @@ static void test_table_remove_and_revive(void) {
 /* Shares (tasks that update one table at once, table.c): every entry of a source table has one
  * share in [0, shares), the same for its key in any table and spread over all shares;
  * find_from finds a key's live entry in another table and not a dead or missing one; removals
- * not counted at once are counted by add_dead. */
+ * and revivals not counted at once are counted by add_dead. */
 static void test_table_shares(void) {
   dsc_rt_table *state = dsc_rt_table_new(&w, 8), *batch = dsc_rt_table_new(&w, 8),
                *again = dsc_rt_table_new(&w, 8);
@@ -363,6 +363,22 @@ static void test_table_shares(void) {
   dsc_rt_table_upsert_from(state, batch, 1, &is_new);
   CU_ASSERT_EQUAL(is_new, 1);
   CU_ASSERT_EQUAL(dsc_rt_table_dead(state), N / 4 - 1);
+  /* revive_from: a dead entry comes back zeroed, in place, and uncounted; a live one as it is */
+  int32_t revived = -1;
+  int64_t *v = dsc_rt_table_revive_from(state, batch, 5, &revived);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+  CU_ASSERT_EQUAL(revived, 1);
+  CU_ASSERT_EQUAL(*v, 0);
+  CU_ASSERT_PTR_EQUAL(dsc_rt_table_find_from(state, batch, 5), v);
+  CU_ASSERT_EQUAL(dsc_rt_table_dead(state), N / 4 - 1);
+  dsc_rt_table_add_dead(state, -1);
+  CU_ASSERT_EQUAL(dsc_rt_table_dead(state), N / 4 - 2);
+  *v = 55;
+  CU_ASSERT_PTR_EQUAL(dsc_rt_table_revive_from(state, batch, 5, &revived), v);
+  CU_ASSERT_EQUAL(revived, 0);
+  CU_ASSERT_EQUAL(*v, 55);
+  CU_ASSERT_PTR_NULL(dsc_rt_table_revive_from(state, batch, 2, &revived)); /* never in state */
+  CU_ASSERT_EQUAL(revived, 0);
   rt_worker_reset(&w);
 }
 
