@@ -286,8 +286,16 @@ static LLVMValueRef resume_or(cg *g, LLVMValueRef slot, LLVMValueRef (*make)(cg 
   return cg_phi2(g, g->t_ptr, had, from, made, made_in, "partial");
 }
 
+/* The key type of an edge's table (K_AGG, K_GROUP). */
+static const type *table_key_type(const plan_edge *e) {
+  return partial_of(e->op) == K_AGG ? agg_key_type(e->op) : input_elem(e->op, e->input)->elems[0];
+}
+
 static LLVMValueRef new_table(cg *g, plan_edge *e) {
-  LLVMValueRef t = rt_new(g, "dsc_rt_table_new", cg_partial_type(g, e));
+  /* a static stage's strings last as long as the program: its tables point to string keys
+     instead of copying them (other keys are serialized into a temporary, cg_key_bytes) */
+  bool kept = g->stage && plan_stage_static(g->stage) && table_key_type(e)->kind == T_STRING;
+  LLVMValueRef t = rt_new(g, kept ? "dsc_rt_table_new_kept" : "dsc_rt_table_new", cg_partial_type(g, e));
   LLVMValueRef args[2] = {t, LLVMBuildLoad2(g->b, g->t_i64, size_hint(g, e), "hint")};
   cg_rt(g, "dsc_rt_table_reserve", "vpl", args);
   return t;

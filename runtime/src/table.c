@@ -127,7 +127,8 @@ static int same_key(const entry_head *e, uint32_t h, const void *key, size_t kle
 
 struct dsc_rt_table {
   rt_owned owned;        /* release hook; must stay first */
-  rt_arena *keys;        /* the owner's arena, which holds the keys */
+  rt_arena *keys;        /* the owner's arena, which holds the long keys; NULL: they are not
+                            copied (dsc_rt_table_new_kept) */
   size_t stride;         /* bytes per entry: head + payload, see entry_stride */
   size_t payload;        /* payload bytes */
   unsigned char *entries;/* dense, insertion order, LINE-aligned inside entries_mem */
@@ -199,6 +200,12 @@ dsc_rt_table *dsc_rt_table_new(dsc_rt_worker *worker, int64_t payload_size) {
   return rt_table_make(&worker->arena, &worker->owned, payload_size);
 }
 
+dsc_rt_table *dsc_rt_table_new_kept(dsc_rt_worker *worker, int64_t payload_size) {
+  dsc_rt_table *t = rt_table_make(&worker->arena, &worker->owned, payload_size);
+  t->keys = NULL;
+  return t;
+}
+
 static void table_reindex(dsc_rt_table *t, uint64_t size) {
   free(t->index);
   t->index = calloc(size, sizeof(uint64_t));
@@ -228,6 +235,8 @@ __attribute__((noinline)) static void *table_insert(dsc_rt_table *t, const void 
   if (short_key(klen)) {
     memcpy(e->key.inl, &w.lo, 8);
     memcpy(e->key.inl + 8, &w.hi, 8);
+  } else if (klen && !t->keys) {
+    e->key.ptr = key;
   } else if (klen) {
     char *k = rt_arena_alloc_raw(t->keys, klen);
     memcpy(k, key, klen);

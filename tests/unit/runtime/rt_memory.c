@@ -382,6 +382,27 @@ static void test_table_shares(void) {
   rt_worker_reset(&w);
 }
 
+/* A kept table (a static stage's) points to its long keys, where an ordinary one copies them;
+ * short keys live in the entry either way. */
+static void test_table_kept_keys(void) {
+  static const char long_key[] = "a-key-longer-than-sixteen-bytes";
+  char short_key[] = "short";
+  dsc_rt_table *kept = dsc_rt_table_new_kept(&w, 8), *copied = dsc_rt_table_new(&w, 8);
+  int64_t n = (int64_t)strlen(long_key);
+  *(int64_t *)dsc_rt_table_upsert(kept, long_key, n, NULL) = 1;
+  *(int64_t *)dsc_rt_table_upsert(copied, long_key, n, NULL) = 2;
+  *(int64_t *)dsc_rt_table_upsert(kept, short_key, 5, NULL) = 3;
+  int64_t len = 0;
+  CU_ASSERT_PTR_EQUAL(dsc_rt_table_key(kept, 0, &len), long_key);
+  CU_ASSERT_EQUAL(len, n);
+  CU_ASSERT_PTR_NOT_EQUAL(dsc_rt_table_key(copied, 0, &len), long_key);
+  CU_ASSERT_PTR_NOT_EQUAL(dsc_rt_table_key(kept, 1, &len), short_key);
+  short_key[0] = 'S'; /* the short key was copied into its entry */
+  CU_ASSERT_EQUAL(*(int64_t *)dsc_rt_table_find(kept, "short", 5), 3);
+  CU_ASSERT_EQUAL(*(int64_t *)dsc_rt_table_find(kept, long_key, n), 1);
+  rt_worker_reset(&w);
+}
+
 /* A string-keyed aggregation keeps an 8-byte value per entry: its entries are 32 bytes, two to
  * a line, at every key length (inline keys of 1, 8 and 16 bytes, arena keys of 17 and 40),
  * across growth of entries and index, and a removed entry reports its key length without the
@@ -522,6 +543,7 @@ int main(void) {
   CU_add_test(s, "table entries within a line", test_table_entries_within_a_line);
   CU_add_test(s, "table remove and revive", test_table_remove_and_revive);
   CU_add_test(s, "table shares, find_from, uncounted removal", test_table_shares);
+  CU_add_test(s, "kept tables point to long keys", test_table_kept_keys);
   CU_add_test(s, "table entries of 32 bytes", test_table_compact_entries);
   CU_add_test(s, "many tables, zero payload", test_table_zero_payload_and_many_tables);
   CU_add_test(s, "vec", test_vec);
