@@ -7,9 +7,10 @@
  * theirs in place and rebuild them when dead entries or superseded copies pile up.  Either way
  * memory stays bounded by the window and the live keys, never by the stream's history.
  *
- * All of this runs in dsc_gen_batch on the main thread, in the breaker's finalize step, after
- * the feeding stage has merged its per-task partials into one batch result (the incremental
- * window reads the per-task tables themselves):
+ * All of this runs in dsc_gen_batch, in the breaker's finalize step, after the feeding stage
+ * has merged its per-task partials into one batch result (the incremental window reads the
+ * per-task tables themselves), on the main thread; only the incremental window's update of a
+ * big batch is shared among the workers ("the shared update", below):
  *   window:  a pane per batch (records, count, fold cell or per-key table); at slide times the
  *            panes are combined — or, for the incremental form, a state table gets the
  *            entering batch added with f and the leaving pane taken out with invF, the pane
