@@ -1,11 +1,13 @@
 /* cg_sinks.c — pipeline breakers and output operations.
  *
  * Every sink edge has a task-local partial that the fused loop feeds without locks: a hash
- * table (aggregations, groupings), a counter, a fold cell, or a vector (collections, outputs).
- * After the feeding stage, partials are merged on the main thread in task order (so results
- * keep first-appearance order), into one merged result per breaker input.  A breaker's own
- * stage then reads that result: table entries, joined pairs, the sorted vector...  Outputs
- * read their partials directly, in task order, after all stages. */
+ * table (aggregations, groupings), a counter, a fold cell, a vector (collections, print) or
+ * the formatted text of stdout() and saveAsTextFiles.  After the feeding stage, partials are
+ * merged in task order (so results keep first-appearance order), into one merged result per
+ * breaker input: on the main thread, or for a big aggregation table on all workers ("the
+ * shared merge").  A breaker's own stage then reads that result: table entries, joined pairs,
+ * the sorted vector...  Outputs read their partials directly, in task order, after all
+ * stages. */
 #include <string.h>
 
 #include "cg.h"
@@ -651,7 +653,7 @@ void cg_sink_finish(cg *g, plan_edge *e, LLVMValueRef task) {
   }
 }
 
-/* ---- merging (main thread, after the feeding stage) -------------------------------------------- */
+/* ---- merging (after the feeding stage) ---------------------------------------------------------- */
 
 int cg_breaker_slots(const plan_op *op) {
   if (op->kind == P_SOURCE || plan_is_narrow(op->kind) || plan_is_output(op->kind))
