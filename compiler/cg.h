@@ -114,6 +114,11 @@ typedef struct cg_resume {
   LLVMBasicBlockRef block;
 } cg_resume;
 LLVMValueRef cg_env_new(cg *g, int nfields);
+/* dsc_rt_run_tasks(ctx, ntasks, fn, env) from the function being generated. */
+void cg_run_tasks(cg *g, LLVMValueRef ntasks, LLVMValueRef fn, LLVMValueRef env);
+/* How many tasks a step over n results takes (dsc_rt_result_tasks over all partitions): one
+ * task, on this thread, when n is small. */
+LLVMValueRef cg_result_tasks(cg *g, LLVMValueRef n);
 LLVMValueRef cg_env_field(cg *g, LLVMValueRef env, int k); /* a pointer to field k */
 cg_resume cg_task_begin(cg *g, const char *name, LLVMValueRef *fn, LLVMValueRef *env,
                         LLVMValueRef *task);
@@ -179,6 +184,14 @@ void cg_end_if(cg *g, LLVMBasicBlockRef done);
 /* A fold cell {i1 has, T value}: when `has`, folds v in with fn (or takes v if empty). */
 void cg_fold_cell(cg *g, const expr *fn, LLVMValueRef cell, LLVMTypeRef cell_t, LLVMValueRef has,
                   LLVMValueRef v);
+/* Loops that look src's entries up in a big table, in its random order, prefetch ahead: the
+ * index slot for src's entry slot_of, and (that slot cached by now) the entry for entry_of, two
+ * and one CG_PREFETCH_DISTANCE on (dsc_rt_table_prefetch_from; out of range: nothing).  The
+ * distance covers a memory access at the loops' pace, and is short enough that the lines are
+ * still cached when used. */
+enum { CG_PREFETCH_DISTANCE = 8 };
+void cg_prefetch_probe(cg *g, LLVMValueRef table, LLVMValueRef src, LLVMValueRef slot_of,
+                       LLVMValueRef entry_of);
 /* Merges the aggregation table `from` into `into`, combining values the way op does. */
 void cg_merge_table(cg *g, const plan_op *op, LLVMValueRef into, LLVMValueRef from);
 

@@ -68,6 +68,20 @@ LLVMValueRef cg_env_new(cg *g, int nfields) {
   return env;
 }
 
+void cg_run_tasks(cg *g, LLVMValueRef ntasks, LLVMValueRef fn, LLVMValueRef env) {
+  LLVMValueRef args[4] = {g->ctx_val, ntasks, fn, env};
+  cg_rt(g, "dsc_rt_run_tasks", "vplpp", args);
+}
+
+static LLVMValueRef result_tasks(cg *g, LLVMValueRef n, LLVMValueRef partitions) {
+  LLVMValueRef args[3] = {g->ctx_val, n, partitions};
+  return cg_rt(g, "dsc_rt_result_tasks", "lpll", args);
+}
+
+LLVMValueRef cg_result_tasks(cg *g, LLVMValueRef n) {
+  return result_tasks(g, n, cg_rt(g, "dsc_rt_partitions", "lp", &g->ctx_val));
+}
+
 cg_resume cg_task_begin(cg *g, const char *name, LLVMValueRef *fn, LLVMValueRef *env,
                         LLVMValueRef *task) {
   cg_resume r = {g->fn, g->worker, g->state, g->ctx_val, g->json_memo, LLVMGetInsertBlock(g->b)};
@@ -362,8 +376,7 @@ static LLVMValueRef filled_stage_tasks(cg *g, const plan_stage *st, LLVMValueRef
     LLVMValueRef args[3] = {cg_load_slot(g, SLOT_BATCH, g->t_ptr), idx, all};
     return cg_rt(g, "dsc_rt_source_tasks", "lpil", args);
   }
-  LLVMValueRef args[3] = {g->ctx_val, cg_root_count(g, st->root), all};
-  return cg_rt(g, "dsc_rt_result_tasks", "lpll", args);
+  return result_tasks(g, cg_root_count(g, st->root), all);
 }
 
 static void gen_early(cg *g, LLVMValueRef *stage_fns) {
@@ -588,8 +601,7 @@ static void gen_batch(cg *g, LLVMValueRef *stage_fns) {
     }
     if (early)
       LLVMBuildStore(g->b, cg_i64(g, 0), early_active(g));
-    LLVMValueRef args[4] = {g->ctx_val, ntasks, stage_fns[i], g->state};
-    cg_rt(g, "dsc_rt_run_tasks", "vplpp", args);
+    cg_run_tasks(g, ntasks, stage_fns[i], g->state);
     for (int k = 0; k < st->edges.len; k++)
       cg_sink_merge(g, st->edges.items[k], ntasks);
     LLVMBuildBr(g->b, skip);

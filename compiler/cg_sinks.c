@@ -716,22 +716,25 @@ static void merge_entry(cg *g, LLVMValueRef i, void *data) {
  * tables only, whose values hold no references: a combine then allocates nothing. */
 enum { MERGE_INTO = CG_ENV_FIRST_FREE, MERGE_FROM, MERGE_LEFT, MERGE_SHARES, MERGE_FIELDS };
 
+void cg_prefetch_probe(cg *g, LLVMValueRef table, LLVMValueRef src, LLVMValueRef slot_of,
+                       LLVMValueRef entry_of) {
+  LLVMValueRef at[2] = {slot_of, entry_of};
+  for (int step = 0; step < 2; step++) {
+    LLVMValueRef pf[4] = {table, src, at[step], cg_i32(g, step)};
+    cg_rt(g, "dsc_rt_table_prefetch_from", "vppli", pf);
+  }
+}
+
 static bool merges_shared(const plan_op *op) {
   return partial_of(op) == K_AGG && !cg_state_takes_partials(op) &&
          (agg_like(op) == P_DISTINCT || !cg_holds_refs(op->elem->elems[1]));
 }
 
-/* How many entries ahead the shared merge prefetches (as the window loops of cg_state.c do). */
-enum { MERGE_PREFETCH = 8 };
-
 static void merge_found(cg *g, LLVMValueRef i, void *data) {
   merge_ctx *m = data;
   const plan_op *op = m->e->op;
-  for (int step = 0; step < 2; step++) {
-    LLVMValueRef pf[4] = {m->into, m->from, LLVMBuildAdd(g->b, i, cg_i64(g, MERGE_PREFETCH * (2 - step)), ""),
-                          cg_i32(g, step)};
-    cg_rt(g, "dsc_rt_table_prefetch_from", "vppli", pf);
-  }
+  cg_prefetch_probe(g, m->into, m->from, LLVMBuildAdd(g->b, i, cg_i64(g, 2 * CG_PREFETCH_DISTANCE), ""),
+                    LLVMBuildAdd(g->b, i, cg_i64(g, CG_PREFETCH_DISTANCE), ""));
   LLVMValueRef fa[3] = {m->into, m->from, i};
   LLVMValueRef dst = cg_rt(g, "dsc_rt_table_find_from", "pppl", fa);
   LLVMValueRef found = LLVMBuildIsNotNull(g->b, dst, "");
@@ -779,8 +782,7 @@ static void merge_tables(cg *g, merge_ctx *m) {
     cg_loop(g, cg_i64(g, 0), n, merge_entry, m);
     return;
   }
-  LLVMValueRef args[3] = {g->ctx_val, n, cg_rt(g, "dsc_rt_partitions", "lp", &g->ctx_val)};
-  LLVMValueRef shares = cg_rt(g, "dsc_rt_result_tasks", "lpll", args);
+  LLVMValueRef shares = cg_result_tasks(g, n);
   LLVMBasicBlockRef shared = cg_block(g, "merge.shared"), serial = cg_block(g, "merge.serial"),
                     merged = cg_block(g, "merge.tables_done");
   LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSGT, shares, cg_i64(g, 1), ""), shared, serial);
@@ -792,8 +794,7 @@ static void merge_tables(cg *g, merge_ctx *m) {
   LLVMBuildStore(g->b, m->from, cg_env_field(g, env, MERGE_FROM));
   LLVMBuildStore(g->b, m->left, cg_env_field(g, env, MERGE_LEFT));
   LLVMBuildStore(g->b, shares, cg_env_field(g, env, MERGE_SHARES));
-  LLVMValueRef rargs[4] = {g->ctx_val, shares, m->share_fn, env};
-  cg_rt(g, "dsc_rt_run_tasks", "vplpp", rargs);
+  cg_run_tasks(g, shares, m->share_fn, env);
   cg_loop(g, cg_i64(g, 0), n, merge_left, m);
   LLVMBuildBr(g->b, merged);
   LLVMPositionBuilderAtEnd(g->b, serial);

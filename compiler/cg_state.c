@@ -194,9 +194,6 @@ static LLVMTypeRef pane_t(cg *g) {
   return LLVMStructTypeInContext(g->ctx, f, 3, 0);
 }
 
-/* How many iterations ahead the window loops prefetch state entries: enough to cover a
- * memory access at the loops' pace, few enough that the lines are still cached when used. */
-enum { PREFETCH_DISTANCE = 8 };
 
 static bool incremental(const plan_op *op) {
   return op->inv != NULL || op->variant == S_COUNT_BY_VALUE_AND_WINDOW;
@@ -409,7 +406,7 @@ static void window_leave(cg *g, LLVMValueRef i, void *data) {
   const plan_op *op = w->op;
   LLVMValueRef j = visited(g, w, i);
   /* the state is far bigger than the cache: fetch the entry of a later item meanwhile */
-  LLVMValueRef ahead = visited_ahead(g, w, i, PREFETCH_DISTANCE, w->list ? w->nlist : w->nleaving);
+  LLVMValueRef ahead = visited_ahead(g, w, i, CG_PREFETCH_DISTANCE, w->list ? w->nlist : w->nleaving);
   ahead = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSGE, ahead, cg_i64(g, 0), ""), ahead, j, "");
   LLVMValueRef pf[2] = {w->nt, item_index(g, op, item_at(g, op, w->leaving, ahead))};
   cg_rt(g, "dsc_rt_table_prefetch_at", "vpl", pf);
@@ -429,11 +426,8 @@ static void window_leave(cg *g, LLVMValueRef i, void *data) {
  * probes, then (once that slot is cached) the entry it points to; the batch table keeps each
  * key's hash, so nothing is rehashed. */
 static void prefetch_entering(cg *g, const window_ctx *w, LLVMValueRef i, LLVMValueRef n) {
-  for (int step = 0; step < 2; step++) {
-    LLVMValueRef pf[4] = {w->nt, w->batch, visited_ahead(g, w, i, PREFETCH_DISTANCE * (2 - step), n),
-                          cg_i32(g, step)};
-    cg_rt(g, "dsc_rt_table_prefetch_from", "vppli", pf);
-  }
+  cg_prefetch_probe(g, w->nt, w->batch, visited_ahead(g, w, i, 2 * CG_PREFETCH_DISTANCE, n),
+                    visited_ahead(g, w, i, CG_PREFETCH_DISTANCE, n));
 }
 
 static void window_enter(cg *g, LLVMValueRef i, void *data) {
@@ -847,7 +841,6 @@ static void update_window_shared(cg *g, window_ctx *w, LLVMValueRef ntasks, LLVM
                                   nentering, w->tables, ntasks, shares};
   for (int k = ENV_NT; k < ENV_RUN; k++)
     LLVMBuildStore(g->b, fields[k], cg_env_field(g, env, k));
-  LLVMValueRef args[4] = {g->ctx_val, shares, fn, env};
   for (int run = RUN_LEAVE; run <= RUN_FILTER; run++) {
     LLVMBasicBlockRef skip = NULL;
     if (run == RUN_FILTER) {
@@ -857,7 +850,7 @@ static void update_window_shared(cg *g, window_ctx *w, LLVMValueRef ntasks, LLVM
       cg_if(g, active, &then_bb, &skip);
     }
     LLVMBuildStore(g->b, cg_i64(g, run), cg_env_field(g, env, ENV_RUN));
-    cg_rt(g, "dsc_rt_run_tasks", "vplpp", args);
+    cg_run_tasks(g, shares, fn, env);
     if (run == RUN_ENTER) { /* the keys left to the main thread, in order */
       w->deferred_only = true;
       enter_tables(g, w, ntasks);
@@ -937,9 +930,7 @@ static LLVMValueRef finalize_window(cg *g, const plan_op *op) {
     if (cg_holds_refs(op->elem->elems[1])) {
       update_window(g, &w, ntasks, nentering, active);
     } else { /* big batches update the state in shares, on all workers */
-      LLVMValueRef args[3] = {g->ctx_val, LLVMBuildAdd(g->b, nleaving, nentering, ""), NULL};
-      args[2] = cg_rt(g, "dsc_rt_partitions", "lp", &g->ctx_val);
-      LLVMValueRef shares = cg_rt(g, "dsc_rt_result_tasks", "lpll", args);
+      LLVMValueRef shares = cg_result_tasks(g, LLVMBuildAdd(g->b, nleaving, nentering, ""));
       LLVMBasicBlockRef shared = cg_block(g, "window.shared"), serial = cg_block(g, "window.serial"),
                         updated = cg_block(g, "window.updated");
       LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSGT, shares, cg_i64(g, 1), ""), shared, serial);
