@@ -321,13 +321,16 @@ void *dsc_rt_table_upsert_hashed(dsc_rt_table *t, const void *key, int64_t key_l
 }
 
 /* Tables hash alike, and an entry keeps a short key as its zero-padded words. */
+/* An entry's key as a probe takes it: a short key's words are the entry's inline bytes. */
+static key_words entry_words(const entry_head *e) {
+  return short_key(key_len_of(e)) ? (key_words){load64(e->key.inl), load64(e->key.inl + 8)}
+                                  : (key_words){0, 0};
+}
+
 void *dsc_rt_table_upsert_from(dsc_rt_table *t, const dsc_rt_table *src, int64_t i,
                                int32_t *is_new) {
   const entry_head *e = entry_at(src, i);
-  key_words w = {0, 0};
-  size_t klen = key_len_of(e);
-  if (short_key(klen)) w = (key_words){load64(e->key.inl), load64(e->key.inl + 8)};
-  return upsert_hashed(t, key_of(e), klen, e->hash, w, is_new);
+  return upsert_hashed(t, key_of(e), key_len_of(e), e->hash, entry_words(e), is_new);
 }
 
 /* The lines of an entry: one, unless its payload makes it longer than a line. */
@@ -366,25 +369,23 @@ static entry_head *find_entry(const dsc_rt_table *t, const void *key, size_t kle
   return NULL;
 }
 
-/* The live entry of a key whose hash and words are known, or NULL. */
-static void *find_hashed(const dsc_rt_table *t, const void *key, size_t klen, uint32_t h,
-                         key_words w) {
-  entry_head *e = find_entry(t, key, klen, h, w);
-  return e && !(e->len & DEAD) ? e + 1 : NULL;
-}
+/* The payload of an entry find_entry found, if it is live. */
+static void *live_payload(entry_head *e) { return e && !(e->len & DEAD) ? e + 1 : NULL; }
 
 void *dsc_rt_table_find(const dsc_rt_table *t, const void *key, int64_t key_len) {
   size_t klen = key_len > 0 ? (size_t)key_len : 0;
   key_words w = {0, 0};
   uint32_t h = hash_hi(hash_key(key, klen, &w));
-  return find_hashed(t, key, klen, h, w);
+  return live_payload(find_entry(t, key, klen, h, w));
 }
 
 /* ---- shares ---------------------------------------------------------------------------------
  * Tasks may update the payloads of one table at once when no two of them touch one entry: each
- * takes the keys of its own share, by hash, and only looks up the others (no insert, no revive,
- * so the index and every entry head stay as they are while the tasks run).  The share comes from
- * the hash's top bits, scaled, so it does not follow the index position (its low bits). */
+ * takes the keys of its own share, by hash.  They look keys up and may revive a dead entry of
+ * their share, but insert nothing, so the index and the entries' keys stay as they are while
+ * the tasks run; a revival changes only the entry's DEAD bit, which same_key reads atomically.
+ * The share comes from the hash's top bits, scaled, so it does not follow the index position
+ * (its low bits). */
 
 static int64_t share_of_hash(uint32_t h, int64_t shares) {
   return (int64_t)(((uint64_t)h * (uint64_t)shares) >> 32);
@@ -397,15 +398,11 @@ int64_t dsc_rt_table_share_of(const dsc_rt_table *src, int64_t i, int64_t shares
 /* The entry in t of the key of src's entry i, live or dead, or NULL. */
 static entry_head *find_entry_from(const dsc_rt_table *t, const dsc_rt_table *src, int64_t i) {
   const entry_head *k = entry_at(src, i);
-  size_t klen = key_len_of(k);
-  key_words w = {0, 0};
-  if (short_key(klen)) w = (key_words){load64(k->key.inl), load64(k->key.inl + 8)};
-  return find_entry(t, key_of(k), klen, k->hash, w);
+  return find_entry(t, key_of(k), key_len_of(k), k->hash, entry_words(k));
 }
 
 void *dsc_rt_table_find_from(const dsc_rt_table *t, const dsc_rt_table *src, int64_t i) {
-  entry_head *e = find_entry_from(t, src, i);
-  return e && !(e->len & DEAD) ? e + 1 : NULL;
+  return live_payload(find_entry_from(t, src, i));
 }
 
 void *dsc_rt_table_revive_from(dsc_rt_table *t, const dsc_rt_table *src, int64_t i,
@@ -462,7 +459,6 @@ void dsc_rt_table_add_dead(dsc_rt_table *t, int64_t n) {
 int32_t dsc_rt_table_live_at(const dsc_rt_table *t, int64_t i) { return !(entry_at(t, i)->len & DEAD); }
 
 int64_t dsc_rt_table_dead(const dsc_rt_table *t) { return t->dead; }
-
 
 int64_t dsc_rt_table_index_of(const dsc_rt_table *t, const void *payload) {
   const unsigned char *head = (const unsigned char *)payload - sizeof(entry_head);
