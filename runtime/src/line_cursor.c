@@ -6,8 +6,8 @@
  * so a task that begins inside a line skips to the next \n and the task before reads past its
  * end to finish that line.  When task 0 already took the lines that start in the first bytes
  * before the batch was sealed (sched.c), the tasks divide the rest the same way.  In a view run
- * each line counts its bytes and one terminator, and a share maps to the lines in proportion.  The workers thus find the lines in parallel, and the
- * batch holds no per-line view for them.
+ * each line counts its bytes and one terminator, and a share maps to the lines in proportion.
+ * The workers thus find the lines in parallel, and the batch holds no per-line view for them.
  *
  * dsc_rt_lines_next is called once per line from the fused loop; the build compiles this file to
  * bitcode too, so LLVM inlines it there (cg_module.c).

@@ -1,8 +1,9 @@
 /* source_stream.c — stdin and file sources: one blocking reader thread each.
  *
  * Both hand large chunks to the shared splitter: windows of the file when it is a regular file
- * (input_map.c), else what read(2) returns.  End of file ends the source.  A file is opened when the module registers it, so a wrong path stops the program
- * before any batch runs, with a plain message and exit status 1.
+ * (input_map.c), else what read(2) returns.  End of file ends the source.  A file is opened when
+ * the module registers it, so a wrong path stops the program before any batch runs, with a plain
+ * message and exit status 1.
  */
 #include <errno.h>
 #include <fcntl.h>

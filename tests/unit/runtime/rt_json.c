@@ -193,7 +193,8 @@ static void test_full_values(void) {
 /* json() of several keys of one string through a memo must answer exactly what a fresh scan
  * answers, whatever the order of the keys: objects of 0-12 members (more than the memo holds),
  * with duplicate keys, escaped keys and values, nested values, malformed members, members after
- * the closing brace, every truncation of each (exact-size copies, for ASan), and a memo that moves on to other strings. */
+ * the closing brace, every truncation of each (exact-size copies, for ASan), and a memo that
+ * moves on to other strings. */
 static const char *const memo_members[] = {
     "\"a\":1", "\"b\":\"x y\"", "\"c\":[1,{\"a\":2}]", "\"a\":3", "\"k\\u0041\":true",
     "\"d\":\"q\\\"z\"", "\"e\":{\"b\":[]}", "\"f\":12abc", "\"g\":null", "\"h\":-1.5e3",
