@@ -15,7 +15,7 @@
 # default 10; 2 with --quick), CC (default cc).
 #
 # Every figure comes from bench/gen/measure (fork/exec + wait4: CLOCK_MONOTONIC wall time,
-# ru_maxrss).  A workload whose dsc program does not compile or link yet is reported as
+# ru_maxrss, user + system time).  A workload whose dsc program does not compile or link yet is reported as
 # "not yet supported" and the rest goes on.  Never run by ctest.
 set -uo pipefail
 
@@ -164,18 +164,18 @@ bench() { # WORKLOAD IMPL THREADS RECORDS BYTES MEASURE-ARGS...
 }
 queue_row() { Q_ROW+=("$1"); Q_SPEC+=(""); Q_CMD+=(""); }
 unsupported_row() { # WORKLOAD PROGRAM
-  queue_row "$(printf '%s\t%s\t-\t-\t-\t-\t-\t-\t-\tnot yet supported: %s' "$1" "dsc" "${UNSUPPORTED[$2]}")"
+  queue_row "$(printf '%s\t%s\t-\t-\t-\t-\t-\t-\t-\t-\tnot yet supported: %s' "$1" "dsc" "${UNSUPPORTED[$2]}")"
 }
-skip_row() { queue_row "$(printf '%s\t%s\t-\t-\t-\t-\t-\t-\t-\t%s' "$1" "$2" "$3")"; }
+skip_row() { queue_row "$(printf '%s\t%s\t-\t-\t-\t-\t-\t-\t-\t-\t%s' "$1" "$2" "$3")"; }
 flush_bench() {
-  local n=${#Q_CMD[@]} i r w k wl impl thr recs bytes wall rssk
-  local -A walls=() rss=() failed=()
+  local n=${#Q_CMD[@]} i r w k u sy wl impl thr recs bytes wall rssk cpu
+  local -A walls=() rss=() cpus=() failed=()
   for ((r = 0; r < REPS; r++)); do
     for ((i = 0; i < n; i++)); do
       [ -n "${Q_CMD[i]}" ] && [ -z "${failed[$i]:-}" ] || continue
       if eval "\"\$M\" \"\$WORK/res/m\" ${Q_CMD[i]}" >/dev/null 2>"$WORK/res/err"; then
-        read -r w k _ _ _ <"$WORK/res/m"
-        walls[$i]+="$w "; rss[$i]+="$k "
+        read -r w k u sy _ <"$WORK/res/m"
+        walls[$i]+="$w "; rss[$i]+="$k "; cpus[$i]+="$((u + sy)) "
       else
         failed[$i]=$(head -c 80 "$WORK/res/err" | tr '\n\t' '  ')
       fi
@@ -185,17 +185,18 @@ flush_bench() {
     if [ -n "${Q_ROW[i]}" ]; then printf '%s\n' "${Q_ROW[i]}" >>"$RESULTS"; continue; fi
     IFS=$'\t' read -r wl impl thr recs bytes <<<"${Q_SPEC[i]}"
     if [ -n "${failed[$i]:-}" ]; then
-      printf '%s\t%s\t%s\t-\t-\t-\t-\t-\t-\tFAILED: %s\n' "$wl" "$impl" "$thr" "${failed[$i]}" >>"$RESULTS"
+      printf '%s\t%s\t%s\t-\t-\t-\t-\t-\t-\t-\tFAILED: %s\n' "$wl" "$impl" "$thr" "${failed[$i]}" >>"$RESULTS"
       continue
     fi
     wall=$(tr ' ' '\n' <<<"${walls[$i]}" | grep . | median)
     rssk=$(tr ' ' '\n' <<<"${rss[$i]}" | grep . | median)
+    cpu=$(tr ' ' '\n' <<<"${cpus[$i]}" | grep . | median)
     [ "$impl" = C ] && CWALL[$wl]=$wall
     awk -v wl="$wl" -v impl="$impl" -v thr="$thr" -v ns="$wall" -v recs="$recs" -v bytes="$bytes" \
-        -v rss="$rssk" -v c="${CWALL[$wl]:-}" -v n="$REPS" 'BEGIN {
+        -v rss="$rssk" -v cpu="$cpu" -v c="${CWALL[$wl]:-}" -v n="$REPS" 'BEGIN {
       s = ns / 1e9; mbs = bytes / 1048576 / s
       ratio = (c == "") ? "-" : sprintf("%.2fx", c / ns)
-      printf "%s\t%s\t%s\t%.3f\t%.2f\t%.1f\t%.1f\t%.1f\t%s\tmedian of %d, interleaved\n", wl, impl, thr, s, recs / s / 1e6 / thr, mbs, mbs / thr, rss / 1024, ratio, n
+      printf "%s\t%s\t%s\t%.3f\t%.3f\t%.2f\t%.1f\t%.1f\t%.1f\t%s\tmedian of %d, interleaved\n", wl, impl, thr, s, cpu / 1e6, recs / s / 1e6 / thr, mbs, mbs / thr, rss / 1024, ratio, n
     }' >>"$RESULTS"
   done
   Q_ROW=(); Q_SPEC=(); Q_CMD=()
@@ -300,25 +301,24 @@ feed_start() { # sets FEED_PID and PORT
 }
 socket_bench() { # IMPL THREADS CMD... (the port is appended / substituted for @PORT)
   local impl=$1 thr=$2; shift 2
-  local walls=() rss=() i port args
+  local walls=() rss=() cpus=() i port args w k u sy
   for ((i = 0; i < REPS; i++)); do
     feed_start
     args=("${@//@PORT/$PORT}")
     "$M" "$WORK/res/m" --out /dev/null -- "${args[@]}" 2>"$WORK/res/err"
     wait "$FEED_PID" 2>/dev/null
-    read -r w k _ _ _ <"$WORK/res/m"
-    walls+=("$w"); rss+=("$k")
+    read -r w k u sy _ <"$WORK/res/m"
+    walls+=("$w"); rss+=("$k"); cpus+=("$((u + sy))")
   done
-  printf '%s\n' "${walls[@]}" >"$WORK/res/walls"
-  printf '%s\n' "${rss[@]}" >"$WORK/res/rss"
-  local wall rssk bytes
-  wall=$(median <"$WORK/res/walls"); rssk=$(median <"$WORK/res/rss"); bytes=$(stat -c %s "$CORPUS")
+  local wall rssk cpu bytes
+  wall=$(printf '%s\n' "${walls[@]}" | median); rssk=$(printf '%s\n' "${rss[@]}" | median)
+  cpu=$(printf '%s\n' "${cpus[@]}" | median); bytes=$(stat -c %s "$CORPUS")
   [ "$impl" = C ] && CWALL[socket]=$wall
   awk -v impl="$impl" -v thr="$thr" -v ns="$wall" -v recs="$WC_WORDS" -v bytes="$bytes" -v rss="$rssk" \
-      -v c="${CWALL[socket]:-}" -v n="$REPS" 'BEGIN {
+      -v cpu="$cpu" -v c="${CWALL[socket]:-}" -v n="$REPS" 'BEGIN {
     s = ns / 1e9; mbs = bytes / 1048576 / s
     ratio = (c == "") ? "-" : sprintf("%.2fx", c / ns)
-    printf "socket-wordcount\t%s\t%s\t%.3f\t%.2f\t%.1f\t%.1f\t%.1f\t%s\tsustained input rate, median of %d\n", impl, thr, s, recs / s / 1e6 / thr, mbs, mbs / thr, rss / 1024, ratio, n
+    printf "socket-wordcount\t%s\t%s\t%.3f\t%.3f\t%.2f\t%.1f\t%.1f\t%.1f\t%s\tsustained input rate, median of %d\n", impl, thr, s, cpu / 1e6, recs / s / 1e6 / thr, mbs, mbs / thr, rss / 1024, ratio, n
   }' >>"$RESULTS"
 }
 if want socket; then
@@ -420,7 +420,7 @@ echo "inputs: word count $WC_MB MB ($WC_WORDS words, Zipf 1.0 over 50000 words; 
 echo "        ysb $YSB_EVENTS events ($((YSB_TEXT / 1048576)) MB), window $WIN_RECS records over $WIN_KEYS keys in $WIN_BATCHES batches (10 s window, 1 s slide)"
 echo
 {
-  printf 'workload\timpl\tthreads\twall s\tMrec/s/core\tMB/s\tMB/s/core\tpeak RSS MB\tvs C\tnote\n'
+  printf 'workload\timpl\tthreads\twall s\tCPU s\tMrec/s/core\tMB/s\tMB/s/core\tpeak RSS MB\tvs C\tnote\n'
   cat "$RESULTS"
 } | column -t -s $'\t'
 if [ -s "$EXTRA" ]; then echo; column -t -s $'\t' "$EXTRA"; fi
