@@ -362,6 +362,7 @@ typedef struct dsc_rt_json_memo {
     const char *key, *key_end; /* the raw key, between its quotes */
     const char *value, *value_end; /* the value's text, or value NULL: malformed */
     int32_t escaped;    /* a string value with a backslash */
+    int32_t key_escaped; /* a key with a backslash */
   } m[DSC_RT_JSON_MEMO_MEMBERS];
 } dsc_rt_json_memo;
 /* dsc_rt_json_get with the same result, through memo. */

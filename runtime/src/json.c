@@ -14,20 +14,28 @@
 
 #include "rt_internal.h"
 
+/* Every JSON white-space byte is <= ' ', so the usual case (compact JSON: no white space at all)
+ * costs one compare. */
 static const char *skip_ws(const char *p, const char *end) {
-  while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+  while (p < end && (unsigned char)*p <= ' ' && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+    p++;
   return p;
 }
 
 /* The first '"' or '\\' in [p, end), or NULL.  JSON strings are mostly short keys and ids, for
  * which a call to memchr costs more than the scan: this looks at 16 bytes a step with GCC vector
- * extensions (SSE2 on x86-64) and finds the first match from the compare mask's low bits. */
+ * extensions (SSE2 on x86-64) and finds the first match from the compare mask: on x86-64 as one
+ * bit per byte (pmovmskb), elsewhere from the mask's two 64-bit halves. */
 static const char *find_quote_or_backslash(const char *p, const char *end) {
   const rt_bytes16 quote = (rt_bytes16){0} + '"', backslash = (rt_bytes16){0} + '\\';
   for (; end - p >= 16; p += 16) {
     rt_bytes16 v;
     memcpy(&v, p, 16);
     rt_bytes16 hit = (rt_bytes16)(v == quote) | (rt_bytes16)(v == backslash);
+#ifdef __SSE2__
+    unsigned bits = (unsigned)__builtin_ia32_pmovmskb128((__attribute__((vector_size(16))) char)hit);
+    if (bits) return p + __builtin_ctz(bits);
+#else
     uint64_t half[2];
     memcpy(half, &hit, 16);
     for (int k = 0; k < 2; k++) {
@@ -38,6 +46,7 @@ static const char *find_quote_or_backslash(const char *p, const char *end) {
       return p + 8 * k + (__builtin_ctzll(half[k]) >> 3);
 #endif
     }
+#endif
   }
   for (; p < end; p++)
     if (*p == '"' || *p == '\\') return p;
@@ -111,8 +120,9 @@ static int decode_escape(const char *p, const char *end, char *out, const char *
   return rt_utf8_encode(cp, out);
 }
 
-/* Compares the escaped key raw[0..n) with the plain key k[0..klen). */
-static int key_equal_escaped(const char *raw, const char *rend, const char *k, int64_t klen) {
+/* Compares the escaped key raw[0..n) with the plain key k[0..klen).  Out of line: keys are rarely
+ * escaped, and inlined it would make every key comparison save and restore registers. */
+__attribute__((noinline, cold)) static int key_equal_escaped(const char *raw, const char *rend, const char *k, int64_t klen) {
   int64_t i = 0;
   while (raw < rend) {
     if (*raw != '\\') {
@@ -207,16 +217,13 @@ static int string_value(dsc_rt_worker *w, const char *raw, const char *rend, int
   return 1;
 }
 
-/* Whether the member key raw[0..rend) (between its quotes) is `key`.  Without a second scan of
- * each key for a backslash: an escape always decodes to fewer bytes than it takes, so a key
- * whose raw form is not longer than `key` matches only byte for byte, and only a longer one
- * needs decoding. */
-static int key_matches(const char *raw, const char *rend, const char *key, int64_t key_len) {
-  int64_t raw_len = rend - raw;
-  if (raw_len == key_len)
-    return !memcmp(raw, key, (size_t)key_len) && !memchr(key, '\\', (size_t)key_len);
-  return raw_len > key_len && memchr(raw, '\\', (size_t)raw_len) &&
-         key_equal_escaped(raw, rend, key, key_len);
+/* Whether the member key raw[0..rend) (between its quotes) is `key`; raw_esc says whether it has
+ * a backslash, as the scan for its closing quote found.  A key without one matches only byte for
+ * byte (a `key` with a backslash then never does), and only an escaped one needs decoding. */
+static int key_matches(const char *raw, const char *rend, int raw_esc, const char *key,
+                       int64_t key_len) {
+  if (!raw_esc) return rend - raw == key_len && !memcmp(raw, key, (size_t)key_len);
+  return key_equal_escaped(raw, rend, key, key_len);
 }
 
 // value = json(line, key)
@@ -229,9 +236,10 @@ int32_t dsc_rt_json_get(dsc_rt_worker *w, const char *s, int64_t n, const char *
   if (p < end && *p == '}') return 0;
   for (;;) {
     if (p >= end || *p != '"') return 0;
-    const char *k = p + 1, *kend = string_end(k, end, NULL);
+    int kesc = 0;
+    const char *k = p + 1, *kend = string_end(k, end, &kesc);
     if (!kend) return 0;
-    int match = key_matches(k, kend, key, key_len);
+    int match = key_matches(k, kend, kesc, key, key_len);
     p = skip_ws(kend + 1, end);
     if (p >= end || *p != ':') return 0;
     p = skip_ws(p + 1, end);
@@ -278,7 +286,8 @@ static int memo_scan_member(dsc_rt_json_memo *memo) {
   const char *end = memo->obj + memo->len, *p = memo->next;
   memo->next = NULL;
   if (!p || p >= end || *p != '"') return 0;
-  const char *k = p + 1, *kend = string_end(k, end, NULL);
+  int kesc = 0;
+  const char *k = p + 1, *kend = string_end(k, end, &kesc);
   if (!kend) return 0;
   p = skip_ws(kend + 1, end);
   if (p >= end || *p != ':') return 0;
@@ -294,6 +303,7 @@ static int memo_scan_member(dsc_rt_json_memo *memo) {
   memo->m[i].key = k, memo->m[i].key_end = kend;
   memo->m[i].value = v, memo->m[i].value_end = vend;
   memo->m[i].escaped = esc;
+  memo->m[i].key_escaped = kesc;
   return 1;
 }
 
@@ -309,7 +319,7 @@ int32_t dsc_rt_json_get_memo(dsc_rt_worker *w, dsc_rt_json_memo *memo, const cha
     }
   }
   for (int32_t i = 0; i < memo->n; i++)
-    if (key_matches(memo->m[i].key, memo->m[i].key_end, key, key_len)) return memo_value(w, memo, i, out);
+    if (key_matches(memo->m[i].key, memo->m[i].key_end, memo->m[i].key_escaped, key, key_len)) return memo_value(w, memo, i, out);
   if (memo->overflow) return dsc_rt_json_get(w, s, n, key, key_len, out);
   while (memo->next) {
     if (memo->n == DSC_RT_JSON_MEMO_MEMBERS) {
@@ -318,7 +328,7 @@ int32_t dsc_rt_json_get_memo(dsc_rt_worker *w, dsc_rt_json_memo *memo, const cha
     }
     if (!memo_scan_member(memo)) return 0;
     int32_t i = memo->n - 1;
-    if (key_matches(memo->m[i].key, memo->m[i].key_end, key, key_len)) return memo_value(w, memo, i, out);
+    if (key_matches(memo->m[i].key, memo->m[i].key_end, memo->m[i].key_escaped, key, key_len)) return memo_value(w, memo, i, out);
   }
   return 0;
 }
