@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "rt_internal.h"
 
@@ -38,6 +39,14 @@ void *rt_xrealloc(void *p, size_t n) {
   return q;
 }
 
+void rt_advise_huge(void *p, size_t n) {
+  enum { HUGE_PAGE = 2 << 20 };
+  if (n < RT_HUGE_MIN) return;
+  uintptr_t lo = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+  uintptr_t hi = ((uintptr_t)p + n) & ~(uintptr_t)(HUGE_PAGE - 1);
+  if (lo < hi) (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+}
+
 char *rt_xstrndup(const char *s, size_t n) {
   char *d = rt_xmalloc(n + 1);
   memcpy(d, s, n);
@@ -52,6 +61,7 @@ static void arena_grow(rt_arena *a, size_t size) {
   if (want > RT_CHUNK_MAX) want = RT_CHUNK_MAX;
   if (want < size) want = size;
   rt_chunk *c = rt_xmalloc(sizeof(rt_chunk) + want);
+  rt_advise_huge(c, sizeof(rt_chunk) + want);
   c->size = want;
   if (a->head && size > a->head->size && a->cur != (char *)a->head->data) {
     /* A one-off giant: slip it behind the current chunk so the bump pointer keeps its room. */

@@ -51,7 +51,10 @@ rt_input_chunk *rt_input_chunk_new(size_t cap) {
     if (chunk_pool.n) c = chunk_pool.free[--chunk_pool.n];
     pthread_mutex_unlock(&chunk_pool.mu);
   }
-  if (!c) c = rt_xmalloc(sizeof *c + cap);
+  if (!c) {
+    c = rt_xmalloc(sizeof *c + cap);
+    rt_advise_huge(c, sizeof *c + cap);
+  }
   c->refs = 1;
   c->cap = cap;
   c->data = (char *)(c + 1);

@@ -23,6 +23,8 @@ int32_t dsc_rt_source_table(dsc_rt_ctx *ctx, const char *path, int64_t path_len)
      see on_line in sched.c). */
   /* read, not mapped: its lines live as long as the program, and a mapping would show them
      changing if the file were rewritten in place meanwhile */
+  /* in big chunks, whose pages can be huge (rt_advise_huge): a join probes the lines' keys */
+  s->split.chunk_size = RT_TABLE_CHUNK;
   int r = rt_source_pump(s, s->fd);
   if (r < 0) fprintf(stderr, "%s: %s: read error: %s\n", rt_progname(ctx), s->label, strerror(errno));
   rt_source_eof(s);

@@ -160,11 +160,31 @@ static size_t entry_stride(size_t payload) {
   return (s + 31) & ~(size_t)31;
 }
 
-/* Room for `cap` entries.  realloc keeps a big block's pages (mremap) instead of copying them;
- * the entries move only if the block's distance to a line boundary changed. */
+/* A big table is probed at random all over its index and entries: its arrays ask for 2 MiB
+ * pages (rt_advise_huge) before their pages are first written. */
+static void *table_array(size_t bytes) {
+  void *p = rt_xmalloc(bytes);
+  rt_advise_huge(p, bytes);
+  return p;
+}
+
+/* Room for `cap` entries.  A small array is realloc'd (the entries then move within it only if
+ * its distance to a line boundary changed); a big one is a new array (table_array) that they
+ * are copied into, as realloc would copy them anyway (lifecycle.c has glibc serve blocks up to
+ * 32 MiB from its heap). */
 static void resize_entries(dsc_rt_table *t, int64_t cap) {
   size_t old_off = t->entries ? (size_t)(t->entries - (unsigned char *)t->entries_mem) : 0;
-  unsigned char *mem = rt_xrealloc(t->entries_mem, (size_t)cap * t->stride + LINE);
+  size_t bytes = (size_t)cap * t->stride + LINE;
+  unsigned char *mem;
+  if (bytes < RT_HUGE_MIN) {
+    mem = rt_xrealloc(t->entries_mem, bytes);
+  } else {
+    mem = table_array(bytes);
+    unsigned char *at = (unsigned char *)(((uintptr_t)mem + LINE - 1) & ~(uintptr_t)(LINE - 1));
+    if (t->len) memcpy(at, t->entries, (size_t)t->len * t->stride);
+    free(t->entries_mem);
+    old_off = (size_t)(at - mem);
+  }
   unsigned char *at = (unsigned char *)(((uintptr_t)mem + LINE - 1) & ~(uintptr_t)(LINE - 1));
   if ((size_t)(at - mem) != old_off && t->len)
     memmove(at, mem + old_off, (size_t)t->len * t->stride);
@@ -179,8 +199,7 @@ static void resize_entries(dsc_rt_table *t, int64_t cap) {
  * workers, a word count's batches spent 3% of their time there).  Writing the zeros maps each
  * page once, for writing. */
 static uint64_t *index_new(uint64_t size) {
-  uint64_t *index = malloc(size * sizeof(uint64_t));
-  if (!index) rt_oom();
+  uint64_t *index = table_array(size * sizeof(uint64_t));
   memset(index, 0, size * sizeof(uint64_t));
   return index;
 }

@@ -2,6 +2,7 @@
 #include <CUnit/Basic.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -489,6 +490,44 @@ static void test_table_zero_payload_and_many_tables(void) {
   rt_worker_reset(&w);
 }
 
+/* The VmFlags of the mapping that holds p, from /proc/self/smaps ("" if not found). */
+static void vm_flags_of(const void *p, char *out, size_t cap) {
+  out[0] = 0;
+  FILE *f = fopen("/proc/self/smaps", "r");
+  if (!f) return;
+  char line[512];
+  int inside = 0;
+  while (fgets(line, sizeof line, f)) {
+    unsigned long lo, hi;
+    if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+      inside = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+    } else if (inside && !strncmp(line, "VmFlags:", 8)) {
+      snprintf(out, cap, "%s", line + 8);
+      break;
+    }
+  }
+  fclose(f);
+}
+
+/* A big block asks for huge pages (VmFlags "hg") over its 2 MiB-aligned interior; a small one
+ * and an empty one are left alone.  Checked only where the kernel has transparent huge pages. */
+static void test_advise_huge(void) {
+  rt_advise_huge(NULL, 0);
+  char small[4096];
+  rt_advise_huge(small, sizeof small);
+  if (access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) != 0) return;
+  size_t n = (size_t)RT_HUGE_MIN + (3u << 20);
+  char *big = rt_xmalloc(n);
+  rt_advise_huge(big, n);
+  const char *inner = (const char *)(((uintptr_t)big + (4u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1));
+  char flags[512];
+  vm_flags_of(inner, flags, sizeof flags);
+  CU_ASSERT_PTR_NOT_NULL(strstr(flags, " hg"));
+  memset(big, 1, n); /* still ordinary memory */
+  CU_ASSERT_EQUAL(big[n - 1], 1);
+  free(big);
+}
+
 static void test_vec(void) {
   dsc_rt_vec *v = dsc_rt_vec_new(&w, 12);
   CU_ASSERT_EQUAL(dsc_rt_vec_len(v), 0);
@@ -546,6 +585,7 @@ int main(void) {
   CU_add_test(s, "kept tables point to long keys", test_table_kept_keys);
   CU_add_test(s, "table entries of 32 bytes", test_table_compact_entries);
   CU_add_test(s, "many tables, zero payload", test_table_zero_payload_and_many_tables);
+  CU_add_test(s, "big blocks ask for huge pages", test_advise_huge);
   CU_add_test(s, "vec", test_vec);
   CU_add_test(s, "vec inline, then malloc'd", test_vec_inline_then_malloced);
   int failed = dsc_cunit_run();
