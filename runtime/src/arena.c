@@ -54,14 +54,14 @@ char *rt_xstrndup(const char *s, size_t n) {
   return d;
 }
 
-void rt_arena_init(rt_arena *a) { a->head = NULL, a->cur = a->end = NULL, a->first = 0; }
+void rt_arena_init(rt_arena *a) { a->head = NULL, a->cur = a->end = NULL, a->first = 0, a->huge = 0; }
 
 static void arena_grow(rt_arena *a, size_t size) {
   size_t want = a->head ? a->head->size * 2 : a->first ? a->first : RT_CHUNK_MIN;
   if (want > RT_CHUNK_MAX) want = RT_CHUNK_MAX;
   if (want < size) want = size;
   rt_chunk *c = rt_xmalloc(sizeof(rt_chunk) + want);
-  rt_advise_huge(c, sizeof(rt_chunk) + want);
+  if (a->huge) rt_advise_huge(c, sizeof(rt_chunk) + want);
   c->size = want;
   if (a->head && size > a->head->size && a->cur != (char *)a->head->data) {
     /* A one-off giant: slip it behind the current chunk so the bump pointer keeps its room. */

@@ -28,6 +28,7 @@ typedef struct rt_arena {
   char *cur;       /* next free byte in head */
   char *end;       /* end of head's space */
   size_t first;    /* size of the first chunk (0: 64 KiB); stores start small */
+  int huge;        /* big chunks ask for huge pages (rt_advise_huge): memory kept and probed */
 } rt_arena;
 
 void rt_arena_init(rt_arena *a);
@@ -66,13 +67,13 @@ dsc_rt_vec *rt_vec_make(rt_arena *arena, rt_owned **owner, int64_t elem_size);
  * json.c (wider vectors are split into scalar code when the runtime is built without -march). */
 typedef unsigned char rt_bytes16 __attribute__((vector_size(16)));
 
-/* Memory that is read at random all over (a big hash table, a lookup table's lines, a big arena
- * chunk) misses the TLB on nearly every access with 4 KiB pages.  A block of RT_HUGE_MIN bytes
- * or more asks for 2 MiB pages instead (transparent huge pages, which Debian gives to memory
- * that asks), one TLB entry covering what 512 did: ysb-300k-ads, whose 300,000 ads are looked up
- * by every event, 128 -> 95 ms; the 1,000,000-key window on two threads 415 -> 335 ms (medians
- * of 7).  Only pages not yet written can become huge, so a block asks as soon as it is
- * allocated. */
+/* Memory that is read at random all over (a big hash table, a lookup table's lines, the chunks
+ * of the arena a static stage builds in) misses the TLB on nearly every access with 4 KiB pages.
+ * A block of RT_HUGE_MIN bytes or more asks for 2 MiB pages instead (transparent huge pages,
+ * which Debian gives to memory that asks), one TLB entry covering what 512 did: ysb-300k-ads,
+ * whose 300,000 ads are looked up by every event, 128 -> 95 ms; the 1,000,000-key window on two
+ * threads 415 -> 335 ms (medians of 7).  Only pages not yet written can become huge, so a block
+ * asks as soon as it is allocated. */
 enum { RT_HUGE_MIN = 4 << 20 };
 void rt_advise_huge(void *p, size_t n);
 

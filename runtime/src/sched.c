@@ -60,6 +60,9 @@ void rt_ctx_init(dsc_rt_ctx *ctx, dsc_rt_program *prog, const rt_options *opt) {
   ctx->workers = rt_xmalloc(sizeof(dsc_rt_worker) * (size_t)n);
   for (int64_t i = 0; i < n; i++) rt_worker_init(&ctx->workers[i], (int32_t)i);
   rt_worker_init(&ctx->static_worker, 0);
+  /* what a static stage builds is kept and probed by every batch (a join's lookup table), while
+     a batch's own chunks are reused or freed at once, where huge pages would only add zeroing */
+  ctx->static_worker.arena.huge = 1;
   rt_pool_start(&ctx->pool, ctx, n);
 }
 
