@@ -54,7 +54,9 @@ char *rt_xstrndup(const char *s, size_t n) {
   return d;
 }
 
-void rt_arena_init(rt_arena *a) { a->head = NULL, a->cur = a->end = NULL, a->first = 0, a->huge = 0; }
+void rt_arena_init(rt_arena *a) {
+  a->head = NULL, a->cur = a->end = NULL, a->first = 0, a->huge = 0;
+}
 
 static void arena_grow(rt_arena *a, size_t size) {
   size_t want = a->head ? a->head->size * 2 : a->first ? a->first : RT_CHUNK_MIN;

@@ -17,7 +17,8 @@
 /* Every JSON white-space byte is <= ' ', so the usual case (compact JSON: no white space at all)
  * costs one compare. */
 static const char *skip_ws(const char *p, const char *end) {
-  while (p < end && (unsigned char)*p <= ' ' && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+  while (p < end && (unsigned char)*p <= ' ' &&
+         (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
     p++;
   return p;
 }
@@ -33,7 +34,8 @@ static const char *find_quote_or_backslash(const char *p, const char *end) {
     memcpy(&v, p, 16);
     rt_bytes16 hit = (rt_bytes16)(v == quote) | (rt_bytes16)(v == backslash);
 #ifdef __SSE2__
-    unsigned bits = (unsigned)__builtin_ia32_pmovmskb128((__attribute__((vector_size(16))) char)hit);
+    typedef char bytes16 __attribute__((vector_size(16)));
+    unsigned bits = (unsigned)__builtin_ia32_pmovmskb128((bytes16)hit);
     if (bits) return p + __builtin_ctz(bits);
 #else
     uint64_t half[2];
@@ -122,7 +124,8 @@ static int decode_escape(const char *p, const char *end, char *out, const char *
 
 /* Compares the escaped key raw[0..n) with the plain key k[0..klen).  Out of line: keys are rarely
  * escaped, and inlined it would make every key comparison save and restore registers. */
-__attribute__((noinline, cold)) static int key_equal_escaped(const char *raw, const char *rend, const char *k, int64_t klen) {
+__attribute__((noinline, cold)) static int key_equal_escaped(const char *raw, const char *rend,
+                                                             const char *k, int64_t klen) {
   int64_t i = 0;
   while (raw < rend) {
     if (*raw != '\\') {
@@ -280,6 +283,11 @@ static int32_t memo_value(dsc_rt_worker *w, const dsc_rt_json_memo *memo, int32_
   return 1;
 }
 
+/* Whether recorded member i has the key `key`. */
+static int member_is(const dsc_rt_json_memo *memo, int32_t i, const char *key, int64_t key_len) {
+  return key_matches(memo->m[i].key, memo->m[i].key_end, memo->m[i].key_escaped, key, key_len);
+}
+
 /* Scans the member at memo->next into slot memo->n (there is room) and moves memo->next past
  * it; returns 0 when there is no member there, or it is malformed before its value. */
 static int memo_scan_member(dsc_rt_json_memo *memo) {
@@ -319,7 +327,7 @@ int32_t dsc_rt_json_get_memo(dsc_rt_worker *w, dsc_rt_json_memo *memo, const cha
     }
   }
   for (int32_t i = 0; i < memo->n; i++)
-    if (key_matches(memo->m[i].key, memo->m[i].key_end, memo->m[i].key_escaped, key, key_len)) return memo_value(w, memo, i, out);
+    if (member_is(memo, i, key, key_len)) return memo_value(w, memo, i, out);
   if (memo->overflow) return dsc_rt_json_get(w, s, n, key, key_len, out);
   while (memo->next) {
     if (memo->n == DSC_RT_JSON_MEMO_MEMBERS) {
@@ -328,7 +336,7 @@ int32_t dsc_rt_json_get_memo(dsc_rt_worker *w, dsc_rt_json_memo *memo, const cha
     }
     if (!memo_scan_member(memo)) return 0;
     int32_t i = memo->n - 1;
-    if (key_matches(memo->m[i].key, memo->m[i].key_end, memo->m[i].key_escaped, key, key_len)) return memo_value(w, memo, i, out);
+    if (member_is(memo, i, key, key_len)) return memo_value(w, memo, i, out);
   }
   return 0;
 }
