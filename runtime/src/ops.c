@@ -154,17 +154,14 @@ void dsc_rt_buf_take(dsc_rt_worker *w, dsc_rt_buf *buf, dsc_str *out) {
 
 /* ---- csv() ---- */
 
-void dsc_rt_csv_fields(dsc_rt_worker *w, const char *s, int64_t n, dsc_list *out) {
-  int64_t cap = 1;
-  for (int64_t i = 0; i < n;) { /* fields: commas + 1 */
-    const char *comma = memchr(s + i, ',', (size_t)(n - i));
-    if (!comma) break;
-    cap++, i = comma - s + 1;
-  }
-  dsc_str *v = rt_arena_alloc_raw(&w->arena, sizeof(dsc_str) * (size_t)cap);
+/* Splits s into at most cap fields at v; returns how many, or -1 when it has more.  A field that
+ * starts with a quote runs to the closing quote ("" inside is one quote), its unquoted copy made
+ * in the worker arena; any other runs to the next comma. */
+static int64_t csv_split(dsc_rt_worker *w, const char *s, int64_t n, dsc_str *v, int64_t cap) {
   char *text = NULL; /* unquoted copies of quoted fields, made on the first one */
   int64_t k = 0, i = 0, t = 0;
   for (;;) {
+    if (k == cap) return -1;
     if (i < n && s[i] == '"') {
       if (!text) text = rt_arena_alloc_raw(&w->arena, (size_t)n);
       int64_t start = t;
@@ -185,9 +182,37 @@ void dsc_rt_csv_fields(dsc_rt_worker *w, const char *s, int64_t n, dsc_list *out
       v[k].ptr = s + start, v[k].len = i - start;
     }
     k++;
-    if (i >= n || k == cap) break;
+    if (i >= n) return k;
     i++; /* the comma */
-    if (i == n) { v[k].ptr = s + n, v[k].len = 0, k++; break; }
+    if (i == n) { /* a trailing comma: an empty last field */
+      if (k == cap) return -1;
+      v[k].ptr = s + n, v[k].len = 0;
+      return k + 1;
+    }
+  }
+}
+
+/* A line of up to CSV_FEW fields (a lookup table's, usually) is split once, into a buffer on
+ * the stack, and then copied to the arena: counting its commas first, to size the list, took as
+ * many memchr calls again. */
+enum { CSV_FEW = 16 };
+
+void dsc_rt_csv_fields(dsc_rt_worker *w, const char *s, int64_t n, dsc_list *out) {
+  dsc_str few[CSV_FEW];
+  int64_t k = csv_split(w, s, n, few, CSV_FEW);
+  dsc_str *v;
+  if (k >= 0) {
+    v = rt_arena_alloc_raw(&w->arena, sizeof(dsc_str) * (size_t)k);
+    memcpy(v, few, sizeof(dsc_str) * (size_t)k);
+  } else {
+    int64_t cap = 1;
+    for (int64_t i = 0; i < n;) { /* fields: at most commas + 1 */
+      const char *comma = memchr(s + i, ',', (size_t)(n - i));
+      if (!comma) break;
+      cap++, i = comma - s + 1;
+    }
+    v = rt_arena_alloc_raw(&w->arena, sizeof(dsc_str) * (size_t)cap);
+    k = csv_split(w, s, n, v, cap);
   }
   out->data = v;
   out->len = k;

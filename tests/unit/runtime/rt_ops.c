@@ -63,6 +63,37 @@ static void test_csv(void) {
   CU_ASSERT_STR(v[5], "");
   dsc_rt_csv_fields(&w, S(""), &l);
   CU_ASSERT_EQUAL(l.len, 1);
+  /* around the 16 fields split on the stack: 15, 16, 16 and a trailing comma, 40, and quoted
+     commas that make the comma count overstate the fields */
+  static const int counts[] = {15, 16, 17, 40};
+  for (int c = 0; c < 4; c++) {
+    char line[256];
+    int len = 0;
+    for (int f = 0; f < counts[c]; f++)
+      len += snprintf(line + len, sizeof line - (size_t)len, "%sf%d", f ? "," : "", f);
+    dsc_rt_csv_fields(&w, line, len, &l);
+    CU_ASSERT_EQUAL_FATAL(l.len, counts[c]);
+    v = l.data;
+    for (int f = 0; f < counts[c]; f++) {
+      char want[16];
+      int wn = snprintf(want, sizeof want, "f%d", f);
+      CU_ASSERT(v[f].len == wn && !memcmp(v[f].ptr, want, (size_t)wn));
+    }
+    line[len] = ',';
+    dsc_rt_csv_fields(&w, line, len + 1, &l);
+    CU_ASSERT_EQUAL_FATAL(l.len, counts[c] + 1);
+    CU_ASSERT_EQUAL(((dsc_str *)l.data)[counts[c]].len, 0);
+  }
+  const char *q = "\"a,b\",\"c,d\",\"e,f\",\"g,h\",\"i,j\",\"k,l\",\"m,n\",\"o,p\",\"q,r\",x";
+  dsc_rt_csv_fields(&w, q, (int64_t)strlen(q), &l);
+  CU_ASSERT_EQUAL_FATAL(l.len, 10);
+  CU_ASSERT_STR(((dsc_str *)l.data)[8], "q,r");
+  CU_ASSERT_STR(((dsc_str *)l.data)[9], "x");
+  const char *q20 = "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,\"16,x\",17,18,19,20";
+  dsc_rt_csv_fields(&w, q20, (int64_t)strlen(q20), &l);
+  CU_ASSERT_EQUAL_FATAL(l.len, 20);
+  CU_ASSERT_STR(((dsc_str *)l.data)[15], "16,x");
+  CU_ASSERT_STR(((dsc_str *)l.data)[19], "20");
   rt_worker_reset(&w);
 }
 
