@@ -78,8 +78,8 @@ void dsc_rt_fatal(dsc_rt_ctx *ctx, const char *msg) {
  * threshold) come from the heap instead, and up to 64 MiB of free heap is kept for the next
  * batch.  The 1,000,000-key window: 48,000 page faults -> 26,500, 2 threads 438 -> 388 ms
  * (median of 7); peak memory the same, but for a big static table (ysb-300k-ads 78.8 -> 86.7
- * MB: its growing arrays are copied within the heap instead of remapped).  A user's own
- * GLIBC_TUNABLES wins. */
+ * MB: what building it frees, smaller arrays and indexes it outgrew, stays in the heap).  A
+ * user's own GLIBC_TUNABLES wins. */
 static void tune_malloc(void) {
 #ifdef __GLIBC__
   if (getenv("GLIBC_TUNABLES")) return;
