@@ -423,5 +423,12 @@ echo
   printf 'workload\timpl\tthreads\twall s\tCPU s\tMrec/s/core\tMB/s\tMB/s/core\tpeak RSS MB\tvs C\tnote\n'
   cat "$RESULTS"
 } | column -t -s $'\t'
+# The speed-up of dsc's 2-thread row over its 1-thread row, beside the most that its CPU time
+# allows on two cores (2 x the 1-thread wall / the 2-thread CPU s: the receivers' threads share
+# the cores with the workers) and the machine's parallel capacity (the extra table).
+awk -F'\t' '$2 == "dsc" && $3 == 1 { w1[$1] = $4 } $2 == "dsc" && $3 == 2 { w2[$1] = $4; c2[$1] = $5; order[++n] = $1 }
+  END { if (n) print ""; for (i = 1; i <= n; i++) { k = order[i]; if (!(k in w1) || w2[k] <= 0 || c2[k] <= 0) continue
+          printf "%s\t2 threads / 1 thread: %.2fx\tbound by CPU time: %.2fx\n", k, w1[k] / w2[k], 2 * w1[k] / c2[k] } }' \
+  "$RESULTS" | column -t -s $'\t'
 if [ -s "$EXTRA" ]; then echo; column -t -s $'\t' "$EXTRA"; fi
 if [ -s "$NOTES" ]; then echo; cat "$NOTES"; fi
