@@ -241,26 +241,32 @@ static void offer_early(rt_source *src) {
     pthread_cond_broadcast(&ctx->cv);
 }
 
-void rt_source_commit(rt_source *src, size_t n) {
+/* A receiver hands over input between begin_input, which takes ctx->mu once there is room and
+ * says whether the source still takes input, and end_input.  Once it is closed the bytes are not
+ * committed, so the next read simply goes over them. */
+static int begin_input(rt_source *src) {
   lock_for_input(src);
-  /* once closed the bytes are not committed, so the next read simply goes over them */
-  if (!src->closed) rt_split_commit(&src->split, n, on_line, src);
+  return !src->closed;
+}
+
+static void end_input(rt_source *src) {
   offer_early(src);
   pthread_mutex_unlock(&src->ctx->mu);
+}
+
+void rt_source_commit(rt_source *src, size_t n) {
+  if (begin_input(src)) rt_split_commit(&src->split, n, on_line, src);
+  end_input(src);
 }
 
 void rt_source_commit_mapped(rt_source *src, rt_input_map *map, const char *p, size_t n) {
-  lock_for_input(src);
-  if (!src->closed) rt_split_mapped(&src->split, map, p, n, on_line, src);
-  offer_early(src);
-  pthread_mutex_unlock(&src->ctx->mu);
+  if (begin_input(src)) rt_split_mapped(&src->split, map, p, n, on_line, src);
+  end_input(src);
 }
 
 void rt_source_feed(rt_source *src, const char *data, size_t n) {
-  lock_for_input(src);
-  if (!src->closed) rt_split_feed(&src->split, data, n, on_line, src);
-  offer_early(src);
-  pthread_mutex_unlock(&src->ctx->mu);
+  if (begin_input(src)) rt_split_feed(&src->split, data, n, on_line, src);
+  end_input(src);
 }
 
 void rt_source_eof(rt_source *src) {
