@@ -15,8 +15,8 @@
 # default 10; 2 with --quick), CC (default cc).
 #
 # Every figure comes from bench/gen/measure (fork/exec + wait4: CLOCK_MONOTONIC wall time,
-# ru_maxrss, user + system time).  A workload whose dsc program does not compile or link yet is reported as
-# "not yet supported" and the rest goes on.  Never run by ctest.
+# ru_maxrss, user + system time).  A workload whose dsc program does not compile or link yet is
+# reported as "not yet supported" and the rest goes on.  Never run by ctest.
 set -uo pipefail
 
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
