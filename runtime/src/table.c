@@ -192,28 +192,31 @@ static void array_free(void *p, size_t mapped) {
   else free(p);
 }
 
+/* The first line boundary in mem. */
+static unsigned char *line_up(unsigned char *mem) {
+  return (unsigned char *)(((uintptr_t)mem + LINE - 1) & ~(uintptr_t)(LINE - 1));
+}
+
 /* Room for `cap` entries.  A small array is realloc'd (the entries then move within it only if
  * its distance to a line boundary changed); a big one is a new array (table_array) that they
  * are copied into, as realloc would copy them anyway (lifecycle.c has glibc serve blocks up to
  * 32 MiB from its heap). */
 static void resize_entries(dsc_rt_table *t, int64_t cap) {
-  size_t old_off = t->entries ? (size_t)(t->entries - (unsigned char *)t->entries_mem) : 0;
-  size_t bytes = (size_t)cap * t->stride + LINE;
-  unsigned char *mem;
+  size_t bytes = (size_t)cap * t->stride + LINE, used = (size_t)t->len * t->stride;
+  unsigned char *mem, *at;
   if (bytes < RT_HUGE_MIN && !t->entries_mapped) {
+    size_t old_off = t->entries ? (size_t)(t->entries - (unsigned char *)t->entries_mem) : 0;
     mem = rt_xrealloc(t->entries_mem, bytes);
+    at = line_up(mem);
+    if ((size_t)(at - mem) != old_off && used) memmove(at, mem + old_off, used);
   } else {
     size_t mapped;
     mem = table_array(t, bytes, &mapped);
-    unsigned char *at = (unsigned char *)(((uintptr_t)mem + LINE - 1) & ~(uintptr_t)(LINE - 1));
-    if (t->len) memcpy(at, t->entries, (size_t)t->len * t->stride);
+    at = line_up(mem);
+    if (used) memcpy(at, t->entries, used);
     array_free(t->entries_mem, t->entries_mapped);
     t->entries_mapped = mapped;
-    old_off = (size_t)(at - mem);
   }
-  unsigned char *at = (unsigned char *)(((uintptr_t)mem + LINE - 1) & ~(uintptr_t)(LINE - 1));
-  if ((size_t)(at - mem) != old_off && t->len)
-    memmove(at, mem + old_off, (size_t)t->len * t->stride);
   t->entries_mem = mem;
   t->entries = at;
   t->cap = cap;
@@ -377,13 +380,13 @@ void *dsc_rt_table_upsert_hashed(dsc_rt_table *t, const void *key, int64_t key_l
   return upsert_hashed(t, key, klen, (uint32_t)h, w, is_new);
 }
 
-/* Tables hash alike, and an entry keeps a short key as its zero-padded words. */
 /* An entry's key as a probe takes it: a short key's words are the entry's inline bytes. */
 static key_words entry_words(const entry_head *e) {
   return short_key(key_len_of(e)) ? (key_words){load64(e->key.inl), load64(e->key.inl + 8)}
                                   : (key_words){0, 0};
 }
 
+/* Tables hash alike, and an entry keeps a short key as its zero-padded words. */
 void *dsc_rt_table_upsert_from(dsc_rt_table *t, const dsc_rt_table *src, int64_t i,
                                int32_t *is_new) {
   const entry_head *e = entry_at(src, i);
