@@ -352,18 +352,19 @@ int32_t dsc_rt_json_get(dsc_rt_worker *w, const char *s, int64_t n, const char *
  * is known by its address and length, which within one task call always mean the same bytes.
  * The fields belong to the runtime (json.c). */
 enum { DSC_RT_JSON_MEMO_MEMBERS = 8 };
+typedef struct dsc_rt_json_member {
+  const char *key, *key_end;     /* the raw key, between its quotes */
+  const char *value, *value_end; /* the value's text, or value NULL: malformed */
+  int32_t escaped;               /* a string value with a backslash */
+  int32_t key_escaped;           /* a key with a backslash */
+} dsc_rt_json_member;
 typedef struct dsc_rt_json_memo {
   const char *obj;      /* the string, or NULL */
   int64_t len;          /* its length */
   const char *next;     /* where the next member starts, or NULL: no more (end, or malformed) */
   int32_t n;            /* members recorded */
   int32_t overflow;     /* members passed that did not fit */
-  struct {
-    const char *key, *key_end; /* the raw key, between its quotes */
-    const char *value, *value_end; /* the value's text, or value NULL: malformed */
-    int32_t escaped;    /* a string value with a backslash */
-    int32_t key_escaped; /* a key with a backslash */
-  } m[DSC_RT_JSON_MEMO_MEMBERS];
+  dsc_rt_json_member m[DSC_RT_JSON_MEMO_MEMBERS];
 } dsc_rt_json_memo;
 /* dsc_rt_json_get with the same result, through memo. */
 int32_t dsc_rt_json_get_memo(dsc_rt_worker *w, dsc_rt_json_memo *memo, const char *s, int64_t n,

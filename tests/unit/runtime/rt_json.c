@@ -9,6 +9,15 @@
 #include "rt_internal.h"
 #include "../cunit_main.h"
 
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+#define BEYOND(p, n) __asan_poison_memory_region(p, n)  /* ASan: any read here is reported */
+#define AGAIN(p, n) __asan_unpoison_memory_region(p, n)
+#else
+#define BEYOND(p, n) ((void)(p), (void)(n))
+#define AGAIN(p, n) ((void)(p), (void)(n))
+#endif
+
 static dsc_rt_worker w;
 
 /* json(line, key) as a NUL-terminated string, or NULL for none. */
@@ -163,7 +172,7 @@ static void test_truncations_stay_in_bounds(void) {
   rt_worker_reset(&w);
 }
 
-/* The string scan looks at 16 bytes a step: an escaped quote, a backslash pair and the closing
+/* The string scan works on 64-byte blocks: an escaped quote, a backslash pair and the closing
  * quote at every offset, in strings skipped and returned. */
 static void test_string_offsets(void) {
   for (int k = 0; k < 40; k++) {
@@ -178,6 +187,61 @@ static void test_string_offsets(void) {
     EXPECT(line, "t", pad);
     NONE(line, "q");
   }
+}
+
+/* The quote scan reads whole 64-byte aligned blocks, so bytes before and after the line are read
+ * too and must not count: each line at every alignment, with strings, escapes and the line's end
+ * at every place in a block, between bytes that are all quotes (or all backslashes).  Under ASan
+ * the bytes after the line are poisoned, so a scan that trusts a quote past the end is caught
+ * even where the checks after it would hide the mistake. */
+static void test_block_alignments(void) {
+  char *buf = aligned_alloc(64, 512);
+  dsc_rt_json_memo memo;
+  for (int k = 0; k < 140; k++) {
+    char pad[160], line[512], key[170], want_s[170];
+    memset(pad, 'p', (size_t)k);
+    pad[k] = 0;
+    int len = snprintf(line, sizeof line, "{\"s%s\":\"%s\\\"q\\\\\",\"t\":\"%s\",\"n\":%d}", pad,
+                       pad, pad, k);
+    snprintf(key, sizeof key, "s%s", pad);
+    snprintf(want_s, sizeof want_s, "%s\"q\\", pad);
+    char want_n[8];
+    snprintf(want_n, sizeof want_n, "%d", k);
+    for (int shift = 0; shift < 64; shift++) {
+      memset(buf, shift & 1 ? '\\' : '"', 512);
+      memcpy(buf + shift, line, (size_t)len);
+      const char *l = buf + shift;
+      const char *keys[] = {key, "t", "n", "x"}, *want[] = {want_s, pad, want_n, NULL};
+      memset(&memo, 0, sizeof memo);
+      for (int i = 0; i < 4; i++) {
+        dsc_str out, out_memo;
+        int32_t r = dsc_rt_json_get(&w, l, len, keys[i], (int64_t)strlen(keys[i]), &out);
+        int32_t r_memo = dsc_rt_json_get_memo(&w, &memo, l, len, keys[i], (int64_t)strlen(keys[i]),
+                                              &out_memo);
+        CU_ASSERT_EQUAL_FATAL(r, want[i] != NULL);
+        CU_ASSERT_EQUAL_FATAL(r_memo, r);
+        if (!r) continue;
+        CU_ASSERT_FATAL(out.len == (int64_t)strlen(want[i]) &&
+                        !memcmp(out.ptr, want[i], (size_t)out.len));
+        CU_ASSERT_FATAL(out_memo.len == out.len &&
+                        !memcmp(out_memo.ptr, out.ptr, (size_t)out.len));
+      }
+      /* Every cut of some of the lines: a member answers only when the comma after its value is
+       * still in the line, whatever quotes follow the cut. */
+      if (k % 7) continue;
+      int s_comma = (int)(strstr(line, "\",\"t\"") - line) + 1;
+      int t_comma = (int)(strstr(line, "\",\"n\"") - line) + 1;
+      for (int cut = len; cut >= 0; cut--) {
+        dsc_str out;
+        BEYOND(buf + shift + cut, (size_t)(512 - shift - cut));
+        CU_ASSERT_EQUAL_FATAL(dsc_rt_json_get(&w, l, cut, key, k + 1, &out), cut > s_comma);
+        CU_ASSERT_EQUAL_FATAL(dsc_rt_json_get(&w, l, cut, "t", 1, &out), cut > t_comma);
+        AGAIN(buf, 512);
+      }
+    }
+  }
+  free(buf);
+  rt_worker_reset(&w);
 }
 
 static void test_full_values(void) {
@@ -261,6 +325,7 @@ int main(void) {
   CU_add_test(s, "truncated and garbage input", test_truncations_stay_in_bounds);
   CU_add_test(s, "full values", test_full_values);
   CU_add_test(s, "quotes and escapes at every offset", test_string_offsets);
+  CU_add_test(s, "lines at every alignment of a block", test_block_alignments);
   CU_add_test(s, "several keys of one string through a memo", test_memo_matches_fresh_scans);
   int failed = dsc_cunit_run();
   rt_worker_free(&w);
