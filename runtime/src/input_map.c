@@ -27,12 +27,21 @@
 
 #include "rt_internal.h"
 
+/* Pages given back while the receiver still maps windows wait for it (see rt_input_map_drop):
+ * up to this many runs of them. */
+enum { MAX_DROPS = 32 };
+typedef struct { uintptr_t lo, hi; } page_run;
+
 struct rt_input_map {
   int64_t refs;  /* the receiver's while it maps, and one per chunk (atomic) */
   char *base;    /* page-aligned start of the mapping */
   size_t len;    /* its bytes */
   int slot;      /* its entry in watched[] */
   char *who;     /* "PROG: warning: SOURCE" for the report of lost pages, or NULL */
+  pthread_mutex_t drop_mu;
+  int receiving;       /* the receiver maps windows of it and gives back what drops[] holds */
+  int ndrops;
+  page_run drops[MAX_DROPS]; /* page runs whose chunks are done with */
 };
 
 /* The mappings the SIGBUS handler may repair, read by the handler without a lock: an entry is
@@ -104,7 +113,8 @@ rt_input_map *rt_input_map_file(int fd, int64_t off, int64_t len, char **data) {
     return NULL;
   }
   rt_input_map *m = rt_xmalloc(sizeof *m);
-  *m = (rt_input_map){.refs = 1, .base = base, .len = maplen, .slot = slot};
+  *m = (rt_input_map){.refs = 1, .base = base, .len = maplen, .slot = slot, .receiving = 1};
+  pthread_mutex_init(&m->drop_mu, NULL);
   *data = base + (off - from);
   return m;
 }
@@ -123,13 +133,37 @@ void rt_input_map_release(rt_input_map *m) {
   __atomic_store_n(&watched[m->slot].lo, 0, __ATOMIC_RELEASE);
   pthread_mutex_unlock(&watched_mu);
   munmap(m->base, m->len);
+  pthread_mutex_destroy(&m->drop_mu);
   free(m);
 }
 
+/* Giving pages back costs the kernel a walk of their page table entries (4% of the worker's
+ * time in ysb), and the last holder of a chunk is a worker at the end of a batch.  While the
+ * receiver still maps windows it has time to spare (it waits for room every window), so the page
+ * runs wait for it there, merged when they touch (chunks are mostly done with in order). */
 void rt_input_map_drop(rt_input_map *m, const char *p, size_t n) {
   uintptr_t mask = page_size - 1;
   uintptr_t lo = ((uintptr_t)p + mask) & ~mask, hi = ((uintptr_t)p + n) & ~mask;
-  if (lo < hi) madvise((void *)lo, hi - lo, MADV_DONTNEED);
+  if (lo >= hi) return;
+  pthread_mutex_lock(&m->drop_mu);
+  int queued = 0;
+  if (m->receiving && m->ndrops && m->drops[m->ndrops - 1].hi == lo)
+    m->drops[m->ndrops - 1].hi = hi, queued = 1;
+  else if (m->receiving && m->ndrops < MAX_DROPS)
+    m->drops[m->ndrops++] = (page_run){lo, hi}, queued = 1;
+  pthread_mutex_unlock(&m->drop_mu);
+  if (!queued) madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
+void rt_input_map_give_back(rt_input_map *m, int last) {
+  pthread_mutex_lock(&m->drop_mu);
+  int n = m->ndrops;
+  page_run runs[MAX_DROPS];
+  memcpy(runs, m->drops, sizeof runs[0] * (size_t)n);
+  m->ndrops = 0;
+  if (last) m->receiving = 0;
+  pthread_mutex_unlock(&m->drop_mu);
+  for (int i = 0; i < n; i++) madvise((void *)runs[i].lo, runs[i].hi - runs[i].lo, MADV_DONTNEED);
 }
 
 int rt_input_maps_live(void) {
@@ -170,6 +204,7 @@ int rt_source_pump_file(rt_source *src, int fd) {
   int64_t pos = 0, len = st.st_size - at; /* bytes of the mapping given to the splitter, of len */
   while (pos < len) {
     rt_source_wait_room(src); /* first, so that the size is checked just before the window */
+    rt_input_map_give_back(m, 0);
     if (fstat(fd, &st) == 0 && st.st_size - at < len) {
       fprintf(stderr, "%s: warning: %s: the file shrank from %" PRId64 " to %" PRId64
               " bytes while it was read\n", rt_progname(ctx), src->label, (int64_t)(at + len),
@@ -185,6 +220,7 @@ int rt_source_pump_file(rt_source *src, int fd) {
     pos += (int64_t)n;
     if (rt_input_map_lost(m)) break; /* reported by rt_input_map_release */
   }
+  rt_input_map_give_back(m, 1);
   rt_input_map_release(m);
   /* on from where the mapping stopped: what the file gained since, or nothing */
   if (lseek(fd, at + pos, SEEK_SET) < 0) return -1;

@@ -460,8 +460,12 @@ int rt_source_pump_file(rt_source *src, int fd);
 void rt_input_map_hold(rt_input_map *m);
 void rt_input_map_release(rt_input_map *m);
 /* Gives back the pages that lie wholly inside [p, p + n) (they stay mapped: the next touch
- * reads the file again). */
+ * reads the file again): at once, or, while the receiver still maps windows of m, at its next
+ * rt_input_map_give_back. */
 void rt_input_map_drop(rt_input_map *m, const char *p, size_t n);
+/* The receiver gives back the pages that wait for it; with `last` (it maps no more windows),
+ * later drops no longer wait. */
+void rt_input_map_give_back(rt_input_map *m, int last);
 /* Maps the `len` bytes of fd from offset `off` (any offset) and watches them for SIGBUS; NULL
  * when that fails.  *data gets where byte `off` is. */
 rt_input_map *rt_input_map_file(int fd, int64_t off, int64_t len, char **data);

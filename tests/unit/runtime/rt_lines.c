@@ -590,6 +590,57 @@ static void test_mapped_file_shrinks(void) {
   free(text);
 }
 
+/* The resident kB of the mapping that holds p, from /proc/self/smaps (-1 if not found). */
+static long rss_kb_of(const void *p) {
+  FILE *f = fopen("/proc/self/smaps", "r");
+  if (!f) return -1;
+  char line[512];
+  int inside = 0;
+  long kb = -1;
+  while (fgets(line, sizeof line, f)) {
+    unsigned long lo, hi;
+    if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+      inside = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+    } else if (inside && sscanf(line, "Rss: %ld kB", &kb) == 1) {
+      break;
+    }
+  }
+  fclose(f);
+  return kb;
+}
+
+/* Pages of chunks done with wait for the receiver while it still maps windows, and go at its
+ * next give-back; once it is done, they go at once. */
+static void test_mapped_pages_given_back(void) {
+  size_t page = (size_t)sysconf(_SC_PAGESIZE), n = 64 * page;
+  char *text = malloc(n), path[32];
+  for (size_t i = 0; i < n; i++) text[i] = i % 10 == 9 ? '\n' : 'x';
+  int fd = temp_file(path, text, n);
+  char *data;
+  rt_input_map *m = rt_input_map_file(fd, 0, (int64_t)n, &data);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+  volatile char sum = 0;
+  for (size_t i = 0; i < n; i += page) sum += data[i]; /* all 64 pages resident */
+  long all = rss_kb_of(data);
+  CU_ASSERT_EQUAL_FATAL(all, (long)(n / 1024));
+  rt_input_chunk *a = rt_input_chunk_of_map(m, data, 16 * page);
+  rt_input_chunk *b = rt_input_chunk_of_map(m, data + 16 * page, 16 * page);
+  rt_input_chunk_release(a);
+  rt_input_chunk_release(b);
+  CU_ASSERT_EQUAL(rss_kb_of(data), all); /* waiting for the receiver */
+  rt_input_map_give_back(m, 0);
+  CU_ASSERT_EQUAL(rss_kb_of(data), all - (long)(32 * page / 1024));
+  rt_input_map_give_back(m, 1); /* the receiver is done: later drops go at once */
+  rt_input_chunk *c = rt_input_chunk_of_map(m, data + 32 * page, 16 * page);
+  rt_input_chunk_release(c);
+  CU_ASSERT_EQUAL(rss_kb_of(data), all - (long)(48 * page / 1024));
+  rt_input_map_release(m);
+  CU_ASSERT_EQUAL(rt_input_maps_live(), 0);
+  close(fd);
+  unlink(path);
+  free(text);
+}
+
 /* A run whose bytes changed after the receiver saw them (a mapped file rewritten in place) may
  * have lost its \n: the tasks still walk it within its bytes, whatever their split. */
 static void test_cursor_run_without_newline(void) {
@@ -767,6 +818,7 @@ int main(void) {
   CU_add_test(s, "cursor over a run that lost its \\n", test_cursor_run_without_newline);
   CU_add_test(s, "chunk pool", test_chunk_pool);
   CU_add_test(s, "mapped file that shrinks", test_mapped_file_shrinks);
+  CU_add_test(s, "mapped pages given back", test_mapped_pages_given_back);
   int failed = dsc_cunit_run();
   return failed;
 }
