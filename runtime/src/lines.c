@@ -92,37 +92,42 @@ void rt_input_chunk_release(rt_input_chunk *c) {
 }
 
 /* What one pass over a read finds: whether it is plain ASCII, whether it has a \r, and how many
- * \n it has.  That is all the splitter needs to pass the usual read on as one block (16 bytes a
- * step, rt_bytes16). */
+ * \n it has.  That is all the splitter needs to pass the usual read on as one block.  64 bytes a
+ * step in 32-byte GCC vectors: two SSE2 registers each in the default build, one AVX2 register
+ * in the clone the loader picks on a CPU that has it (ysb's receiver, callgrind: 7.0 -> 3.0 M
+ * instructions for 40,000 events). */
 typedef struct read_scan {
   int ascii;         /* no byte >= 0x80 */
   int cr;            /* some \r */
   int64_t newlines;  /* \n count */
 } read_scan;
 
-static read_scan scan_read(const char *s, size_t n) {
-  rt_bytes16 any = {0}, cr = {0};
-  const rt_bytes16 cr_byte = (rt_bytes16){0} + '\r', nl_byte = (rt_bytes16){0} + '\n';
+typedef unsigned char bytes32 __attribute__((vector_size(32)));
+
+__attribute__((target_clones("avx2", "default"))) static read_scan scan_read(const char *s,
+                                                                             size_t n) {
+  bytes32 any = {0}, cr = {0};
+  const bytes32 cr_byte = (bytes32){0} + '\r', nl_byte = (bytes32){0} + '\n';
   int64_t newlines = 0;
   size_t i = 0;
-  while (i + 32 <= n) {
-    rt_bytes16 nl = {0}; /* per-lane counts, summed before they can wrap */
-    for (int step = 0; step < 127 && i + 32 <= n; step++, i += 32) {
-      rt_bytes16 v, w;
-      memcpy(&v, s + i, 16);
-      memcpy(&w, s + i + 16, 16);
+  while (i + 64 <= n) {
+    bytes32 nl = {0}; /* per-lane counts, summed before they can wrap */
+    for (int step = 0; step < 127 && i + 64 <= n; step++, i += 64) {
+      bytes32 v, w;
+      memcpy(&v, s + i, 32);
+      memcpy(&w, s + i + 32, 32);
       any |= v | w;
-      cr |= (rt_bytes16)(v == cr_byte) | (rt_bytes16)(w == cr_byte);
-      nl -= (rt_bytes16)(v == nl_byte) + (rt_bytes16)(w == nl_byte); /* a match is 0xFF: -1 */
+      cr |= (bytes32)(v == cr_byte) | (bytes32)(w == cr_byte);
+      nl -= (bytes32)(v == nl_byte) + (bytes32)(w == nl_byte); /* a match is 0xFF: -1 */
     }
-    for (int k = 0; k < 16; k++) newlines += nl[k];
+    for (int k = 0; k < 32; k++) newlines += nl[k];
   }
   unsigned char any_tail = 0, cr_tail = 0;
   for (; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
     any_tail |= c, cr_tail |= c == '\r', newlines += c == '\n';
   }
-  for (int k = 0; k < 16; k++) any_tail |= any[k], cr_tail |= cr[k];
+  for (int k = 0; k < 32; k++) any_tail |= any[k], cr_tail |= cr[k];
   return (read_scan){.ascii = any_tail < 0x80, .cr = cr_tail != 0, .newlines = newlines};
 }
 

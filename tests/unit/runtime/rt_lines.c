@@ -590,6 +590,27 @@ static void test_mapped_file_shrinks(void) {
   free(text);
 }
 
+/* Counting newlines 64 bytes a step, in per-lane byte counters summed every 127 steps: input
+ * that is all newlines (the most a lane can count) and newlines at every offset of a step, for
+ * lengths around the steps, the sums and the tail. */
+static void test_count_newlines(void) {
+  enum { MAX = 3 * 127 * 64 + 200 };
+  char *buf = malloc(MAX);
+  memset(buf, '\n', MAX);
+  static const size_t lens[] = {0, 1, 63, 64, 65, 127 * 64 - 1, 127 * 64, 127 * 64 + 1,
+                                127 * 64 + 63, 2 * 127 * 64 + 64, MAX};
+  for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++)
+    CU_ASSERT_EQUAL(rt_count_newlines(buf, lens[i]), (int64_t)lens[i]);
+  memset(buf, 'x', MAX);
+  for (size_t at = 0; at < 200; at++) {
+    buf[at] = buf[127 * 64 + at] = '\n';
+    CU_ASSERT_EQUAL(rt_count_newlines(buf, MAX), 2);
+    CU_ASSERT_EQUAL(rt_count_newlines(buf + 1, MAX - 1), 1 + (at > 0));
+    buf[at] = buf[127 * 64 + at] = 'x';
+  }
+  free(buf);
+}
+
 /* The resident kB of the mapping that holds p, from /proc/self/smaps (-1 if not found). */
 static long rss_kb_of(const void *p) {
   FILE *f = fopen("/proc/self/smaps", "r");
@@ -819,6 +840,7 @@ int main(void) {
   CU_add_test(s, "chunk pool", test_chunk_pool);
   CU_add_test(s, "mapped file that shrinks", test_mapped_file_shrinks);
   CU_add_test(s, "mapped pages given back", test_mapped_pages_given_back);
+  CU_add_test(s, "counting newlines", test_count_newlines);
   int failed = dsc_cunit_run();
   return failed;
 }
