@@ -82,7 +82,7 @@ __attribute__((BLOCK_BITS_ATTRS)) static uint64_t block_bits_generic(const char 
   return below_end(bits, base, end);
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if RT_X86_DISPATCH
 __attribute__((BLOCK_BITS_ATTRS, target("avx2"))) static uint64_t block_bits_avx2(const char *base,
                                                                                   const char *end) {
   const char *b = base;
@@ -102,13 +102,12 @@ __attribute__((BLOCK_BITS_ATTRS, target("avx2"))) static uint64_t block_bits_avx
 
 static uint64_t (*block_bits)(const char *base, const char *end) = block_bits_generic;
 
+#if RT_X86_DISPATCH
 /* Before main, while there is one thread: the version for this CPU. */
 __attribute__((constructor)) static void pick_block_bits(void) {
-#if defined(__x86_64__) && defined(__GNUC__)
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2")) block_bits = block_bits_avx2;
-#endif
+  if (rt_cpu_has_avx2()) block_bits = block_bits_avx2;
 }
+#endif
 
 /* Moves the cursor to p (at or after every byte it passed): the bits before p are dropped. */
 static ALWAYS_INLINE void cursor_seek(json_cursor *c, const char *p) {

@@ -67,6 +67,19 @@ dsc_rt_vec *rt_vec_make(rt_arena *arena, rt_owned **owner, int64_t elem_size);
  * json.c (wider vectors are split into scalar code when the runtime is built without -march). */
 typedef unsigned char rt_bytes16 __attribute__((vector_size(16)));
 
+/* The hottest byte scans (json.c's quote blocks, lines.c's scan of each read) also have a
+ * version compiled for AVX2, which a constructor picks when the CPU has it: the runtime library
+ * is built for every x86-64, the generated code for the target's CPU. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define RT_X86_DISPATCH 1
+static inline int rt_cpu_has_avx2(void) {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2");
+}
+#else
+#define RT_X86_DISPATCH 0
+#endif
+
 /* Memory that is read at random all over (a big hash table, a lookup table's lines, the chunks
  * of the arena a static stage builds in) misses the TLB on nearly every access with 4 KiB pages.
  * A block of RT_HUGE_MIN bytes or more asks for 2 MiB pages instead (transparent huge pages,
