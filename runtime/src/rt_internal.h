@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "dsc_rt.h"
 
@@ -69,10 +70,12 @@ typedef unsigned char rt_bytes16 __attribute__((vector_size(16)));
 
 /* The hottest byte scans (json.c's quote blocks, lines.c's scan of each read) also have a
  * version compiled for AVX2, which a constructor picks when the CPU has it: the runtime library
- * is built for every x86-64, the generated code for the target's CPU. */
+ * is built for every x86-64, the generated code for the target's CPU.  DSC_NO_AVX2 in the
+ * environment keeps the generic versions (the unit tests run both). */
 #if defined(__x86_64__) && defined(__GNUC__)
 #define RT_X86_DISPATCH 1
 static inline int rt_cpu_has_avx2(void) {
+  if (getenv("DSC_NO_AVX2")) return 0;
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx2");
 }
