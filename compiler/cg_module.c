@@ -49,8 +49,7 @@ static LLVMTargetMachineRef make_target(const cg_options *opt, char **triple_out
  * link still takes everything else from the library, whose own copies stay in use there.
  * A missing file is not an error: the calls then go to the library. */
 static void link_runtime_bitcode(cg *g, const char *dir) {
-  static const char *const files[] = {"dsc_rt_table.bc", "dsc_rt_str_scan.bc", "dsc_rt_line_cursor.bc",
-                                      "dsc_rt_vec.bc"};
+  static const char *const files[] = {"dsc_rt_table.bc", "dsc_rt_str_scan.bc", "dsc_rt_line_cursor.bc"};
   for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, files[k]);
@@ -91,8 +90,7 @@ static void link_runtime_bitcode(cg *g, const char *dir) {
                                       "dsc_rt_table_upsert_hashed", "dsc_rt_table_hash",
                                       "dsc_rt_table_prefetch_hash", "dsc_rt_table_is_big", "dsc_rt_str_find",
                                       "dsc_rt_str_skip_space", "dsc_rt_str_find_space",
-                                      "dsc_rt_lines_next", "dsc_rt_vec_push", "dsc_rt_vec_len",
-                                      "dsc_rt_vec_at"};
+                                      "dsc_rt_lines_next"};
     unsigned always = LLVMGetEnumAttributeKindForName("alwaysinline", 12);
     for (int i = 0; i < defined.len; i++) {
       LLVMValueRef f = LLVMGetNamedFunction(g->mod, defined.items[i]);
