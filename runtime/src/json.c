@@ -293,9 +293,6 @@ __attribute__((noinline)) static int decode_string(dsc_rt_worker *w, const char 
   return 1;
 }
 
-/* Whether the member key raw[0..rend) (between its quotes) is `key`; raw_esc says whether it has
- * a backslash, as the scan for its closing quote found.  A key without one matches only byte for
- * byte (a `key` with a backslash then never does), and only an escaped one needs decoding. */
 /* Whether a[0..n) == b[0..n).  Keys are short: up to 16 bytes this is two loads of each that
  * overlap in the middle, not a call to memcmp. */
 static inline int same_bytes(const char *a, const char *b, size_t n) {
@@ -314,6 +311,9 @@ static inline int same_bytes(const char *a, const char *b, size_t n) {
   return !memcmp(a, b, n);
 }
 
+/* Whether the member key raw[0..rend) (between its quotes) is `key`; raw_esc says whether it has
+ * a backslash, as the scan for its closing quote found.  A key without one matches only byte for
+ * byte (a `key` with a backslash then never does), and only an escaped one needs decoding. */
 static inline int key_matches(const char *raw, const char *rend, int32_t raw_esc, const char *key,
                               int64_t key_len) {
   if (raw_esc) return key_equal_escaped(raw, rend, key, key_len);
