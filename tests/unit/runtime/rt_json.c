@@ -2,6 +2,7 @@
  * truncated input (each truncation of each sample is run on an exactly-sized heap copy, so
  * ASan sees any read past the end). */
 #include <CUnit/Basic.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -313,6 +314,204 @@ static void test_memo_matches_fresh_scans(void) {
   rt_worker_reset(&w);
 }
 
+/* ---- a reference json() -----------------------------------------------------------------------
+ * The documented contract, written plainly one byte at a time (no blocks, no memo), to check the
+ * runtime's scanner against on random and broken lines. */
+typedef struct { const char *p, *end; } ref_in;
+
+static int ref_ws(int c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+static void ref_skip_ws(ref_in *in) { while (in->p < in->end && ref_ws(*in->p)) in->p++; }
+
+/* A string whose opening quote was passed: its raw bytes [*raw, *raw_end); 0 if unterminated. */
+static int ref_string(ref_in *in, const char **raw, const char **raw_end) {
+  *raw = in->p;
+  while (in->p < in->end) {
+    char c = *in->p++;
+    if (c == '"') {
+      *raw_end = in->p - 1;
+      return 1;
+    }
+    if (c == '\\') {
+      if (in->p >= in->end) return 0;
+      in->p++;
+    }
+  }
+  return 0;
+}
+
+static int ref_hex(const char *p, const char *end, uint32_t *v) {
+  *v = 0;
+  if (end - p < 4) return 0;
+  for (int i = 0; i < 4; i++) {
+    char c = p[i];
+    int d = isdigit((unsigned char)c) ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+          : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    if (d < 0) return 0;
+    *v = *v * 16 + (uint32_t)d;
+  }
+  return 1;
+}
+
+/* Decodes raw[0..end) into out; its length, or -1 when an escape is malformed. */
+static int64_t ref_decode(const char *raw, const char *end, char *out) {
+  int64_t n = 0;
+  while (raw < end) {
+    if (*raw != '\\') {
+      out[n++] = *raw++;
+      continue;
+    }
+    if (end - raw < 2) return -1;
+    char c = raw[1];
+    const char *simple = strchr("\"\\/bfnrt", c);
+    if (c && simple) {
+      out[n++] = "\"\\/\b\f\n\r\t"[simple - "\"\\/bfnrt"];
+      raw += 2;
+      continue;
+    }
+    uint32_t cp, lo;
+    if (c != 'u' || !ref_hex(raw + 2, end, &cp)) return -1;
+    raw += 6;
+    if (cp >= 0xD800 && cp <= 0xDBFF && end - raw >= 6 && raw[0] == '\\' && raw[1] == 'u' &&
+        ref_hex(raw + 2, end, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
+      cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+      raw += 6;
+    } else if (cp >= 0xD800 && cp <= 0xDFFF) {
+      cp = 0xFFFD;
+    }
+    n += rt_utf8_encode(cp, out + n);
+  }
+  return n;
+}
+
+static int ref_digits(ref_in *in) {
+  const char *from = in->p;
+  while (in->p < in->end && isdigit((unsigned char)*in->p)) in->p++;
+  return in->p > from;
+}
+
+/* Passes any value; 0 when it is malformed or cut. */
+static int ref_value(ref_in *in) {
+  if (in->p >= in->end) return 0;
+  const char *raw, *raw_end;
+  char c = *in->p;
+  if (c == '"') return in->p++, ref_string(in, &raw, &raw_end);
+  if (c == '[' || c == '{') {
+    int depth = 0;
+    while (in->p < in->end) {
+      char d = *in->p++;
+      if (d == '"' && !ref_string(in, &raw, &raw_end)) return 0;
+      if (d == '[' || d == '{') depth++;
+      if ((d == ']' || d == '}') && --depth == 0) return 1;
+    }
+    return 0;
+  }
+  static const char *const words[] = {"true", "false", "null", "NaN", "Infinity", "-Infinity"};
+  for (int i = 0; i < 6; i++) {
+    size_t k = strlen(words[i]);
+    if ((size_t)(in->end - in->p) >= k && !memcmp(in->p, words[i], k)) return in->p += k, 1;
+  }
+  if (*in->p == '-') in->p++;
+  if (in->p < in->end && *in->p == '0') in->p++;
+  else if (!ref_digits(in)) return 0;
+  if (in->p < in->end && *in->p == '.' && (in->p++, !ref_digits(in))) return 0;
+  if (in->p < in->end && (*in->p == 'e' || *in->p == 'E')) {
+    in->p++;
+    if (in->p < in->end && (*in->p == '+' || *in->p == '-')) in->p++;
+    if (!ref_digits(in)) return 0;
+  }
+  return 1;
+}
+
+/* json(line, key) by the contract: the value's text (decoded for a string) into out. */
+static int ref_json(const char *s, int64_t n, const char *key, char *out, int64_t *out_len) {
+  ref_in in = {s, s + (n > 0 ? n : 0)};
+  ref_skip_ws(&in);
+  if (in.p >= in.end || *in.p++ != '{') return 0;
+  ref_skip_ws(&in);
+  if (in.p < in.end && *in.p == '}') return 0;
+  for (;;) {
+    const char *raw, *raw_end;
+    if (in.p >= in.end || *in.p++ != '"' || !ref_string(&in, &raw, &raw_end)) return 0;
+    char name[512];
+    int64_t name_len = ref_decode(raw, raw_end, name);
+    int match = name_len == (int64_t)strlen(key) && !memcmp(name, key, (size_t)name_len);
+    ref_skip_ws(&in);
+    if (in.p >= in.end || *in.p++ != ':') return 0;
+    ref_skip_ws(&in);
+    const char *v = in.p;
+    if (!ref_value(&in)) return 0;
+    const char *vend = in.p;
+    ref_skip_ws(&in);
+    if (in.p >= in.end || (*in.p != ',' && *in.p != '}')) return 0;
+    if (match) {
+      if (*v != '"') return memcpy(out, v, (size_t)(vend - v)), *out_len = vend - v, 1;
+      *out_len = ref_decode(v + 1, vend - 1, out);
+      return *out_len >= 0;
+    }
+    if (*in.p++ == '}') return 0;
+    ref_skip_ws(&in);
+  }
+}
+
+/* Random lines from members of every kind, with white space, escapes, nesting, cuts and stray
+ * bytes, at random places in a buffer of quotes and backslashes: the runtime's json() (fresh and
+ * through a memo) answers what the reference does. */
+static void test_matches_reference(void) {
+  static const char *const keys[] = {"a", "b", "ad_id", "event_type", "k\xc3\xa9", "x\"y", "",
+                                     "long_key_of_more_than_sixteen_bytes"};
+  static const char *const key_forms[] = {"\"a\"", "\"b\"", "\"ad_id\"", "\"ad\\u005fid\"",
+                                          "\"event_type\"", "\"k\\u00e9\"", "\"x\\\"y\"", "\"\"",
+                                          "\"long_key_of_more_than_sixteen_bytes\"", "\"zz\""};
+  static const char *const values[] = {"1", "-0.5e+3", "true", "null", "NaN", "-Infinity",
+                                       "\"view\"", "\"\"", "\"a\\\\\"", "\"q\\\"z\\n\"",
+                                       "\"\\ud83d\\ude00\\ud83d\"", "[1,{\"a\":\"]\"},[]]",
+                                       "{\"a\":{\"b\":\"}\"}}",
+                                       "\"0123456789abcdef0123456789abcdef0123\"",
+                                       "01", "1.", "\"\\x\"", "tru", "\"unterminated"};
+  static const char *const gaps[] = {"", "", "", " ", "\t", "\r\n "};
+  static const char strays[] = "\"\\{}[],: a0";
+  char *buf = aligned_alloc(64, 2048);
+  char line[1024], want[1024];
+  dsc_rt_json_memo memo;
+  memo_seed = 99;
+  for (int round = 0; round < 3000; round++) {
+    int len = 0, members = (int)memo_rand(9);
+    const char *lead = gaps[memo_rand(6)], *open = gaps[memo_rand(6)];
+    len += snprintf(line + len, sizeof line - (size_t)len, "%s{%s", lead, open);
+    for (int m = 0; m < members && len < 800; m++) {
+      const char *before = gaps[memo_rand(6)], *k = key_forms[memo_rand(10)];
+      const char *colon = gaps[memo_rand(6)], *after = gaps[memo_rand(6)];
+      const char *v = values[memo_rand(memo_rand(4) ? 14 : 19)]; /* the broken ones less often */
+      len += snprintf(line + len, sizeof line - (size_t)len, "%s%s%s:%s%s%s", m ? "," : "", before,
+                      k, colon, v, after);
+    }
+    len += snprintf(line + len, sizeof line - (size_t)len, "}%s", gaps[memo_rand(6)]);
+    if (memo_rand(4) == 0) line[memo_rand((uint32_t)len)] = strays[memo_rand(sizeof strays - 1)];
+    if (memo_rand(3) == 0) len = (int)memo_rand((uint32_t)len + 1);
+    int at = (int)memo_rand(200);
+    memset(buf, memo_rand(2) ? '"' : '\\', 2048);
+    memcpy(buf + at, line, (size_t)len);
+    const char *l = buf + at;
+    memset(&memo, 0, sizeof memo);
+    for (int q = 0; q < 4; q++) {
+      const char *key = keys[memo_rand(8)];
+      int64_t want_len = 0;
+      dsc_str got, got_memo;
+      int r_want = ref_json(l, len, key, want, &want_len);
+      int32_t r = dsc_rt_json_get(&w, l, len, key, (int64_t)strlen(key), &got);
+      int32_t r_memo =
+          dsc_rt_json_get_memo(&w, &memo, l, len, key, (int64_t)strlen(key), &got_memo);
+      CU_ASSERT_EQUAL_FATAL(r, r_want);
+      CU_ASSERT_EQUAL_FATAL(r_memo, r_want);
+      if (!r_want) continue;
+      CU_ASSERT_FATAL(got.len == want_len && !memcmp(got.ptr, want, (size_t)want_len));
+      CU_ASSERT_FATAL(got_memo.len == want_len && !memcmp(got_memo.ptr, want, (size_t)want_len));
+    }
+  }
+  free(buf);
+  rt_worker_reset(&w);
+}
+
 int main(void) {
   rt_worker_init(&w, 0);
   if (CU_initialize_registry() != CUE_SUCCESS) return 1;
@@ -326,6 +525,7 @@ int main(void) {
   CU_add_test(s, "full values", test_full_values);
   CU_add_test(s, "quotes and escapes at every offset", test_string_offsets);
   CU_add_test(s, "lines at every alignment of a block", test_block_alignments);
+  CU_add_test(s, "random and broken lines against a plain reference", test_matches_reference);
   CU_add_test(s, "several keys of one string through a memo", test_memo_matches_fresh_scans);
   int failed = dsc_cunit_run();
   rt_worker_free(&w);
