@@ -194,7 +194,6 @@ static LLVMTypeRef pane_t(cg *g) {
   return LLVMStructTypeInContext(g->ctx, f, 3, 0);
 }
 
-
 static bool incremental(const plan_op *op) {
   return op->inv != NULL || op->variant == S_COUNT_BY_VALUE_AND_WINDOW;
 }
