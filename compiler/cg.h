@@ -15,7 +15,8 @@ typedef struct cg_options {
   int opt_level;         /* 0..3 */
   const char *cpu;       /* target CPU, "native" for the host; NULL = generic x86-64 */
   const char *ll_path;   /* write textual IR here instead of an object, if set */
-  const char *obj_path;  /* object file to write */
+  const char *const *obj_paths; /* object files to write: up to jobs of them */
+  int jobs;              /* threads to optimise and emit on (cg_split.c) */
   const char *prog_name; /* the generated binary's name, for its --help */
   const char *bitcode_dir; /* where the runtime's dsc_rt_*.bc are, or NULL */
 } cg_options;
@@ -208,8 +209,22 @@ LLVMValueRef cg_state_root_live_count(cg *g, const plan_op *root);
 /* In dsc_gen_start: run-time checks (window lengths against a --batch override). */
 void cg_state_start(cg *g);
 
+/* ---- cg_split.c ---- */
+/* Finishes (links the runtime bitcode into, optimises and emits) one part of a module, in the
+ * part's own context; false after reporting on stderr.  Called from several threads at once. */
+enum { CG_MAX_PARTS = 8 }; /* threads a module is optimised and emitted on, at most */
+typedef bool (*cg_part_fn)(LLVMContextRef ctx, LLVMModuleRef mod, int part, void *data);
+/* Deals mod's functions into at most max_parts parts and finishes each on a thread of its own
+ * (part 0 on this one, in ctx and mod); returns the number of parts, *ok whether all finished. */
+int cg_split_finish(LLVMContextRef ctx, LLVMModuleRef mod, int max_parts, cg_part_fn finish,
+                    void *data, bool *ok);
+
 /* ---- cg_module.c ---- */
-/* Builds, verifies, optimises and writes the module; false after reporting on stderr. */
-bool cg_generate(const plan *p, const cg_options *opt);
+/* Whether a runtime function is inlined into every call site (its bitcode's per-record entry
+ * points). */
+bool cg_is_hot_helper(const char *name);
+/* Builds, verifies, optimises and writes the module (*nobjs: the object files written, the
+ * first of opt->obj_paths on); false after reporting on stderr. */
+bool cg_generate(const plan *p, const cg_options *opt, int *nobjs);
 
 #endif

@@ -1,6 +1,7 @@
 /* cg_module.c — the fixed LLVM sequence: target machine (PIC, chosen CPU), module with its
  * data layout, pipeline codegen, LLVMVerifyModule (a failure is a compiler bug and dumps the
- * module), LLVM's own default<On> pass pipeline, then textual IR or an object file. */
+ * module), then for each part of it (cg_split.c) the runtime bitcode, LLVM's own default<On>
+ * pass pipeline, and textual IR or an object file. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +13,8 @@
 
 #include "cg.h"
 
+/* A target machine for the options; the native target is initialised (once, by cg_generate). */
 static LLVMTargetMachineRef make_target(const cg_options *opt, char **triple_out) {
-  LLVMInitializeNativeTarget();
-  LLVMInitializeNativeAsmPrinter();
   char *triple = LLVMGetDefaultTargetTriple();
   LLVMTargetRef target;
   char *err = NULL;
@@ -44,11 +44,40 @@ static LLVMTargetMachineRef make_target(const cg_options *opt, char **triple_out
   return tm;
 }
 
+/* The per-record entry points of the runtime bitcode: small enough to inline at every call site. */
+static const char *const hot_helpers[] = {
+    "dsc_rt_table_upsert", "dsc_rt_table_find", "dsc_rt_table_upsert_from",
+    "dsc_rt_table_prefetch_from", "dsc_rt_table_prefetch_at", "dsc_rt_table_upsert_hashed",
+    "dsc_rt_table_hash", "dsc_rt_table_prefetch_hash", "dsc_rt_table_is_big", "dsc_rt_str_find",
+    "dsc_rt_str_skip_space", "dsc_rt_str_find_space", "dsc_rt_lines_next"};
+
+bool cg_is_hot_helper(const char *name) {
+  for (size_t h = 0; h < sizeof hot_helpers / sizeof hot_helpers[0]; h++)
+    if (strcmp(name, hot_helpers[h]) == 0)
+      return true;
+  return false;
+}
+
+/* Makes the named functions of mod (the bitcode's, now linked in) internal, and the hot ones
+ * always inlined. */
+static void internalise(LLVMContextRef ctx, LLVMModuleRef mod, char *const *names, int n) {
+  unsigned always = LLVMGetEnumAttributeKindForName("alwaysinline", 12);
+  for (int i = 0; i < n; i++) {
+    LLVMValueRef f = LLVMGetNamedFunction(mod, names[i]);
+    if (!f || LLVMIsDeclaration(f))
+      continue;
+    LLVMSetLinkage(f, LLVMInternalLinkage);
+    if (cg_is_hot_helper(names[i]))
+      LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(ctx, always, 0));
+  }
+}
+
 /* Links the runtime's hot helpers (bitcode built next to libdsc_rt.a) into the module and makes
  * their definitions internal, so the optimiser inlines them into the fused loops; the final
  * link still takes everything else from the library, whose own copies stay in use there.
- * A missing file is not an error: the calls then go to the library. */
-static void link_runtime_bitcode(cg *g, const char *dir) {
+ * A missing file is not an error: the calls then go to the library.  Runs on several threads
+ * at once, one module each (cg_split.c): it allocates with malloc, not mem_*. */
+static void link_runtime_bitcode(LLVMContextRef ctx, LLVMModuleRef mod, const char *dir) {
   static const char *const files[] = {"dsc_rt_table.bc", "dsc_rt_str_scan.bc", "dsc_rt_line_cursor.bc"};
   for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
     char path[4096];
@@ -60,7 +89,7 @@ static void link_runtime_bitcode(cg *g, const char *dir) {
       continue;
     }
     LLVMModuleRef rt;
-    if (LLVMParseBitcodeInContext2(g->ctx, buf, &rt)) {
+    if (LLVMParseBitcodeInContext2(ctx, buf, &rt)) {
       LLVMDisposeMemoryBuffer(buf);
       fprintf(stderr, "dsc: warning: cannot read runtime bitcode %s; calling the library\n", path);
       continue;
@@ -68,43 +97,82 @@ static void link_runtime_bitcode(cg *g, const char *dir) {
     LLVMDisposeMemoryBuffer(buf);
     /* the names it defines, to internalise after the link; its CPU attributes go, so the
        functions take the target's and may be inlined anywhere */
-    ptr_vec defined = {0};
+    int n = 0;
+    for (LLVMValueRef f = LLVMGetFirstFunction(rt); f; f = LLVMGetNextFunction(f))
+      n++;
+    char **defined = calloc((size_t)n + 1, sizeof *defined);
+    if (!defined)
+      abort();
+    n = 0;
     for (LLVMValueRef f = LLVMGetFirstFunction(rt); f; f = LLVMGetNextFunction(f)) {
       if (LLVMIsDeclaration(f) || LLVMGetLinkage(f) == LLVMInternalLinkage)
         continue;
-      size_t n;
-      vec_push(&defined, mem_strdup(LLVMGetValueName2(f, &n)));
+      size_t len;
+      defined[n++] = strdup(LLVMGetValueName2(f, &len));
       static const char *const attrs[] = {"target-cpu", "target-features", "tune-cpu"};
       for (int a = 0; a < 3; a++)
         LLVMRemoveStringAttributeAtIndex(f, LLVMAttributeFunctionIndex, attrs[a], (unsigned)strlen(attrs[a]));
     }
-    LLVMSetTarget(rt, LLVMGetTarget(g->mod));
-    LLVMSetDataLayout(rt, LLVMGetDataLayoutStr(g->mod));
-    if (LLVMLinkModules2(g->mod, rt)) {
+    LLVMSetTarget(rt, LLVMGetTarget(mod));
+    LLVMSetDataLayout(rt, LLVMGetDataLayoutStr(mod));
+    if (LLVMLinkModules2(mod, rt))
       fprintf(stderr, "dsc: warning: cannot link runtime bitcode %s; calling the library\n", path);
-      continue;
-    }
-    /* the per-record entry points are small enough to inline at every call site */
-    static const char *const hot[] = {"dsc_rt_table_upsert", "dsc_rt_table_find", "dsc_rt_table_upsert_from",
-                                      "dsc_rt_table_prefetch_from", "dsc_rt_table_prefetch_at",
-                                      "dsc_rt_table_upsert_hashed", "dsc_rt_table_hash",
-                                      "dsc_rt_table_prefetch_hash", "dsc_rt_table_is_big", "dsc_rt_str_find",
-                                      "dsc_rt_str_skip_space", "dsc_rt_str_find_space",
-                                      "dsc_rt_lines_next"};
-    unsigned always = LLVMGetEnumAttributeKindForName("alwaysinline", 12);
-    for (int i = 0; i < defined.len; i++) {
-      LLVMValueRef f = LLVMGetNamedFunction(g->mod, defined.items[i]);
-      if (!f || LLVMIsDeclaration(f))
-        continue;
-      LLVMSetLinkage(f, LLVMInternalLinkage);
-      for (size_t h = 0; h < sizeof hot / sizeof hot[0]; h++)
-        if (strcmp(defined.items[i], hot[h]) == 0)
-          LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(g->ctx, always, 0));
-    }
+    else
+      internalise(ctx, mod, defined, n);
+    for (int i = 0; i < n; i++)
+      free(defined[i]);
+    free(defined);
   }
 }
 
-bool cg_generate(const plan *p, const cg_options *opt) {
+/* The rest of the way for one part of the module (cg_split.c), in its own context and on its
+ * own target machine: the runtime bitcode, LLVM's default<On> pipeline, then the object file
+ * (or, unsplit, the textual IR).  data: the cg_options. */
+static bool finish_part(LLVMContextRef ctx, LLVMModuleRef mod, int part, void *data) {
+  const cg_options *opt = data;
+  char *triple = NULL;
+  LLVMTargetMachineRef tm = make_target(opt, &triple);
+  if (!tm)
+    return false;
+  LLVMDisposeMessage(triple);
+  if (opt->bitcode_dir && opt->opt_level > 0)
+    link_runtime_bitcode(ctx, mod, opt->bitcode_dir);
+  bool ok = true;
+  char *err = NULL;
+  if (opt->opt_level > 0) {
+    LLVMPassBuilderOptionsRef pbo = LLVMCreatePassBuilderOptions();
+    char passes[32];
+    snprintf(passes, sizeof passes, "default<O%d>", opt->opt_level);
+    LLVMErrorRef e = LLVMRunPasses(mod, passes, tm, pbo);
+    if (e) {
+      char *msg = LLVMGetErrorMessage(e);
+      fprintf(stderr, "dsc: internal compiler error: LLVM passes failed: %s\n", msg);
+      LLVMDisposeErrorMessage(msg);
+      ok = false;
+    }
+    LLVMDisposePassBuilderOptions(pbo);
+  }
+  if (ok && opt->ll_path) {
+    if (LLVMPrintModuleToFile(mod, opt->ll_path, &err)) {
+      fprintf(stderr, "dsc: error: cannot write '%s': %s\n", opt->ll_path, err);
+      ok = false;
+    }
+  } else if (ok) {
+    const char *obj = opt->obj_paths[part];
+    if (LLVMTargetMachineEmitToFile(tm, mod, (char *)obj, LLVMObjectFile, &err)) {
+      fprintf(stderr, "dsc: error: cannot write object '%s': %s\n", obj, err);
+      ok = false;
+    }
+  }
+  LLVMDisposeMessage(err);
+  LLVMDisposeTargetMachine(tm);
+  return ok;
+}
+
+bool cg_generate(const plan *p, const cg_options *opt, int *nobjs) {
+  /* before any thread: registering the target writes LLVM's global registry */
+  LLVMInitializeNativeTarget();
+  LLVMInitializeNativeAsmPrinter();
   char *triple = NULL;
   LLVMTargetMachineRef tm = make_target(opt, &triple);
   if (!tm)
@@ -131,8 +199,6 @@ bool cg_generate(const plan *p, const cg_options *opt) {
   g.t_list = g.t_str;
 
   cg_pipeline(&g, opt);
-  if (opt->bitcode_dir && opt->opt_level > 0)
-    link_runtime_bitcode(&g, opt->bitcode_dir);
 
   bool ok = true;
   char *err = NULL;
@@ -144,37 +210,18 @@ bool cg_generate(const plan *p, const cg_options *opt) {
     ok = false;
   }
   LLVMDisposeMessage(err);
-  err = NULL;
-  if (ok && opt->opt_level > 0) {
-    LLVMPassBuilderOptionsRef pbo = LLVMCreatePassBuilderOptions();
-    char passes[32];
-    snprintf(passes, sizeof passes, "default<O%d>", opt->opt_level);
-    LLVMErrorRef e = LLVMRunPasses(g.mod, passes, tm, pbo);
-    if (e) {
-      char *msg = LLVMGetErrorMessage(e);
-      fprintf(stderr, "dsc: internal compiler error: LLVM passes failed: %s\n", msg);
-      LLVMDisposeErrorMessage(msg);
-      ok = false;
-    }
-    LLVMDisposePassBuilderOptions(pbo);
-  }
-  if (ok && opt->ll_path) {
-    if (LLVMPrintModuleToFile(g.mod, opt->ll_path, &err)) {
-      fprintf(stderr, "dsc: error: cannot write '%s': %s\n", opt->ll_path, err);
-      ok = false;
-    }
-  } else if (ok) {
-    if (LLVMTargetMachineEmitToFile(tm, g.mod, opt->obj_path, LLVMObjectFile, &err)) {
-      fprintf(stderr, "dsc: error: cannot write object '%s': %s\n", opt->obj_path, err);
-      ok = false;
-    }
-  }
-  LLVMDisposeMessage(err);
   LLVMDisposeBuilder(g.b);
   LLVMDisposeTargetData(g.td);
-  LLVMDisposeModule(g.mod);
-  LLVMContextDispose(g.ctx);
   LLVMDisposeTargetMachine(tm);
   LLVMDisposeMessage(triple);
+  if (ok) {
+    /* textual IR stays one module; unoptimised code is quick to emit whole */
+    int jobs = opt->ll_path || opt->opt_level == 0 ? 1 : opt->jobs;
+    int parts = cg_split_finish(g.ctx, g.mod, jobs, finish_part, (void *)opt, &ok);
+    if (nobjs)
+      *nobjs = parts;
+  }
+  LLVMDisposeModule(g.mod);
+  LLVMContextDispose(g.ctx);
   return ok;
 }

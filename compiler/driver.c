@@ -54,18 +54,36 @@ static int compile(const driver_options *opt, const plan *p) {
   co.bitcode_dir = link_runtime_dir();
   if (opt->emit_llvm) {
     co.ll_path = out;
-    return cg_generate(p, &co) ? 0 : 1;
+    return cg_generate(p, &co, NULL) ? 0 : 1;
   }
-  char tmpl[] = "/tmp/dsc-XXXXXX.o";
-  int fd = mkstemps(tmpl, 2);
-  if (fd < 0) {
-    fprintf(stderr, "dsc: error: cannot create a temporary file: %s\n", strerror(errno));
-    return 1;
+  /* one object per part the code generator may split the module into (cg_split.c) */
+  int jobs = opt->jobs;
+  if (jobs <= 0) {
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    jobs = cpus > 0 ? (int)cpus : 1;
   }
-  close(fd);
-  co.obj_path = tmpl;
-  bool ok = cg_generate(p, &co) && link_executable(tmpl, out, link_runtime_dir());
-  unlink(tmpl);
+  if (jobs > CG_MAX_PARTS)
+    jobs = CG_MAX_PARTS;
+  char **objs = mem_alloc(sizeof *objs * (size_t)jobs);
+  int made = 0;
+  bool ok = true;
+  for (; made < jobs; made++) {
+    objs[made] = mem_strdup("/tmp/dsc-XXXXXX.o");
+    int fd = mkstemps(objs[made], 2);
+    if (fd < 0) {
+      fprintf(stderr, "dsc: error: cannot create a temporary file: %s\n", strerror(errno));
+      ok = false;
+      break;
+    }
+    close(fd);
+  }
+  co.obj_paths = (const char *const *)objs;
+  co.jobs = jobs;
+  int written = 0;
+  ok = ok && cg_generate(p, &co, &written) &&
+       link_executable((const char *const *)objs, written, out, link_runtime_dir());
+  for (int i = 0; i < made; i++)
+    unlink(objs[i]);
   return ok ? 0 : 1;
 }
 

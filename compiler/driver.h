@@ -20,6 +20,7 @@ typedef struct driver_options {
   int opt_level;        /* -O0..-O3 */
   bool emit_llvm;       /* write textual IR instead of linking */
   const char *cpu;      /* -march= value; NULL = generic */
+  int jobs;             /* -j: threads to optimise and emit on (0: the CPUs online) */
 } driver_options;
 
 /* Returns the process exit status: 0 ok, 1 errors in the program or the build. */

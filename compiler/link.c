@@ -1,4 +1,4 @@
-/* link.c — the last step of `dsc compile`: the system C compiler links the pipeline's object
+/* link.c — the last step of `dsc compile`: the system C compiler links the pipeline's objects
  * with the runtime library.  $CC overrides the compiler; sanitizer flags of the build that
  * produced the runtime are passed along (DSC_LINK_EXTRA), or the link would fail. */
 #include "link.h"
@@ -51,7 +51,7 @@ const char *link_runtime_dir(void) {
   return DSC_RUNTIME_DIR_DEFAULT;
 }
 
-bool link_executable(const char *obj, const char *out, const char *runtime_dir) {
+bool link_executable(const char *const *objs, int nobjs, const char *out, const char *runtime_dir) {
   const char *cc = getenv("CC");
   if (!cc || !*cc)
     cc = "cc";
@@ -60,17 +60,20 @@ bool link_executable(const char *obj, const char *out, const char *runtime_dir) 
     fprintf(stderr, "dsc: error: runtime library not found at '%s' (set DSC_RUNTIME_DIR)\n", lib);
     return false;
   }
-  char *argv[32];
+  enum { EXTRA_MAX = 24 };
+  char **argv = mem_alloc(sizeof *argv * (size_t)(nobjs + 7 + EXTRA_MAX));
   int argc = 0;
   argv[argc++] = (char *)cc;
   argv[argc++] = (char *)"-o";
   argv[argc++] = (char *)out;
-  argv[argc++] = (char *)obj;
+  for (int i = 0; i < nobjs; i++)
+    argv[argc++] = (char *)objs[i];
   argv[argc++] = (char *)lib;
   argv[argc++] = (char *)"-lpthread";
   argv[argc++] = (char *)"-lm";
   char *extra = mem_strdup(DSC_LINK_EXTRA);
-  for (char *tok = strtok(extra, " "); tok && argc < 30; tok = strtok(NULL, " "))
+  int nextra = 0;
+  for (char *tok = strtok(extra, " "); tok && nextra < EXTRA_MAX; tok = strtok(NULL, " "), nextra++)
     argv[argc++] = tok;
   argv[argc] = NULL;
   pid_t pid;

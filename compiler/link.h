@@ -1,4 +1,4 @@
-/* link.h — object file + runtime library -> executable, through the system C compiler. */
+/* link.h — object files + runtime library -> executable, through the system C compiler. */
 #ifndef DSC_LINK_H
 #define DSC_LINK_H
 
@@ -7,7 +7,7 @@
 /* Where libdsc_rt.a is: $DSC_RUNTIME_DIR, else next to the dsc binary (build tree layout
  * build/dsc + build/runtime/), else the directory configured at build time. */
 const char *link_runtime_dir(void);
-/* Runs `cc -o out obj libdsc_rt.a -lpthread -lm`; false after reporting on stderr. */
-bool link_executable(const char *obj, const char *out, const char *runtime_dir);
+/* Runs `cc -o out OBJS... libdsc_rt.a -lpthread -lm`; false after reporting on stderr. */
+bool link_executable(const char *const *objs, int nobjs, const char *out, const char *runtime_dir);
 
 #endif

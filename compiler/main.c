@@ -10,7 +10,7 @@
 
 static void usage(FILE *out) {
   fprintf(out,
-          "usage: dsc compile FILE.ds [-o OUT] [-O0|-O1|-O2|-O3] [--emit-llvm] [-march=CPU]\n"
+          "usage: dsc compile FILE.ds [-o OUT] [-O0|-O1|-O2|-O3] [--emit-llvm] [-march=CPU] [-j N]\n"
           "       dsc check FILE.ds        parse and type-check only\n"
           "       dsc explain FILE.ds      print the stage plan (fused loops, pipeline breakers)\n"
           "       dsc --version | --help\n"
@@ -21,6 +21,7 @@ static void usage(FILE *out) {
           "  --emit-llvm       write LLVM IR (OUT, default FILE.ll) instead of an executable\n"
           "  --emit=KIND       print tokens, ast, plan or llvm instead of compiling\n"
           "  -march=CPU        target CPU: native, or an LLVM CPU name (default: generic x86-64)\n"
+          "  -j N              optimise and emit on up to N threads (default: the CPUs online)\n"
           "\n"
           "environment: CC (the linker driver, default cc), DSC_RUNTIME_DIR (libdsc_rt.a)\n");
 }
@@ -72,6 +73,13 @@ int main(int argc, char **argv) {
       opt.action = ACT_AST;
     } else if (strcmp(a, "--emit=plan") == 0) {
       opt.action = ACT_EXPLAIN;
+    } else if (strcmp(a, "-j") == 0 || (strncmp(a, "-j", 2) == 0 && a[2] >= '0' && a[2] <= '9')) {
+      const char *v = a[2] ? a + 2 : ++i < argc ? argv[i] : NULL;
+      char *end = NULL;
+      long n = v ? strtol(v, &end, 10) : 0;
+      if (!v || *end || n < 1 || n > 64)
+        return bad_usage("-j needs a number of threads from 1 to 64, not '%s'", v ? v : "");
+      opt.jobs = (int)n;
     } else if (strncmp(a, "-march=", 7) == 0) {
       opt.cpu = a + 7;
     } else if (strcmp(a, "--help") == 0) {

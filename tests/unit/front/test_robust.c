@@ -155,7 +155,7 @@ static bool compile_one(const char *text, int len) {
     if (codegens < MAX_CODEGENS) {
       codegens++;
       cg_options co = {.opt_level = 0, .ll_path = ll_path, .prog_name = "robust"};
-      fine = cg_generate(p, &co);
+      fine = cg_generate(p, &co, NULL);
     }
   }
   fclose(f);
