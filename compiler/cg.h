@@ -210,9 +210,9 @@ LLVMValueRef cg_state_root_live_count(cg *g, const plan_op *root);
 void cg_state_start(cg *g);
 
 /* ---- cg_split.c ---- */
+enum { CG_MAX_PARTS = 8 }; /* threads a module is optimised and emitted on, at most */
 /* Finishes (links the runtime bitcode into, optimises and emits) one part of a module, in the
  * part's own context; false after reporting on stderr.  Called from several threads at once. */
-enum { CG_MAX_PARTS = 8 }; /* threads a module is optimised and emitted on, at most */
 typedef bool (*cg_part_fn)(LLVMContextRef ctx, LLVMModuleRef mod, int part, void *data);
 /* Deals mod's functions into at most max_parts parts and finishes each on a thread of its own
  * (part 0 on this one, in ctx and mod); returns the number of parts, *ok whether all finished. */
