@@ -7,7 +7,8 @@
 #   --quick     small inputs and 3 repetitions: a smoke run of about a minute
 #   --reps N    repetitions per measurement (default 5; the median is quoted)
 #   --only L    comma-separated subset of: wc,wc1s,ysb,window,socket,latency,extra
-#   --profile   also write perf stat + perf report summaries of the dsc word count (small input)
+#   --profile   also write perf summaries: the dsc word count (small input), and ysb, the window
+#               and the 1 s word count at 1 and 2 threads, per thread (where the time goes)
 #
 # Environment: DSC (the compiler; default build-lead/dsc, built if missing), BENCH_WORK
 # (scratch directory for data and binaries; default /tmp/dsc-bench), BENCH_MB (word-count
@@ -409,6 +410,27 @@ if [ $PROFILE = 1 ] && [ -z "${UNSUPPORTED[wordcount]:-}" ] && command -v perf >
   done
   perf record -q -o "$WORK/perf.data" -- "$B/dsc_wordcount" --manual-clock --threads 1 <"$PCORPUS" >/dev/null 2>&1
   perf report -q -i "$WORK/perf.data" --stdio --sort symbol 2>/dev/null | head -25 >>"$WORK/profile.txt"
+  # Where the time of the workloads short of a target goes, per thread: the runtime names its
+  # threads (dsc-worker-N, dsc-recv-N; the main thread keeps the program's name).  cpu-clock,
+  # as virtual machines often have no hardware counters.
+  profile_threads() { # LABEL INPUT CMD...
+    local label=$1 in=$2
+    shift 2
+    perf record -q -e cpu-clock -F 4000 -o "$WORK/perf.$label.data" -- "$@" <"$in" >/dev/null 2>&1 || return
+    {
+      echo "== $label: samples per thread"
+      perf report -q -i "$WORK/perf.$label.data" --stdio --sort comm 2>/dev/null | head -8
+      echo "-- top functions per thread"
+      perf report -q -i "$WORK/perf.$label.data" --stdio --sort comm,symbol 2>/dev/null | head -20
+    } >>"$WORK/profile.txt"
+  }
+  for t in 1 2; do
+    [ -s "$EVENTS" ] && [ -z "${UNSUPPORTED[ysb]:-}" ] &&
+      profile_threads "ysb-${t}t" "$EVENTS" "$B/dsc_ysb" --campaigns "$CAMPAIGNS" --manual-clock --threads $t
+    [ -s "$KEYS" ] && [ -z "${UNSUPPORTED[window]:-}" ] &&
+      profile_threads "window-${t}t" "$KEYS" "$B/dsc_window" --manual-clock --threads $t
+    [ -s "$CORPUS1S" ] && profile_threads "wordcount-1s-${t}t" "$CORPUS1S" "$B/dsc_wordcount" --manual-clock --threads $t
+  done
   note "profile written to $WORK/profile.txt"
 fi
 

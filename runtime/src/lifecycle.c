@@ -88,12 +88,29 @@ static void tune_malloc(void) {
 #endif
 }
 
-static void start_thread(dsc_rt_ctx *ctx, pthread_t *t, void *(*fn)(void *), void *arg) {
+void rt_name_thread(pthread_t t, const char *name, int64_t n) {
+  char full[64], buf[16];
+  if (n >= 0) snprintf(full, sizeof full, "%s-%" PRId64, name, n);
+  else snprintf(full, sizeof full, "%s", name);
+  size_t len = strnlen(full, sizeof buf - 1);
+  memcpy(buf, full, len);
+  buf[len] = '\0';
+#ifdef __GLIBC__
+  (void)pthread_setname_np(t, buf);
+#else
+  (void)t;
+#endif
+}
+
+/* Starts a thread named as rt_name_thread says. */
+static void start_thread(dsc_rt_ctx *ctx, pthread_t *t, void *(*fn)(void *), void *arg,
+                         const char *name, int64_t n) {
   int rc = pthread_create(t, NULL, fn, arg);
   if (rc) {
     fprintf(stderr, "%s: fatal: cannot start a thread: %s\n", rt_progname(ctx), strerror(rc));
     exit(1);
   }
+  rt_name_thread(*t, name, n);
 }
 
 int rt_main(int argc, char **argv, rt_describe_fn describe, rt_start_fn start, rt_batch_fn run,
@@ -139,7 +156,7 @@ int rt_main(int argc, char **argv, rt_describe_fn describe, rt_start_fn start, r
   rt_ctx_init(&ctx, &prog, &opt);
   ctx.early_fn = early;
   pthread_t sig_thread;
-  start_thread(&ctx, &sig_thread, signal_main, &ctx);
+  start_thread(&ctx, &sig_thread, signal_main, &ctx, "dsc-signals", -1);
   pthread_detach(sig_thread);
 
   start(&ctx);
@@ -148,7 +165,7 @@ int rt_main(int argc, char **argv, rt_describe_fn describe, rt_start_fn start, r
   pthread_mutex_unlock(&ctx.mu);
   for (int32_t i = 0; i < ctx.nsources; i++) {
     rt_source *s = ctx.sources[i];
-    if (rt_receiver_for(s->kind)) start_thread(&ctx, &s->thread, rt_receiver_for(s->kind), s);
+    if (rt_receiver_for(s->kind)) start_thread(&ctx, &s->thread, rt_receiver_for(s->kind), s, "dsc-recv", i + 1);
   }
 
   rt_run(&ctx, run);

@@ -62,6 +62,7 @@ void rt_pool_start(rt_pool *pool, dsc_rt_ctx *ctx, int64_t nthreads) {
       fprintf(stderr, "dsc: fatal: cannot start worker thread: %s\n", strerror(rc));
       exit(1);
     }
+    rt_name_thread(pool->threads[i], "dsc-worker", i + 1);
   }
 }
 

@@ -93,6 +93,10 @@ static inline int rt_cpu_has_avx2(void) {
 enum { RT_HUGE_MIN = 4 << 20 };
 void rt_advise_huge(void *p, size_t n);
 
+/* Names a thread for the tools that list them (perf --sort comm, top -H, gdb): `name`, or
+ * `name-N` when n >= 0; cut to the 15 bytes Linux keeps.  Failure is harmless and ignored. */
+void rt_name_thread(pthread_t t, const char *name, int64_t n);
+
 /* Aborts with a message: the only response to running out of memory. */
 _Noreturn void rt_oom(void);
 void *rt_xmalloc(size_t n);

@@ -620,6 +620,7 @@ static void run_wall(dsc_rt_ctx *ctx, rt_batch_fn run) {
     fprintf(stderr, "%s: fatal: cannot start clock thread: %s\n", rt_progname(ctx), strerror(rc));
     exit(1);
   }
+  rt_name_thread(clock, "dsc-clock", -1);
   for (int final = 0; !final;) {
     pthread_mutex_lock(&ctx->mu);
     while (!ctx->qhead) {

@@ -48,6 +48,14 @@ static void run_pool(int64_t threads) {
     /* task 0 is always the caller's (an early start left its partials in worker 0) */
     CU_ASSERT_PTR_EQUAL_FATAL(env->who[0], &ctx.workers[0]);
     CU_ASSERT_FATAL(pthread_equal(env->thread[0], pthread_self()));
+    /* helpers are named after their worker (perf --sort comm, top -H) */
+    for (int t = 1; t < 1000; t++) {
+      if (pthread_equal(env->thread[t], pthread_self())) continue;
+      char name[16], want[32];
+      CU_ASSERT_EQUAL_FATAL(pthread_getname_np(env->thread[t], name, sizeof name), 0);
+      snprintf(want, sizeof want, "dsc-worker-%td", env->who[t] - ctx.workers);
+      CU_ASSERT_STRING_EQUAL_FATAL(name, want);
+    }
     dsc_rt_batch b = {.time_ms = 0};
     rt_batch_finish(&ctx, &b);
   }
@@ -55,6 +63,29 @@ static void run_pool(int64_t threads) {
   free(env);
   rt_ctx_free(&ctx);
   rt_program_free(&prog);
+}
+
+/* Names are cut to the 15 bytes Linux keeps, numbered or not. */
+static void *idle_thread(void *arg) {
+  (void)arg;
+  usleep(200 * 1000);
+  return NULL;
+}
+
+static void test_thread_names(void) {
+  pthread_t t;
+  CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, idle_thread, NULL), 0);
+  char name[16];
+  rt_name_thread(t, "dsc-recv", 3);
+  CU_ASSERT_EQUAL(pthread_getname_np(t, name, sizeof name), 0);
+  CU_ASSERT_STRING_EQUAL(name, "dsc-recv-3");
+  rt_name_thread(t, "a-thread-name-longer-than-linux-keeps", 12);
+  CU_ASSERT_EQUAL(pthread_getname_np(t, name, sizeof name), 0);
+  CU_ASSERT_STRING_EQUAL(name, "a-thread-name-l");
+  rt_name_thread(t, "dsc-clock", -1);
+  CU_ASSERT_EQUAL(pthread_getname_np(t, name, sizeof name), 0);
+  CU_ASSERT_STRING_EQUAL(name, "dsc-clock");
+  pthread_join(t, NULL);
 }
 
 static void test_pool_1(void) { run_pool(1); }
@@ -343,6 +374,7 @@ int main(void) {
   CU_pSuite s = CU_add_suite("scheduler", NULL, NULL);
   CU_add_test(s, "task pool, 1 thread", test_pool_1);
   CU_add_test(s, "task pool, 4 threads", test_pool_4);
+  CU_add_test(s, "thread names", test_thread_names);
   CU_add_test(s, "manual clock, one source", test_manual_one_source);
   CU_add_test(s, "manual clock, two sources", test_manual_two_sources);
   CU_add_test(s, "wall clock, input ends", test_wall_clock_eof);
