@@ -416,7 +416,8 @@ if [ $PROFILE = 1 ] && [ -z "${UNSUPPORTED[wordcount]:-}" ] && command -v perf >
   profile_threads() { # LABEL INPUT CMD...
     local label=$1 in=$2
     shift 2
-    perf record -q -e cpu-clock -F 4000 -o "$WORK/perf.$label.data" -- "$@" <"$in" >/dev/null 2>&1 || return
+    perf record -q -e cpu-clock -F 4000 -o "$WORK/perf.$label.data" -- "$@" <"$in" \
+      >/dev/null 2>&1 || return
     {
       echo "== $label: samples per thread"
       perf report -q -i "$WORK/perf.$label.data" --stdio --sort comm 2>/dev/null | head -8
@@ -426,10 +427,12 @@ if [ $PROFILE = 1 ] && [ -z "${UNSUPPORTED[wordcount]:-}" ] && command -v perf >
   }
   for t in 1 2; do
     [ -s "$EVENTS" ] && [ -z "${UNSUPPORTED[ysb]:-}" ] &&
-      profile_threads "ysb-${t}t" "$EVENTS" "$B/dsc_ysb" --campaigns "$CAMPAIGNS" --manual-clock --threads $t
+      profile_threads "ysb-${t}t" "$EVENTS" "$B/dsc_ysb" --campaigns "$CAMPAIGNS" \
+        --manual-clock --threads $t
     [ -s "$KEYS" ] && [ -z "${UNSUPPORTED[window]:-}" ] &&
       profile_threads "window-${t}t" "$KEYS" "$B/dsc_window" --manual-clock --threads $t
-    [ -s "$CORPUS1S" ] && profile_threads "wordcount-1s-${t}t" "$CORPUS1S" "$B/dsc_wordcount" --manual-clock --threads $t
+    [ -s "$CORPUS1S" ] &&
+      profile_threads "wc1s-${t}t" "$CORPUS1S" "$B/dsc_wordcount" --manual-clock --threads $t
   done
   note "profile written to $WORK/profile.txt"
 fi

@@ -68,7 +68,8 @@ static void internalise(LLVMContextRef ctx, LLVMModuleRef mod, char *const *name
       continue;
     LLVMSetLinkage(f, LLVMInternalLinkage);
     if (cg_is_hot_helper(names[i]))
-      LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(ctx, always, 0));
+      LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex,
+                              LLVMCreateEnumAttribute(ctx, always, 0));
   }
 }
 

@@ -132,9 +132,9 @@ static int deal_functions(LLVMContextRef ctx, LLVMModuleRef mod, int max_parts) 
     load[lightest] += fns[i].weight;
     char tag[16];
     snprintf(tag, sizeof tag, "%d", lightest);
-    LLVMAddAttributeAtIndex(fns[i].fn, LLVMAttributeFunctionIndex,
-                            LLVMCreateStringAttribute(ctx, PART_ATTR, (unsigned)strlen(PART_ATTR), tag,
-                                                      (unsigned)strlen(tag)));
+    LLVMAttributeRef a = LLVMCreateStringAttribute(ctx, PART_ATTR, (unsigned)strlen(PART_ATTR),
+                                                   tag, (unsigned)strlen(tag));
+    LLVMAddAttributeAtIndex(fns[i].fn, LLVMAttributeFunctionIndex, a);
   }
   for (int i = 0; i < n; i++)
     if (used_elsewhere(fns[i].fn, part_of(fns[i].fn)))
@@ -201,8 +201,9 @@ static void prepare_part(LLVMModuleRef mod, int part) {
     removed = false;
     for (LLVMValueRef f = LLVMGetFirstFunction(mod), next; f; f = next) {
       next = LLVMGetNextFunction(f);
-      if (!LLVMGetFirstUse(f) && (LLVMIsDeclaration(f) || LLVMGetLinkage(f) == LLVMInternalLinkage ||
-                                  LLVMGetLinkage(f) == LLVMPrivateLinkage)) {
+      LLVMLinkage linkage = LLVMGetLinkage(f);
+      if (!LLVMGetFirstUse(f) && (LLVMIsDeclaration(f) || linkage == LLVMInternalLinkage ||
+                                  linkage == LLVMPrivateLinkage)) {
         LLVMDeleteFunction(f);
         removed = true;
       }
@@ -233,7 +234,8 @@ static void *run_part(void *arg) {
       LLVMCreateMemoryBufferWithMemoryRange(job->bitcode, job->size, "dsc-part", 0);
   LLVMModuleRef mod;
   if (LLVMParseBitcodeInContext2(ctx, buf, &mod)) {
-    fprintf(stderr, "dsc: internal compiler error: cannot read back part %d of the module\n", job->part);
+    fprintf(stderr, "dsc: internal compiler error: cannot read back part %d of the module\n",
+            job->part);
     job->ok = false;
   } else {
     prepare_part(mod, job->part);

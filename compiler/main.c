@@ -10,7 +10,8 @@
 
 static void usage(FILE *out) {
   fprintf(out,
-          "usage: dsc compile FILE.ds [-o OUT] [-O0|-O1|-O2|-O3] [--emit-llvm] [-march=CPU] [-j N]\n"
+          "usage: dsc compile FILE.ds [-o OUT] [-O0|-O1|-O2|-O3] [--emit-llvm] [-march=CPU]\n"
+          "                   [-j N]\n"
           "       dsc check FILE.ds        parse and type-check only\n"
           "       dsc explain FILE.ds      print the stage plan (fused loops, pipeline breakers)\n"
           "       dsc --version | --help\n"

@@ -165,7 +165,8 @@ int rt_main(int argc, char **argv, rt_describe_fn describe, rt_start_fn start, r
   pthread_mutex_unlock(&ctx.mu);
   for (int32_t i = 0; i < ctx.nsources; i++) {
     rt_source *s = ctx.sources[i];
-    if (rt_receiver_for(s->kind)) start_thread(&ctx, &s->thread, rt_receiver_for(s->kind), s, "dsc-recv", i + 1);
+    void *(*receive)(void *) = rt_receiver_for(s->kind);
+    if (receive) start_thread(&ctx, &s->thread, receive, s, "dsc-recv", i + 1);
   }
 
   rt_run(&ctx, run);

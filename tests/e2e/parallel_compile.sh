@@ -21,8 +21,11 @@ SH
   chmod +x "dsc-j$jobs"
   paths=()
   for c in "${cases[@]}"; do paths+=("$SRC/tests/golden/$c.ds"); done
-  bash "$SRC/tests/golden/run.sh" --dsc "$WORK/dsc-j$jobs" --work "$WORK/j$jobs" "${paths[@]}" \
-    >"run-j$jobs.log" 2>&1 || { cat "run-j$jobs.log" >&2; e2e_fail "golden cases failed with -j$jobs"; }
+  if ! bash "$SRC/tests/golden/run.sh" --dsc "$WORK/dsc-j$jobs" --work "$WORK/j$jobs" \
+    "${paths[@]}" >"run-j$jobs.log" 2>&1; then
+    cat "run-j$jobs.log" >&2
+    e2e_fail "golden cases failed with -j$jobs"
+  fi
 done
 
 mkdir -p a b
