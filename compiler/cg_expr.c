@@ -268,6 +268,72 @@ static LLVMValueRef int_divide(cg *g, ast_op op, LLVMValueRef a, LLVMValueRef b)
   return LLVMBuildSelect(g->b, is_zero, cg_i64(g, 0), q, "");
 }
 
+static const expr *arg(const expr *call, int i) { return ((ast_arg *)call->items.items[i])->value; }
+
+/* ---- json() compared with a literal ---------------------------------------------------------
+ * `json(l, "event_type").getOrElse("") == "view"` is false for most lines of a feed.  When it
+ * can only be true if json() gives a value equal to the literal, the line's raw bytes are
+ * searched first (dsc_rt_json_may_give: no backslash and no literal means no such value) and
+ * the line is parsed only when that search finds the literal. */
+
+static bool is_builtin_call(const expr *e, builtin_id id) {
+  return e->kind == E_CALL && !(e->sym && e->sym->kind == SYM_FN) && e->builtin == (int)id;
+}
+
+static bool same_string(const expr *a, const expr *b) {
+  return a->slen == b->slen && memcmp(a->sval, b->sval, (size_t)a->slen) == 0;
+}
+
+/* The literal that `side == other` needs json() to give, or NULL: side is
+ * `json(name, key).getOrElse("d")` and other a non-empty string literal other than "d", or side
+ * is `json(name, key)` and other `some("lit")`.  *line is the json call's line (a name, so that
+ * reading it twice costs nothing and changes nothing). */
+static const expr *json_needed_literal(const expr *side, const expr *other, const expr **line) {
+  const expr *json = side, *lit = other;
+  if (is_builtin_call(side, B_GET_OR_ELSE)) {
+    json = arg(side, 0);
+    const expr *fallback = arg(side, 1);
+    if (other->kind != E_STRING || fallback->kind != E_STRING || same_string(fallback, other))
+      return NULL;
+  } else if (is_builtin_call(other, B_SOME)) {
+    lit = arg(other, 0);
+  } else {
+    return NULL;
+  }
+  if (!is_builtin_call(json, B_JSON) || lit->kind != E_STRING || lit->slen == 0 ||
+      arg(json, 0)->kind != E_NAME)
+    return NULL;
+  *line = arg(json, 0);
+  return lit;
+}
+
+/* e (`==` on a json() value and a literal, as above) with the raw search first; NULL when e is
+ * not of that form. */
+static LLVMValueRef cg_json_equals_literal(cg *g, const expr *e) {
+  const expr *line, *lit = json_needed_literal(e->lhs, e->rhs, &line);
+  if (!lit)
+    lit = json_needed_literal(e->rhs, e->lhs, &line);
+  if (!lit)
+    return NULL;
+  LLVMBuilderRef entry = entry_builder(g);
+  LLVMTypeRef site_t = LLVMArrayType2(g->t_i32, sizeof(dsc_rt_json_prefilter) / 4);
+  LLVMValueRef site = LLVMBuildAlloca(entry, site_t, "json.prefilter");
+  LLVMBuildStore(entry, LLVMConstNull(site_t), site);
+  LLVMDisposeBuilder(entry);
+  LLVMValueRef x = cg_expr(g, line), l = cg_expr(g, lit);
+  LLVMValueRef args[5] = {site, str_ptr(g, x), str_len(g, x), str_ptr(g, l), str_len(g, l)};
+  LLVMValueRef may = i32_bool(g, cg_rt(g, "dsc_rt_json_may_give", "ipplpl", args));
+  LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b);
+  LLVMBasicBlockRef parse = cg_block(g, "json.parse"), done = cg_block(g, "json.done");
+  LLVMBuildCondBr(g->b, may, parse, done);
+  LLVMPositionBuilderAtEnd(g->b, parse);
+  LLVMValueRef eq = cg_equal(g, cg_expr(g, e->lhs), cg_expr(g, e->rhs), e->lhs->type);
+  LLVMBasicBlockRef parse_end = LLVMGetInsertBlock(g->b);
+  LLVMBuildBr(g->b, done);
+  LLVMPositionBuilderAtEnd(g->b, done);
+  return cg_phi2(g, g->t_i1, LLVMConstInt(g->t_i1, 0, 0), from, eq, parse_end, "");
+}
+
 static LLVMValueRef cg_binary(cg *g, const expr *e) {
   if (e->op == OP_AND || e->op == OP_OR) {
     LLVMValueRef l = cg_expr(g, e->lhs);
@@ -283,6 +349,11 @@ static LLVMValueRef cg_binary(cg *g, const expr *e) {
     LLVMBuildBr(g->b, done);
     LLVMPositionBuilderAtEnd(g->b, done);
     return cg_phi2(g, g->t_i1, LLVMConstInt(g->t_i1, e->op == OP_OR, 0), from, r, rhs_end, "");
+  }
+  if (e->op == OP_EQ || e->op == OP_NE) {
+    LLVMValueRef eq = cg_json_equals_literal(g, e);
+    if (eq)
+      return e->op == OP_EQ ? eq : LLVMBuildNot(g->b, eq, "");
   }
   LLVMValueRef l = cg_expr(g, e->lhs), r = cg_expr(g, e->rhs);
   const type *t = e->lhs->type;
@@ -316,8 +387,6 @@ static LLVMValueRef cg_binary(cg *g, const expr *e) {
 }
 
 /* ---- built-ins ------------------------------------------------------------------------------ */
-
-static const expr *arg(const expr *call, int i) { return ((ast_arg *)call->items.items[i])->value; }
 
 /* The global that holds a regex literal, compiled once by dsc_gen_start. */
 static LLVMValueRef cg_regex(cg *g, const expr *re) {

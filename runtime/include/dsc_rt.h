@@ -369,6 +369,19 @@ typedef struct dsc_rt_json_memo {
 /* dsc_rt_json_get with the same result, through memo. */
 int32_t dsc_rt_json_get_memo(dsc_rt_worker *w, dsc_rt_json_memo *memo, const char *s, int64_t n,
                              const char *key, int64_t key_len, dsc_str *out);
+/* Whether json(line, key) of s[0..n) may give a value equal to lit[0..m), for any key: 0 only
+ * when it cannot (the line has no backslash and lit does not occur in it, between quotes where
+ * only a string could be lit).  Generated code asks this before parsing for `==` on a literal.
+ * `site` (one per such `==` in a task function, zeroed at its start) counts how often the
+ * search found nothing to skip: where the literal is in nearly every line, the search only adds
+ * to the parse, so the site answers 1 without searching for a while before it tries again. */
+typedef struct dsc_rt_json_prefilter {
+  int32_t unsearched; /* lines still to answer 1 without a search */
+  int32_t searched;   /* searches since the last count */
+  int32_t found;      /* of those, how many answered 1 */
+} dsc_rt_json_prefilter;
+int32_t dsc_rt_json_may_give(dsc_rt_json_prefilter *site, const char *s, int64_t n,
+                             const char *lit, int64_t m);
 
 
 /* ---- Windows and state: memory that outlives a batch ---------------------------------------- */
