@@ -112,11 +112,6 @@ int64_t dsc_rt_str_len(const char *s, int64_t n) {
   return count;
 }
 
-int32_t dsc_rt_str_contains(const char *s, int64_t n, const char *t, int64_t m) {
-  if (m == 0) return 1;
-  return m <= n && memmem(s, (size_t)n, t, (size_t)m) != NULL;
-}
-
 int32_t dsc_rt_str_starts_with(const char *s, int64_t n, const char *t, int64_t m) {
   return m <= n && (m == 0 || !memcmp(s, t, (size_t)m));
 }

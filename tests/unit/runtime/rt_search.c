@@ -1,8 +1,9 @@
-/* rt_json_prefilter.c — unit tests of dsc_rt_json_may_give, the raw search that lets generated
- * code skip parsing lines that cannot hold a literal: it answers exactly what a plain byte search
- * answers, never hides a value json() gives, reads no byte outside the line (lines that end at
- * or begin at an unmapped page), and a site that keeps finding its literal rests and samples
- * again.  ctest runs it twice, with the AVX2 search and with the 16-byte one (DSC_NO_AVX2). */
+/* rt_search.c — unit tests of runtime/src/search.c: contains() answers what memmem does, and
+ * dsc_rt_json_may_give, the raw search that lets generated code skip parsing lines that cannot
+ * hold a literal, answers exactly what a plain byte search answers and never hides a value json()
+ * gives; neither reads a byte outside the line (lines that end or begin at an unmapped page);
+ * and a site that keeps finding its literal rests and samples again.  ctest runs it twice, with
+ * the AVX2 search and with the 16-byte one (DSC_NO_AVX2). */
 #include <CUnit/Basic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +46,8 @@ static const char *const literals[] = {"view", "v", "vw", "iew", "12", "-1", "tr
 enum { NLITERALS = sizeof literals / sizeof literals[0] };
 
 /* Random lines of bytes the search looks at (quotes, backslashes, the literals' bytes), of every
- * length up to 160, at every alignment, against the byte search. */
+ * length up to 160, at every alignment: the json() search against the byte search, contains()
+ * against memmem. */
 static void test_matches_plain_search(void) {
   static const char alphabet[] = "\"\"\"\"vvviewwa{}[]:,-0112 tre\xc3\xa9";
   char *buf = malloc(256);
@@ -65,6 +67,9 @@ static void test_matches_plain_search(void) {
     int want = plain_search(s, n, lit), got = may_give(s, n, lit);
     if (got != want) fprintf(stderr, "\n'%.*s' lit '%s': got %d\n", (int)n, s, lit, got);
     CU_ASSERT_EQUAL_FATAL(got, want);
+    int64_t m = (int64_t)strlen(lit);
+    int found = memmem(s, (size_t)n, lit, (size_t)m) != NULL;
+    CU_ASSERT_EQUAL_FATAL(dsc_rt_str_contains(s, n, lit, m), found);
   }
   free(buf);
 }
@@ -127,6 +132,11 @@ static void test_reads_stay_in_line(void) {
       CU_ASSERT_EQUAL(may_give(ends_at_guard, n, literals[l]),
                       plain_search(ends_at_guard, n, literals[l]));
       CU_ASSERT_EQUAL(may_give(mid, n, literals[l]), plain_search(mid, n, literals[l]));
+      int64_t m = (int64_t)strlen(literals[l]);
+      CU_ASSERT_EQUAL(dsc_rt_str_contains(ends_at_guard, n, literals[l], m),
+                      memmem(ends_at_guard, (size_t)n, literals[l], (size_t)m) != NULL);
+      CU_ASSERT_EQUAL(dsc_rt_str_contains(mid, n, literals[l], m),
+                      memmem(mid, (size_t)n, literals[l], (size_t)m) != NULL);
     }
   }
   munmap(map, (size_t)page * 3);
@@ -156,8 +166,8 @@ static void test_busy_site_rests(void) {
 int main(void) {
   rt_worker_init(&w, 0);
   if (CU_initialize_registry() != CUE_SUCCESS) return 1;
-  CU_pSuite s = CU_add_suite("json_prefilter", NULL, NULL);
-  CU_add_test(s, "random lines against a byte search", test_matches_plain_search);
+  CU_pSuite s = CU_add_suite("search", NULL, NULL);
+  CU_add_test(s, "random lines against a byte search and memmem", test_matches_plain_search);
   CU_add_test(s, "never hides a value json() gives", test_never_hides_a_value);
   CU_add_test(s, "reads stay in the line", test_reads_stay_in_line);
   CU_add_test(s, "a busy site rests, then samples again", test_busy_site_rests);
