@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The raw search before json() (compiler/cg_expr.c, runtime/src/json_prefilter.c) is emitted
+# The raw search before json() (compiler/cg_expr.c, runtime/src/search.c) is emitted
 # exactly where it cannot change a result: tests/golden/json_literal.ds checks the answers; this
 # checks that its seven comparisons that qualify (`== "lit"`, `!=`, the literal on the left,
 # `== some("lit")`, bare-value literals, the filter) each call dsc_rt_json_may_give, and the one
