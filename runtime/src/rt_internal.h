@@ -129,6 +129,11 @@ int32_t rt_utf8_decode(const unsigned char *s, int64_t n, int *len);
 int rt_utf8_encode(uint32_t cp, char *out);
 int rt_is_space(uint32_t cp);
 
+/* ---- search.c ------------------------------------------------------------------------------
+ * Whether s[0..n) has a backslash, or lit[0..m) (1 <= m) between quotes when `quoted` (else
+ * anywhere): the search behind dsc_rt_json_may_give (str_scan.c). */
+int32_t rt_json_search(const char *s, int64_t n, const char *lit, int64_t m, int quoted);
+
 /* ---- lines.c: input chunks, line splitting, UTF-8 repair, per-batch line views ------------ */
 
 /* Data bytes of a receiver's read chunk: 1 MiB less room for the chunk's and malloc's headers,

@@ -1,5 +1,6 @@
 /* search.c — whether a short literal occurs in a line, 16 or 32 bytes at a time: contains(), and
- * the raw filter that spares json() comparisons the parse of most lines (dsc_rt_json_may_give).
+ * the raw filter that spares json() comparisons the parse of most lines (rt_json_search, which
+ * str_scan.c's dsc_rt_json_may_give calls where it is worth it).
  *
  * Each block compares the literal's first byte at every start position of the block and its last
  * byte (or, for a literal that must stand between quotes, the closing quote after it) at the
@@ -120,34 +121,6 @@ int32_t dsc_rt_str_contains(const char *s, int64_t n, const char *t, int64_t m) 
   return m <= n && find_in_line(s, n, t, m, 0);
 }
 
-/* ---- json() against a literal ------------------------------------------------------------- */
-
-/* Whether the literal may be the text of a value other than a string (json.c's
- * skip_other_value). */
-static int may_be_bare_value(char first) {
-  switch (first) {
-  case '-': case 't': case 'f': case 'n': case 'N': case 'I': case '[': case '{': return 1;
-  default: return first >= '0' && first <= '9';
-  }
-}
-
-/* A site counts its searches in rounds of SAMPLE lines: when more than BUSY of them found the
- * literal (or a backslash), a search costs more than it saves (about 150 instructions against a
- * parse of 700 it spares only for lines without the literal), so the next REST lines are not
- * searched; then it samples again, which costs such a site 1/17 of the searches. */
-enum { SAMPLE = 64, BUSY = 48, REST = 1024 };
-
-int32_t dsc_rt_json_may_give(dsc_rt_json_prefilter *site, const char *s, int64_t n,
-                             const char *lit, int64_t m) {
-  if (site->unsearched > 0) {
-    site->unsearched--;
-    return 1;
-  }
-  int32_t r = m <= 0 || search_line(s, n, lit, m, !may_be_bare_value(lit[0]));
-  site->found += r;
-  if (++site->searched == SAMPLE) {
-    if (site->found > BUSY) site->unsearched = REST;
-    site->searched = site->found = 0;
-  }
-  return r;
+int32_t rt_json_search(const char *s, int64_t n, const char *lit, int64_t m, int quoted) {
+  return search_line(s, n, lit, m, quoted);
 }
