@@ -274,55 +274,69 @@ static const expr *arg(const expr *call, int i) { return ((ast_arg *)call->items
  * `json(l, "event_type").getOrElse("") == "view"` is false for most lines of a feed.  When it
  * can only be true if json() gives a value equal to the literal, the line's raw bytes are
  * searched first (dsc_rt_json_may_give: no backslash and no literal means no such value) and
- * the line is parsed only when that search finds the literal. */
+ * the line is parsed only when that search finds the literal.  A program parameter serves as
+ * the literal too: it is the same for every record. */
 
 static bool is_builtin_call(const expr *e, builtin_id id) {
   return e->kind == E_CALL && !(e->sym && e->sym->kind == SYM_FN) && e->builtin == (int)id;
 }
 
-static bool same_string(const expr *a, const expr *b) {
-  return a->slen == b->slen && memcmp(a->sval, b->sval, (size_t)a->slen) == 0;
+static bool is_constant_string(const expr *e) {
+  return e->kind == E_STRING || (e->kind == E_NAME && e->sym && e->sym->kind == SYM_PARAM);
 }
 
-/* The literal that `side == other` needs json() to give, or NULL: side is
- * `json(name, key).getOrElse("d")` and other a non-empty string literal other than "d", or side
- * is `json(name, key)` and other `some("lit")`.  *line is the json call's line (a name, so that
- * reading it twice costs nothing and changes nothing). */
-static const expr *json_needed_literal(const expr *side, const expr *other, const expr **line) {
-  const expr *json = side, *lit = other;
+/* A name, or a tuple field of one: reading it twice costs nothing and changes nothing. */
+static bool is_plain_path(const expr *e) {
+  if (e->kind == E_MEMBER)
+    return e->lhs->type->kind == T_TUPLE && is_plain_path(e->lhs);
+  return e->kind == E_NAME;
+}
+
+/* `json(line, key).getOrElse(fallback) == lit`, or `json(line, key) == some(lit)` (fallback
+ * NULL). */
+typedef struct json_test {
+  const expr *line, *lit, *fallback;
+} json_test;
+
+/* Whether `side == other` is such a test, with a plain line and a constant literal and
+ * fallback; when both are literals they must differ (else a line without the key is true), and
+ * the literal must not be empty (`""` is in most lines). */
+static bool json_test_of(const expr *side, const expr *other, json_test *t) {
+  const expr *json = side;
+  t->lit = other, t->fallback = NULL;
   if (is_builtin_call(side, B_GET_OR_ELSE)) {
-    json = arg(side, 0);
-    const expr *fallback = arg(side, 1);
-    if (other->kind != E_STRING || fallback->kind != E_STRING || same_string(fallback, other))
-      return NULL;
+    json = arg(side, 0), t->fallback = arg(side, 1);
+    if (!is_constant_string(t->fallback) ||
+        (t->fallback->kind == E_STRING && other->kind == E_STRING &&
+         t->fallback->slen == other->slen &&
+         memcmp(t->fallback->sval, other->sval, (size_t)other->slen) == 0))
+      return false;
   } else if (is_builtin_call(other, B_SOME)) {
-    lit = arg(other, 0);
+    t->lit = arg(other, 0);
   } else {
-    return NULL;
+    return false;
   }
-  if (!is_builtin_call(json, B_JSON) || lit->kind != E_STRING || lit->slen == 0 ||
-      arg(json, 0)->kind != E_NAME)
-    return NULL;
-  *line = arg(json, 0);
-  return lit;
+  t->line = is_builtin_call(json, B_JSON) ? arg(json, 0) : NULL;
+  return t->line && is_plain_path(t->line) && is_constant_string(t->lit) &&
+         !(t->lit->kind == E_STRING && t->lit->slen == 0);
 }
 
-/* e (`==` on a json() value and a literal, as above) with the raw search first; NULL when e is
+/* e (`==` on a json() value and a constant, as above) with the raw search first; NULL when e is
  * not of that form. */
 static LLVMValueRef cg_json_equals_literal(cg *g, const expr *e) {
-  const expr *line, *lit = json_needed_literal(e->lhs, e->rhs, &line);
-  if (!lit)
-    lit = json_needed_literal(e->rhs, e->lhs, &line);
-  if (!lit)
+  json_test t;
+  if (!json_test_of(e->lhs, e->rhs, &t) && !json_test_of(e->rhs, e->lhs, &t))
     return NULL;
   LLVMBuilderRef entry = entry_builder(g);
   LLVMTypeRef site_t = LLVMArrayType2(g->t_i32, sizeof(dsc_rt_json_prefilter) / 4);
   LLVMValueRef site = LLVMBuildAlloca(entry, site_t, "json.prefilter");
   LLVMBuildStore(entry, LLVMConstNull(site_t), site);
   LLVMDisposeBuilder(entry);
-  LLVMValueRef x = cg_expr(g, line), l = cg_expr(g, lit);
+  LLVMValueRef x = cg_expr(g, t.line), l = cg_expr(g, t.lit);
   LLVMValueRef args[5] = {site, str_ptr(g, x), str_len(g, x), str_ptr(g, l), str_len(g, l)};
   LLVMValueRef may = i32_bool(g, cg_rt(g, "dsc_rt_json_may_give", "ipplpl", args));
+  if (t.fallback && !(t.fallback->kind == E_STRING && t.lit->kind == E_STRING)) /* a parameter */
+    may = LLVMBuildOr(g->b, may, cg_equal(g, cg_expr(g, t.fallback), l, t.lit->type), "");
   LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b);
   LLVMBasicBlockRef parse = cg_block(g, "json.parse"), done = cg_block(g, "json.done");
   LLVMBuildCondBr(g->b, may, parse, done);
