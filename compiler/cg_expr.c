@@ -597,12 +597,12 @@ static LLVMValueRef cg_builtin(cg *g, const expr *e) {
   case B_MATCHES: case B_CAPTURE: {
     LLVMValueRef re = LLVMBuildLoad2(g->b, g->t_ptr, cg_regex(g, arg(e, 1)), "re");
     if (e->builtin == B_MATCHES) {
-      LLVMValueRef args[3] = {re, str_ptr(g, a[0]), str_len(g, a[0])};
-      return i32_bool(g, cg_rt(g, "dsc_rt_regex_match", "ippl", args));
+      LLVMValueRef args[4] = {re, g->worker, str_ptr(g, a[0]), str_len(g, a[0])};
+      return i32_bool(g, cg_rt(g, "dsc_rt_regex_match", "ipppl", args));
     }
     LLVMValueRef out = cg_alloca(g, g->t_str, "cap");
-    LLVMValueRef args[5] = {re, str_ptr(g, a[0]), str_len(g, a[0]), a[2], out};
-    LLVMValueRef found = i32_bool(g, cg_rt(g, "dsc_rt_regex_capture", "ippllp", args));
+    LLVMValueRef args[6] = {re, g->worker, str_ptr(g, a[0]), str_len(g, a[0]), a[2], out};
+    LLVMValueRef found = i32_bool(g, cg_rt(g, "dsc_rt_regex_capture", "ipppllp", args));
     LLVMValueRef v = LLVMBuildLoad2(g->b, g->t_str, out, "");
     LLVMValueRef o = LLVMBuildInsertValue(g->b, LLVMGetUndef(cg_type(g, e->type)), found, 0, "");
     return LLVMBuildInsertValue(g->b, o, v, 1, "");

@@ -322,11 +322,13 @@ void dsc_rt_save_end(dsc_rt_ctx *ctx, dsc_rt_buf *buf);
 
 /* A POSIX extended regex, compiled once at start (the compiler has validated it). */
 void *dsc_rt_regex_new(dsc_rt_ctx *ctx, const char *pattern, int64_t len);
-/* 1 if the regex matches anywhere in s (like Python's re.search). */
-int32_t dsc_rt_regex_match(void *re, const char *s, int64_t n);
+/* 1 if the regex matches anywhere in s (like Python's re.search).  The worker matches with its
+ * own copy of the regex (glibc's regexec locks the one it is given). */
+int32_t dsc_rt_regex_match(void *re, dsc_rt_worker *w, const char *s, int64_t n);
 /* 1 and *out = the text of capture group `group` (0 = whole match) of the first match, a view
  * into s; 0 when there is no match or the group did not participate. */
-int32_t dsc_rt_regex_capture(void *re, const char *s, int64_t n, int64_t group, dsc_str *out);
+int32_t dsc_rt_regex_capture(void *re, dsc_rt_worker *w, const char *s, int64_t n, int64_t group,
+                             dsc_str *out);
 
 /* format(): a per-worker scratch buffer, emptied on each call; printf conversions appended
  * with a validated spec (`%-5lld`, `%.2f`, `%8s`); dsc_rt_buf_take copies the text into the

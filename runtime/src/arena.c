@@ -140,6 +140,7 @@ void rt_worker_reset(dsc_rt_worker *w) {
 
 void rt_worker_free(dsc_rt_worker *w) {
   rt_worker_reset(w);
+  rt_worker_free_regexes(w);
   if (w->scratch) rt_buf_free(w->scratch);
   free(w->scratch);
   w->scratch = NULL;

@@ -1,15 +1,13 @@
 /* ops.c — run-time support for the wider operator set: the table source, saveAsTextFiles,
- * regexes, format() and csv().
+ * format() and csv() (regexes: regex.c).
  *
- * Regexes are POSIX ERE (regcomp) matched on views with glibc's REG_STARTEND, so no copy of
- * the line is made.  format() conversions go through snprintf with a spec the compiler has
- * validated; widths therefore count bytes, not code points.  Files are saved through a
- * temporary file and rename(2) so a reader never sees half a batch.
+ * format() conversions go through snprintf with a spec the compiler has validated; widths
+ * therefore count bytes, not code points.  Files are saved through a temporary file and
+ * rename(2) so a reader never sees half a batch.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,41 +65,6 @@ void dsc_rt_save_end(dsc_rt_ctx *ctx, dsc_rt_buf *buf) {
   }
   free(tmp);
   buf->len = 0;
-}
-
-/* ---- regexes ---- */
-
-void *dsc_rt_regex_new(dsc_rt_ctx *ctx, const char *pattern, int64_t len) {
-  regex_t *re = rt_xmalloc(sizeof *re);
-  char *p = rt_xstrndup(pattern, (size_t)len);
-  int rc = regcomp(re, p, REG_EXTENDED);
-  if (rc) {
-    char msg[256];
-    regerror(rc, re, msg, sizeof msg);
-    fprintf(stderr, "%s: fatal: bad regex '%s': %s\n", rt_progname(ctx), p, msg);
-    exit(1);
-  }
-  free(p);
-  return re; /* lives as long as the program */
-}
-
-int32_t dsc_rt_regex_match(void *re, const char *s, int64_t n) {
-  regmatch_t m = {.rm_so = 0, .rm_eo = (regoff_t)n};
-  return regexec(re, n ? s : "", 1, &m, REG_STARTEND) == 0;
-}
-
-int32_t dsc_rt_regex_capture(void *re, const char *s, int64_t n, int64_t group, dsc_str *out) {
-  regex_t *r = re;
-  if (group < 0 || (size_t)group > r->re_nsub) return 0;
-  regmatch_t m[32];
-  size_t nm = (size_t)group + 1 > 32 ? 32 : (size_t)group + 1;
-  if ((size_t)group >= nm) return 0;
-  m[0].rm_so = 0, m[0].rm_eo = (regoff_t)n;
-  if (regexec(r, n ? s : "", nm, m, REG_STARTEND)) return 0;
-  if (m[group].rm_so < 0) return 0;
-  out->ptr = s + m[group].rm_so;
-  out->len = m[group].rm_eo - m[group].rm_so;
-  return 1;
 }
 
 /* ---- format() ---- */

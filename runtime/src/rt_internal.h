@@ -45,12 +45,20 @@ typedef struct rt_owned {
   void (*release)(void *);   /* frees the object's malloc'd storage */
 } rt_owned;
 
+/* A worker's own compiled copy of a regex (regex.c). */
+typedef struct rt_regex_copy {
+  const void *of;     /* the program's regex (dsc_rt_regex_new) */
+  void *compiled;     /* regex_t */
+} rt_regex_copy;
+
 struct dsc_rt_worker {
   rt_arena arena;                     /* batch memory */
   rt_owned *owned;                    /* tables / vecs to release at batch end */
   int64_t errors[DSC_RT_ERR_COUNT_];  /* run-time error counts of this batch */
   int32_t index;                      /* 0 = main thread */
   struct dsc_rt_buf *scratch;         /* dsc_rt_scratch_buf, made on first use */
+  rt_regex_copy *regexes;             /* the regexes this worker has matched, its own copies */
+  int32_t nregex;
 };
 
 void rt_worker_init(dsc_rt_worker *w, int32_t index);
@@ -128,6 +136,15 @@ void rt_format_time(int64_t ms, char *out, size_t outsz);
 int32_t rt_utf8_decode(const unsigned char *s, int64_t n, int *len);
 int rt_utf8_encode(uint32_t cp, char *out);
 int rt_is_space(uint32_t cp);
+
+/* ---- regex.c ---------------------------------------------------------------------------------
+ * The longest string every match of the POSIX extended regex pattern[0..len) contains, into out
+ * (room for len bytes); its length, 0 when there is none or the pattern is not understood. */
+int64_t rt_regex_required_literal(const char *pattern, int64_t len, char *out);
+/* Frees a regex of dsc_rt_regex_new (a program's live as long as it does). */
+void rt_regex_free(void *re);
+/* Frees the worker's copies of regexes (rt_worker_free). */
+void rt_worker_free_regexes(dsc_rt_worker *w);
 
 /* ---- search.c ------------------------------------------------------------------------------
  * Whether s[0..n) has a backslash, or lit[0..m) (1 <= m) between quotes when `quoted` (else

@@ -1,10 +1,9 @@
 /* rt_ops.c — unit tests of the wider operator support: table_find, vec extend, stable sort,
- * csv(), regexes, format() buffers and saveAsTextFiles. */
+ * csv(), format() buffers and saveAsTextFiles (regexes: rt_regex.c). */
 #include <CUnit/Basic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <regex.h>
 #include <unistd.h>
 
 #include "rt_internal.h"
@@ -97,25 +96,13 @@ static void test_csv(void) {
   rt_worker_reset(&w);
 }
 
-static void test_regex_format(void) {
+static void test_format(void) {
   dsc_rt_program prog;
   rt_program_init(&prog);
   rt_options opt = {.interval_ms = 1000, .threads = 1};
   dsc_rt_ctx ctx;
   rt_ctx_init(&ctx, &prog, &opt);
-  void *re = dsc_rt_regex_new(&ctx, S("([A-Z]+) ([0-9]+)"));
-  CU_ASSERT(dsc_rt_regex_match(re, S("x GET 200 y")));
-  CU_ASSERT(!dsc_rt_regex_match(re, S("get 200")));
   dsc_str o;
-  /* The view is not NUL-terminated: the match must stop at n. */
-  CU_ASSERT(dsc_rt_regex_capture(re, "GET 2009", 7, 2, &o));
-  CU_ASSERT_STR(o, "200");
-  CU_ASSERT(dsc_rt_regex_capture(re, S("GET 2"), 0, &o));
-  CU_ASSERT_STR(o, "GET 2");
-  CU_ASSERT(!dsc_rt_regex_capture(re, S("GET 2"), 5, &o));
-  regfree(re);
-  free(re);
-
   dsc_rt_buf *b = dsc_rt_scratch_buf(&w);
   dsc_rt_buf_printf_int(b, "%-5lld|", 42);
   dsc_rt_buf_printf_float(b, "%.2f|", 3.14159);
@@ -153,7 +140,7 @@ int main(void) {
   CU_add_test(s, "table_find, vec_extend", test_find_extend);
   CU_add_test(s, "stable sort", test_sort_stable);
   CU_add_test(s, "csv", test_csv);
-  CU_add_test(s, "regex, format, save", test_regex_format);
+  CU_add_test(s, "format, save", test_format);
   int failed = dsc_cunit_run();
   rt_worker_free(&w);
   return failed;

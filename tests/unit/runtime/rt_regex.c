@@ -1,0 +1,183 @@
+/* rt_regex.c — unit tests of runtime/src/regex.c: matches() and capture() on views, the literal
+ * every match must contain (exact for known patterns; for thousands of random patterns, every
+ * line glibc's regexec matches contains it, and matching with it answers what regexec alone
+ * does), and the workers' own copies of a regex, matched from several threads at once. */
+#include <CUnit/Basic.h>
+#include <pthread.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt_internal.h"
+#include "../cunit_main.h"
+
+#define S(lit) (lit), (int64_t)(sizeof(lit) - 1)
+#define CU_ASSERT_STR(o, lit) \
+  CU_ASSERT((o).len == (int64_t)strlen(lit) && !memcmp((o).ptr, lit, strlen(lit)))
+
+static dsc_rt_worker w;
+static dsc_rt_program prog;
+static dsc_rt_ctx ctx;
+static rt_options opt = {.interval_ms = 1000, .threads = 1};
+
+static void test_match_and_capture(void) {
+  void *re = dsc_rt_regex_new(&ctx, S("([A-Z]+) ([0-9]+)"));
+  CU_ASSERT(dsc_rt_regex_match(re, &w, S("x GET 200 y")));
+  CU_ASSERT(!dsc_rt_regex_match(re, &w, S("get 200")));
+  dsc_str o;
+  /* The view is not NUL-terminated: the match must stop at n. */
+  CU_ASSERT(dsc_rt_regex_capture(re, &w, "GET 2009", 7, 2, &o));
+  CU_ASSERT_STR(o, "200");
+  CU_ASSERT(dsc_rt_regex_capture(re, &w, S("GET 2"), 0, &o));
+  CU_ASSERT_STR(o, "GET 2");
+  CU_ASSERT(!dsc_rt_regex_capture(re, &w, S("GET 2"), 5, &o));
+  CU_ASSERT(!dsc_rt_regex_capture(re, &w, S("GET 2"), -1, &o));
+  CU_ASSERT_EQUAL(w.nregex, 1); /* the worker's copy, made once */
+
+  void *code = dsc_rt_regex_new(&ctx, S("code=([0-9]+)"));
+  CU_ASSERT(dsc_rt_regex_capture(code, &w, S("status code=404 at"), 1, &o));
+  CU_ASSERT_STR(o, "404");
+  CU_ASSERT(!dsc_rt_regex_capture(code, &w, S("status code 404"), 1, &o)); /* no "code=" */
+  CU_ASSERT(!dsc_rt_regex_match(code, &w, S("code=x")));
+  CU_ASSERT(dsc_rt_regex_match(code, &w, "code=1", 6));
+  CU_ASSERT(!dsc_rt_regex_match(code, &w, "code=1", 5)); /* the literal, but cut before a digit */
+  CU_ASSERT_EQUAL(w.nregex, 2);
+  rt_regex_free(re);
+  rt_regex_free(code);
+  rt_worker_free_regexes(&w);
+}
+
+/* The required literal of a pattern, as a NUL-terminated string. */
+static const char *literal_of(const char *pattern) {
+  static char out[256];
+  int64_t n = rt_regex_required_literal(pattern, (int64_t)strlen(pattern), out);
+  out[n] = 0;
+  return out;
+}
+
+static void test_required_literals(void) {
+  static const char *const cases[][2] = {
+      {"ERROR", "ERROR"},          {"code=([0-9]+)", "code="},   {"^[A-Z]+ ", " "},
+      {"ab*c", "a"},               {"abc+d", "abc"},             {"a|b", ""},
+      {"(ab)+", ""},               {"a\\.b", "a.b"},             {"x{2,3}yz", "yz"},
+      {"x{0,3}y", "y"},            {"x{,3}y", "y"},              {"GET /index", "GET /index"},
+      {"[|]abc", "abc"},           {"(a|b)cd", "cd"},            {"a\\|b", "a|b"},
+      {"\\w+ERROR", "ERROR"},      {"\\1abc", "abc"},            {"abc?", "ab"},
+      {"a.b.cde", "cde"},          {"^abc$", "abc"},             {"[]a]bc", "bc"},
+      {"[[:digit:]]+ms", "ms"},    {"", ""},                     {"*a", ""},
+      {"a{", ""},                  {"a{x}", ""},                 {"ab\\", ""},
+      {"(ab", ""},                 {"ab)", ""},                  {"\xc3\xa9t\xc3\xa9", "t"},
+      {"caf\xc3\xa9s+ok", "caf"},  {"a+b+c+", "a"},              {"ERROR: .* disk", "ERROR: "},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const char *got = literal_of(cases[i][0]);
+    if (strcmp(got, cases[i][1]))
+      fprintf(stderr, "\npattern '%s': literal '%s', want '%s'\n", cases[i][0], got, cases[i][1]);
+    CU_ASSERT_STRING_EQUAL(got, cases[i][1]);
+  }
+}
+
+static uint32_t seed = 2024;
+static uint32_t rand_below(uint32_t n) {
+  seed = seed * 1103515245u + 12345u;
+  return (seed >> 8) % n;
+}
+
+/* Random patterns of atoms (letters, escapes, brackets, groups with alternatives, anchors, dots)
+ * and quantifiers over the letters of random lines: when regexec matches a line, the line has the
+ * literal; and matches() with the literal's search first answers what regexec does. */
+static void test_random_patterns(void) {
+  static const char *const atoms[] = {"a", "b", "c", "a", "b", ".", "[ab]", "[^a]", "(ab|c)",
+                                      "(a)", "\\.", "\\*", "^", "$", "[]a]", "\\b"};
+  static const char *const quants[] = {"", "", "", "", "*", "+", "?", "{2}", "{0,1}", "{1,}",
+                                       "{,2}"};
+  char pattern[128], line[64];
+  seed = 2024;
+  int compiled = 0, with_literal = 0;
+  for (int round = 0; round < 4000; round++) {
+    int len = 0, natoms = 1 + (int)rand_below(6);
+    for (int k = 0; k < natoms; k++) {
+      len += snprintf(pattern + len, sizeof pattern - (size_t)len, "%s%s",
+                      atoms[rand_below(sizeof atoms / sizeof atoms[0])],
+                      quants[rand_below(sizeof quants / sizeof quants[0])]);
+    }
+    if (rand_below(8) == 0) len += snprintf(pattern + len, sizeof pattern - (size_t)len, "|ab");
+    regex_t plain;
+    if (regcomp(&plain, pattern, REG_EXTENDED)) continue;
+    compiled++;
+    char lit[128];
+    int64_t lit_len = rt_regex_required_literal(pattern, len, lit);
+    with_literal += lit_len > 0;
+    void *re = dsc_rt_regex_new(&ctx, pattern, len);
+    for (int l = 0; l < 40; l++) {
+      int n = (int)rand_below(20);
+      for (int i = 0; i < n; i++) line[i] = "abc.*]"[rand_below(rand_below(4) ? 3 : 6)];
+      regmatch_t m = {.rm_so = 0, .rm_eo = n};
+      int want = regexec(&plain, n ? line : "", 1, &m, REG_STARTEND) == 0;
+      if (want && lit_len && !memmem(line, (size_t)n, lit, (size_t)lit_len)) {
+        fprintf(stderr, "\n'%s' matches '%.*s' without '%.*s'\n", pattern, n, line, (int)lit_len,
+                lit);
+        CU_FAIL_FATAL("a match without the required literal");
+      }
+      CU_ASSERT_EQUAL_FATAL(dsc_rt_regex_match(re, &w, line, n), want);
+    }
+    regfree(&plain);
+    rt_regex_free(re);
+    rt_worker_free_regexes(&w);
+  }
+  CU_ASSERT(compiled > 2000);
+  CU_ASSERT(with_literal > 500); /* the search is really exercised */
+}
+
+/* Four threads, each with its own worker, match one regex at once: every answer right, and each
+ * worker made its own copy. */
+typedef struct {
+  void *re;
+  dsc_rt_worker w;
+  int wrong;
+} match_thread;
+
+static void *match_many(void *arg) {
+  match_thread *t = arg;
+  for (int i = 0; i < 20000; i++) {
+    char line[32];
+    int n = snprintf(line, sizeof line, "id=%d %s", i, i % 3 ? "GET /x" : "PUT /y");
+    t->wrong += dsc_rt_regex_match(t->re, &t->w, line, n) != (i % 3 != 0);
+  }
+  return NULL;
+}
+
+static void test_workers_match_at_once(void) {
+  void *re = dsc_rt_regex_new(&ctx, S("GET /[a-z]+"));
+  match_thread t[4];
+  pthread_t th[4];
+  for (int i = 0; i < 4; i++) {
+    t[i] = (match_thread){.re = re};
+    rt_worker_init(&t[i].w, i);
+    CU_ASSERT_FATAL(pthread_create(&th[i], NULL, match_many, &t[i]) == 0);
+  }
+  for (int i = 0; i < 4; i++) {
+    pthread_join(th[i], NULL);
+    CU_ASSERT_EQUAL(t[i].wrong, 0);
+    CU_ASSERT_EQUAL(t[i].w.nregex, 1);
+    if (i) CU_ASSERT_PTR_NOT_EQUAL(t[i].w.regexes[0].compiled, t[0].w.regexes[0].compiled);
+  }
+  for (int i = 0; i < 4; i++) rt_worker_free(&t[i].w);
+  rt_regex_free(re);
+}
+
+int main(void) {
+  rt_worker_init(&w, 0);
+  rt_program_init(&prog);
+  rt_ctx_init(&ctx, &prog, &opt);
+  if (CU_initialize_registry() != CUE_SUCCESS) return 1;
+  CU_pSuite s = CU_add_suite("regex", NULL, NULL);
+  CU_add_test(s, "match and capture on views", test_match_and_capture);
+  CU_add_test(s, "the literal every match contains", test_required_literals);
+  CU_add_test(s, "random patterns against regexec", test_random_patterns);
+  CU_add_test(s, "workers match one regex at once", test_workers_match_at_once);
+  int failed = dsc_cunit_run();
+  rt_ctx_free(&ctx);
+  rt_worker_free(&w);
+  return failed;
+}
