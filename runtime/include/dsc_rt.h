@@ -385,7 +385,6 @@ typedef struct dsc_rt_json_prefilter {
 int32_t dsc_rt_json_may_give(dsc_rt_json_prefilter *site, const char *s, int64_t n,
                              const char *lit, int64_t m);
 
-
 /* ---- Windows and state: memory that outlives a batch ---------------------------------------- */
 
 /* A store owns memory, tables and vectors that live until dsc_rt_store_free (window panes,

@@ -60,7 +60,7 @@ static const char *skip_group(const char *p, const char *end) {
   int depth = 0;
   while (p < end) {
     if (*p == '\\') {
-      p += 2;
+      p = end - p > 2 ? p + 2 : end;
     } else if (*p == '[') {
       if (!(p = skip_bracket(p, end))) return NULL;
     } else {
@@ -93,7 +93,7 @@ static const char *skip_bound(const char *p, const char *end, int *min_zero) {
  * group (whose alternatives make it one atom).  A pattern not understood counts as having one. */
 static int has_alternation(const char *p, const char *end) {
   while (p < end) {
-    if (*p == '\\') p += 2;
+    if (*p == '\\') p = end - p > 2 ? p + 2 : end;
     else if (*p == '[' || *p == '(') {
       if (!(p = *p == '[' ? skip_bracket(p, end) : skip_group(p, end))) return 1;
     } else if (*p++ == '|') {

@@ -163,8 +163,6 @@ int32_t dsc_rt_str_eq(const char *s, int64_t n, const char *t, int64_t m) {
   return n == m && (n == 0 || !memcmp(s, t, (size_t)n));
 }
 
-/* ---- case mapping ---- */
-
 /* ---- json() compared with a literal --------------------------------------------------------
  * Here rather than in search.c so that LLVM inlines it into the loop: a site's count is a few
  * instructions, and with the literal a constant, whether it must stand between quotes is too. */
