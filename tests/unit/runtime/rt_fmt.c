@@ -83,6 +83,48 @@ static void test_str_repr(void) {
   R("\xf3\xa0\x80\x81", "'\\U000e0001'");         /* language tag */
 }
 
+/* Strings of tokens whose repr is known (plain ASCII, the quotes, backslashes, control bytes,
+ * printable and non-printable UTF-8), long and short, at every offset of the 16-byte blocks the
+ * plain runs are copied in: repr is the tokens' reprs, inside the quote Python would choose. */
+static void test_str_repr_random(void) {
+  static const char *const tokens[][2] = {
+      {"a", "a"},       {"Z", "Z"},       {" ", " "},           {"~", "~"},
+      {"0", "0"},       {"-", "-"},       {"\\", "\\\\"}, {"\n", "\\n"},
+      {"\t", "\\t"}, {"\x01", "\\x01"}, {"\x7f", "\\x7f"}, {"\xc3\xa9", "\xc3\xa9"},
+      {"\xe2\x82\xac", "\xe2\x82\xac"}, {"\xc2\xad", "\\xad"}, {"\xe2\x80\xa8", "\\u2028"},
+      {"'", NULL},      {"\"", NULL}};
+  enum { NTOKENS = sizeof tokens / sizeof tokens[0] };
+  uint32_t seed = 7;
+  char in[512], want[2048];
+  for (int round = 0; round < 20000; round++) {
+    int ntok = (int)((seed = seed * 1103515245u + 12345u) >> 8) % 60, len = 0, sq = 0, dq = 0;
+    int picks[60];
+    for (int k = 0; k < ntok; k++) {
+      seed = seed * 1103515245u + 12345u;
+      uint32_t r = (seed >> 8) % 100;
+      picks[k] = r < 70 ? (int)(r % 5) : (int)(r % NTOKENS); /* mostly plain runs */
+      sq |= picks[k] == NTOKENS - 2, dq |= picks[k] == NTOKENS - 1;
+    }
+    char q = sq && !dq ? '"' : '\'';
+    int wlen = 0;
+    want[wlen++] = q;
+    for (int k = 0; k < ntok; k++) {
+      const char *t = tokens[picks[k]][0];
+      memcpy(in + len, t, strlen(t)), len += (int)strlen(t);
+      const char *r = tokens[picks[k]][1];
+      if (!r) { /* a quote: escaped when it is the one chosen */
+        if (*t == q) want[wlen++] = '\\';
+        want[wlen++] = *t;
+      } else {
+        memcpy(want + wlen, r, strlen(r)), wlen += (int)strlen(r);
+      }
+    }
+    want[wlen++] = q;
+    want[wlen] = 0;
+    check_repr(in, (size_t)len, want);
+  }
+}
+
 static void test_time_format(void) {
   char out[64];
   rt_format_time(10000, out, sizeof out);
@@ -130,6 +172,7 @@ int main(void) {
   CU_pSuite s = CU_add_suite("formatting", NULL, NULL);
   CU_add_test(s, "repr(float)", test_float_repr);
   CU_add_test(s, "repr(str)", test_str_repr);
+  CU_add_test(s, "repr(str) of random strings", test_str_repr_random);
   CU_add_test(s, "batch time format", test_time_format);
   CU_add_test(s, "pprint header", test_pprint);
   int failed = dsc_cunit_run();
