@@ -20,38 +20,57 @@ void rt_buf_free(dsc_rt_buf *b) {
   b->data = NULL, b->len = b->cap = 0;
 }
 
-void rt_buf_reserve(dsc_rt_buf *b, size_t extra) {
-  if (b->cap - b->len >= extra) return;
+__attribute__((noinline)) static void buf_grow(dsc_rt_buf *b, size_t extra) {
   size_t cap = b->cap ? b->cap : 4096;
   while (cap - b->len < extra) cap *= 2;
   b->data = rt_xrealloc(b->data, cap);
   b->cap = cap;
 }
 
+/* The check inlined, the growth not: output writes a few bytes at a time, nearly always into
+ * room it has. */
+static inline void buf_reserve(dsc_rt_buf *b, size_t extra) {
+  if (b->cap - b->len < extra) buf_grow(b, extra);
+}
+
+void rt_buf_reserve(dsc_rt_buf *b, size_t extra) { buf_reserve(b, extra); }
+
 void dsc_rt_buf_bytes(dsc_rt_buf *b, const char *s, int64_t n) {
   if (n <= 0) return;
-  rt_buf_reserve(b, (size_t)n);
+  buf_reserve(b, (size_t)n);
   memcpy(b->data + b->len, s, (size_t)n);
   b->len += (size_t)n;
 }
 
 void rt_buf_cstr(dsc_rt_buf *b, const char *s) { dsc_rt_buf_bytes(b, s, (int64_t)strlen(s)); }
 
+/* Two digits a division: a millisecond timestamp is 7 divisions instead of 13. */
+static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                     "25262728293031323334353637383940414243444546474849"
+                                     "50515253545556575859606162636465666768697071727374"
+                                     "75767778798081828384858687888990919293949596979899";
+
 int rt_int_format(int64_t v, char *out) {
   char tmp[24];
-  int k = 0;
+  int k = sizeof tmp;
   uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-  do tmp[k++] = (char)('0' + u % 10), u /= 10;
-  while (u);
+  while (u >= 100) {
+    unsigned r = (unsigned)(u % 100);
+    u /= 100;
+    tmp[--k] = digit_pairs[2 * r + 1], tmp[--k] = digit_pairs[2 * r];
+  }
+  if (u >= 10) tmp[--k] = digit_pairs[2 * u + 1], tmp[--k] = digit_pairs[2 * u];
+  else tmp[--k] = (char)('0' + u);
   int o = 0;
   if (v < 0) out[o++] = '-';
-  while (k) out[o++] = tmp[--k];
+  memcpy(out + o, tmp + k, sizeof tmp - (size_t)k);
+  o += (int)sizeof tmp - k;
   out[o] = 0;
   return o;
 }
 
 void dsc_rt_buf_int(dsc_rt_buf *b, int64_t v) {
-  rt_buf_reserve(b, 24);
+  buf_reserve(b, 24);
   b->len += (size_t)rt_int_format(v, b->data + b->len);
 }
 
@@ -165,7 +184,7 @@ void dsc_rt_buf_str_repr(dsc_rt_buf *b, const char *s, int64_t n) {
   char q = has_sq && !has_dq ? '"' : '\'';
   /* room for the longest form at once: no escape is longer than 4 bytes per input byte (\xNN
      for one byte, \uNNNN for three, \UNNNNNNNN for four) */
-  rt_buf_reserve(b, 4 * (size_t)n + 2);
+  buf_reserve(b, 4 * (size_t)n + 2);
   char *o = b->data + b->len;
   *o++ = q;
   for (int64_t i = 0; i < n;) {

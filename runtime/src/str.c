@@ -88,8 +88,11 @@ void dsc_rt_str_upper(dsc_rt_worker *w, const char *s, int64_t n, dsc_str *out) 
 
 /* Python int(): optional sign, decimal digits with single underscores between them. */
 static int parse_int(const char *s, int64_t n, int64_t *out) {
-  dsc_str t;
-  dsc_rt_str_trim(s, n, &t);
+  dsc_str t = {s, n};
+  /* a text that begins with a digit or sign and ends with a digit has no white space to trim */
+  if (!(n > 0 && (unsigned)(s[n - 1] - '0') < 10 &&
+        ((unsigned)(s[0] - '0') < 10 || s[0] == '-' || s[0] == '+')))
+    dsc_rt_str_trim(s, n, &t);
   const char *p = t.ptr, *e = t.ptr + t.len;
   int neg = 0;
   if (p < e && (*p == '+' || *p == '-')) neg = *p++ == '-';

@@ -1,6 +1,8 @@
 /* rt_fmt.c — unit tests of Python's text forms: repr(float), repr(str), pprint headers. */
 #include <CUnit/Basic.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,6 +127,27 @@ static void test_str_repr_random(void) {
   }
 }
 
+/* Integers as Python prints them, against snprintf: every width, both signs, the extremes. */
+static void test_int_format(void) {
+  char got[32], want[32];
+  int64_t v = 1;
+  for (int i = 0; i < 64; i++, v = v * 3 + i) {
+    for (int sign = -1; sign <= 1; sign += 2) {
+      int64_t x = sign * (v < 0 ? -v : v);
+      int n = rt_int_format(x, got);
+      snprintf(want, sizeof want, "%lld", (long long)x);
+      CU_ASSERT_STRING_EQUAL(got, want);
+      CU_ASSERT_EQUAL(n, (int)strlen(want));
+    }
+  }
+  static const int64_t edges[] = {0, 9, 10, 99, 100, 101, -1, -10, -99, -100, INT64_MAX, INT64_MIN};
+  for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+    rt_int_format(edges[i], got);
+    snprintf(want, sizeof want, "%lld", (long long)edges[i]);
+    CU_ASSERT_STRING_EQUAL(got, want);
+  }
+}
+
 static void test_time_format(void) {
   char out[64];
   rt_format_time(10000, out, sizeof out);
@@ -171,6 +194,7 @@ int main(void) {
   if (CU_initialize_registry() != CUE_SUCCESS) return 1;
   CU_pSuite s = CU_add_suite("formatting", NULL, NULL);
   CU_add_test(s, "repr(float)", test_float_repr);
+  CU_add_test(s, "int", test_int_format);
   CU_add_test(s, "repr(str)", test_str_repr);
   CU_add_test(s, "repr(str) of random strings", test_str_repr_random);
   CU_add_test(s, "batch time format", test_time_format);

@@ -143,6 +143,8 @@ static void test_to_int(void) {
   CU_ASSERT_EQUAL(dsc_rt_str_to_int(&w, S("42")), 42);
   CU_ASSERT_EQUAL(dsc_rt_str_to_int(&w, S("  -17\n")), -17);
   CU_ASSERT_EQUAL(dsc_rt_str_to_int(&w, S("+5")), 5);
+  CU_ASSERT_EQUAL(dsc_rt_str_to_int(&w, S("12 ")), 12); /* white space on one side only */
+  CU_ASSERT_EQUAL(dsc_rt_str_to_int(&w, S("\t-3")), -3);
   CU_ASSERT_EQUAL(dsc_rt_str_to_int(&w, S("007")), 7);
   CU_ASSERT_EQUAL(dsc_rt_str_to_int(&w, S("1_000_000")), 1000000);
   CU_ASSERT_EQUAL(dsc_rt_str_to_int(&w, S("9223372036854775807")), INT64_MAX);
