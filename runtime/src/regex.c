@@ -8,7 +8,8 @@
  *
  * glibc's regexec holds a lock of the compiled regex for the whole match, so workers matching one
  * regex would take turns: each worker compiles its own copy the first time it needs it and keeps
- * it with its other per-thread state.
+ * it with its other per-thread state.  A regex that is only a literal (maybe anchored) is not
+ * given to regexec by matches() at all.
  */
 #include <regex.h>
 #include <stdio.h>
@@ -22,6 +23,8 @@ typedef struct rt_regex {
   regex_t compiled;   /* checked at start; the copy of the thread that made it */
   const char *lit;    /* what every match contains (into pattern_lit), or NULL */
   int64_t lit_len;
+  int plain;          /* the pattern is lit alone (rt_regex_plain), anchored as `anchors` says */
+  int anchors;
   char pattern_lit[]; /* room for the literal */
 } rt_regex;
 
@@ -34,7 +37,7 @@ typedef struct rt_regex {
  * (`*`, `?`, `{0,...}`) ends the run before it, one that may repeat (`+`, `{2,}`) ends it after
  * itself.  The longest run wins.  Anything not understood gives no literal at all. */
 
-static int is_special(char c) { return strchr(".[]()*+?{}|^$\\", c) != NULL; }
+static int is_special(char c) { return c && strchr(".[]()*+?{}|^$\\", c) != NULL; }
 
 /* Skips a bracket expression at p ('['): returns just past its ']', or NULL. */
 static const char *skip_bracket(const char *p, const char *end) {
@@ -153,9 +156,39 @@ int64_t rt_regex_required_literal(const char *pattern, int64_t len, char *out) {
   return best;
 }
 
+/* When the pattern is nothing but literal characters (printable ASCII, or escaped specials),
+ * maybe after `^` and before `$`: their bytes into out and their count, with *anchors 1 for the
+ * `^`, 2 for the `$`; else -1.  Such a regex is a plain search (contains, startsWith, endsWith,
+ * ==), which is what most `matches()` of a log filter are. */
+int64_t rt_regex_plain(const char *pattern, int64_t len, char *out, int *anchors) {
+  const char *p = pattern, *end = pattern + len;
+  int64_t k = 0;
+  *anchors = 0;
+  if (p < end && *p == '^') *anchors |= 1, p++;
+  while (p < end) {
+    if (*p == '$' && p + 1 == end) {
+      *anchors |= 2;
+      break;
+    }
+    char c;
+    if (*p == '\\') {
+      if (p + 1 >= end || !is_special(p[1])) return -1;
+      c = p[1], p += 2;
+    } else if (is_special(*p) || (unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7F) {
+      return -1;
+    } else {
+      c = *p++;
+    }
+    if (p < end && (*p == '*' || *p == '+' || *p == '?' || *p == '{')) return -1;
+    out[k++] = c;
+  }
+  return k > 0 ? k : -1;
+}
+
 /* ---- compiling and matching ------------------------------------------------------------------ */
 
 void *dsc_rt_regex_new(dsc_rt_ctx *ctx, const char *pattern, int64_t len) {
+  len = (int64_t)strnlen(pattern, (size_t)len); /* what regcomp sees of it */
   rt_regex *r = rt_xmalloc(sizeof *r + (size_t)len + 1);
   r->pattern = rt_xstrndup(pattern, (size_t)len);
   int rc = regcomp(&r->compiled, r->pattern, REG_EXTENDED);
@@ -165,7 +198,10 @@ void *dsc_rt_regex_new(dsc_rt_ctx *ctx, const char *pattern, int64_t len) {
     fprintf(stderr, "%s: fatal: bad regex '%s': %s\n", rt_progname(ctx), r->pattern, msg);
     exit(1);
   }
-  r->lit_len = rt_regex_required_literal(pattern, len, r->pattern_lit);
+  r->plain = 0;
+  int64_t k = rt_regex_plain(pattern, len, r->pattern_lit, &r->anchors);
+  if (k > 0) r->plain = 1, r->lit_len = k;
+  else r->lit_len = rt_regex_required_literal(pattern, len, r->pattern_lit);
   r->lit = r->lit_len ? r->pattern_lit : NULL;
   return r; /* lives as long as the program */
 }
@@ -204,8 +240,20 @@ static int may_match(const rt_regex *r, const char *s, int64_t n) {
   return !r->lit || dsc_rt_str_contains(s, n, r->lit, r->lit_len);
 }
 
+/* matches() of a plain regex, without the regex engine. */
+static int32_t plain_match(const rt_regex *r, const char *s, int64_t n) {
+  int64_t m = r->lit_len;
+  switch (r->anchors) {
+  case 0: return dsc_rt_str_contains(s, n, r->lit, m);
+  case 1: return n >= m && !memcmp(s, r->lit, (size_t)m);
+  case 2: return n >= m && !memcmp(s + n - m, r->lit, (size_t)m);
+  default: return n == m && !memcmp(s, r->lit, (size_t)m);
+  }
+}
+
 int32_t dsc_rt_regex_match(void *re, dsc_rt_worker *w, const char *s, int64_t n) {
   rt_regex *r = re;
+  if (r->plain) return plain_match(r, s, n);
   if (!may_match(r, s, n)) return 0;
   regmatch_t m = {.rm_so = 0, .rm_eo = (regoff_t)n};
   return regexec(worker_copy(w, r), n ? s : "", 1, &m, REG_STARTEND) == 0;

@@ -141,6 +141,9 @@ int rt_is_space(uint32_t cp);
  * The longest string every match of the POSIX extended regex pattern[0..len) contains, into out
  * (room for len bytes); its length, 0 when there is none or the pattern is not understood. */
 int64_t rt_regex_required_literal(const char *pattern, int64_t len, char *out);
+/* The pattern's bytes when it is only literal characters, maybe after ^ and before $ (*anchors
+ * 1 and 2), into out; their count, or -1. */
+int64_t rt_regex_plain(const char *pattern, int64_t len, char *out, int *anchors);
 /* Frees a regex of dsc_rt_regex_new (a program's live as long as it does). */
 void rt_regex_free(void *re);
 /* Frees the worker's copies of regexes (rt_worker_free). */

@@ -77,6 +77,46 @@ static void test_required_literals(void) {
   }
 }
 
+static void test_plain_patterns(void) {
+  static const struct {
+    const char *pattern, *lit;
+    int anchors;
+  } cases[] = {{"ERROR", "ERROR", 0}, {"^GET ", "GET ", 1}, {"done$", "done", 2},
+               {"^ok$", "ok", 3},     {"a\\.b", "a.b", 0}, {"x\\$", "x$", 0},
+               {"a.b", NULL, 0},      {"ab+", NULL, 0},    {"a\\.?", NULL, 0},
+               {"", NULL, 0},         {"^", NULL, 0},      {"$", NULL, 0},
+               {"a^b", NULL, 0},      {"a$b", NULL, 0},    {"caf\xc3\xa9", NULL, 0},
+               {"a]", NULL, 0},       {"\\w", NULL, 0},    {"a|b", NULL, 0}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char out[64];
+    int anchors;
+    int64_t n = rt_regex_plain(cases[i].pattern, (int64_t)strlen(cases[i].pattern), out, &anchors);
+    if (!cases[i].lit) {
+      CU_ASSERT_EQUAL(n, -1);
+      continue;
+    }
+    CU_ASSERT(n == (int64_t)strlen(cases[i].lit) && !memcmp(out, cases[i].lit, (size_t)n));
+    CU_ASSERT_EQUAL(anchors, cases[i].anchors);
+  }
+  /* each kind against lines that have the literal at the start, the end, inside, whole */
+  static const char *const lines[] = {"GET /x", "x GET", "GET", "GE", "", "a GET b", "GETGET"};
+  static const char *const pats[] = {"GET", "^GET", "GET$", "^GET$"};
+  for (int p = 0; p < 4; p++) {
+    void *re = dsc_rt_regex_new(&ctx, pats[p], (int64_t)strlen(pats[p]));
+    regex_t plain;
+    CU_ASSERT_FATAL(regcomp(&plain, pats[p], REG_EXTENDED) == 0);
+    for (int l = 0; l < 7; l++) {
+      int64_t n = (int64_t)strlen(lines[l]);
+      regmatch_t m = {.rm_so = 0, .rm_eo = (regoff_t)n};
+      int want = regexec(&plain, lines[l], 1, &m, REG_STARTEND) == 0;
+      CU_ASSERT_EQUAL(dsc_rt_regex_match(re, &w, lines[l], n), want);
+    }
+    regfree(&plain);
+    rt_regex_free(re);
+  }
+  rt_worker_free_regexes(&w);
+}
+
 static uint32_t seed = 2024;
 static uint32_t rand_below(uint32_t n) {
   seed = seed * 1103515245u + 12345u;
@@ -174,6 +214,7 @@ int main(void) {
   CU_pSuite s = CU_add_suite("regex", NULL, NULL);
   CU_add_test(s, "match and capture on views", test_match_and_capture);
   CU_add_test(s, "the literal every match contains", test_required_literals);
+  CU_add_test(s, "plain patterns", test_plain_patterns);
   CU_add_test(s, "random patterns against regexec", test_random_patterns);
   CU_add_test(s, "workers match one regex at once", test_workers_match_at_once);
   int failed = dsc_cunit_run();
