@@ -153,6 +153,8 @@ void rt_worker_free_regexes(dsc_rt_worker *w);
  * Whether s[0..n) has a backslash, or lit[0..m) (1 <= m) between quotes when `quoted` (else
  * anywhere): the search behind dsc_rt_json_may_give (str_scan.c). */
 int32_t rt_json_search(const char *s, int64_t n, const char *lit, int64_t m, int quoted);
+/* The position of the first lit[0..m) (m >= 2) in s[0..n), or -1 (dsc_rt_str_find). */
+int64_t rt_find(const char *s, int64_t n, const char *lit, int64_t m);
 
 /* ---- lines.c: input chunks, line splitting, UTF-8 repair, per-batch line views ------------ */
 

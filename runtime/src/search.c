@@ -1,6 +1,7 @@
-/* search.c — whether a short literal occurs in a line, 16 or 32 bytes at a time: contains(), and
- * the raw filter that spares json() comparisons the parse of most lines (rt_json_search, which
- * str_scan.c's dsc_rt_json_may_give calls where it is worth it).
+/* search.c — where a short literal occurs in a line, 16 or 32 bytes at a time: contains(), the
+ * separator of split() when it has several bytes (rt_find), and the raw filter that spares
+ * json() comparisons the parse of most lines (rt_json_search, which str_scan.c's
+ * dsc_rt_json_may_give calls where it is worth it).
  *
  * Each block compares the literal's first byte at every start position of the block and its last
  * byte (or, for a literal that must stand between quotes, the closing quote after it) at the
@@ -35,21 +36,23 @@ static inline int literal_at(const char *s, int64_t i, const char *lit, int64_t 
   return 1;
 }
 
-/* The plain versions, for lines shorter than a block and the literal; with escapes, any
- * backslash in the line also answers 1. */
-static int32_t search_bytes(const char *s, int64_t n, const char *lit, int64_t m, int quoted,
+/* Every search answers 0 when the literal is not in s, else 1 + the position of its first
+ * occurrence; with escapes (json()), a backslash anywhere in s answers 1 too. */
+
+/* The plain versions, for lines shorter than a block and the literal. */
+static int64_t search_bytes(const char *s, int64_t n, const char *lit, int64_t m, int quoted,
                             int escapes) {
   if (escapes && memchr(s, '\\', (size_t)n)) return 1;
   for (int64_t i = 0; i + m + quoted <= n; i++)
     if (s[i] == lit[0] && (!quoted || s[i + m] == '"') && literal_at(s, i, lit, m, quoted))
-      return 1;
+      return i + 1;
   return 0;
 }
-static int32_t search_bytes_escapes(const char *s, int64_t n, const char *lit, int64_t m,
+static int64_t search_bytes_escapes(const char *s, int64_t n, const char *lit, int64_t m,
                                     int quoted) {
   return search_bytes(s, n, lit, m, quoted, 1);
 }
-static int32_t find_bytes(const char *s, int64_t n, const char *lit, int64_t m, int quoted) {
+static int64_t find_bytes(const char *s, int64_t n, const char *lit, int64_t m, int quoted) {
   return search_bytes(s, n, lit, m, quoted, 0);
 }
 
@@ -59,7 +62,8 @@ static int32_t find_bytes(const char *s, int64_t n, const char *lit, int64_t m, 
  * last (or the closing quote).  The loads from p cover every byte but the last span-1, which
  * W-byte loads after the loop look at for backslashes.  A block with no candidate and no
  * backslash (nearly all) costs one movemask and one branch.  ESCAPES is a constant, so that
- * contains() has no backslash compare. */
+ * contains() has no backslash compare.  Blocks and the candidates in them go left to right, so
+ * the first occurrence found is the first in s. */
 #define SEARCH_BLOCKS(W, vec_t, movemask, ESCAPES)                                              \
   const int64_t span = m + quoted, final = n - span + 1 - W;                                    \
   const vec_t first = (vec_t){0} + (unsigned char)lit[0];                                       \
@@ -73,8 +77,10 @@ static int32_t find_bytes(const char *s, int64_t n, const char *lit, int64_t m, 
     vec_t backslash_v = ESCAPES ? (vec_t)(a == backslash) : (vec_t){0};                         \
     if (__builtin_expect(movemask((vec_t)(starts_v | backslash_v)) != 0, 0)) {                 \
       if (ESCAPES && movemask(backslash_v)) return 1;                                           \
-      for (uint32_t starts = (uint32_t)movemask(starts_v); starts; starts &= starts - 1)       \
-        if (literal_at(s, p + __builtin_ctz(starts), lit, m, quoted)) return 1;                 \
+      for (uint32_t starts = (uint32_t)movemask(starts_v); starts; starts &= starts - 1) {     \
+        int64_t at = p + __builtin_ctz(starts);                                                 \
+        if (literal_at(s, at, lit, m, quoted)) return at + 1;                                   \
+      }                                                                                         \
     }                                                                                           \
     if (p == final) break;                                                                      \
   }                                                                                             \
@@ -87,7 +93,7 @@ static int32_t find_bytes(const char *s, int64_t n, const char *lit, int64_t m, 
 
 /* One search function: NAME(s, n, lit, m, quoted) in blocks of W, or `shorter` below that. */
 #define DEFINE_SEARCH(ATTRS, NAME, W, vec_t, movemask, ESCAPES, shorter)                        \
-  ATTRS static int32_t NAME(const char *s, int64_t n, const char *lit, int64_t m, int quoted) { \
+  ATTRS static int64_t NAME(const char *s, int64_t n, const char *lit, int64_t m, int quoted) { \
     if (n - (m + quoted) + 1 < W) return shorter(s, n, lit, m, quoted);                         \
     SEARCH_BLOCKS(W, vec_t, movemask, ESCAPES)                                                  \
   }
@@ -98,7 +104,7 @@ static inline int movemask16(rt_bytes16 v) {
 DEFINE_SEARCH(, search_generic, 16, rt_bytes16, movemask16, 1, search_bytes_escapes)
 DEFINE_SEARCH(, find_generic, 16, rt_bytes16, movemask16, 0, find_bytes)
 
-typedef int32_t search_fn(const char *s, int64_t n, const char *lit, int64_t m, int quoted);
+typedef int64_t search_fn(const char *s, int64_t n, const char *lit, int64_t m, int quoted);
 static search_fn *search_line = search_generic, *find_in_line = find_generic;
 
 #if RT_X86_DISPATCH
@@ -118,9 +124,13 @@ __attribute__((constructor)) static void pick_search(void) {
 
 int32_t dsc_rt_str_contains(const char *s, int64_t n, const char *t, int64_t m) {
   if (m <= 1) return m == 0 || memchr(s, t[0], (size_t)n) != NULL; /* glibc's is as fast */
-  return m <= n && find_in_line(s, n, t, m, 0);
+  return m <= n && find_in_line(s, n, t, m, 0) != 0;
+}
+
+int64_t rt_find(const char *s, int64_t n, const char *lit, int64_t m) {
+  return m <= n ? find_in_line(s, n, lit, m, 0) - 1 : -1;
 }
 
 int32_t rt_json_search(const char *s, int64_t n, const char *lit, int64_t m, int quoted) {
-  return search_line(s, n, lit, m, quoted);
+  return search_line(s, n, lit, m, quoted) != 0;
 }

@@ -47,7 +47,7 @@ enum { NLITERALS = sizeof literals / sizeof literals[0] };
 
 /* Random lines of bytes the search looks at (quotes, backslashes, the literals' bytes), of every
  * length up to 160, at every alignment: the json() search against the byte search, contains()
- * against memmem. */
+ * and its position (rt_find) against memmem. */
 static void test_matches_plain_search(void) {
   static const char alphabet[] = "\"\"\"\"vvviewwa{}[]:,-0112 tre\xc3\xa9";
   char *buf = malloc(256);
@@ -68,8 +68,9 @@ static void test_matches_plain_search(void) {
     if (got != want) fprintf(stderr, "\n'%.*s' lit '%s': got %d\n", (int)n, s, lit, got);
     CU_ASSERT_EQUAL_FATAL(got, want);
     int64_t m = (int64_t)strlen(lit);
-    int found = memmem(s, (size_t)n, lit, (size_t)m) != NULL;
-    CU_ASSERT_EQUAL_FATAL(dsc_rt_str_contains(s, n, lit, m), found);
+    const char *hit = memmem(s, (size_t)n, lit, (size_t)m);
+    CU_ASSERT_EQUAL_FATAL(dsc_rt_str_contains(s, n, lit, m), hit != NULL);
+    if (m > 1) CU_ASSERT_EQUAL_FATAL(rt_find(s, n, lit, m), hit ? hit - s : -1); /* the first */
   }
   free(buf);
 }
@@ -137,6 +138,8 @@ static void test_reads_stay_in_line(void) {
                       memmem(ends_at_guard, (size_t)n, literals[l], (size_t)m) != NULL);
       CU_ASSERT_EQUAL(dsc_rt_str_contains(mid, n, literals[l], m),
                       memmem(mid, (size_t)n, literals[l], (size_t)m) != NULL);
+      const char *hit = memmem(mid, (size_t)n, literals[l], (size_t)m);
+      if (m > 1) CU_ASSERT_EQUAL(rt_find(mid, n, literals[l], m), hit ? hit - mid : -1);
     }
   }
   munmap(map, (size_t)page * 3);
