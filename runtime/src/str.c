@@ -48,10 +48,20 @@ static int final_sigma(const char *s, int64_t n, int64_t at, int64_t after) {
 }
 
 static void str_case(dsc_rt_worker *w, const char *s, int64_t n, dsc_str *out, int upper) {
-  pthread_once(&utf8_once, utf8_locale_init);
+  /* Text that is already in the case asked for (most words of a lower() word count) is given
+     back as it is: no copy, no memory. */
+  int64_t same = 0;
+  const unsigned char from = upper ? 'a' : 'A';
+  while (same < n && (unsigned char)s[same] < 0x80 && (unsigned char)(s[same] - from) >= 26)
+    same++;
+  if (same == n) {
+    out->ptr = s, out->len = n;
+    return;
+  }
   char *p = rt_arena_alloc_raw(&w->arena, (size_t)n * 2 + 4);  /* mappings grow by <= 2x */
-  int64_t o = 0;
-  for (int64_t i = 0; i < n;) {
+  memcpy(p, s, (size_t)same);
+  int64_t o = same;
+  for (int64_t i = same; i < n;) {
     unsigned char c = (unsigned char)s[i];
     if (c < 0x80) {
       p[o++] = (char)(upper ? (c >= 'a' && c <= 'z' ? c - 32 : c)
@@ -59,6 +69,7 @@ static void str_case(dsc_rt_worker *w, const char *s, int64_t n, dsc_str *out, i
       i++;
       continue;
     }
+    pthread_once(&utf8_once, utf8_locale_init);
     int len;
     int32_t cp = rt_utf8_decode((const unsigned char *)s + i, n - i, &len);
     if (cp < 0 || !utf8_locale) {

@@ -88,6 +88,20 @@ static void test_case(void) {
   CU_ASSERT_EQUAL(o.len, 0);
   dsc_rt_str_upper(&w, S("\xe4\xb8\xad!"), &o);                        /* no case: unchanged */
   CU_ASSERT_STR(o, "\xe4\xb8\xad!");
+  /* already in the case asked for: the text itself; changed after a plain prefix: a copy */
+  static const char low[] = "already lower 42", up[] = "ALREADY UPPER 42";
+  dsc_rt_str_lower(&w, low, (int64_t)strlen(low), &o);
+  CU_ASSERT(o.ptr == low && o.len == (int64_t)strlen(low));
+  dsc_rt_str_upper(&w, up, (int64_t)strlen(up), &o);
+  CU_ASSERT(o.ptr == up && o.len == (int64_t)strlen(up));
+  dsc_rt_str_lower(&w, S("words then Capital"), &o);
+  CU_ASSERT_STR(o, "words then capital");
+  dsc_rt_str_upper(&w, S("ABC\xc3\xa9"), &o); /* a plain prefix, then a letter to map */
+  CU_ASSERT_STR(o, "ABC\xc3\x89");
+  dsc_rt_str_lower(&w, S("@[`{"), &o);          /* the bytes around the letters stay */
+  CU_ASSERT_STR(o, "@[`{");
+  dsc_rt_str_upper(&w, S("@[`{"), &o);
+  CU_ASSERT_STR(o, "@[`{");
 }
 
 static void test_trim_len_substr(void) {
