@@ -35,6 +35,15 @@ static void test_spaces(void) {
   CU_ASSERT_EQUAL(dsc_rt_str_skip_space(S("\xc2\x85x"), 0), 2);          /* U+0085 */
   CU_ASSERT_EQUAL(dsc_rt_str_skip_space(S("\xe2\x80\x8bx"), 0), 0);      /* U+200B is not space */
   CU_ASSERT_EQUAL(dsc_rt_str_skip_space(S(""), 0), 0);
+  /* the word's end: every byte that is not white space, ASCII or not, belongs to the word */
+  CU_ASSERT_EQUAL(dsc_rt_str_find_space(S("a\x01\x08\x0e\x1b\x7f" "!~b c"), 0), 9);
+  CU_ASSERT_EQUAL(dsc_rt_str_find_space(S("ab\x1c" "c"), 0), 2);
+  CU_ASSERT_EQUAL(dsc_rt_str_find_space(S("ab\x0b" "c"), 0), 2);           /* \v */
+  CU_ASSERT_EQUAL(dsc_rt_str_find_space(S("\xc3\xa9t\xc3\xa9\xc2\xa0x"), 0), 5); /* été NBSP */
+  CU_ASSERT_EQUAL(dsc_rt_str_find_space(S("x\xe2\x80\x8by z"), 0), 5);  /* U+200B stays */
+  CU_ASSERT_EQUAL(dsc_rt_str_find_space(S("abc"), 1), 3);
+  CU_ASSERT_EQUAL(dsc_rt_str_skip_space(S("   \t\n x"), 0), 6);
+  CU_ASSERT_EQUAL(dsc_rt_str_skip_space(S("  \x01"), 0), 2);              /* \x01 is a word */
 }
 
 static void test_words_and_split(void) {
