@@ -7,6 +7,7 @@
  * \xNN / \uNNNN / \UNNNNNNNN for non-printable code points (categories Cc, Cf, Co, Zl, Zp, Zs
  * other than space, and the noncharacters); a table of ranges stands in for Python's database.
  */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,8 +79,14 @@ int rt_float_repr(double v, char *out) {
   if (isnan(v)) return (int)(strcpy(out, "nan"), 3);
   if (isinf(v)) return (int)strlen(strcpy(out, v < 0 ? "-inf" : "inf"));
   if (v == 0) return (int)strlen(strcpy(out, signbit(v) ? "-0.0" : "0.0"));
+  /* The shortest digits that read back to v.  A normal double is within half an ulp, 2^-53 of
+     itself, of any decimal that reads back to it, and that is less than half the spacing of 15
+     significant digits (above 5e-16 of it): so when some q <= 15 digits read back, the 15-digit
+     rounding is those digits followed by zeros, which the layout below drops.  Hence three tries
+     at most (15, 16, 17 digits) instead of up to 17 (about 6 us for 1/7). A subnormal has fewer
+     bits: it still counts up from one digit. */
   char sci[40];
-  for (int prec = 0; prec <= 16; prec++) {
+  for (int prec = fabs(v) < DBL_MIN ? 0 : 14; prec <= 16; prec++) {
     snprintf(sci, sizeof sci, "%.*e", prec, v);
     if (strtod(sci, NULL) == v) break;
   }

@@ -128,6 +128,52 @@ static void test_str_repr_random(void) {
 }
 
 /* Integers as Python prints them, against snprintf: every width, both signs, the extremes. */
+/* repr(float) by the definition: the rounding at the first precision from one digit on that
+ * reads back to v (what fmt.c did before it started at 15 digits), as %e text. */
+static void float_repr_reference(double v, char *sci, size_t size) {
+  for (int prec = 0; prec <= 16; prec++) {
+    snprintf(sci, size, "%.*e", prec, v);
+    if (strtod(sci, NULL) == v) break;
+  }
+}
+
+/* The significant digits of a number's text (%e or repr's layout): no sign, point, exponent,
+ * leading or trailing zeros. */
+static void significant_digits(const char *s, char *digits) {
+  int nd = 0;
+  for (const char *p = s; *p && *p != 'e'; p++)
+    if (*p >= '0' && *p <= '9' && (nd || *p != '0')) digits[nd++] = *p;
+  while (nd > 0 && digits[nd - 1] == '0') nd--;
+  digits[nd] = 0;
+}
+
+/* Thousands of doubles (random bits, quotients of small integers, decimals, powers of ten,
+ * subnormals): the same significant digits as the definition gives, and the text reads back. */
+static void test_float_repr_shortest(void) {
+  uint64_t x = 88172645463325252u;
+  for (int i = 0; i < 30000; i++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    double v;
+    switch (i % 5) {
+    case 0: memcpy(&v, &x, 8); break;                                   /* any bits */
+    case 1: v = (double)(x % 100000) / (double)(1 + (x >> 40) % 997); break;
+    case 2: v = (double)(int64_t)(x % 2000001 - 1000000) / 1000.0; break;
+    case 3: v = pow(10.0, (double)((int)(x % 600) - 300)) * (1 + (double)(x >> 50) / 1e4); break;
+    default: v = (double)(x >> 12) * 4.9406564584124654e-324; break;       /* subnormals */
+    }
+    if (isnan(v) || isinf(v) || v == 0) continue;
+    char got[64], want[64], gd[40], wd[40];
+    rt_float_repr(v, got);
+    float_repr_reference(v, want, sizeof want);
+    significant_digits(got, gd);
+    significant_digits(want, wd);
+    if (strcmp(gd, wd) || strtod(got, NULL) != v)
+      fprintf(stderr, "\n  repr(%.17g): got %s, reference %s\n", v, got, want);
+    CU_ASSERT_STRING_EQUAL(gd, wd);
+    CU_ASSERT(strtod(got, NULL) == v);
+  }
+}
+
 static void test_int_format(void) {
   char got[32], want[32];
   uint64_t u = 1;
@@ -194,6 +240,7 @@ int main(void) {
   if (CU_initialize_registry() != CUE_SUCCESS) return 1;
   CU_pSuite s = CU_add_suite("formatting", NULL, NULL);
   CU_add_test(s, "repr(float)", test_float_repr);
+  CU_add_test(s, "repr(float) is the shortest", test_float_repr_shortest);
   CU_add_test(s, "int", test_int_format);
   CU_add_test(s, "repr(str)", test_str_repr);
   CU_add_test(s, "repr(str) of random strings", test_str_repr_random);
