@@ -144,6 +144,11 @@ int64_t rt_regex_required_literal(const char *pattern, int64_t len, char *out);
 /* The pattern's bytes when it is only literal characters, maybe after ^ and before $ (*anchors
  * 1 and 2), into out; their count, or -1. */
 int64_t rt_regex_plain(const char *pattern, int64_t len, char *out, int *anchors);
+/* Whether the pattern is a literal and one group of a bracket expression of printable ASCII
+ * repeated by + or * (`req=([a-z0-9]+)`): the literal into lit (*lit_len), the class into in[],
+ * *plus for `+`. */
+int rt_regex_key_value(const char *pattern, int64_t len, char *lit, int64_t *lit_len,
+                       unsigned char in[256], int *plus);
 /* Frees a regex of dsc_rt_regex_new (a program's live as long as it does). */
 void rt_regex_free(void *re);
 /* Frees the worker's copies of regexes (rt_worker_free). */

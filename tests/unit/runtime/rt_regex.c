@@ -41,7 +41,7 @@ static void test_match_and_capture(void) {
   CU_ASSERT(!dsc_rt_regex_match(code, &w, S("code=x")));
   CU_ASSERT(dsc_rt_regex_match(code, &w, "code=1", 6));
   CU_ASSERT(!dsc_rt_regex_match(code, &w, "code=1", 5)); /* the literal, but cut before a digit */
-  CU_ASSERT_EQUAL(w.nregex, 2);
+  CU_ASSERT_EQUAL(w.nregex, 1); /* key=value: no regexec, no copy */
   rt_regex_free(re);
   rt_regex_free(code);
   rt_worker_free_regexes(&w);
@@ -169,6 +169,66 @@ static void test_random_patterns(void) {
   CU_ASSERT(with_literal > 500); /* the search is really exercised */
 }
 
+/* key=value patterns (a literal, then one repeated bracket expression in a group): which are
+ * taken, and for random ones over random lines, matches() and both groups of capture() answer
+ * what regexec does. */
+static void test_key_value_patterns(void) {
+  static const char *const taken[] = {"req=([a-z0-9]+)", "svc=([^ ]*)", "a\\.b([-x]+)",
+                                      "k([a-]+)"};
+  static const char *const left[] = {"^req=([a-z]+)", "req=([a-z]+)x", "req=([[:alpha:]]+)",
+                                     "req=([a-z]+)?", "req=([]a]+)", "(a)", "req=([a-z])",
+                                     "re+q=([a-z]+)", "req=([\\d]+)", "req=([a-z]{2})"};
+  char lit[64];
+  int64_t k;
+  unsigned char in[256];
+  int plus;
+  for (size_t i = 0; i < sizeof taken / sizeof taken[0]; i++)
+    CU_ASSERT(rt_regex_key_value(taken[i], (int64_t)strlen(taken[i]), lit, &k, in, &plus));
+  for (size_t i = 0; i < sizeof left / sizeof left[0]; i++)
+    CU_ASSERT(!rt_regex_key_value(left[i], (int64_t)strlen(left[i]), lit, &k, in, &plus));
+
+  static const char *const lits[] = {"a", "ab", "a=", "==", "b\\.", "aa"};
+  static const char *const classes[] = {"[a-c]", "[^ ]", "[ab=]", "[^a]", "[-a]", "[a-]",
+                                        "[0-9a-f]", "[^=]", "[.]"};
+  char pattern[64], line[48];
+  uint32_t sd = 99;
+  for (int round = 0; round < 3000; round++) {
+    sd = sd * 1103515245u + 12345u;
+    int n = snprintf(pattern, sizeof pattern, "%s(%s%s)", lits[(sd >> 8) % 6],
+                     classes[(sd >> 12) % 9], (sd >> 20) % 2 ? "+" : "*");
+    void *re = dsc_rt_regex_new(&ctx, pattern, n);
+    regex_t plain;
+    CU_ASSERT_FATAL(regcomp(&plain, pattern, REG_EXTENDED) == 0);
+    for (int l = 0; l < 30; l++) {
+      sd = sd * 1103515245u + 12345u;
+      int len = (int)((sd >> 8) % 40);
+      for (int i = 0; i < len; i++) {
+        sd = sd * 1103515245u + 12345u;
+        line[i] = "ab= c.-0f9\x80"[(sd >> 8) % 13];
+      }
+      regmatch_t m[2];
+      m[0].rm_so = 0, m[0].rm_eo = len;
+      int want = regexec(&plain, len ? line : "", 2, m, REG_STARTEND) == 0;
+      CU_ASSERT_EQUAL_FATAL(dsc_rt_regex_match(re, &w, line, len), want);
+      for (int g = 0; g <= 1; g++) {
+        dsc_str o;
+        int got = dsc_rt_regex_capture(re, &w, line, len, g, &o);
+        CU_ASSERT_EQUAL_FATAL(got, want);
+        if (!want) continue;
+        if (o.ptr != line + m[g].rm_so || o.len != m[g].rm_eo - m[g].rm_so)
+          fprintf(stderr, "\n'%s' on '%.*s' group %d: got [%td, %td), regexec [%d, %d)\n",
+                  pattern, len, line, g, o.ptr - line, o.ptr - line + o.len, (int)m[g].rm_so,
+                  (int)m[g].rm_eo);
+        CU_ASSERT_FATAL(o.ptr == line + m[g].rm_so && o.len == m[g].rm_eo - m[g].rm_so);
+      }
+    }
+    regfree(&plain);
+    rt_regex_free(re);
+  }
+  CU_ASSERT_EQUAL(w.nregex, 0); /* none of them needed regexec */
+  rt_worker_free_regexes(&w);
+}
+
 /* Four threads, each with its own worker, match one regex at once: every answer right, and each
  * worker made its own copy. */
 typedef struct {
@@ -215,6 +275,7 @@ int main(void) {
   CU_add_test(s, "match and capture on views", test_match_and_capture);
   CU_add_test(s, "the literal every match contains", test_required_literals);
   CU_add_test(s, "plain patterns", test_plain_patterns);
+  CU_add_test(s, "key=value patterns", test_key_value_patterns);
   CU_add_test(s, "random patterns against regexec", test_random_patterns);
   CU_add_test(s, "workers match one regex at once", test_workers_match_at_once);
   int failed = dsc_cunit_run();
