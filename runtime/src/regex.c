@@ -337,15 +337,15 @@ int32_t dsc_rt_regex_match(void *re, dsc_rt_worker *w, const char *s, int64_t n)
 int32_t dsc_rt_regex_capture(void *re, dsc_rt_worker *w, const char *s, int64_t n, int64_t group,
                              dsc_str *out) {
   rt_regex *r = re;
-  if (group < 0 || (size_t)group > r->compiled.re_nsub || group >= 32 || !may_match(r, s, n))
-    return 0;
-  if (r->kv) {
+  if (group < 0 || (size_t)group > r->compiled.re_nsub || group >= 32) return 0;
+  if (r->kv) { /* its own search for the literal */
     int64_t at, value, stop;
     if (!kv_match(r->lit, r->lit_len, r->kv_class, r->kv_plus, s, n, &at, &value, &stop))
       return 0;
     out->ptr = s + (group ? value : at), out->len = stop - (group ? value : at);
     return 1;
   }
+  if (!may_match(r, s, n)) return 0;
   regmatch_t m[32];
   m[0].rm_so = 0, m[0].rm_eo = (regoff_t)n;
   if (regexec(worker_copy(w, r), n ? s : "", (size_t)group + 1, m, REG_STARTEND)) return 0;
