@@ -8,9 +8,9 @@
  *
  * glibc's regexec holds a lock of the compiled regex for the whole match, so workers matching one
  * regex would take turns: each worker compiles its own copy the first time it needs it and keeps
- * it with its other per-thread state.  A regex that is only a literal (maybe anchored), or a
- * literal and a group of one repeated bracket expression (`req=([a-z0-9]+)`), is not given to
- * regexec at all.
+ * it with its other per-thread state.  A regex that is only a literal (maybe anchored), or
+ * whose match is forced (regex_simple.c: `req=([a-z0-9]+)`, `^[0-9T:.-]+ +([A-Z]+)`), is not
+ * given to regexec at all.
  */
 #include <regex.h>
 #include <stdio.h>
@@ -26,8 +26,7 @@ typedef struct rt_regex {
   int64_t lit_len;
   int plain;          /* the pattern is lit alone (rt_regex_plain), anchored as `anchors` says */
   int anchors;
-  int kv, kv_plus;    /* the pattern is lit([class]+) or lit([class]*) (rt_regex_key_value) */
-  unsigned char kv_class[256];
+  rt_sre *simple;     /* the pattern matched without regexec (regex_simple.c), or NULL */
   char pattern_lit[]; /* room for the literal */
 } rt_regex;
 
@@ -188,73 +187,6 @@ int64_t rt_regex_plain(const char *pattern, int64_t len, char *out, int *anchors
   return k > 0 ? k : -1;
 }
 
-/* ---- `key=([class]+)` ------------------------------------------------------------------------
- * The usual way to pull a value out of a log line: a literal, then one group of a bracket
- * expression repeated, and nothing after it ("req=([a-z0-9]+)", "svc=([^ ]*)").  Its first
- * match starts at the first occurrence of the literal that the class follows (at least once, for
- * `+`) and takes every byte of the class after it (POSIX's longest match), so neither matches()
- * nor capture() needs the regex engine for it.  The bracket expression may hold printable ASCII
- * characters and ranges of them (bytes, as in the C locale the program runs in), after a `^`
- * that negates it; anything else is left to regexec. */
-
-/* Parses the bracket expression at p ('[') into in[]; returns just past it, or NULL. */
-static const char *simple_bracket(const char *p, const char *end, unsigned char in[256]) {
-  int negate = 0;
-  memset(in, 0, 256);
-  if (++p < end && *p == '^') negate = 1, p++;
-  if (p < end && *p == ']') return NULL; /* a leading ']' member: left to regexec */
-  while (p < end && *p != ']') {
-    unsigned char lo = (unsigned char)*p, hi = lo;
-    if (lo < 0x20 || lo > 0x7E || lo == '[' || lo == '\\') return NULL;
-    if (p + 2 < end && p[1] == '-' && p[2] != ']') {
-      hi = (unsigned char)p[2];
-      if (hi < lo || hi > 0x7E || hi == '[' || hi == '\\') return NULL;
-      p += 3;
-    } else {
-      p++;
-    }
-    for (unsigned c = lo; c <= hi; c++) in[c] = 1;
-  }
-  if (p >= end) return NULL;
-  if (negate)
-    for (int c = 0; c < 256; c++) in[c] = !in[c];
-  return p + 1;
-}
-
-int rt_regex_key_value(const char *pattern, int64_t len, char *lit, int64_t *lit_len,
-                       unsigned char in[256], int *plus) {
-  const char *p = pattern, *end = pattern + len;
-  int64_t k = 0;
-  while (p < end && *p != '(') {
-    if (*p == '\\' && p + 1 < end && is_special(p[1])) lit[k++] = p[1], p += 2;
-    else if (!is_special(*p) && (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7F)
-      lit[k++] = *p++;
-    else return 0;
-    if (p < end && (*p == '*' || *p == '+' || *p == '?' || *p == '{')) return 0;
-  }
-  if (!k || end - p < 5 || p[1] != '[' || !(p = simple_bracket(p + 1, end, in))) return 0;
-  if (end - p != 2 || (p[0] != '+' && p[0] != '*') || p[1] != ')') return 0;
-  *plus = p[0] == '+', *lit_len = k;
-  return 1;
-}
-
-/* The first match of a key=value regex (rt_regex_key_value) in s: [*at, *value) the literal,
- * [*value, *stop) the group. */
-static int kv_match(const char *lit, int64_t k, const unsigned char in[256], int plus,
-                    const char *s, int64_t n, int64_t *at, int64_t *value, int64_t *stop) {
-  for (int64_t from = 0;;) {
-    int64_t i = dsc_rt_str_find(s, n, from, lit, k);
-    if (i < 0) return 0;
-    int64_t e = i + k;
-    while (e < n && in[(unsigned char)s[e]]) e++;
-    if (e > i + k || !plus) {
-      *at = i, *value = i + k, *stop = e;
-      return 1;
-    }
-    from = i + 1;
-  }
-}
-
 /* ---- compiling and matching ------------------------------------------------------------------ */
 
 void *dsc_rt_regex_new(dsc_rt_ctx *ctx, const char *pattern, int64_t len) {
@@ -270,16 +202,16 @@ void *dsc_rt_regex_new(dsc_rt_ctx *ctx, const char *pattern, int64_t len) {
   }
   r->plain = 0;
   int64_t k = rt_regex_plain(pattern, len, r->pattern_lit, &r->anchors);
-  r->kv = k <= 0 && rt_regex_key_value(pattern, len, r->pattern_lit, &r->lit_len, r->kv_class,
-                                       &r->kv_plus);
+  r->simple = k > 0 ? NULL : rt_sre_compile(pattern, len);
   if (k > 0) r->plain = 1, r->lit_len = k;
-  else if (!r->kv) r->lit_len = rt_regex_required_literal(pattern, len, r->pattern_lit);
+  else r->lit_len = rt_regex_required_literal(pattern, len, r->pattern_lit);
   r->lit = r->lit_len ? r->pattern_lit : NULL;
   return r; /* lives as long as the program */
 }
 
 void rt_regex_free(void *re) {
   rt_regex *r = re;
+  rt_sre_free(r->simple);
   regfree(&r->compiled);
   free(r->pattern);
   free(r);
@@ -326,9 +258,10 @@ static int32_t plain_match(const rt_regex *r, const char *s, int64_t n) {
 int32_t dsc_rt_regex_match(void *re, dsc_rt_worker *w, const char *s, int64_t n) {
   rt_regex *r = re;
   if (r->plain) return plain_match(r, s, n);
-  int64_t at, value, stop;
-  if (r->kv)
-    return kv_match(r->lit, r->lit_len, r->kv_class, r->kv_plus, s, n, &at, &value, &stop);
+  if (r->simple) {
+    int64_t bounds[4];
+    return rt_sre_match(r->simple, s, n, bounds);
+  }
   if (!may_match(r, s, n)) return 0;
   regmatch_t m = {.rm_so = 0, .rm_eo = (regoff_t)n};
   return regexec(worker_copy(w, r), n ? s : "", 1, &m, REG_STARTEND) == 0;
@@ -338,11 +271,10 @@ int32_t dsc_rt_regex_capture(void *re, dsc_rt_worker *w, const char *s, int64_t 
                              dsc_str *out) {
   rt_regex *r = re;
   if (group < 0 || (size_t)group > r->compiled.re_nsub || group >= 32) return 0;
-  if (r->kv) { /* its own search for the literal */
-    int64_t at, value, stop;
-    if (!kv_match(r->lit, r->lit_len, r->kv_class, r->kv_plus, s, n, &at, &value, &stop))
-      return 0;
-    out->ptr = s + (group ? value : at), out->len = stop - (group ? value : at);
+  if (r->simple) {
+    int64_t b[4];
+    if (!rt_sre_match(r->simple, s, n, b) || b[2 * group] < 0) return 0;
+    out->ptr = s + b[2 * group], out->len = b[2 * group + 1] - b[2 * group];
     return 1;
   }
   if (!may_match(r, s, n)) return 0;

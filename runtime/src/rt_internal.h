@@ -144,12 +144,19 @@ int64_t rt_regex_required_literal(const char *pattern, int64_t len, char *out);
 /* The pattern's bytes when it is only literal characters, maybe after ^ and before $ (*anchors
  * 1 and 2), into out; their count, or -1. */
 int64_t rt_regex_plain(const char *pattern, int64_t len, char *out, int *anchors);
-/* Whether the pattern is a literal and one group of a bracket expression of printable ASCII
- * repeated by + or * (`req=([a-z0-9]+)`): the literal into lit (*lit_len), the class into in[],
- * *plus for `+`. */
-int rt_regex_key_value(const char *pattern, int64_t len, char *lit, int64_t *lit_len,
-                       unsigned char in[256], int *plus);
-/* Frees a regex of dsc_rt_regex_new (a program's live as long as it does). */
+
+/* ---- regex_simple.c -------------------------------------------------------------------------
+ * A regex whose match from any start is forced (characters and bracket expressions, each maybe
+ * repeated, at most one group, no repeated item able to take what begins the rest), matched
+ * without regexec.  rt_sre_compile gives NULL for any other. */
+typedef struct rt_sre rt_sre;
+rt_sre *rt_sre_compile(const char *pattern, int64_t len);
+void rt_sre_free(rt_sre *re);
+/* POSIX's first match in s: 1 and m[0..1] its bounds, m[2..3] group 1's (-1 without a group);
+ * 0 when there is none. */
+int rt_sre_match(const rt_sre *re, const char *s, int64_t n, int64_t m[4]);
+/* Frees a regex of dsc_rt_regex_new (a program's live as long as it does); the workers' copies
+ * of it must be gone first (rt_worker_free_regexes), as they are known by its address. */
 void rt_regex_free(void *re);
 /* Frees the worker's copies of regexes (rt_worker_free). */
 void rt_worker_free_regexes(dsc_rt_worker *w);
