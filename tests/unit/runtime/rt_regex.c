@@ -209,7 +209,8 @@ static void test_simple_patterns(void) {
   int taken_n = 0;
   for (int round = 0; round < 20000; round++) {
     int n = 0, nitems = 1 + (int)((sd = sd * 1103515245u + 12345u) >> 8) % 5;
-    int group_at = (int)((sd >> 16) % (unsigned)(nitems + 2)) - 1, group_len = 1 + (int)(sd >> 28) % 2;
+    int group_at = (int)((sd >> 16) % (unsigned)(nitems + 2)) - 1;
+    int group_len = 1 + (int)(sd >> 28) % 2;
     if ((sd >> 5) % 4 == 0) pattern[n++] = '^';
     for (int k = 0; k < nitems; k++) {
       sd = sd * 1103515245u + 12345u;
