@@ -42,9 +42,12 @@ static const char *bracket(const char *p, const char *end, unsigned char in[256]
   memset(in, 0, 256);
   if (++p < end && *p == '^') negate = 1, p++;
   if (p < end && *p == ']') return NULL; /* a leading ']' member: left to regexec */
+  const char *first = p;
   while (p < end && *p != ']') {
     unsigned char lo = (unsigned char)*p, hi = lo;
     if (lo < 0x20 || lo > 0x7E || lo == '[' || lo == '\\') return NULL;
+    /* a '-' stands for itself only first or last ([a-c-e] is left to regexec) */
+    if (lo == '-' && p != first && p + 1 < end && p[1] != ']') return NULL;
     if (p + 2 < end && p[1] == '-' && p[2] != ']') {
       hi = (unsigned char)p[2];
       if (hi < lo || hi > 0x7E || hi == '[' || hi == '\\') return NULL;

@@ -180,7 +180,7 @@ static void test_simple_patterns(void) {
   static const char *const left[] = {"req=([a-z]+)?", "req=([[:alpha:]]+)", "req=([]a]+)",
                                      "(a)(b)", "req=([a-z]+)+", "a.b", "a|b", "[a-z]+",
                                      "req=[a-z]+[a-z]", "x[ab]+b", "a*a", "^a*(a)", "\\w+",
-                                     "a{,3}b", "((a))", "a()"};
+                                     "a{,3}b", "((a))", "a()", "x[a-c-e]+"};
   for (size_t i = 0; i < sizeof taken / sizeof taken[0]; i++) {
     rt_sre *re = rt_sre_compile(taken[i], (int64_t)strlen(taken[i]));
     if (!re) fprintf(stderr, "\n  not taken: %s\n", taken[i]);
