@@ -53,6 +53,20 @@ typedef struct cg {
   const expr **regex_src;       /* the literals */
   int nregex, capregex;
   LLVMValueRef *fn_values;      /* user functions, by index in sema_info.functions */
+  /* The last lists split out of a string (csv, split, words), for the same call again in the
+     same block: `(csv(l)[0], csv(l)[1])` splits the line once (cg_expr.c). */
+  struct cg_split_memo {
+    const expr *call;
+    LLVMValueRef list;
+    LLVMBasicBlockRef block;
+  } split_memo[8];
+  int nsplit_memo;
+  /* The blocks after a run-time error check and the block before it, which is the only way
+     into them (count_error_if): a list made before the check is there after it. */
+  struct cg_error_join {
+    LLVMBasicBlockRef after, before;
+  } error_joins[32];
+  int nerror_joins;
 } cg;
 
 /* ---- cg_expr.c ---- */

@@ -246,6 +246,7 @@ static LLVMValueRef cg_order(cg *g, ast_op op, LLVMValueRef a, LLVMValueRef b, c
  * the code goes on after it either way. */
 static void count_error_if(cg *g, LLVMValueRef cond, int kind) {
   LLVMBasicBlockRef err = cg_block(g, "rt.error"), cont = cg_block(g, "rt.ok");
+  g->error_joins[g->nerror_joins++ % 32] = (struct cg_error_join){cont, LLVMGetInsertBlock(g->b)};
   LLVMBuildCondBr(g->b, cond, err, cont);
   LLVMPositionBuilderAtEnd(g->b, err);
   LLVMValueRef args[2] = {g->worker, cg_i32(g, kind)};
@@ -489,9 +490,78 @@ static LLVMValueRef cg_format_call(cg *g, const expr *e) {
   return rt_out(g, "dsc_rt_buf_take", "vppp", targs, 2, g->t_str);
 }
 
+/* ---- the same split twice ---------------------------------------------------------------------
+ * `(csv(l)[0], csv(l)[1])` and `(split(l, ",")[0], split(l, ",")[1])` are the usual way to take
+ * fields of a line; each call would split the whole line again.  These calls only read their
+ * arguments and allocate (in the batch arena) a list nobody writes, so a second call with the
+ * same arguments may take the first one's list, when the first was made earlier in the same
+ * block, or in a block every way to this one passes through (so it is there whenever the second
+ * runs). */
+
+/* Whether a and b are the same value: the same name, a literal with the same text, the same
+ * field of the same. */
+static bool same_value(const expr *a, const expr *b) {
+  if (a->kind != b->kind)
+    return false;
+  switch (a->kind) {
+  case E_NAME: return a->sym && a->sym == b->sym;
+  case E_STRING: return a->slen == b->slen && memcmp(a->sval, b->sval, (size_t)a->slen) == 0;
+  case E_MEMBER:
+    return a->lhs->type->kind == T_TUPLE && a->field == b->field && same_value(a->lhs, b->lhs);
+  default: return false;
+  }
+}
+
+static bool splits_a_string(const expr *e) {
+  return e->builtin == B_CSV || e->builtin == B_SPLIT || e->builtin == B_WORDS;
+}
+
+/* Whether every way into block `to` passes through `from`: the same block, or reached from it
+ * through run-time error checks only (`split(l, " ")[0]` checks the index). */
+static bool always_through(cg *g, LLVMBasicBlockRef from, LLVMBasicBlockRef to) {
+  for (int steps = 0; steps < 32; steps++) {
+    if (to == from)
+      return true;
+    LLVMBasicBlockRef before = NULL;
+    for (int i = 0; i < g->nerror_joins && i < 32 && !before; i++)
+      if (g->error_joins[i].after == to)
+        before = g->error_joins[i].before;
+    if (!before)
+      return false;
+    to = before;
+  }
+  return false;
+}
+
+static LLVMValueRef split_memo_find(cg *g, const expr *e) {
+  LLVMBasicBlockRef here = LLVMGetInsertBlock(g->b);
+  for (int i = 0; i < g->nsplit_memo && i < 8; i++) {
+    const struct cg_split_memo *m = &g->split_memo[i];
+    if (m->call->builtin != e->builtin || m->call->items.len != e->items.len ||
+        !always_through(g, m->block, here))
+      continue;
+    bool same = true;
+    for (int k = 0; k < e->items.len && same; k++)
+      same = same_value(arg(m->call, k), arg(e, k));
+    if (same)
+      return m->list;
+  }
+  return NULL;
+}
+
+static LLVMValueRef split_memo_keep(cg *g, const expr *e, LLVMValueRef list) {
+  g->split_memo[g->nsplit_memo++ % 8] = (struct cg_split_memo){e, list, LLVMGetInsertBlock(g->b)};
+  return list;
+}
+
 static LLVMValueRef cg_builtin(cg *g, const expr *e) {
   if (e->builtin == B_FORMAT)
     return cg_format_call(g, e);
+  if (splits_a_string(e)) {
+    LLVMValueRef kept = split_memo_find(g, e);
+    if (kept)
+      return kept;
+  }
   LLVMValueRef a[3] = {0};
   for (int i = 0; i < e->items.len && i < 3; i++)
     if (!(i == 1 && (e->builtin == B_MATCHES || e->builtin == B_CAPTURE)))
@@ -500,11 +570,11 @@ static LLVMValueRef cg_builtin(cg *g, const expr *e) {
   switch ((builtin_id)e->builtin) {
   case B_SPLIT: {
     LLVMValueRef args[5] = {g->worker, str_ptr(g, a[0]), str_len(g, a[0]), str_ptr(g, a[1]), str_len(g, a[1])};
-    return rt_out(g, "dsc_rt_str_split_list", "vpplplp", args, 5, g->t_list);
+    return split_memo_keep(g, e, rt_out(g, "dsc_rt_str_split_list", "vpplplp", args, 5, g->t_list));
   }
   case B_WORDS: {
     LLVMValueRef args[3] = {g->worker, str_ptr(g, a[0]), str_len(g, a[0])};
-    return rt_out(g, "dsc_rt_str_words_list", "vpplp", args, 3, g->t_list);
+    return split_memo_keep(g, e, rt_out(g, "dsc_rt_str_words_list", "vpplp", args, 3, g->t_list));
   }
   case B_LOWER: case B_UPPER: {
     LLVMValueRef args[3] = {g->worker, str_ptr(g, a[0]), str_len(g, a[0])};
@@ -610,7 +680,7 @@ static LLVMValueRef cg_builtin(cg *g, const expr *e) {
   case B_FORMAT: return cg_format_call(g, e);
   case B_CSV: {
     LLVMValueRef args[3] = {g->worker, str_ptr(g, a[0]), str_len(g, a[0])};
-    return rt_out(g, "dsc_rt_csv_fields", "vpplp", args, 3, g->t_list);
+    return split_memo_keep(g, e, rt_out(g, "dsc_rt_csv_fields", "vpplp", args, 3, g->t_list));
   }
   case B_JSON: {
     LLVMValueRef out = cg_alloca(g, g->t_str, "json");

@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
-# The raw search before json() (compiler/cg_expr.c, runtime/src/search.c) is emitted
+# Calls the code generator (compiler/cg_expr.c) adds or saves, checked in the LLVM IR it emits.
+# 1. The raw search before json() (runtime/src/search.c) is emitted
 # exactly where it cannot change a result: tests/golden/json_literal.ds checks the answers; this
 # checks that its eleven comparisons that qualify (`== "lit"`, `!=`, the literal on the left,
 # `== some("lit")`, bare-value literals, the filter, program parameters, a tuple's field) each
 # call dsc_rt_json_may_give, and the one whose default equals its literal does not.  Comparisons
 # with a value that changes per record, on a line that is computed, or by `<` never call it.
-# Usage (from ctest): bash json_prefilter.sh DSC FEEDER WORKDIR SRCDIR
+# 2. A line split twice the same way in one expression (`(csv(l)[0], csv(l)[1])`, also split()
+#    and words()) is split once, but not across the arms of an `if`.
+# Usage (from ctest): bash codegen_calls.sh DSC FEEDER WORKDIR SRCDIR
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.bash"
 e2e_init "$@"
 cd "$WORK"
 
-calls() { # PROGRAM: how many calls of the search its LLVM IR has, as generated (-O0: at -O2
-  # LLVM inlines the runtime's bitcode of it)
+calls() { # PROGRAM [FUNCTION]: how many calls of FUNCTION (default: the json search) its LLVM
+  # IR has, as generated (-O0: at -O2 LLVM inlines the runtime's bitcode)
   "$DSC" compile "$1" -O0 --emit-llvm -o ir.ll 2>compile.stderr ||
     { cat compile.stderr >&2; e2e_fail "dsc compile -O0 --emit-llvm $1 failed"; }
-  grep -c 'call i32 @dsc_rt_json_may_give' ir.ll || true
+  grep -c "call [a-z0-9]* @${2:-dsc_rt_json_may_give}(" ir.ll || true
 }
 
 n=$(calls "$SRC/tests/golden/json_literal.ds")
@@ -32,4 +35,15 @@ n=$(calls other.ds)
 
 n=$(calls "$SRC/bench/programs/ysb.ds")
 [[ $n == 1 ]] || e2e_fail "bench/programs/ysb.ds: $n searches, want 1"
-echo "PASS json_prefilter"
+cat >splits.ds <<'DS'
+batch 1s
+lines = stdin()
+lines.map(l => (csv(l)[0], csv(l)[1], split(l, ",")[0], split(l, ",")[1], split(l, ";")[0],
+                words(l), words(l))).stdout()
+lines.map(l => if len(l) > 3 then csv(l)[0] else csv(l)[1]).stdout()
+DS
+for fn_want in dsc_rt_csv_fields:3 dsc_rt_str_split_list:2 dsc_rt_str_words_list:1; do
+  n=$(calls splits.ds "${fn_want%:*}")
+  [[ $n == "${fn_want#*:}" ]] || e2e_fail "splits.ds: $n calls of ${fn_want%:*}, want ${fn_want#*:}"
+done
+echo "PASS codegen_calls"
