@@ -94,8 +94,11 @@ static void buf_vformat(dsc_rt_buf *b, const char *spec, int kind, int64_t i, do
   }
 }
 
+/* The plain conversions, `%d` and `%s` without flags, are most of a format(): they go straight
+ * into the buffer, without snprintf (and, for a string, without a NUL-terminated copy). */
 void dsc_rt_buf_printf_int(dsc_rt_buf *buf, const char *spec, int64_t v) {
-  buf_vformat(buf, spec, 0, v, 0, NULL);
+  if (!strcmp(spec, "%lld")) dsc_rt_buf_int(buf, v);
+  else buf_vformat(buf, spec, 0, v, 0, NULL);
 }
 
 void dsc_rt_buf_printf_float(dsc_rt_buf *buf, const char *spec, double v) {
@@ -103,6 +106,11 @@ void dsc_rt_buf_printf_float(dsc_rt_buf *buf, const char *spec, double v) {
 }
 
 void dsc_rt_buf_printf_str(dsc_rt_buf *buf, const char *spec, const char *s, int64_t n) {
+  if (!strcmp(spec, "%s")) {
+    const char *nul = memchr(s, 0, (size_t)n); /* %s of the NUL-terminated copy stopped there */
+    dsc_rt_buf_bytes(buf, s, nul ? nul - s : n);
+    return;
+  }
   char *z = rt_xstrndup(s, (size_t)n);
   buf_vformat(buf, spec, 2, 0, 0, z);
   free(z);

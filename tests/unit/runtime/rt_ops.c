@@ -1,6 +1,7 @@
 /* rt_ops.c — unit tests of the wider operator support: table_find, vec extend, stable sort,
  * csv(), format() buffers and saveAsTextFiles (regexes: rt_regex.c). */
 #include <CUnit/Basic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,15 @@ static void test_format(void) {
   dsc_rt_buf_take(&w, b, &o);
   CU_ASSERT_STR(o, "42   |3.14|   abc");
   CU_ASSERT_EQUAL(dsc_rt_scratch_buf(&w)->len, 0);
+  /* plain %d and %s go straight into the buffer; %s still stops at a NUL, as the C string did */
+  b = dsc_rt_scratch_buf(&w);
+  dsc_rt_buf_printf_int(b, "%lld", INT64_MIN);
+  dsc_rt_buf_printf_str(b, "%s", S(" x "));
+  dsc_rt_buf_printf_int(b, "%lld", 7);
+  dsc_rt_buf_printf_str(b, "%s", S("a\0b"));
+  dsc_rt_buf_printf_str(b, "%s", S(""));
+  dsc_rt_buf_take(&w, b, &o);
+  CU_ASSERT_STR(o, "-9223372036854775808 x 7a");
 
   char prefix[] = "/tmp/dsc_rt_ops_save";
   dsc_rt_batch batch = {.time_ms = 12000};
