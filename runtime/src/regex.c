@@ -1,5 +1,5 @@
 /* regex.c — matches() and capture(): POSIX extended regexes (glibc's regcomp/regexec) on views of
- * the line (REG_STARTEND: no copy), with two additions for speed.
+ * the line (REG_STARTEND: no copy), and what spares regexec its work.
  *
  * A literal every match must contain ("ERROR" in `ERROR: disk`, "code=" in `code=([0-9]+)`) is
  * found when the regex is compiled; a line without it cannot match and is answered by the block

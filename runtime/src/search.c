@@ -24,7 +24,9 @@
 
 #include "rt_internal.h"
 
-/* Every search looks for lit[0..m) in s[0..n), between quotes when `quoted`. */
+/* Every search looks for lit[0..m) in s[0..n), between quotes when `quoted`, and answers 0 when
+ * it is not there, else 1 + the position of its first occurrence; with escapes (json()), a
+ * backslash anywhere in s answers 1 too. */
 
 /* Whether the literal is at s[i] (its first byte, and its last or the closing quote, already
  * matched there).  A byte loop, not memcmp: literals are short, and a call in the block loop
@@ -35,9 +37,6 @@ static inline int literal_at(const char *s, int64_t i, const char *lit, int64_t 
     if (s[i + k] != lit[k]) return 0;
   return 1;
 }
-
-/* Every search answers 0 when the literal is not in s, else 1 + the position of its first
- * occurrence; with escapes (json()), a backslash anywhere in s answers 1 too. */
 
 /* The plain versions, for lines shorter than a block and the literal. */
 static int64_t search_bytes(const char *s, int64_t n, const char *lit, int64_t m, int quoted,
@@ -98,11 +97,16 @@ static int64_t find_bytes(const char *s, int64_t n, const char *lit, int64_t m, 
     SEARCH_BLOCKS(W, vec_t, movemask, ESCAPES)                                                  \
   }
 
+#ifdef __SSE2__
 static inline int movemask16(rt_bytes16 v) {
   return __builtin_ia32_pmovmskb128((char __attribute__((vector_size(16))))v);
 }
 DEFINE_SEARCH(, search_generic, 16, rt_bytes16, movemask16, 1, search_bytes_escapes)
 DEFINE_SEARCH(, find_generic, 16, rt_bytes16, movemask16, 0, find_bytes)
+#else /* no byte compares of a whole vector: byte by byte */
+#define search_generic search_bytes_escapes
+#define find_generic find_bytes
+#endif
 
 typedef int64_t search_fn(const char *s, int64_t n, const char *lit, int64_t m, int quoted);
 static search_fn *search_line = search_generic, *find_in_line = find_generic;
