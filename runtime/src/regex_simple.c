@@ -8,8 +8,9 @@
  * each such character into the repetition (there is no choice to make), so the match from a
  * start is unique and one greedy pass finds it: the first start that matches is POSIX's
  * leftmost-longest match, and its group is the only one there is.  Those regexes are matched
- * here; any other (alternation, `.`, nested or repeated groups, back-references, classes like
- * [:alpha:], anything not understood) is left to regexec.
+ * here (`.` too, where it is forced: `msg=(.*)` at the end); any other (alternation, nested or
+ * repeated groups, back-references, classes like [:alpha:], anything not understood) is left to
+ * regexec.
  *
  * Characters are bytes, as regexec sees them in the C locale the program runs in; a bracket
  * expression holds printable ASCII characters and ranges of them, maybe negated.
@@ -132,6 +133,8 @@ rt_sre *rt_sre_compile(const char *pattern, int64_t len) {
       it->in[(unsigned char)p[1]] = 1, p += 2;
     } else if (*p == '[') {
       if (!(p = bracket(p, end, it->in))) goto not_simple;
+    } else if (*p == '.') { /* any byte but NUL (glibc's POSIX syntax: RE_DOT_NOT_NULL) */
+      memset(it->in, 1, 256), it->in[0] = 0, p++;
     } else if (!special(*p) && (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7F) {
       it->in[(unsigned char)*p++] = 1;
     } else {

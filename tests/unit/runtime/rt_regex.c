@@ -176,9 +176,10 @@ static void test_random_patterns(void) {
 static void test_simple_patterns(void) {
   static const char *const taken[] = {"req=([a-z0-9]+)", "svc=([^ ]*)", "a\\.b([-x]+)",
                                       "k([a-]+)", "^[0-9T:.-]+ +([A-Z]+)", "code=([0-9]{3}) ",
-                                      "^([a-z]+)=", "id=[0-9]+$", "x[ab]{2,4}c"};
+                                      "^([a-z]+)=", "id=[0-9]+$", "x[ab]{2,4}c", "msg=(.*)",
+                                      "id=(.+)$", "a.b"};
   static const char *const left[] = {"req=([a-z]+)?", "req=([[:alpha:]]+)", "req=([]a]+)",
-                                     "(a)(b)", "req=([a-z]+)+", "a.b", "a|b", "[a-z]+",
+                                     "(a)(b)", "req=([a-z]+)+", "a.*b", "a|b", "[a-z]+",
                                      "req=[a-z]+[a-z]", "x[ab]+b", "a*a", "^a*(a)", "\\w+",
                                      "a{,3}b", "((a))", "a()", "x[a-c-e]+"};
   for (size_t i = 0; i < sizeof taken / sizeof taken[0]; i++) {
@@ -202,7 +203,7 @@ static void test_simple_patterns(void) {
   rt_regex_free(overlap);
 
   static const char *const items[] = {"a", "b", "=", " ", "\\.", "[a-c]", "[^ ]", "[ab=]",
-                                      "[^a]", "[-a]", "[0-9]", "[^=]", "[.]"};
+                                      "[^a]", "[-a]", "[0-9]", "[^=]", "[.]", ".", "."};
   static const char *const quants[] = {"", "", "", "*", "+", "?", "{2}", "{1,3}", "{2,}"};
   char pattern[96], line[48];
   uint32_t sd = 99;
@@ -215,7 +216,7 @@ static void test_simple_patterns(void) {
     for (int k = 0; k < nitems; k++) {
       sd = sd * 1103515245u + 12345u;
       if (k == group_at) pattern[n++] = '(';
-      n += snprintf(pattern + n, sizeof pattern - (size_t)n, "%s%s", items[(sd >> 8) % 13],
+      n += snprintf(pattern + n, sizeof pattern - (size_t)n, "%s%s", items[(sd >> 8) % 15],
                     quants[(sd >> 16) % 9]);
       if (k == group_at + group_len - 1 || (k == nitems - 1 && group_at >= 0 && k >= group_at))
         pattern[n++] = ')', group_at = -2;
