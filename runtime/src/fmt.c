@@ -75,6 +75,57 @@ void dsc_rt_buf_int(dsc_rt_buf *b, int64_t v) {
   b->len += (size_t)rt_int_format(v, b->data + b->len);
 }
 
+/* v's correctly rounded text with `digits` significant digits, in %e form, made from its 17
+ * digits d[0..17) and exponent e: rounded half up, unless the digits dropped are exactly a half
+ * (5, or 50), where they may hide which way v itself lies; then snprintf rounds v.  Anywhere
+ * else the 17-digit rounding cannot have moved v across the half.  (sign: "-" or "".) */
+static void rounded_text(double v, const char *sign, const char *d, int e, int digits, char *out,
+                         size_t size) {
+  /* the dropped digits d[digits..17), one or two, are "5" or "50" */
+  if (d[digits] == '5' && (digits + 1 == 17 || d[digits + 1] == '0')) {
+    snprintf(out, size, "%.*e", digits - 1, v);
+    return;
+  }
+  char r[17];
+  memcpy(r, d, (size_t)digits);
+  if (d[digits] >= '5') { /* carry */
+    int i = digits - 1;
+    while (i >= 0 && r[i] == '9') r[i--] = '0';
+    if (i >= 0) r[i]++;
+    else r[0] = '1', e++; /* 99..9 became 100..0: one more digit before the point */
+  }
+  /* [-]d.ddd...e±XX[X], without snprintf: this runs for every float printed */
+  char *o = out;
+  if (*sign) *o++ = '-';
+  *o++ = r[0], *o++ = '.';
+  memcpy(o, r + 1, (size_t)digits - 1), o += digits - 1;
+  *o++ = 'e', *o++ = e < 0 ? '-' : '+';
+  int a = e < 0 ? -e : e;
+  if (a >= 100) *o++ = (char)('0' + a / 100);
+  *o++ = (char)('0' + a / 10 % 10), *o++ = (char)('0' + a % 10), *o = 0;
+  (void)size;
+}
+
+/* The shortest text that reads back to the normal double v (see rt_float_repr), from one
+ * snprintf of its 17 digits: the 15- and 16-digit roundings are made from them. */
+static void shortest_of_17(double v, char *sci, size_t size) {
+  char full[40];
+  snprintf(full, sizeof full, "%.16e", v);
+  const char *p = full, *sign = "";
+  if (*p == '-') sign = "-", p++;
+  char d[18];
+  int nd = 0;
+  for (; *p != 'e'; p++)
+    if (*p != '.') d[nd++] = *p;
+  d[nd] = 0;
+  int e = atoi(p + 1);
+  for (int digits = 15; digits <= 16; digits++) {
+    rounded_text(v, sign, d, e, digits, sci, size);
+    if (strtod(sci, NULL) == v) return;
+  }
+  snprintf(sci, size, "%s", full);
+}
+
 int rt_float_repr(double v, char *out) {
   if (isnan(v)) return (int)(strcpy(out, "nan"), 3);
   if (isinf(v)) return (int)strlen(strcpy(out, v < 0 ? "-inf" : "inf"));
@@ -83,12 +134,17 @@ int rt_float_repr(double v, char *out) {
      itself, of any decimal that reads back to it, and that is less than half the spacing of 15
      significant digits (above 5e-16 of it): so when some q <= 15 digits read back, the 15-digit
      rounding is those digits followed by zeros, which the layout below drops.  Hence three tries
-     at most (15, 16, 17 digits) instead of up to 17 (about 6 us for 1/7). A subnormal has fewer
-     bits: it still counts up from one digit. */
+     at most (15, 16, 17 digits) instead of up to 17 (about 6 us for 1/7), the first two made from
+     the third (shortest_of_17: one snprintf, not three).  A subnormal has fewer bits: it still
+     counts up from one digit. */
   char sci[40];
-  for (int prec = fabs(v) < DBL_MIN ? 0 : 14; prec <= 16; prec++) {
-    snprintf(sci, sizeof sci, "%.*e", prec, v);
-    if (strtod(sci, NULL) == v) break;
+  if (fabs(v) < DBL_MIN) {
+    for (int prec = 0; prec <= 16; prec++) {
+      snprintf(sci, sizeof sci, "%.*e", prec, v);
+      if (strtod(sci, NULL) == v) break;
+    }
+  } else {
+    shortest_of_17(v, sci, sizeof sci);
   }
   /* sci = [-]d[.ddd]e±XX: collect the digits and the exponent. */
   char digits[20];
