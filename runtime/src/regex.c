@@ -27,6 +27,12 @@ typedef struct rt_regex {
   int plain;          /* the pattern is lit alone (rt_regex_plain), anchored as `anchors` says */
   int anchors;
   rt_sre *simple;     /* the pattern matched without regexec (regex_simple.c), or NULL */
+  int32_t nalts;      /* the pattern is alternatives of plain literals (`ERROR|FATAL`), or 0 */
+  struct rt_regex_alt {
+    char *lit;
+    int64_t len;
+    int anchors;
+  } *alts;
   char pattern_lit[]; /* room for the literal */
 } rt_regex;
 
@@ -187,6 +193,36 @@ int64_t rt_regex_plain(const char *pattern, int64_t len, char *out, int *anchors
   return k > 0 ? k : -1;
 }
 
+/* `ERROR|FATAL`, `^GET |^POST `: a pattern of two or more alternatives, each a plain literal as
+ * rt_regex_plain reads it (no group or bracket anywhere, where a `|` could mean something else).
+ * matches() is then whether any of them is there.  Returns how many, into *alts, or 0. */
+static int32_t plain_alternatives(const char *pattern, int64_t len, struct rt_regex_alt **alts) {
+  *alts = NULL;
+  if (memchr(pattern, '(', (size_t)len) || memchr(pattern, '[', (size_t)len)) return 0;
+  int32_t n = 0;
+  struct rt_regex_alt *a = NULL;
+  for (int64_t from = 0, i = 0; i <= len; i++) {
+    if (i < len && pattern[i] == '\\') {
+      i++;
+      continue;
+    }
+    if (i < len && pattern[i] != '|') continue;
+    a = rt_xrealloc(a, sizeof *a * (size_t)(n + 1));
+    a[n].lit = rt_xmalloc((size_t)(i - from) + 1);
+    a[n].len = rt_regex_plain(pattern + from, i - from, a[n].lit, &a[n].anchors);
+    n++;
+    if (a[n - 1].len <= 0) break; /* not plain: the regex engine decides */
+    from = i + 1;
+  }
+  if (n >= 2 && a[n - 1].len > 0) {
+    *alts = a;
+    return n;
+  }
+  for (int32_t i = 0; i < n; i++) free(a[i].lit);
+  free(a);
+  return 0;
+}
+
 /* ---- compiling and matching ------------------------------------------------------------------ */
 
 void *dsc_rt_regex_new(dsc_rt_ctx *ctx, const char *pattern, int64_t len) {
@@ -201,6 +237,7 @@ void *dsc_rt_regex_new(dsc_rt_ctx *ctx, const char *pattern, int64_t len) {
     exit(1);
   }
   r->plain = 0;
+  r->nalts = plain_alternatives(pattern, len, &r->alts);
   int64_t k = rt_regex_plain(pattern, len, r->pattern_lit, &r->anchors);
   r->simple = k > 0 ? NULL : rt_sre_compile(pattern, len);
   if (k > 0) r->plain = 1, r->lit_len = k;
@@ -211,6 +248,8 @@ void *dsc_rt_regex_new(dsc_rt_ctx *ctx, const char *pattern, int64_t len) {
 
 void rt_regex_free(void *re) {
   rt_regex *r = re;
+  for (int32_t i = 0; i < r->nalts; i++) free(r->alts[i].lit);
+  free(r->alts);
   rt_sre_free(r->simple);
   regfree(&r->compiled);
   free(r->pattern);
@@ -244,20 +283,23 @@ static int may_match(const rt_regex *r, const char *s, int64_t n) {
   return !r->lit || dsc_rt_str_contains(s, n, r->lit, r->lit_len);
 }
 
-/* matches() of a plain regex, without the regex engine. */
-static int32_t plain_match(const rt_regex *r, const char *s, int64_t n) {
-  int64_t m = r->lit_len;
-  switch (r->anchors) {
-  case 0: return dsc_rt_str_contains(s, n, r->lit, m);
-  case 1: return n >= m && !memcmp(s, r->lit, (size_t)m);
-  case 2: return n >= m && !memcmp(s + n - m, r->lit, (size_t)m);
-  default: return n == m && !memcmp(s, r->lit, (size_t)m);
+/* matches() of a plain regex, lit[0..m) anchored as rt_regex_plain says, without the regex
+ * engine. */
+static int32_t plain_match(const char *lit, int64_t m, int anchors, const char *s, int64_t n) {
+  switch (anchors) {
+  case 0: return dsc_rt_str_contains(s, n, lit, m);
+  case 1: return n >= m && !memcmp(s, lit, (size_t)m);
+  case 2: return n >= m && !memcmp(s + n - m, lit, (size_t)m);
+  default: return n == m && !memcmp(s, lit, (size_t)m);
   }
 }
 
 int32_t dsc_rt_regex_match(void *re, dsc_rt_worker *w, const char *s, int64_t n) {
   rt_regex *r = re;
-  if (r->plain) return plain_match(r, s, n);
+  if (r->plain) return plain_match(r->lit, r->lit_len, r->anchors, s, n);
+  for (int32_t i = 0; i < r->nalts; i++)
+    if (plain_match(r->alts[i].lit, r->alts[i].len, r->alts[i].anchors, s, n)) return 1;
+  if (r->nalts) return 0;
   if (r->simple) {
     int64_t bounds[4];
     return rt_sre_match(r->simple, s, n, bounds);

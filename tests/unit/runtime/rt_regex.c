@@ -263,6 +263,47 @@ static void test_simple_patterns(void) {
   CU_ASSERT(taken_n > 2000); /* enough of them take the path */
 }
 
+/* Alternatives of plain literals (`ERROR|FATAL`, `^GET |^POST `): matches() answers what regexec
+ * does, without it; capture() still goes to regexec. */
+static void test_literal_alternatives(void) {
+  static const char *const parts[] = {"ab", "^a", "b$", "a\\.b", "=", "^ab$", "ba", "a\\|b", ""};
+  char pattern[64], line[24];
+  uint32_t sd = 5;
+  for (int round = 0; round < 3000; round++) {
+    sd = sd * 1103515245u + 12345u;
+    int nparts = 2 + (int)(sd >> 8) % 2, n = 0;
+    for (int k = 0; k < nparts; k++) {
+      sd = sd * 1103515245u + 12345u;
+      n += snprintf(pattern + n, sizeof pattern - (size_t)n, "%s%s", k ? "|" : "",
+                    parts[(sd >> 8) % ((sd >> 20) % 8 ? 8 : 9)]); /* an empty one now and then */
+    }
+    regex_t plain;
+    CU_ASSERT_FATAL(regcomp(&plain, pattern, REG_EXTENDED) == 0);
+    void *re = dsc_rt_regex_new(&ctx, pattern, n);
+    for (int l = 0; l < 20; l++) {
+      sd = sd * 1103515245u + 12345u;
+      int len = (int)((sd >> 8) % 12);
+      for (int i = 0; i < len; i++) {
+        sd = sd * 1103515245u + 12345u;
+        line[i] = "ab=.|"[(sd >> 8) % 5];
+      }
+      regmatch_t m = {.rm_so = 0, .rm_eo = len};
+      int want = regexec(&plain, len ? line : "", 1, &m, REG_STARTEND) == 0;
+      if (dsc_rt_regex_match(re, &w, line, len) != want)
+        fprintf(stderr, "\n'%s' on '%.*s': want %d\n", pattern, len, line, want);
+      CU_ASSERT_EQUAL_FATAL(dsc_rt_regex_match(re, &w, line, len), want);
+    }
+    regfree(&plain);
+    rt_regex_free(re);
+    rt_worker_free_regexes(&w);
+  }
+  void *levels = dsc_rt_regex_new(&ctx, S("ERROR|FATAL"));
+  CU_ASSERT(dsc_rt_regex_match(levels, &w, S("x FATAL y")));
+  CU_ASSERT(!dsc_rt_regex_match(levels, &w, S("x WARN y")));
+  CU_ASSERT_EQUAL(w.nregex, 0); /* no regexec */
+  rt_regex_free(levels);
+}
+
 /* Four threads, each with its own worker, match one regex at once: every answer right, and each
  * worker made its own copy. */
 typedef struct {
@@ -310,6 +351,7 @@ int main(void) {
   CU_add_test(s, "the literal every match contains", test_required_literals);
   CU_add_test(s, "plain patterns", test_plain_patterns);
   CU_add_test(s, "regexes matched without regexec", test_simple_patterns);
+  CU_add_test(s, "alternatives of literals", test_literal_alternatives);
   CU_add_test(s, "random patterns against regexec", test_random_patterns);
   CU_add_test(s, "workers match one regex at once", test_workers_match_at_once);
   int failed = dsc_cunit_run();
