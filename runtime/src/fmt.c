@@ -103,7 +103,6 @@ static void rounded_text(double v, const char *sign, const char *d, int e, int d
   int a = e < 0 ? -e : e;
   if (a >= 100) *o++ = (char)('0' + a / 100);
   *o++ = (char)('0' + a / 10 % 10), *o++ = (char)('0' + a % 10), *o = 0;
-  (void)size;
 }
 
 /* The shortest text that reads back to the normal double v (see rt_float_repr), from one
