@@ -24,7 +24,7 @@ typedef struct rt_regex {
   regex_t compiled;   /* checked at start; the copy of the thread that made it */
   const char *lit;    /* what every match contains (into pattern_lit), or NULL */
   int64_t lit_len;
-  int plain;          /* the pattern is lit alone (rt_regex_plain), anchored as `anchors` says */
+  int plain;          /* the pattern is lit alone (rt_sre_literal), anchored as `anchors` says */
   int anchors;
   rt_sre *simple;     /* the pattern matched without regexec (regex_simple.c), or NULL */
   int32_t nalts;      /* the pattern is alternatives of plain literals (`ERROR|FATAL`), or 0 */
@@ -44,8 +44,6 @@ typedef struct rt_regex {
  * must each occur once, one after the other, is a required string; an atom that may be absent
  * (`*`, `?`, `{0,...}`) ends the run before it, one that may repeat (`+`, `{2,}`) ends it after
  * itself.  The longest run wins.  Anything not understood gives no literal at all. */
-
-static int is_special(char c) { return c && strchr(".[]()*+?{}|^$\\", c) != NULL; }
 
 /* Skips a bracket expression at p ('['): returns just past its ']', or NULL. */
 static const char *skip_bracket(const char *p, const char *end) {
@@ -127,7 +125,7 @@ int64_t rt_regex_required_literal(const char *pattern, int64_t len, char *out) {
         best = 0;
         break;
       }
-      literal = is_special(p[1]), c = p[1];
+      literal = rt_regex_special(p[1]), c = p[1];
       p += 2;
     } else if (*p == '[' || *p == '(') {
       if (!(p = *p == '[' ? skip_bracket(p, end) : skip_group(p, end))) {
@@ -162,35 +160,6 @@ int64_t rt_regex_required_literal(const char *pattern, int64_t len, char *out) {
   }
   free(cur);
   return best;
-}
-
-/* When the pattern is nothing but literal characters (printable ASCII, or escaped specials),
- * maybe after `^` and before `$`: their bytes into out and their count, with *anchors 1 for the
- * `^`, 2 for the `$`; else -1.  Such a regex is a plain search (contains, startsWith, endsWith,
- * ==), which is what most `matches()` of a log filter are. */
-int64_t rt_regex_plain(const char *pattern, int64_t len, char *out, int *anchors) {
-  const char *p = pattern, *end = pattern + len;
-  int64_t k = 0;
-  *anchors = 0;
-  if (p < end && *p == '^') *anchors |= 1, p++;
-  while (p < end) {
-    if (*p == '$' && p + 1 == end) {
-      *anchors |= 2;
-      break;
-    }
-    char c;
-    if (*p == '\\') {
-      if (p + 1 >= end || !is_special(p[1])) return -1;
-      c = p[1], p += 2;
-    } else if (is_special(*p) || (unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7F) {
-      return -1;
-    } else {
-      c = *p++;
-    }
-    if (p < end && (*p == '*' || *p == '+' || *p == '?' || *p == '{')) return -1;
-    out[k++] = c;
-  }
-  return k > 0 ? k : -1;
 }
 
 /* `ERROR|FATAL`, `^GET |^POST `: a pattern of two or more alternatives, each a plain literal as
@@ -236,12 +205,16 @@ void *dsc_rt_regex_new(dsc_rt_ctx *ctx, const char *pattern, int64_t len) {
     fprintf(stderr, "%s: fatal: bad regex '%s': %s\n", rt_progname(ctx), r->pattern, msg);
     exit(1);
   }
-  r->plain = 0;
   r->nalts = plain_alternatives(pattern, len, &r->alts);
-  int64_t k = rt_regex_plain(pattern, len, r->pattern_lit, &r->anchors);
-  r->simple = k > 0 ? NULL : rt_sre_compile(pattern, len);
-  if (k > 0) r->plain = 1, r->lit_len = k;
-  else r->lit_len = rt_regex_required_literal(pattern, len, r->pattern_lit);
+  r->simple = rt_sre_compile(pattern, len);
+  int64_t k = r->simple ? rt_sre_literal(r->simple, r->pattern_lit, &r->anchors) : -1;
+  r->plain = k > 0;
+  if (r->plain) { /* a search does it all */
+    rt_sre_free(r->simple);
+    r->simple = NULL, r->lit_len = k;
+  } else {
+    r->lit_len = rt_regex_required_literal(pattern, len, r->pattern_lit);
+  }
   r->lit = r->lit_len ? r->pattern_lit : NULL;
   return r; /* lives as long as the program */
 }
@@ -283,7 +256,7 @@ static int may_match(const rt_regex *r, const char *s, int64_t n) {
   return !r->lit || dsc_rt_str_contains(s, n, r->lit, r->lit_len);
 }
 
-/* matches() of a plain regex, lit[0..m) anchored as rt_regex_plain says, without the regex
+/* matches() of a plain regex, lit[0..m) anchored as rt_sre_literal says, without the regex
  * engine. */
 static int32_t plain_match(const char *lit, int64_t m, int anchors, const char *s, int64_t n) {
   switch (anchors) {

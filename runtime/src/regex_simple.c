@@ -34,7 +34,7 @@ struct rt_sre {
   sre_item items[];
 };
 
-static int special(char c) { return c && strchr(".[]()*+?{}|^$\\", c) != NULL; }
+int rt_regex_special(char c) { return c && strchr(".[]()*+?{}|^$\\", c) != NULL; }
 static int is_quantifier(char c) { return c == '*' || c == '+' || c == '?' || c == '{'; }
 
 /* Parses the bracket expression at p ('[') into in[]; returns just past it, or NULL. */
@@ -129,13 +129,13 @@ rt_sre *rt_sre_compile(const char *pattern, int64_t len) {
     }
     sre_item *it = &re->items[re->nitems];
     memset(it->in, 0, 256);
-    if (*p == '\\' && p + 1 < end && special(p[1])) {
+    if (*p == '\\' && p + 1 < end && rt_regex_special(p[1])) {
       it->in[(unsigned char)p[1]] = 1, p += 2;
     } else if (*p == '[') {
       if (!(p = bracket(p, end, it->in))) goto not_simple;
     } else if (*p == '.') { /* any byte but NUL (glibc's POSIX syntax: RE_DOT_NOT_NULL) */
       memset(it->in, 1, 256), it->in[0] = 0, p++;
-    } else if (!special(*p) && (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7F) {
+    } else if (!rt_regex_special(*p) && (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7F) {
       it->in[(unsigned char)*p++] = 1;
     } else {
       goto not_simple;
@@ -164,6 +164,26 @@ not_simple:
 }
 
 void rt_sre_free(rt_sre *re) { free(re); }
+
+int64_t rt_sre_literal(const rt_sre *re, char *out, int *anchors) {
+  if (re->group_from >= 0) return -1;
+  for (int32_t i = 0; i < re->nitems; i++) {
+    const sre_item *it = &re->items[i];
+    int members = 0;
+    for (int b = 0; b < 256; b++)
+      if (it->in[b]) members++, out[i] = (char)b;
+    if (members != 1 || it->min != 1 || it->max != 1) return -1;
+  }
+  *anchors = re->at_start | re->at_end << 1;
+  return re->nitems;
+}
+
+int64_t rt_regex_plain(const char *pattern, int64_t len, char *out, int *anchors) {
+  rt_sre *re = rt_sre_compile(pattern, len);
+  int64_t k = re ? rt_sre_literal(re, out, anchors) : -1;
+  rt_sre_free(re);
+  return k;
+}
 
 /* The match from st, which is unique (see above); its end, or -1. */
 static int64_t match_from(const rt_sre *re, const char *s, int64_t n, int64_t st, int64_t m[4]) {

@@ -141,10 +141,6 @@ int rt_is_space(uint32_t cp);
  * The longest string every match of the POSIX extended regex pattern[0..len) contains, into out
  * (room for len bytes); its length, 0 when there is none or the pattern is not understood. */
 int64_t rt_regex_required_literal(const char *pattern, int64_t len, char *out);
-/* The pattern's bytes when it is only literal characters, maybe after ^ and before $ (*anchors
- * 1 and 2), into out; their count, or -1. */
-int64_t rt_regex_plain(const char *pattern, int64_t len, char *out, int *anchors);
-
 /* ---- regex_simple.c -------------------------------------------------------------------------
  * A regex whose match from any start is forced (characters and bracket expressions, each maybe
  * repeated, at most one group, no repeated item able to take what begins the rest), matched
@@ -155,6 +151,14 @@ void rt_sre_free(rt_sre *re);
 /* POSIX's first match in s: 1 and m[0..1] its bounds, m[2..3] group 1's (-1 without a group);
  * 0 when there is none. */
 int rt_sre_match(const rt_sre *re, const char *s, int64_t n, int64_t m[4]);
+/* When the regex is nothing but literal characters (escaped specials included), maybe after ^
+ * and before $: their bytes into out, *anchors 1 for the ^ and 2 for the $; their count, or -1.
+ * Such a regex is a plain search (contains, startsWith, endsWith, ==). */
+int64_t rt_sre_literal(const rt_sre *re, char *out, int *anchors);
+/* The same from the pattern (rt_sre_compile, then rt_sre_literal). */
+int64_t rt_regex_plain(const char *pattern, int64_t len, char *out, int *anchors);
+/* Whether c has a meaning of its own in an extended regex (`.[]()*+?{}|^$\`). */
+int rt_regex_special(char c);
 /* Frees a regex of dsc_rt_regex_new (a program's live as long as it does); the workers' copies
  * of it must be gone first (rt_worker_free_regexes), as they are known by its address. */
 void rt_regex_free(void *re);
