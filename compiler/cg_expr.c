@@ -278,6 +278,20 @@ static const expr *arg(const expr *call, int i) { return ((ast_arg *)call->items
  * the line is parsed only when that search finds the literal.  A program parameter serves as
  * the literal too: it is the same for every record. */
 
+/* Whether a and b are the same value: the same name, a literal with the same text, the same
+ * field of the same. */
+static bool same_value(const expr *a, const expr *b) {
+  if (a->kind != b->kind)
+    return false;
+  switch (a->kind) {
+  case E_NAME: return a->sym && a->sym == b->sym;
+  case E_STRING: return a->slen == b->slen && memcmp(a->sval, b->sval, (size_t)a->slen) == 0;
+  case E_MEMBER:
+    return a->lhs->type->kind == T_TUPLE && a->field == b->field && same_value(a->lhs, b->lhs);
+  default: return false;
+  }
+}
+
 static bool is_builtin_call(const expr *e, builtin_id id) {
   return e->kind == E_CALL && !(e->sym && e->sym->kind == SYM_FN) && e->builtin == (int)id;
 }
@@ -300,17 +314,15 @@ typedef struct json_test {
 } json_test;
 
 /* Whether `side == other` is such a test, with a plain line and a constant literal and
- * fallback; when both are literals they must differ (else a line without the key is true), and
- * the literal must not be empty (`""` is in most lines). */
+ * fallback; when the fallback is the literal itself (the same text or parameter) a line without
+ * the key is true, so there is nothing to search for; nor in an empty literal (`""` is in most
+ * lines). */
 static bool json_test_of(const expr *side, const expr *other, json_test *t) {
   const expr *json = side;
   t->lit = other, t->fallback = NULL;
   if (is_builtin_call(side, B_GET_OR_ELSE)) {
     json = arg(side, 0), t->fallback = arg(side, 1);
-    if (!is_constant_string(t->fallback) ||
-        (t->fallback->kind == E_STRING && other->kind == E_STRING &&
-         t->fallback->slen == other->slen &&
-         memcmp(t->fallback->sval, other->sval, (size_t)other->slen) == 0))
+    if (!is_constant_string(t->fallback) || same_value(t->fallback, other))
       return false;
   } else if (is_builtin_call(other, B_SOME)) {
     t->lit = arg(other, 0);
@@ -497,20 +509,6 @@ static LLVMValueRef cg_format_call(cg *g, const expr *e) {
  * same arguments may take the first one's list, when the first was made earlier in the same
  * block, or in a block every way to this one passes through (so it is there whenever the second
  * runs). */
-
-/* Whether a and b are the same value: the same name, a literal with the same text, the same
- * field of the same. */
-static bool same_value(const expr *a, const expr *b) {
-  if (a->kind != b->kind)
-    return false;
-  switch (a->kind) {
-  case E_NAME: return a->sym && a->sym == b->sym;
-  case E_STRING: return a->slen == b->slen && memcmp(a->sval, b->sval, (size_t)a->slen) == 0;
-  case E_MEMBER:
-    return a->lhs->type->kind == T_TUPLE && a->field == b->field && same_value(a->lhs, b->lhs);
-  default: return false;
-  }
-}
 
 static bool splits_a_string(const expr *e) {
   return e->builtin == B_CSV || e->builtin == B_SPLIT || e->builtin == B_WORDS;
