@@ -148,29 +148,28 @@ static int deal_functions(LLVMContextRef ctx, LLVMModuleRef mod, int max_parts) 
   return parts;
 }
 
-/* Replaces a definition by a declaration of the same name and type. */
-static void function_to_declaration(LLVMModuleRef mod, LLVMValueRef f) {
+/* Replaces the definition of a function or global by a declaration of the same name, type
+ * and visibility (and calling convention, or alignment and thread-locality). */
+static void to_declaration(LLVMModuleRef mod, LLVMValueRef v) {
   size_t n;
-  char *name = strdup(LLVMGetValueName2(f, &n));
-  LLVMSetValueName2(f, "", 0);
-  LLVMValueRef d = LLVMAddFunction(mod, name, LLVMGlobalGetValueType(f));
-  LLVMSetFunctionCallConv(d, LLVMGetFunctionCallConv(f));
-  LLVMSetVisibility(d, LLVMGetVisibility(f));
-  LLVMReplaceAllUsesWith(f, d);
-  LLVMDeleteFunction(f);
-  free(name);
-}
-
-static void global_to_declaration(LLVMModuleRef mod, LLVMValueRef g) {
-  size_t n;
-  char *name = strdup(LLVMGetValueName2(g, &n));
-  LLVMSetValueName2(g, "", 0);
-  LLVMValueRef d = LLVMAddGlobal(mod, LLVMGlobalGetValueType(g), name);
-  LLVMSetVisibility(d, LLVMGetVisibility(g));
-  LLVMSetAlignment(d, LLVMGetAlignment(g));
-  LLVMSetThreadLocal(d, LLVMIsThreadLocal(g));
-  LLVMReplaceAllUsesWith(g, d);
-  LLVMDeleteGlobal(g);
+  char *name = strdup(LLVMGetValueName2(v, &n));
+  LLVMSetValueName2(v, "", 0); /* so that the declaration gets the name itself */
+  bool fn = LLVMIsAFunction(v) != NULL;
+  LLVMValueRef d;
+  if (fn) {
+    d = LLVMAddFunction(mod, name, LLVMGlobalGetValueType(v));
+    LLVMSetFunctionCallConv(d, LLVMGetFunctionCallConv(v));
+  } else {
+    d = LLVMAddGlobal(mod, LLVMGlobalGetValueType(v), name);
+    LLVMSetAlignment(d, LLVMGetAlignment(v));
+    LLVMSetThreadLocal(d, LLVMIsThreadLocal(v));
+  }
+  LLVMSetVisibility(d, LLVMGetVisibility(v));
+  LLVMReplaceAllUsesWith(v, d);
+  if (fn)
+    LLVMDeleteFunction(v);
+  else
+    LLVMDeleteGlobal(v);
   free(name);
 }
 
@@ -192,7 +191,7 @@ static void prepare_part(LLVMModuleRef mod, int part) {
     LLVMRemoveStringAttributeAtIndex(fns[i], LLVMAttributeFunctionIndex, PART_ATTR,
                                      (unsigned)strlen(PART_ATTR));
     if (p != part)
-      function_to_declaration(mod, fns[i]);
+      to_declaration(mod, fns[i]);
   }
   free(fns);
   /* what no kept function uses: the other parts' internal functions (and declarations of
@@ -214,7 +213,7 @@ static void prepare_part(LLVMModuleRef mod, int part) {
   for (LLVMValueRef g = LLVMGetFirstGlobal(mod), next; g; g = next) {
     next = LLVMGetNextGlobal(g);
     if (LLVMGetLinkage(g) == LLVMExternalLinkage && LLVMGetInitializer(g))
-      global_to_declaration(mod, g);
+      to_declaration(mod, g);
   }
 }
 
