@@ -474,7 +474,11 @@ static LLVMValueRef cg_format_call(cg *g, const expr *e) {
     LLVMValueRef v = vals[next++];
     char conv = fs[i];
     const char *flags = mem_strndup(fs + start, (size_t)(i - start));
-    if (conv == 'd' || conv == 'x') {
+    bool plain = i - start == 1; /* no flags, width or precision between % and the conversion */
+    if (conv == 'd' && plain) { /* the plain conversions go straight into the buffer */
+      LLVMValueRef args[2] = {buf, v};
+      cg_rt(g, "dsc_rt_buf_int", "vpl", args);
+    } else if (conv == 'd' || conv == 'x') {
       LLVMValueRef args[3] = {buf, LLVMBuildGlobalStringPtr(g->b, mem_printf("%sll%c", flags, conv), ".fmt"), v};
       cg_rt(g, "dsc_rt_buf_printf_int", "vppl", args);
     } else if (conv != 's') {
@@ -493,9 +497,14 @@ static LLVMValueRef cg_format_call(cg *g, const expr *e) {
           v = rt_out(g, "dsc_rt_bool_to_str", "vip", bargs, 1, g->t_str);
         }
       }
-      LLVMValueRef args[4] = {buf, LLVMBuildGlobalStringPtr(g->b, mem_printf("%ss", flags), ".fmt"),
-                              str_ptr(g, v), str_len(g, v)};
-      cg_rt(g, "dsc_rt_buf_printf_str", "vpppl", args);
+      if (plain) {
+        LLVMValueRef args[3] = {buf, str_ptr(g, v), str_len(g, v)};
+        cg_rt(g, "dsc_rt_buf_printf_plain_str", "vppl", args);
+      } else {
+        LLVMValueRef spec = LLVMBuildGlobalStringPtr(g->b, mem_printf("%ss", flags), ".fmt");
+        LLVMValueRef args[4] = {buf, spec, str_ptr(g, v), str_len(g, v)};
+        cg_rt(g, "dsc_rt_buf_printf_str", "vpppl", args);
+      }
     }
   }
   LLVMValueRef targs[2] = {g->worker, buf};

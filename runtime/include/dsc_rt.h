@@ -337,6 +337,9 @@ dsc_rt_buf *dsc_rt_scratch_buf(dsc_rt_worker *w);
 void dsc_rt_buf_printf_int(dsc_rt_buf *buf, const char *spec, int64_t v);
 void dsc_rt_buf_printf_float(dsc_rt_buf *buf, const char *spec, double v);
 void dsc_rt_buf_printf_str(dsc_rt_buf *buf, const char *spec, const char *s, int64_t n);
+/* `%s` without flags (the compiler's choice, as dsc_rt_buf_int for `%d`): the bytes up to any
+ * NUL. */
+void dsc_rt_buf_printf_plain_str(dsc_rt_buf *buf, const char *s, int64_t n);
 void dsc_rt_buf_take(dsc_rt_worker *w, dsc_rt_buf *buf, dsc_str *out);
 
 /* csv(line): RFC 4180 fields — separated by ',', a field in double quotes may hold commas and

@@ -94,23 +94,22 @@ static void buf_vformat(dsc_rt_buf *b, const char *spec, int kind, int64_t i, do
   }
 }
 
-/* The plain conversions, `%d` and `%s` without flags, are most of a format(): they go straight
- * into the buffer, without snprintf (and, for a string, without a NUL-terminated copy). */
 void dsc_rt_buf_printf_int(dsc_rt_buf *buf, const char *spec, int64_t v) {
-  if (!strcmp(spec, "%lld")) dsc_rt_buf_int(buf, v);
-  else buf_vformat(buf, spec, 0, v, 0, NULL);
+  buf_vformat(buf, spec, 0, v, 0, NULL);
 }
 
 void dsc_rt_buf_printf_float(dsc_rt_buf *buf, const char *spec, double v) {
   buf_vformat(buf, spec, 1, 0, v, NULL);
 }
 
+/* `%s` without flags, most of a format(): straight into the buffer, without snprintf or a
+ * NUL-terminated copy (a malloc per record); up to a NUL, where that copy's %s stopped. */
+void dsc_rt_buf_printf_plain_str(dsc_rt_buf *buf, const char *s, int64_t n) {
+  const char *nul = memchr(s, 0, (size_t)n);
+  dsc_rt_buf_bytes(buf, s, nul ? nul - s : n);
+}
+
 void dsc_rt_buf_printf_str(dsc_rt_buf *buf, const char *spec, const char *s, int64_t n) {
-  if (!strcmp(spec, "%s")) {
-    const char *nul = memchr(s, 0, (size_t)n); /* %s of the NUL-terminated copy stopped there */
-    dsc_rt_buf_bytes(buf, s, nul ? nul - s : n);
-    return;
-  }
   char *z = rt_xstrndup(s, (size_t)n);
   buf_vformat(buf, spec, 2, 0, 0, z);
   free(z);

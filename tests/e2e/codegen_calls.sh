@@ -9,6 +9,7 @@
 # computed, or by `<` never call it.
 # 2. A line split twice the same way in one expression (`(csv(l)[0], csv(l)[1])`, also split()
 #    and words()) is split once, but not across the arms of an `if`.
+# 3. format()'s `%s` and `%d` without flags go straight into the buffer, not through snprintf.
 # Usage (from ctest): bash codegen_calls.sh DSC FEEDER WORKDIR SRCDIR
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.bash"
 e2e_init "$@"
@@ -46,5 +47,13 @@ DS
 for fn_want in dsc_rt_csv_fields:3 dsc_rt_str_split_list:2 dsc_rt_str_words_list:1; do
   n=$(calls splits.ds "${fn_want%:*}")
   [[ $n == "${fn_want#*:}" ]] || e2e_fail "splits.ds: $n calls of ${fn_want%:*}, want ${fn_want#*:}"
+done
+cat >formats.ds <<'DS'
+batch 1s
+stdin().map(l => format("%s has %d, %5s has %-3d", l, len(l), l, len(l))).stdout()
+DS
+for fn_want in dsc_rt_buf_printf_plain_str:1 dsc_rt_buf_printf_str:1 dsc_rt_buf_printf_int:1; do
+  n=$(calls formats.ds "${fn_want%:*}")
+  [[ $n == "${fn_want#*:}" ]] || e2e_fail "formats.ds: $n calls of ${fn_want%:*}, want ${fn_want#*:}"
 done
 echo "PASS codegen_calls"

@@ -111,7 +111,7 @@ static void test_format(void) {
   dsc_rt_buf_take(&w, b, &o);
   CU_ASSERT_STR(o, "42   |3.14|   abc");
   CU_ASSERT_EQUAL(dsc_rt_scratch_buf(&w)->len, 0);
-  /* plain %d and %s go straight into the buffer; %s still stops at a NUL, as the C string did */
+  /* %d and %s through snprintf; %s stops at a NUL, as the C string does */
   b = dsc_rt_scratch_buf(&w);
   dsc_rt_buf_printf_int(b, "%lld", INT64_MIN);
   dsc_rt_buf_printf_str(b, "%s", S(" x "));
@@ -120,6 +120,11 @@ static void test_format(void) {
   dsc_rt_buf_printf_str(b, "%s", S(""));
   dsc_rt_buf_take(&w, b, &o);
   CU_ASSERT_STR(o, "-9223372036854775808 x 7a");
+  b = dsc_rt_scratch_buf(&w); /* the flagless %s the compiler calls directly */
+  dsc_rt_buf_printf_plain_str(b, S("p\0q"));
+  dsc_rt_buf_printf_plain_str(b, S(" r"));
+  dsc_rt_buf_take(&w, b, &o);
+  CU_ASSERT_STR(o, "p r");
 
   char prefix[] = "/tmp/dsc_rt_ops_save";
   dsc_rt_batch batch = {.time_ms = 12000};
