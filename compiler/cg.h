@@ -48,6 +48,7 @@ typedef struct cg {
   int nslots;                   /* batch-state slots used so far */
   plan_stage *stage;            /* the stage whose function is being generated */
   LLVMValueRef json_memo;       /* that task function's dsc_rt_json_memo, once json() needs it */
+  const expr *searched_test;    /* a json() `==` whose literal the line loop searched for */
   const plan_stage *early;      /* the stage dsc_gen_early may start (cg_pipeline.c), or NULL */
   LLVMValueRef *regex_globals;  /* compiled regex per distinct literal, set by dsc_gen_start */
   const expr **regex_src;       /* the literals */
@@ -107,6 +108,14 @@ LLVMValueRef cg_some(cg *g, LLVMValueRef v, const type *opt_type);
 LLVMValueRef cg_none(cg *g, const type *opt_type);
 /* f(args...) for a lambda argument of an operator. */
 LLVMValueRef cg_apply(cg *g, const expr *fn, LLVMValueRef *args, int nargs);
+/* A filter's predicate that holds only for a line with a literal in it: `contains(l, lit)` or
+ * json() of l compared with lit, alone or first of an `&&` (dsc_rt_lines_next_having). */
+typedef struct cg_line_literal {
+  const expr *test; /* that contains() call or `==` */
+  const expr *lit;  /* a string literal or program parameter */
+  bool json;        /* json(): a backslash in the line may hide the literal */
+} cg_line_literal;
+bool cg_line_literal_of(const expr *predicate, cg_line_literal *out);
 
 /* ---- cg_pipeline.c ---- */
 void cg_pipeline(cg *g, const cg_options *opt);

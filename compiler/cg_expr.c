@@ -338,6 +338,8 @@ static bool json_test_of(const expr *side, const expr *other, json_test *t) {
  * not of that form. */
 static LLVMValueRef cg_json_equals_literal(cg *g, const expr *e) {
   json_test t;
+  if (e == g->searched_test) /* the loop gives only lines the search found something in */
+    return NULL;
   if (!json_test_of(e->lhs, e->rhs, &t) && !json_test_of(e->rhs, e->lhs, &t))
     return NULL;
   LLVMBuilderRef entry = entry_builder(g);
@@ -359,6 +361,35 @@ static LLVMValueRef cg_json_equals_literal(cg *g, const expr *e) {
   LLVMBuildBr(g->b, done);
   LLVMPositionBuilderAtEnd(g->b, done);
   return cg_phi2(g, g->t_i1, LLVMConstInt(g->t_i1, 0, 0), from, eq, parse_end, "");
+}
+
+/* Whether e is the predicate's own (only) parameter. */
+static bool is_parameter_of(const expr *e, const expr *predicate) {
+  if (predicate->kind != E_LAMBDA || predicate->items.len != 1 || predicate->field == 1)
+    return false;
+  const ast_param *p = predicate->items.items[0];
+  return e->kind == E_NAME && e->sym && e->sym->kind == SYM_LOCAL && e->sym->decl == p;
+}
+
+bool cg_line_literal_of(const expr *predicate, cg_line_literal *out) {
+  if (predicate->kind != E_LAMBDA)
+    return false;
+  const expr *e = predicate->lhs;
+  while (e->kind == E_BINARY && e->op == OP_AND) /* the test must decide first */
+    e = e->lhs;
+  json_test t;
+  if (is_builtin_call(e, B_CONTAINS) && is_constant_string(arg(e, 1))) {
+    *out = (cg_line_literal){e, arg(e, 1), false};
+    return is_parameter_of(arg(e, 0), predicate);
+  }
+  /* a fallback parameter equal to the literal would make every line pass */
+  if (e->kind == E_BINARY && e->op == OP_EQ &&
+      (json_test_of(e->lhs, e->rhs, &t) || json_test_of(e->rhs, e->lhs, &t)) &&
+      !(t.fallback && t.fallback->kind != E_STRING)) {
+    *out = (cg_line_literal){e, t.lit, true};
+    return is_parameter_of(t.line, predicate);
+  }
+  return false;
 }
 
 static LLVMValueRef cg_binary(cg *g, const expr *e) {

@@ -175,6 +175,16 @@ void cg_feed_consumers(cg *g, const plan_op *op, LLVMValueRef v) {
 
 /* ---- stage task functions -------------------------------------------------------------------- */
 
+/* Whether every line of the source goes only to one filter that needs a literal in it (see
+ * cg_line_literal_of): the loop then gives only the lines that have it. */
+static bool source_literal(const plan_stage *st, cg_line_literal *out) {
+  const plan_op *src = st->root;
+  if (src->consumers.len != 1)
+    return false;
+  const plan_edge *e = src->consumers.items[0];
+  return e->stage == st && e->op->kind == P_FILTER && cg_line_literal_of(e->op->fn, out);
+}
+
 /* The loop over the lines of the batch's input that this task takes (dsc_rt_lines_open). */
 static void source_loop(cg *g, const plan_stage *st, LLVMValueRef batch, LLVMValueRef task,
                         LLVMValueRef ntasks) {
@@ -184,15 +194,36 @@ static void source_loop(cg *g, const plan_stage *st, LLVMValueRef batch, LLVMVal
   LLVMValueRef idx = LLVMBuildLoad2(g->b, g->t_i32, g->source_globals[st->root->source], "src");
   LLVMValueRef args[5] = {batch, idx, task, ntasks, cursor};
   cg_rt(g, "dsc_rt_lines_open", "vpillp", args);
+  cg_line_literal having;
+  LLVMValueRef filter = NULL, lit = NULL;
+  if (source_literal(st, &having)) {
+    LLVMTypeRef filter_t = LLVMArrayType2(g->t_i64, sizeof(dsc_rt_line_prefilter) / 8);
+    filter = cg_alloca(g, filter_t, "line.prefilter");
+    LLVMBuildStore(g->b, LLVMConstNull(filter_t), filter);
+    lit = cg_expr(g, having.lit);
+    g->searched_test = having.json ? having.test : NULL;
+  }
   LLVMBasicBlockRef head = cg_block(g, "lines"), body = cg_block(g, "lines.body"),
                     exit = cg_block(g, "lines.end");
   LLVMBuildBr(g->b, head);
   LLVMPositionBuilderAtEnd(g->b, head);
-  LLVMValueRef next_args[2] = {cursor, line};
-  LLVMValueRef more = cg_rt(g, "dsc_rt_lines_next", "ipp", next_args);
+  LLVMValueRef more;
+  if (filter) {
+    LLVMValueRef having_args[6] = {cursor,
+                                   line,
+                                   filter,
+                                   LLVMBuildExtractValue(g->b, lit, 0, ""),
+                                   LLVMBuildExtractValue(g->b, lit, 1, ""),
+                                   cg_i32(g, having.json)};
+    more = cg_rt(g, "dsc_rt_lines_next_having", "ippppli", having_args);
+  } else {
+    LLVMValueRef next_args[2] = {cursor, line};
+    more = cg_rt(g, "dsc_rt_lines_next", "ipp", next_args);
+  }
   LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, more, cg_i32(g, 0), ""), body, exit);
   LLVMPositionBuilderAtEnd(g->b, body);
   cg_feed_consumers(g, st->root, LLVMBuildLoad2(g->b, g->t_str, line, "line"));
+  g->searched_test = NULL;
   LLVMBuildBr(g->b, head);
   LLVMPositionBuilderAtEnd(g->b, exit);
 }

@@ -99,6 +99,7 @@ typedef struct dsc_rt_line_cursor {
   const char *next;         /* in a plain run: where the next line starts */
   const char *limit;        /* no line of this task starts at or after it */
   const char *run_end;      /* the run's end, just after its last \n */
+  const char *search_end;   /* the end of the line holding limit[-1]: the task's last line */
   const dsc_str *view;      /* in a view run: the next line */
   const dsc_str *view_end;  /* the end of this task's lines in it */
   const void *lines;        /* the source's lines for the batch */
@@ -113,6 +114,21 @@ void dsc_rt_lines_open(const dsc_rt_batch *batch, int32_t source, int64_t task, 
 /* The task's next line, terminator stripped, valid UTF-8, living until the batch ends; returns
  * 0 when the task has no more. */
 int32_t dsc_rt_lines_next(dsc_rt_line_cursor *cur, dsc_str *line);
+/* The same for a source whose lines all go to one filter that needs lit[0..m) in the line
+ * (`contains(l, "x")`, or json() compared with a literal: see dsc_rt_json_may_give when `json`):
+ * lines without it are skipped (the rest of the line is still tested by the filter), so a task
+ * looks for the literal across its lines instead of for each line's end.  Where the literal is
+ * in most of the bytes, the search costs more than it spares: `f` (zeroed with the cursor)
+ * counts, and the next lines are then all given for a while, unsearched. */
+typedef struct dsc_rt_line_prefilter {
+  int32_t unsearched; /* lines still to give without a search */
+  int32_t looked;     /* lines given (plain runs) or looked at (view runs) since the count */
+  int64_t kept_bytes; /* of the bytes passed since the count, how many are in lines given */
+  int64_t passed_bytes;
+} dsc_rt_line_prefilter;
+int32_t dsc_rt_lines_next_having(dsc_rt_line_cursor *cur, dsc_str *line,
+                                 dsc_rt_line_prefilter *f, const char *lit, int64_t m,
+                                 int32_t json);
 
 /* How many partitions a stage should cut its input into (one per worker thread). */
 int64_t dsc_rt_partitions(dsc_rt_ctx *ctx);

@@ -171,6 +171,19 @@ void rt_worker_free_regexes(dsc_rt_worker *w);
 int32_t rt_json_search(const char *s, int64_t n, const char *lit, int64_t m, int quoted);
 /* The position of the first lit[0..m) (m >= 2) in s[0..n), or -1 (dsc_rt_str_find). */
 int64_t rt_find(const char *s, int64_t n, const char *lit, int64_t m);
+/* The position of the first lit[0..m) (1 <= m) in s[0..n), between quotes when `quoted`, or
+ * with `escapes` of the first backslash if that comes first; -1 if neither is there
+ * (dsc_rt_lines_next_having). */
+int64_t rt_search_next(const char *s, int64_t n, const char *lit, int64_t m, int quoted,
+                       int escapes);
+/* Whether a literal that begins with `first` may be the text of a JSON value other than a
+ * string (json.c's skip_other_value): json() gives such a value as it stands, unquoted. */
+static inline int rt_json_may_be_bare(char first) {
+  switch (first) {
+  case '-': case 't': case 'f': case 'n': case 'N': case 'I': case '[': case '{': return 1;
+  default: return first >= '0' && first <= '9';
+  }
+}
 
 /* ---- lines.c: input chunks, line splitting, UTF-8 repair, per-batch line views ------------ */
 

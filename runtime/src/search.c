@@ -1,7 +1,8 @@
 /* search.c — where a short literal occurs in a line, 16 or 32 bytes at a time: contains(), the
  * separator of split() when it has several bytes (rt_find), and the raw filter that spares
  * json() comparisons the parse of most lines (rt_json_search, which str_scan.c's
- * dsc_rt_json_may_give calls where it is worth it).
+ * dsc_rt_json_may_give calls where it is worth it; rt_search_next, with which line_cursor.c
+ * finds the next line that may pass such a filter, across lines).
  *
  * Each block compares the literal's first byte at every start position of the block and its last
  * byte (or, for a literal that must stand between quotes, the closing quote after it) at the
@@ -26,7 +27,7 @@
 
 /* Every search looks for lit[0..m) in s[0..n), between quotes when `quoted`, and answers 0 when
  * it is not there, else 1 + the position of its first occurrence; with escapes (json()), a
- * backslash anywhere in s answers 1 too. */
+ * backslash counts as an occurrence too (whichever comes first). */
 
 /* Whether the literal is at s[i] (its first byte, and its last or the closing quote, already
  * matched there).  A byte loop, not memcmp: literals are short, and a call in the block loop
@@ -41,11 +42,12 @@ static inline int literal_at(const char *s, int64_t i, const char *lit, int64_t 
 /* The plain versions, for lines shorter than a block and the literal. */
 static int64_t search_bytes(const char *s, int64_t n, const char *lit, int64_t m, int quoted,
                             int escapes) {
-  if (escapes && memchr(s, '\\', (size_t)n)) return 1;
-  for (int64_t i = 0; i + m + quoted <= n; i++)
+  const char *bs = escapes ? memchr(s, '\\', (size_t)n) : NULL;
+  int64_t stop = bs ? bs - s : n;
+  for (int64_t i = 0; i < stop && i + m + quoted <= n; i++)
     if (s[i] == lit[0] && (!quoted || s[i + m] == '"') && literal_at(s, i, lit, m, quoted))
       return i + 1;
-  return 0;
+  return bs ? stop + 1 : 0;
 }
 static int64_t search_bytes_escapes(const char *s, int64_t n, const char *lit, int64_t m,
                                     int quoted) {
@@ -75,18 +77,23 @@ static int64_t find_bytes(const char *s, int64_t n, const char *lit, int64_t m, 
     vec_t starts_v = (vec_t)((a == first) & (b == last));                                      \
     vec_t backslash_v = ESCAPES ? (vec_t)(a == backslash) : (vec_t){0};                         \
     if (__builtin_expect(movemask((vec_t)(starts_v | backslash_v)) != 0, 0)) {                 \
-      if (ESCAPES && movemask(backslash_v)) return 1;                                           \
+      uint32_t slashes = ESCAPES ? (uint32_t)movemask(backslash_v) : 0;                         \
+      int first_slash = slashes ? __builtin_ctz(slashes) : W;                                  \
       for (uint32_t starts = (uint32_t)movemask(starts_v); starts; starts &= starts - 1) {     \
+        if (__builtin_ctz(starts) > first_slash) break;                                         \
         int64_t at = p + __builtin_ctz(starts);                                                 \
         if (literal_at(s, at, lit, m, quoted)) return at + 1;                                   \
       }                                                                                         \
+      if (slashes) return p + first_slash + 1;                                                  \
     }                                                                                           \
     if (p == final) break;                                                                      \
   }                                                                                             \
   for (int64_t q = final + W; ESCAPES && q < n; q += W) { /* the last span-1 bytes */          \
+    int64_t from = q < n - W ? q : n - W; /* bytes before q had no backslash */                 \
     vec_t tail;                                                                                 \
-    memcpy(&tail, s + (q < n - W ? q : n - W), W);                                              \
-    if (movemask((vec_t)(tail == backslash))) return 1;                                         \
+    memcpy(&tail, s + from, W);                                                                 \
+    uint32_t slashes = (uint32_t)movemask((vec_t)(tail == backslash));                          \
+    if (slashes) return from + __builtin_ctz(slashes) + 1;                                      \
   }                                                                                             \
   return 0;
 
@@ -137,4 +144,9 @@ int64_t rt_find(const char *s, int64_t n, const char *lit, int64_t m) {
 
 int32_t rt_json_search(const char *s, int64_t n, const char *lit, int64_t m, int quoted) {
   return search_line(s, n, lit, m, quoted) != 0;
+}
+
+int64_t rt_search_next(const char *s, int64_t n, const char *lit, int64_t m, int quoted,
+                       int escapes) {
+  return escapes ? search_line(s, n, lit, m, quoted) - 1 : dsc_rt_str_find(s, n, 0, lit, m);
 }

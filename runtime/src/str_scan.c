@@ -181,15 +181,6 @@ int32_t dsc_rt_str_eq(const char *s, int64_t n, const char *t, int64_t m) {
  * Here rather than in search.c so that LLVM inlines it into the loop: a site's count is a few
  * instructions, and with the literal a constant, whether it must stand between quotes is too. */
 
-/* Whether the literal may be the text of a value other than a string (json.c's
- * skip_other_value). */
-static int may_be_bare_value(char first) {
-  switch (first) {
-  case '-': case 't': case 'f': case 'n': case 'N': case 'I': case '[': case '{': return 1;
-  default: return first >= '0' && first <= '9';
-  }
-}
-
 /* A site counts its searches in rounds of SAMPLE lines: when more than BUSY of them found the
  * literal (or a backslash), a search costs more than it saves (about 150 instructions against a
  * parse of 700 it spares only for lines without the literal), so the next REST lines are not
@@ -202,7 +193,7 @@ int32_t dsc_rt_json_may_give(dsc_rt_json_prefilter *site, const char *s, int64_t
     site->unsearched--;
     return 1;
   }
-  int32_t r = m <= 0 || rt_json_search(s, n, lit, m, !may_be_bare_value(lit[0]));
+  int32_t r = m <= 0 || rt_json_search(s, n, lit, m, !rt_json_may_be_bare(lit[0]));
   site->found += r;
   if (++site->searched == SAMPLE) {
     if (site->found > BUSY) site->unsearched = REST;

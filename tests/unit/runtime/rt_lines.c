@@ -713,6 +713,117 @@ static void test_tasks_filled(void) {
   stdin_ctx_free(&sc);
 }
 
+/* ---- lines that may hold a literal (dsc_rt_lines_next_having) ---- */
+
+/* Random lines where "view" (and "12") stand in every way the search must tell apart: between
+ * quotes or not, at a line's ends, in long lines, after a backslash, in \r\n lines and lines
+ * with UTF-8 (which the receiver keeps as views, not runs). */
+static size_t literal_text(char *out, size_t cap, int busy) {
+  static const char *const bodies[] = {
+      "{\"a\":\"view\",\"b\":1}", "{\"event_type\":\"click\"}", "view", "\"view", "view\"",
+      "xview\"", "\"view\"", "{\"a\":\"vie\\\"w\"}", "a\\b", "", "{\"n\":12}", "viewview\"",
+      "\"viev\"", "caf\xc3\xa9 \"view\"", "12", "w"};
+  size_t n = 0;
+  for (int lines = 1 + (int)rnd(80); lines-- && n + 300 < cap;) {
+    uint32_t pick = busy ? 6 : rnd(18);
+    if (pick < 16) n += (size_t)sprintf(out + n, "%s", bodies[pick]);
+    else if (pick == 16) { /* a long line, maybe with the literal at its end */
+      for (int k = 0; k < 150; k++) out[n++] = (char)('a' + k % 20);
+      if (rnd(2)) n += (size_t)sprintf(out + n, "\"view\"");
+    } else {
+      n += (size_t)sprintf(out + n, "{\"k\":\"%s\"}", rnd(2) ? "vi" : "ew");
+    }
+    out[n++] = '\r';
+    if (rnd(6)) n--; /* mostly \n alone */
+    out[n++] = '\n';
+  }
+  if (rnd(3) == 0) n += (size_t)sprintf(out + n, "\"view\""); /* no final terminator */
+  return n;
+}
+
+/* Whether the filter may keep line: what dsc_rt_json_may_give or contains() would say. */
+static int line_may_hold(dsc_str line, const char *lit, int64_t m, int json) {
+  if (!json) return dsc_rt_str_contains(line.ptr, line.len, lit, m);
+  return m <= 0 || rt_json_search(line.ptr, line.len, lit, m, !rt_json_may_be_bare(lit[0]));
+}
+
+/* Task by task, the lines dsc_rt_lines_next_having gives are those of dsc_rt_lines_next that
+ * may hold the literal, in order: all of them, and others only while the search rests (or when
+ * the literal has a \n, which no line holds but a search across lines may find). */
+static void check_having(const rt_lines *l, int64_t tasks, const char *lit, int json) {
+  int64_t m = (int64_t)strlen(lit);
+  int crosses = strchr(lit, '\n') != NULL;
+  for (int64_t t = 0; t < tasks; t++) {
+    dsc_rt_line_cursor all, having;
+    dsc_rt_line_prefilter f = {0};
+    dsc_str line, kept;
+    rt_lines_cursor(l, t, tasks, &all);
+    rt_lines_cursor(l, t, tasks, &having);
+    int resting = f.unsearched > 0, more = dsc_rt_lines_next_having(&having, &kept, &f, lit, m,
+                                                                     json);
+    while (dsc_rt_lines_next(&all, &line)) {
+      int given = more && kept.ptr == line.ptr;
+      if (line_may_hold(line, lit, m, json)) CU_ASSERT_FATAL(given);
+      if (!given) continue;
+      CU_ASSERT_EQUAL(kept.len, line.len);
+      if (!line_may_hold(line, lit, m, json)) CU_ASSERT(resting || crosses);
+      resting = f.unsearched > 0;
+      more = dsc_rt_lines_next_having(&having, &kept, &f, lit, m, json);
+    }
+    CU_ASSERT_FALSE(more); /* nothing after the task's last line, nothing out of order */
+  }
+}
+
+static void test_lines_having(void) {
+  static const char *const literals[] = {"view", "12", "w", "", "vi\new", "\"view"};
+  char text[8192];
+  for (int seed = 0; seed < 80; seed++) {
+    rng_state = (uint64_t)seed * 104729 + 3;
+    size_t n = literal_text(text, sizeof text, seed % 8 == 7);
+    for (size_t step = 7; step < 9000; step *= 23) {
+      for (int how = READ_BLOCKS; how <= MAPPED_BLOCKS; how++) {
+        rt_lines l;
+        rt_lines_init(&l);
+        split_into(&l, text, n, step, 0, how);
+        for (int64_t tasks = 1; tasks <= 4; tasks++)
+          for (size_t k = 0; k < sizeof literals / sizeof literals[0]; k++)
+            for (int json = 0; json <= 1; json++) check_having(&l, tasks, literals[k], json);
+        rt_lines_free(&l);
+      }
+    }
+  }
+}
+
+/* Where the lines given hold most of the bytes, the search rests for a while, then tries again;
+ * where they are few, it never does. */
+static void test_lines_having_rests(void) {
+  enum { LINES = 3000 };
+  static char text[LINES * 16];
+  for (int busy = 0; busy <= 1; busy++) {
+    size_t n = 0;
+    for (int i = 0; i < LINES; i++)
+      n += (size_t)sprintf(text + n, "%s\n", busy || i % 5 == 0 ? "{\"a\":\"view\"}" : "{}");
+    rt_lines l;
+    rt_lines_init(&l);
+    split_into(&l, text, n, n, 0, READ_BLOCKS);
+    dsc_rt_line_cursor cur;
+    dsc_rt_line_prefilter f = {0};
+    dsc_str line;
+    rt_lines_cursor(&l, 0, 1, &cur);
+    int64_t given = 0, rested = 0, searched_after_rest = 0;
+    for (int was_resting = 0; dsc_rt_lines_next_having(&cur, &line, &f, "view", 4, 1);) {
+      given++;
+      rested += f.unsearched > 0;
+      if (was_resting && f.unsearched == 0) searched_after_rest++;
+      was_resting = f.unsearched > 0;
+    }
+    CU_ASSERT_EQUAL(given, busy ? LINES : LINES / 5);
+    CU_ASSERT(busy ? rested > LINES / 2 : rested == 0);
+    CU_ASSERT(busy ? searched_after_rest >= 1 : searched_after_rest == 0);
+    rt_lines_free(&l);
+  }
+}
+
 /* A task that gets no byte of the batch, or only the middle of a line, gets no line. */
 static void test_cursor_shares(void) {
   rt_lines l;
@@ -835,6 +946,8 @@ int main(void) {
   CU_add_test(s, "manual clock markers in blocks", test_markers_in_blocks);
   CU_add_test(s, "blocks of plain lines and task cursors", test_blocks_and_cursors);
   CU_add_test(s, "cursor shares", test_cursor_shares);
+  CU_add_test(s, "lines that may hold a literal", test_lines_having);
+  CU_add_test(s, "the literal search rests", test_lines_having_rests);
   CU_add_test(s, "tasks a batch fills", test_tasks_filled);
   CU_add_test(s, "cursor over a run that lost its \\n", test_cursor_run_without_newline);
   CU_add_test(s, "chunk pool", test_chunk_pool);
