@@ -57,38 +57,47 @@ static int64_t find_bytes(const char *s, int64_t n, const char *lit, int64_t m, 
   return search_bytes(s, n, lit, m, quoted, 0);
 }
 
-/* The search in blocks of W start positions, the last block overlapping the one before so that
- * it ends at the last start position (so it needs n - span + 1 >= W start positions).  Start
- * position p+i is a candidate when s[p+i] is the literal's first byte and s[p+i+span-1] its
- * last (or the closing quote).  The loads from p cover every byte but the last span-1, which
- * W-byte loads after the loop look at for backslashes.  A block with no candidate and no
- * backslash (nearly all) costs one movemask and one branch.  ESCAPES is a constant, so that
- * contains() has no backslash compare.  Blocks and the candidates in them go left to right, so
- * the first occurrence found is the first in s. */
-#define SEARCH_BLOCKS(W, vec_t, movemask, ESCAPES)                                              \
-  const int64_t span = m + quoted, final = n - span + 1 - W;                                    \
+/* The search in blocks of K vectors of W start positions (B = K*W), the last block overlapping
+ * the one before so that it ends at the last start position (so it needs n - span + 1 >= B
+ * start positions).  Start position p+i is a candidate when s[p+i] is the literal's first byte
+ * and s[p+i+span-1] its last (or the closing quote).  The loads from p cover every byte but the
+ * last span-1, which W-byte loads after the loop look at for backslashes.  A block with no
+ * candidate and no backslash (nearly all) costs one movemask and one branch: two vectors a
+ * block halve that, and the loop's own count.  ESCAPES is a constant, so that contains() has no
+ * backslash compare.  Blocks and the candidates in them go left to right, so the first
+ * occurrence found is the first in s. */
+#define SEARCH_BLOCKS(W, K, vec_t, movemask, ESCAPES)                                           \
+  const int64_t span = m + quoted, final = n - span + 1 - K * W;                                \
   const vec_t first = (vec_t){0} + (unsigned char)lit[0];                                       \
   const vec_t last = (vec_t){0} + (unsigned char)(quoted ? '"' : lit[m - 1]);                   \
   const vec_t backslash = (vec_t){0} + '\\';                                                    \
-  for (int64_t p = 0;; p += W) {                                                                \
+  for (int64_t p = 0;; p += K * W) {                                                            \
     if (p > final) p = final;                                                                   \
-    vec_t a, b;                                                                                 \
-    memcpy(&a, s + p, W), memcpy(&b, s + p + span - 1, W);                                     \
-    vec_t starts_v = (vec_t)((a == first) & (b == last));                                      \
-    vec_t backslash_v = ESCAPES ? (vec_t)(a == backslash) : (vec_t){0};                         \
-    if (__builtin_expect(movemask((vec_t)(starts_v | backslash_v)) != 0, 0)) {                 \
-      uint32_t slashes = ESCAPES ? (uint32_t)movemask(backslash_v) : 0;                         \
-      int first_slash = slashes ? __builtin_ctz(slashes) : W;                                  \
-      for (uint32_t starts = (uint32_t)movemask(starts_v); starts; starts &= starts - 1) {     \
-        if (__builtin_ctz(starts) > first_slash) break;                                         \
-        int64_t at = p + __builtin_ctz(starts);                                                 \
+    vec_t starts_v[K], backslash_v[K], any = {0};                                               \
+    for (int k = 0; k < K; k++) {                                                               \
+      vec_t a, b;                                                                               \
+      memcpy(&a, s + p + k * W, W), memcpy(&b, s + p + k * W + span - 1, W);                   \
+      starts_v[k] = (vec_t)((a == first) & (b == last));                                        \
+      backslash_v[k] = ESCAPES ? (vec_t)(a == backslash) : (vec_t){0};                          \
+      any |= starts_v[k] | backslash_v[k];                                                      \
+    }                                                                                           \
+    if (__builtin_expect(movemask(any) != 0, 0)) {                                              \
+      uint64_t starts = 0, slashes = 0;                                                         \
+      for (int k = 0; k < K; k++) {                                                             \
+        starts |= (uint64_t)(uint32_t)movemask(starts_v[k]) << (k * W);                         \
+        slashes |= ESCAPES ? (uint64_t)(uint32_t)movemask(backslash_v[k]) << (k * W) : 0;       \
+      }                                                                                         \
+      int first_slash = slashes ? __builtin_ctzll(slashes) : K * W;                             \
+      for (; starts; starts &= starts - 1) {                                                    \
+        if (__builtin_ctzll(starts) > first_slash) break;                                       \
+        int64_t at = p + __builtin_ctzll(starts);                                               \
         if (literal_at(s, at, lit, m, quoted)) return at + 1;                                   \
       }                                                                                         \
       if (slashes) return p + first_slash + 1;                                                  \
     }                                                                                           \
     if (p == final) break;                                                                      \
   }                                                                                             \
-  for (int64_t q = final + W; ESCAPES && q < n; q += W) { /* the last span-1 bytes */          \
+  for (int64_t q = final + K * W; ESCAPES && q < n; q += W) { /* the last span-1 bytes */      \
     int64_t from = q < n - W ? q : n - W; /* bytes before q had no backslash */                 \
     vec_t tail;                                                                                 \
     memcpy(&tail, s + from, W);                                                                 \
@@ -97,19 +106,22 @@ static int64_t find_bytes(const char *s, int64_t n, const char *lit, int64_t m, 
   }                                                                                             \
   return 0;
 
-/* One search function: NAME(s, n, lit, m, quoted) in blocks of W, or `shorter` below that. */
-#define DEFINE_SEARCH(ATTRS, NAME, W, vec_t, movemask, ESCAPES, shorter)                        \
+/* One search function: NAME(s, n, lit, m, quoted) in blocks of K vectors of W bytes, or
+ * `shorter` below that. */
+#define DEFINE_SEARCH(ATTRS, NAME, W, K, vec_t, movemask, ESCAPES, shorter)                     \
   ATTRS static int64_t NAME(const char *s, int64_t n, const char *lit, int64_t m, int quoted) { \
-    if (n - (m + quoted) + 1 < W) return shorter(s, n, lit, m, quoted);                         \
-    SEARCH_BLOCKS(W, vec_t, movemask, ESCAPES)                                                  \
+    if (n - (m + quoted) + 1 < K * W) return shorter(s, n, lit, m, quoted);                     \
+    SEARCH_BLOCKS(W, K, vec_t, movemask, ESCAPES)                                               \
   }
 
 #ifdef __SSE2__
 static inline int movemask16(rt_bytes16 v) {
   return __builtin_ia32_pmovmskb128((char __attribute__((vector_size(16))))v);
 }
-DEFINE_SEARCH(, search_generic, 16, rt_bytes16, movemask16, 1, search_bytes_escapes)
-DEFINE_SEARCH(, find_generic, 16, rt_bytes16, movemask16, 0, find_bytes)
+DEFINE_SEARCH(, search_generic1, 16, 1, rt_bytes16, movemask16, 1, search_bytes_escapes)
+DEFINE_SEARCH(, search_generic, 16, 2, rt_bytes16, movemask16, 1, search_generic1)
+DEFINE_SEARCH(, find_generic1, 16, 1, rt_bytes16, movemask16, 0, find_bytes)
+DEFINE_SEARCH(, find_generic, 16, 2, rt_bytes16, movemask16, 0, find_generic1)
 #else /* no byte compares of a whole vector: byte by byte */
 #define search_generic search_bytes_escapes
 #define find_generic find_bytes
@@ -124,8 +136,10 @@ __attribute__((target("avx2"))) static inline int movemask32(rt_bytes32 v) {
   return __builtin_ia32_pmovmskb256((char __attribute__((vector_size(32))))v);
 }
 #define AVX2 __attribute__((target("avx2")))
-DEFINE_SEARCH(AVX2, search_avx2, 32, rt_bytes32, movemask32, 1, search_generic)
-DEFINE_SEARCH(AVX2, find_avx2, 32, rt_bytes32, movemask32, 0, find_generic)
+DEFINE_SEARCH(AVX2, search_avx2_1, 32, 1, rt_bytes32, movemask32, 1, search_generic)
+DEFINE_SEARCH(AVX2, search_avx2, 32, 2, rt_bytes32, movemask32, 1, search_avx2_1)
+DEFINE_SEARCH(AVX2, find_avx2_1, 32, 1, rt_bytes32, movemask32, 0, find_generic)
+DEFINE_SEARCH(AVX2, find_avx2, 32, 2, rt_bytes32, movemask32, 0, find_avx2_1)
 
 /* Before main, while there is one thread: the versions for this CPU. */
 __attribute__((constructor)) static void pick_search(void) {
