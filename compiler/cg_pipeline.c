@@ -119,8 +119,58 @@ static void feed_each_value(cg *g, LLVMValueRef item, void *data) {
   cg_feed_consumers(g, fv->op, kv);
 }
 
+/* Where a static stage keeps the merged result of its sink edge number k (gen_static_stage). */
+static LLVMValueRef kept_result(cg *g, const plan_stage *st, int k) {
+  return cg_global(g, mem_printf("stage%d.kept%d", st->id, k), g->t_ptr);
+}
+
+/* The pairs of a join fused into its left side's loop (plan.c, "joins that probe a lookup
+ * table"): the left record's key looked up in the right side's kept grouping table, and a pair
+ * for each value it holds.  Read from the kept global, not the batch state, as an early start
+ * (from the second batch on: dsc_rt_source_early) has a state of its own. */
+typedef struct probe_ctx {
+  const plan_op *join;
+  LLVMValueRef key, left, values;
+} probe_ctx;
+
+static void probe_pair(cg *g, LLVMValueRef i, void *data) {
+  const probe_ctx *pc = data;
+  const type *vw = pc->join->elem->elems[1];
+  LLVMValueRef pair = LLVMGetUndef(cg_type(g, vw));
+  pair = LLVMBuildInsertValue(g->b, pair, pc->left, 0, "");
+  pair = LLVMBuildInsertValue(g->b, pair, cg_vec_item(g, pc->values, i, vw->elems[1]), 1, "");
+  LLVMValueRef out = LLVMGetUndef(cg_type(g, pc->join->elem));
+  out = LLVMBuildInsertValue(g->b, out, pc->key, 0, "");
+  out = LLVMBuildInsertValue(g->b, out, pair, 1, "");
+  cg_feed_consumers(g, pc->join, out);
+}
+
+static void probe_join(cg *g, const plan_op *join, LLVMValueRef kv) {
+  const plan_edge *right = plan_input_edge(join, 1);
+  int k = 0;
+  while (right->stage->edges.items[k] != right)
+    k++;
+  LLVMValueRef table = LLVMBuildLoad2(g->b, g->t_ptr, kept_result(g, right->stage, k), "kept");
+  const type *key_t = join->elem->elems[0];
+  probe_ctx pc = {join, LLVMBuildExtractValue(g->b, kv, 0, "k"),
+                  LLVMBuildExtractValue(g->b, kv, 1, "v"), NULL};
+  LLVMValueRef kp, kn;
+  cg_key_bytes(g, pc.key, key_t, &kp, &kn);
+  LLVMValueRef args[3] = {table, kp, kn};
+  LLVMValueRef found = cg_rt(g, "dsc_rt_table_find", "pppl", args);
+  LLVMBasicBlockRef then_bb, done;
+  cg_if(g, LLVMBuildIsNotNull(g->b, found, ""), &then_bb, &done);
+  pc.values = cg_group_values(g, key_t, found);
+  cg_loop(g, cg_i64(g, 0), cg_rt(g, "dsc_rt_vec_len", "lp", &pc.values), probe_pair, &pc);
+  cg_end_if(g, done);
+}
+
 static void feed(cg *g, plan_edge *e, LLVMValueRef v) {
   const plan_op *c = e->op;
+  if (c->kind == P_JOIN && c->probe && e->input == 0) {
+    probe_join(g, c, v);
+    return;
+  }
   switch (c->kind) {
   case P_MAP:
     cg_feed_consumers(g, c, cg_apply(g, c->fn, &v, 1));
@@ -516,8 +566,14 @@ static void gen_start(cg *g) {
       bool keeps = false;
       for (int k = 0; k < early->edges.len; k++)
         keeps |= cg_sink_holds_input(early->edges.items[k]);
-      LLVMValueRef args[3] = {g->ctx_val, idx, cg_i32(g, !keeps)};
-      cg_rt(g, "dsc_rt_source_early", "vpii", args);
+      /* a join fused into the stage reads a table the first batch makes */
+      bool probes = false;
+      for (int k = 0; k < g->plan->ops.len; k++) {
+        const plan_op *op = g->plan->ops.items[k];
+        probes |= op->probe && plan_input_edge(op, 0)->stage == early;
+      }
+      LLVMValueRef args[4] = {g->ctx_val, idx, cg_i32(g, !keeps), cg_i32(g, probes)};
+      cg_rt(g, "dsc_rt_source_early", "vpiii", args);
     }
   }
   LLVMBuildRetVoid(g->b);
@@ -555,7 +611,7 @@ static void gen_static_stage(cg *g, const plan_stage *st, LLVMValueRef stage_fn)
   for (int k = 0; k < st->edges.len; k++) {
     plan_edge *e = st->edges.items[k];
     cg_sink_merge(g, e, cg_i64(g, 1));
-    LLVMValueRef kept = cg_global(g, mem_printf("stage%d.kept%d", st->id, k), g->t_ptr);
+    LLVMValueRef kept = kept_result(g, st, k);
     LLVMBuildStore(g->b, cg_load_slot(g, e->op->slot + e->input, g->t_ptr), kept);
   }
   LLVMBuildStore(g->b, cg_i64(g, 1), ran);
@@ -563,7 +619,7 @@ static void gen_static_stage(cg *g, const plan_stage *st, LLVMValueRef stage_fn)
   LLVMPositionBuilderAtEnd(g->b, later);
   for (int k = 0; k < st->edges.len; k++) {
     const plan_edge *e = st->edges.items[k];
-    LLVMValueRef kept = cg_global(g, mem_printf("stage%d.kept%d", st->id, k), g->t_ptr);
+    LLVMValueRef kept = kept_result(g, st, k);
     cg_store_slot(g, e->op->slot + e->input, LLVMBuildLoad2(g->b, g->t_ptr, kept, ""));
   }
   LLVMBuildBr(g->b, done);

@@ -4,6 +4,8 @@
  * reads costs nothing. */
 #include "plan.h"
 
+#include <string.h>
+
 #include "ops.h"
 #include "types.h"
 
@@ -184,20 +186,158 @@ static void assign(plan *p, plan_op *op, plan_stage *st) {
   }
 }
 
+plan_edge *plan_input_edge(const plan_op *op, int input) {
+  const plan_op *from = op->inputs.items[input];
+  for (int i = 0; i < from->consumers.len; i++) {
+    plan_edge *e = from->consumers.items[i];
+    if (e->op == op && e->input == input)
+      return e;
+  }
+  unreachable();
+}
+
+/* ---- joins that probe a lookup table -------------------------------------------------------
+ * A join whose right side comes from a static stage (a table() computed in the first batch and
+ * kept, plan_stage_static) joins every batch with the same right side.  Rather than group the
+ * left side by key and join in a stage of its own, the left side's loop can look each record's
+ * key up in the kept table and go on with its pairs at once (Spark's broadcast hash join): no
+ * grouping table, no vector of values per key, no second pass.  The pairs then come in record
+ * order, not grouped by key as a join gives them (left keys in first-appearance order), so this
+ * is done only where nothing downstream can tell: the pairs go, through at most one mapValues or
+ * map, to a reduceByKey or reduceByKeyAndWindow summing ints with `a + b`, whose key is the join
+ * key or is made from the key and the right value alone (`(ad, v) => (v._2, v._1)`).  A key of
+ * the sum then first appears at the first record whose join key gives it, in both orders (the
+ * key group of that record is the first group to give it), and a sum of ints (which wrap) is
+ * the same in any order. */
+
+static bool names_param(const expr *e, const ast_param *p) {
+  return e->kind == E_NAME && e->sym && e->sym->kind == SYM_LOCAL && e->sym->decl == p;
+}
+
+/* Whether e reads no variable but the join key k, the right value `vw._2` and program
+ * parameters. */
+static bool from_key_and_right(const expr *e, const ast_param *k, const ast_param *vw) {
+  switch (e->kind) {
+  case E_INT: case E_FLOAT: case E_STRING: case E_BOOL: return true;
+  case E_NAME: return names_param(e, k) || (e->sym && e->sym->kind == SYM_PARAM);
+  case E_MEMBER:
+    if (e->lhs->type->kind != T_TUPLE)
+      return false;
+    return names_param(e->lhs, vw) ? e->field == 1 : from_key_and_right(e->lhs, k, vw);
+  case E_BINARY:
+    return from_key_and_right(e->lhs, k, vw) && from_key_and_right(e->rhs, k, vw);
+  case E_TUPLE:
+    for (int i = 0; i < e->items.len; i++)
+      if (!from_key_and_right(e->items.items[i], k, vw))
+        return false;
+    return true;
+  case E_CALL: /* a built-in function of such values */
+    if (e->sym && e->sym->kind == SYM_FN)
+      return false;
+    for (int i = 0; i < e->items.len; i++)
+      if (!from_key_and_right(arg(e, i), k, vw))
+        return false;
+    return true;
+  default: return false;
+  }
+}
+
+/* `(a, b) => a + b` (or `b + a`) on ints. */
+static bool sums_ints(const expr *fn, const type *value) {
+  if (!fn || fn->kind != E_LAMBDA || fn->items.len != 2 || fn->field == 1 || value->kind != T_INT)
+    return false;
+  const expr *body = fn->lhs;
+  const ast_param *a = fn->items.items[0], *b = fn->items.items[1];
+  return body->kind == E_BINARY && body->op == OP_ADD &&
+         ((names_param(body->lhs, a) && names_param(body->rhs, b)) ||
+          (names_param(body->lhs, b) && names_param(body->rhs, a)));
+}
+
+static const plan_op *only_consumer(const plan_op *op) {
+  return op->consumers.len == 1 ? ((plan_edge *)op->consumers.items[0])->op : NULL;
+}
+
+/* Whether the join's pairs may come in record order (above). */
+static bool pairs_order_free(const plan_op *join) {
+  const plan_op *c = only_consumer(join);
+  if (!c || join->variant != S_JOIN)
+    return false;
+  if (c->kind == P_MAP) {
+    const expr *fn = c->fn, *body = fn ? fn->lhs : NULL;
+    if (!fn || fn->kind != E_LAMBDA || fn->field != 1 || fn->items.len != 2 ||
+        body->kind != E_TUPLE || body->items.len != 2 ||
+        !from_key_and_right(body->items.items[0], fn->items.items[0], fn->items.items[1]))
+      return false;
+  } else if (c->kind != P_MAP_VALUES) {
+    return false;
+  }
+  const plan_op *sum = only_consumer(c);
+  if (!sum || c->elem->kind != T_TUPLE)
+    return false;
+  bool keyed_sum = sum->kind == P_REDUCE_BY_KEY ||
+                   (sum->kind == P_WINDOW && sum->variant == S_REDUCE_BY_KEY_AND_WINDOW);
+  return keyed_sum && sums_ints(sum->fn, c->elem->elems[1]);
+}
+
+/* Sets e and every edge below it, through narrow operators, to hang in stage `to`. */
+static void restage(plan_op *op, plan_stage *from, plan_stage *to) {
+  for (int i = 0; i < op->consumers.len; i++) {
+    plan_edge *e = op->consumers.items[i];
+    if (e->stage != from)
+      continue;
+    e->stage = to;
+    if (plan_is_narrow(e->op->kind))
+      restage(e->op, from, to);
+  }
+}
+
+static void remove_item(ptr_vec *v, const void *item) {
+  for (int i = 0; i < v->len; i++)
+    if (v->items[i] == item) {
+      memmove(&v->items[i], &v->items[i + 1], sizeof(void *) * (size_t)(v->len - i - 1));
+      v->len--;
+      return;
+    }
+}
+
+/* Fuses each join that may probe its kept right side into its left side's loop: the join's own
+ * stage goes, its sinks move to the left side's stage. */
+static void fuse_probe_joins(plan *p) {
+  for (int i = 0; i < p->ops.len; i++) {
+    plan_op *join = p->ops.items[i];
+    if (join->kind != P_JOIN || !join->out || !pairs_order_free(join))
+      continue;
+    plan_edge *left = plan_input_edge(join, 0), *right = plan_input_edge(join, 1);
+    plan_stage *own = join->out, *into = left->stage;
+    if (!plan_stage_static(right->stage) || plan_stage_static(into) || into == right->stage)
+      continue;
+    remove_item(&into->edges, left);
+    restage(join, own, into);
+    for (int k = 0; k < own->edges.len; k++)
+      vec_push(&into->edges, own->edges.items[k]);
+    remove_item(&p->stages, own);
+    join->out = NULL;
+    join->probe = true;
+  }
+}
+
+/* Whether edge e (in another stage) must run before stage st: it feeds st's root, or a join
+ * fused into st that probes what e's stage keeps. */
+static bool feeds(const plan_edge *e, const plan_stage *st) {
+  return e->op == st->root || (e->op->probe && plan_input_edge(e->op, 0)->stage == st);
+}
+
 /* The longest chain of stages that must run before `st`. */
 static int depth(plan_stage *st, ptr_vec *stages) {
   int d = 0;
-  for (int i = 0; i < st->root->inputs.len; i++) {
-    /* an input reaches this stage's root through edges hanging in feeding stages */
-    for (int k = 0; k < stages->len; k++) {
-      plan_stage *t = stages->items[k];
-      for (int j = 0; j < t->edges.len; j++) {
-        plan_edge *e = t->edges.items[j];
-        if (e->op == st->root && t != st) {
-          int td = depth(t, stages) + 1;
-          if (td > d)
-            d = td;
-        }
+  for (int k = 0; k < stages->len; k++) {
+    plan_stage *t = stages->items[k];
+    for (int j = 0; j < t->edges.len; j++) {
+      plan_edge *e = t->edges.items[j];
+      if (t != st && feeds(e, st)) {
+        int td = depth(t, stages) + 1;
+        if (td > d)
+          d = td;
       }
     }
   }
@@ -215,6 +355,7 @@ plan *plan_build(const ast_program *prog, const sema_info *info) {
   /* Stages created while assigning are appended, so this loop reaches them too. */
   for (int i = 0; i < p->stages.len; i++)
     assign(p, ((plan_stage *)p->stages.items[i])->root, p->stages.items[i]);
+  fuse_probe_joins(p);
   /* A breaker with several inputs (union, join) must wait for every feeding stage: order
      stages by depth, keeping creation order among equals. */
   int n = p->stages.len;
@@ -279,10 +420,15 @@ static void dump_tree(FILE *out, const plan_op *op, const plan_stage *st, int de
       fprintf(out, "  [output %d]", c->output + 1);
     else if (plan_is_narrow(c->kind))
       fprintf(out, "  [fused]");
+    else if (c->probe && e->input == 0)
+      fprintf(out, "  [fused: each key looked up in the table stage %d keeps]",
+              plan_input_edge(c, 1)->stage->id);
+    else if (c->probe)
+      fprintf(out, "  [kept for the lookups of stage %d]", plan_input_edge(c, 0)->stage->id);
     else
       fprintf(out, "  [%s into stage %d]", breaker_note(c), c->out->id);
     fprintf(out, "  (line %d) : %s\n", line, type_name(c->elem));
-    if (plan_is_narrow(c->kind))
+    if (plan_is_narrow(c->kind) || (c->probe && e->input == 0))
       dump_tree(out, c, st, depth_ + 1, src);
   }
 }

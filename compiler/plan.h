@@ -81,6 +81,8 @@ struct plan_op {
   expr *inv;           /* P_WINDOW: the inverse function of the incremental form */
   expr *filter;        /* P_WINDOW: the filter of the incremental form */
   plan_op *state_of;   /* P_SNAPSHOTS: the mapWithState op */
+  bool probe;          /* P_JOIN: fused into its left side's loop, looking each key up in the
+                          right side's kept table (plan.c, "joins that probe a lookup table") */
   int output;          /* outputs: 0-based program order */
   plan_stage *out;     /* breakers and sources: the stage that reads its result */
   int slot;            /* codegen: first batch-state slot of its merged result(s) */
@@ -114,5 +116,7 @@ bool plan_is_narrow(plan_kind k);
  * same in every batch, so it runs in the first batch only and they are kept. */
 bool plan_stage_static(const plan_stage *st);
 bool plan_is_output(plan_kind k);
+/* The edge by which op reads its input number `input`. */
+plan_edge *plan_input_edge(const plan_op *op, int input);
 
 #endif

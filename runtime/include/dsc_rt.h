@@ -85,8 +85,10 @@ int32_t dsc_rt_source_socket(dsc_rt_ctx *ctx, const char *host, int64_t host_len
 int32_t dsc_rt_source_stdin(dsc_rt_ctx *ctx);
 /* The program's only stream source, whose stage dsc_gen_early can start before a batch is
  * sealed (not called when the program has none or several).  release: the stage's partials never
- * point into its input, so the input an early start took may be freed before the batch ends. */
-void dsc_rt_source_early(dsc_rt_ctx *ctx, int32_t source, int32_t release);
+ * point into its input, so the input an early start took may be freed before the batch ends.
+ * after_first: the stage reads what a static stage computes in the first batch (a join probing a
+ * lookup table), so it starts early only from the second batch on. */
+void dsc_rt_source_early(dsc_rt_ctx *ctx, int32_t source, int32_t release, int32_t after_first);
 int32_t dsc_rt_source_file(dsc_rt_ctx *ctx, const char *path, int64_t path_len);
 
 /* ---- Batches and parallel tasks -------------------------------------------------------------- */

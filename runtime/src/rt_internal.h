@@ -467,6 +467,9 @@ struct dsc_rt_ctx {
   void (*early_fn)(struct dsc_rt_ctx *, dsc_rt_batch *); /* dsc_gen_early, or NULL */
   int32_t early_source;      /* the source it may start on (dsc_rt_source_early), or -1 */
   int early_release;         /* the input it took may be freed at once (dsc_rt_source_early) */
+  int early_after_first;     /* the stage needs what the first batch computes: no early start
+                                before it is done (dsc_rt_source_early) */
+  int first_batch_done;      /* the first batch has run (set under mu) */
   int64_t early_done;        /* bytes of the next batch's input it has processed */
   int64_t early_calls;       /* how often it ran (tests) */
   int sched_waiting;         /* the main thread waits for the next batch (guarded by mu) */

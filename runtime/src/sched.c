@@ -221,7 +221,8 @@ char *rt_source_space(rt_source *src, size_t want, size_t *room) {
 /* Whether an early start (below) may take src's input. */
 static int early_takes(const rt_source *src) {
   const dsc_rt_ctx *ctx = src->ctx;
-  return ctx->early_fn && ctx->opt.early_bytes > 0 && src->index == ctx->early_source;
+  return ctx->early_fn && ctx->opt.early_bytes > 0 && src->index == ctx->early_source &&
+         (!ctx->early_after_first || ctx->first_batch_done);
 }
 
 /* The bytes of l's leading plain runs (lines.c), all an early start can take; *nruns gets how
@@ -394,15 +395,21 @@ static void run_batch(dsc_rt_ctx *ctx, dsc_rt_batch *b, rt_batch_fn run) {
     if (ctx->sources[i]->kind != RT_SRC_TABLE) ctx->records_run += b->lines[i].count;
   ctx->batches_run++;
   run(ctx, b);
+  if (!ctx->first_batch_done) { /* an early start may now need what it computed */
+    pthread_mutex_lock(&ctx->mu);
+    ctx->first_batch_done = 1;
+    pthread_mutex_unlock(&ctx->mu);
+  }
   dsc_rt_output_flush(ctx);
   rt_batch_finish(ctx, b);
   rt_batch_free(b);
 }
 
-void dsc_rt_source_early(dsc_rt_ctx *ctx, int32_t source, int32_t release) {
+void dsc_rt_source_early(dsc_rt_ctx *ctx, int32_t source, int32_t release, int32_t after_first) {
   if (source < 0 || source >= ctx->nsources) return;
   ctx->early_source = source;
   ctx->early_release = release != 0;
+  ctx->early_after_first = after_first != 0;
 }
 
 /* ---- early start ----

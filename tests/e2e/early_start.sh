@@ -10,6 +10,8 @@
 # the input without its `@batch` lines is one wall-clock batch of an hour, sealed at its end
 # (the program without its window, which would not allow an hour's batch).  Last, a word count
 # must free the input it takes early.
+# A join that probes a lookup table in the early stage waits for the first batch, which makes
+# the table.
 # Usage (from ctest): bash early_start.sh DSC FEEDER WORKDIR SRCDIR
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.bash"
 e2e_init "$@"
@@ -83,6 +85,36 @@ done
 # Batch 1 is longer than the read-ahead, so after it the scheduler finds part of batch 2 waiting.
 ((starts > 0)) || e2e_fail "no run started a batch early"
 echo "early starts over the six runs: $starts"
+
+# A join that probes a lookup table from the early stage (plan.c) needs the table the first
+# batch makes: no early start before that batch is done, and the same sums as without.
+cat >probe.ds <<'DS'
+param groups: string = "groups.csv"
+batch 1s
+stdin().flatMap(l => split(l, " ")).map(w => (w, len(w)))
+       .join(table(groups).map(l => (csv(l)[0], csv(l)[1])))
+       .map((w, v) => (v._2, v._1)).reduceByKey((a, b) => a + b).print(10)
+DS
+e2e_compile probe.ds early
+"$DSC" explain probe.ds | grep -q 'each key looked up in the table' ||
+  e2e_fail "probe.ds: the join does not probe the table: $("$DSC" explain probe.ds)"
+i=0
+for w in alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho \
+         sigma tau upsilon phi chi psi omega one two three four five; do # no "six"
+  echo "$w,g$((i++ % 4))"
+done >groups.csv
+echo "alpha,g9" >>groups.csv
+run pref --early-bytes 0 --threads 1
+starts=0
+for threads in 1 2; do
+  run "p$threads" --early-bytes 4096 --threads "$threads"
+  cmp -s pref.out "p$threads.out" ||
+    e2e_fail "probing join: output with early start, $threads threads, differs from early start off"
+  n=$(sed -n 's/.*early_starts=\([0-9]*\)$/\1/p' "p$threads.err")
+  starts=$((starts + n))
+done
+((starts > 0)) || e2e_fail "probing join: no run started a batch early"
+echo "probing join: early starts over the two runs: $starts"
 
 # Wall clock: batch times depend on when the run starts, so Time: lines are left out.  An hour's
 # batch needs a program without the 2 s window.
