@@ -433,16 +433,29 @@ int32_t dsc_rt_json_get_memo(dsc_rt_worker *w, dsc_rt_json_memo *memo, const cha
   for (int32_t i = 0; i < memo->n; i++)
     if (member_is(&rec[i], key, key_len)) return member_value(w, &rec[i], out);
   if (memo->overflow) return dsc_rt_json_get(w, s, n, key, key_len, out);
+  /* the scan's place in locals, stored back when it stops: memo's fields would otherwise be
+     stored and loaded again for every member (they may alias anything the scan writes) */
   json_cursor c = {NULL, 0, s + n};
-  while (memo->next) {
-    if (memo->n == DSC_RT_JSON_MEMO_MEMBERS) {
+  const char *next = memo->next;
+  int32_t scanned = memo->n;
+  int32_t found = 0;
+  while (next) {
+    if (scanned == DSC_RT_JSON_MEMO_MEMBERS) {
       memo->overflow = 1;
+      memo->next = next, memo->n = scanned;
       return dsc_rt_json_get(w, s, n, key, key_len, out);
     }
-    json_member *m = &rec[memo->n];
-    if (!scan_member(&c, memo->next, m, &memo->next)) return 0;
-    memo->n++;
-    if (member_is(m, key, key_len)) return member_value(w, m, out);
+    json_member *m = &rec[scanned];
+    if (!scan_member(&c, next, m, &next)) {
+      next = NULL;
+      break;
+    }
+    scanned++;
+    if (member_is(m, key, key_len)) {
+      found = member_value(w, m, out);
+      break;
+    }
   }
-  return 0;
+  memo->next = next, memo->n = scanned;
+  return found;
 }
