@@ -108,13 +108,17 @@ LLVMValueRef cg_some(cg *g, LLVMValueRef v, const type *opt_type);
 LLVMValueRef cg_none(cg *g, const type *opt_type);
 /* f(args...) for a lambda argument of an operator. */
 LLVMValueRef cg_apply(cg *g, const expr *fn, LLVMValueRef *args, int nargs);
-/* A filter's predicate that holds only for a line with a literal in it: `contains(l, lit)` or
- * json() of l compared with lit, alone or first of an `&&` (dsc_rt_lines_next_having). */
+/* A filter's predicate that holds only for a line with a literal in it: `contains(l, lit)`,
+ * json() of l compared with lit, or `matches(l, re)` (with what every match of re contains),
+ * alone or first of an `&&` (dsc_rt_lines_next_having). */
 typedef struct cg_line_literal {
-  const expr *test; /* that contains() call or `==` */
-  const expr *lit;  /* a string literal or program parameter */
+  const expr *test; /* that call or `==` */
+  const expr *lit;  /* a string literal or program parameter; for matches(), the regex */
   bool json;        /* json(): a backslash in the line may hide the literal */
+  bool regex;       /* matches(): the literal is the regex's (dsc_rt_regex_literal) */
 } cg_line_literal;
+/* The global that holds a regex literal, compiled once by dsc_gen_start. */
+LLVMValueRef cg_regex(cg *g, const expr *re);
 bool cg_line_literal_of(const expr *predicate, cg_line_literal *out);
 
 /* ---- cg_pipeline.c ---- */

@@ -379,14 +379,18 @@ bool cg_line_literal_of(const expr *predicate, cg_line_literal *out) {
     e = e->lhs;
   json_test t;
   if (is_builtin_call(e, B_CONTAINS) && is_constant_string(arg(e, 1))) {
-    *out = (cg_line_literal){e, arg(e, 1), false};
+    *out = (cg_line_literal){e, arg(e, 1), false, false};
+    return is_parameter_of(arg(e, 0), predicate);
+  }
+  if (is_builtin_call(e, B_MATCHES)) { /* the regex is a literal (sema) */
+    *out = (cg_line_literal){e, arg(e, 1), false, true};
     return is_parameter_of(arg(e, 0), predicate);
   }
   /* a fallback parameter equal to the literal would make every line pass */
   if (e->kind == E_BINARY && e->op == OP_EQ &&
       (json_test_of(e->lhs, e->rhs, &t) || json_test_of(e->rhs, e->lhs, &t)) &&
       !(t.fallback && t.fallback->kind != E_STRING)) {
-    *out = (cg_line_literal){e, t.lit, true};
+    *out = (cg_line_literal){e, t.lit, true, false};
     return is_parameter_of(t.line, predicate);
   }
   return false;
@@ -446,8 +450,7 @@ static LLVMValueRef cg_binary(cg *g, const expr *e) {
 
 /* ---- built-ins ------------------------------------------------------------------------------ */
 
-/* The global that holds a regex literal, compiled once by dsc_gen_start. */
-static LLVMValueRef cg_regex(cg *g, const expr *re) {
+LLVMValueRef cg_regex(cg *g, const expr *re) {
   for (int i = 0; i < g->nregex; i++)
     if (g->regex_src[i]->slen == re->slen && memcmp(g->regex_src[i]->sval, re->sval, (size_t)re->slen) == 0)
       return g->regex_globals[i];

@@ -250,7 +250,15 @@ static void source_loop(cg *g, const plan_stage *st, LLVMValueRef batch, LLVMVal
     LLVMTypeRef filter_t = LLVMArrayType2(g->t_i64, sizeof(dsc_rt_line_prefilter) / 8);
     filter = cg_alloca(g, filter_t, "line.prefilter");
     LLVMBuildStore(g->b, LLVMConstNull(filter_t), filter);
-    lit = cg_expr(g, having.lit);
+    if (having.regex) { /* what every match contains, or nothing: every line */
+      LLVMValueRef out = cg_alloca(g, g->t_str, "regex.literal");
+      LLVMValueRef re_args[2] = {LLVMBuildLoad2(g->b, g->t_ptr, cg_regex(g, having.lit), "re"),
+                                 out};
+      cg_rt(g, "dsc_rt_regex_literal", "vpp", re_args);
+      lit = LLVMBuildLoad2(g->b, g->t_str, out, "");
+    } else {
+      lit = cg_expr(g, having.lit);
+    }
     g->searched_test = having.json ? having.test : NULL;
   }
   LLVMBasicBlockRef head = cg_block(g, "lines"), body = cg_block(g, "lines.body"),

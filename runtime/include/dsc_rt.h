@@ -343,6 +343,9 @@ void *dsc_rt_regex_new(dsc_rt_ctx *ctx, const char *pattern, int64_t len);
 /* 1 if the regex matches anywhere in s (like Python's re.search).  The worker matches with its
  * own copy of the regex (glibc's regexec locks the one it is given). */
 int32_t dsc_rt_regex_match(void *re, dsc_rt_worker *w, const char *s, int64_t n);
+/* Bytes every match of the regex contains (empty when it knows none): what a source's loop may
+ * search for before a `matches()` filter (dsc_rt_lines_next_having). */
+void dsc_rt_regex_literal(const void *re, dsc_str *out);
 /* 1 and *out = the text of capture group `group` (0 = whole match) of the first match, a view
  * into s; 0 when there is no match or the group did not participate. */
 int32_t dsc_rt_regex_capture(void *re, dsc_rt_worker *w, const char *s, int64_t n, int64_t group,

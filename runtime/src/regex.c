@@ -219,6 +219,11 @@ void *dsc_rt_regex_new(dsc_rt_ctx *ctx, const char *pattern, int64_t len) {
   return r; /* lives as long as the program */
 }
 
+void dsc_rt_regex_literal(const void *re, dsc_str *out) {
+  const rt_regex *r = re;
+  out->ptr = r->lit, out->len = r->lit ? r->lit_len : 0;
+}
+
 void rt_regex_free(void *re) {
   rt_regex *r = re;
   for (int32_t i = 0; i < r->nalts; i++) free(r->alts[i].lit);

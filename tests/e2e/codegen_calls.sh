@@ -11,9 +11,10 @@
 #    and words()) is split once, but not across the arms of an `if`.
 # 3. format()'s `%s` and `%d` without flags go straight into the buffer, not through snprintf.
 # 4. A source whose lines all go to one filter that needs a literal (`contains(l, lit)`, json()
-#    `== lit`, first of an `&&`) reads them with dsc_rt_lines_next_having, which searches for the
-#    literal across lines (its json() test then parses without a second search); any other
-#    source reads every line.  tests/golden/source_literal_*.ds check the answers.
+#    `== lit`, `matches(l, re)`, first of an `&&`) reads them with dsc_rt_lines_next_having,
+#    which searches for the literal across lines (its json() test then parses without a second
+#    search); any other source reads every line.  tests/golden/source_literal_*.ds check the
+#    answers.
 # Usage (from ctest): bash codegen_calls.sh DSC FEEDER WORKDIR SRCDIR
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.bash"
 e2e_init "$@"
@@ -43,13 +44,14 @@ n=$(calls "$SRC/bench/programs/ysb.ds" dsc_rt_lines_next_having)
 [[ $n == 1 ]] || e2e_fail "bench/programs/ysb.ds: $n line searches, want 1"
 n=$(calls "$SRC/bench/programs/ysb.ds")
 [[ $n == 0 ]] || e2e_fail "bench/programs/ysb.ds: $n searches after the line search, want 0"
-for t in json some contains; do
+for t in json some contains regex; do
   n=$(calls "$SRC/tests/golden/source_literal_$t.ds" dsc_rt_lines_next_having)
   [[ $n == 1 ]] || e2e_fail "source_literal_$t.ds: $n line searches, want 1"
 done
 for filter in 'json(l, "t").getOrElse("") != "view"' 'len(l) > 3 && contains(l, "x")' \
     'contains(l, "x") || len(l) > 3' 'json(l, "t").getOrElse(p) == "view"' \
-    'contains(l + "", "x")' 'contains(p, l)' 'json(l, "t").getOrElse("") == l'; do
+    'contains(l + "", "x")' 'contains(p, l)' 'json(l, "t").getOrElse("") == l' \
+    '!matches(l, "x")' 'matches(lower(l), "x")'; do
   printf 'param p: string = "x"\nbatch 1s\nstdin().filter(l => %s).stdout()\n' "$filter" >f.ds
   n=$(calls f.ds dsc_rt_lines_next_having)
   [[ $n == 0 ]] || e2e_fail "filter($filter): $n line searches, want 0"
