@@ -153,8 +153,6 @@ cg_resume cg_task_begin(cg *g, const char *name, LLVMValueRef *fn, LLVMValueRef 
 void cg_task_end(cg *g, cg_resume r);
 /* Feeds v to every consumer of op that the current stage's loop runs. */
 void cg_feed_consumers(cg *g, const plan_op *op, LLVMValueRef v);
-/* The edge through which `op` reads its input number `input`. */
-plan_edge *cg_edge(const plan_op *op, int input);
 
 /* ---- cg_sinks.c: pipeline breakers and outputs ---- */
 /* Inside a stage function: create / feed / publish an edge's task-local partial. */

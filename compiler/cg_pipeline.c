@@ -35,16 +35,6 @@ LLVMValueRef cg_load_slot(cg *g, int slot, LLVMTypeRef t) {
 
 void cg_store_slot(cg *g, int slot, LLVMValueRef v) { LLVMBuildStore(g->b, v, cg_slot_ptr(g, slot)); }
 
-plan_edge *cg_edge(const plan_op *op, int input) {
-  const plan_op *from = op->inputs.items[input];
-  for (int i = 0; i < from->consumers.len; i++) {
-    plan_edge *e = from->consumers.items[i];
-    if (e->op == op && e->input == input)
-      return e;
-  }
-  unreachable();
-}
-
 LLVMValueRef cg_new_function(cg *g, const char *name, LLVMTypeRef ret, LLVMTypeRef *params, int n,
                              bool exported) {
   LLVMValueRef fn = LLVMAddFunction(g->mod, name, LLVMFunctionType(ret, params, (unsigned)n, 0));
@@ -705,7 +695,7 @@ static void gen_batch(cg *g, LLVMValueRef *stage_fns) {
   /* outputs of a stream that has no batch now (a window between slides) print nothing */
   for (int i = 0; i < p->outputs.len; i++) {
     const plan_op *out = p->outputs.items[i];
-    const plan_stage *from = cg_edge(out, 0)->stage;
+    const plan_stage *from = plan_input_edge(out, 0)->stage;
     LLVMValueRef on = LLVMBuildICmp(g->b, LLVMIntNE, cg_load_slot(g, from->active, g->t_i64), cg_i64(g, 0), "");
     LLVMBasicBlockRef then_bb, done;
     cg_if(g, on, &then_bb, &done);

@@ -665,7 +665,7 @@ void cg_breaker_begin(cg *g, const plan_op *op) {
   for (int i = 0; i < op->inputs.len; i++)
     cg_store_slot(g, op->slot + i, cg_i64(g, 0));
   if (partial_of(op) == K_REDUCE) {
-    LLVMTypeRef cell_t = cg_partial_type(g, cg_edge(op, 0));
+    LLVMTypeRef cell_t = cg_partial_type(g, plan_input_edge(op, 0));
     LLVMValueRef args[2] = {g->worker, cg_sizeof(g, cell_t)};
     cg_store_slot(g, op->slot, cg_rt(g, "dsc_rt_alloc", "ppl", args));
   }
@@ -857,7 +857,7 @@ static void merge_task(cg *g, LLVMValueRef task, void *data) {
 }
 
 void cg_merge_table(cg *g, const plan_op *op, LLVMValueRef into, LLVMValueRef from) {
-  merge_ctx m = {cg_edge(op, 0), into, from, NULL, NULL};
+  merge_ctx m = {plan_input_edge(op, 0), into, from, NULL, NULL};
   cg_loop(g, cg_i64(g, 0), cg_rt(g, "dsc_rt_table_len", "lp", &from), merge_entry, &m);
 }
 
@@ -907,13 +907,13 @@ LLVMValueRef cg_breaker_finalize(cg *g, const plan_op *op) {
       LLVMValueRef cur = cg_load_slot(g, op->slot + i, g->t_ptr);
       LLVMBasicBlockRef then_bb, done;
       cg_if(g, LLVMBuildIsNull(g->b, cur, ""), &then_bb, &done);
-      cg_store_slot(g, op->slot + i, rt_new(g, "dsc_rt_table_new", cg_partial_type(g, cg_edge(op, i))));
+      cg_store_slot(g, op->slot + i, rt_new(g, "dsc_rt_table_new", cg_partial_type(g, plan_input_edge(op, i))));
       cg_end_if(g, done);
     }
     return active;
   case K_COLLECT: {
     /* concatenate the inputs in input order (union), or sort the one input */
-    LLVMTypeRef elem = cg_partial_type(g, cg_edge(op, 0));
+    LLVMTypeRef elem = cg_partial_type(g, plan_input_edge(op, 0));
     LLVMValueRef out = rt_new(g, "dsc_rt_vec_new", elem);
     for (int i = 0; i < op->inputs.len; i++) {
       LLVMValueRef cur = cg_load_slot(g, op->slot + i, g->t_ptr);
@@ -1114,7 +1114,7 @@ void cg_root_feed(cg *g, const plan_op *root, LLVMValueRef i) {
   switch (root->kind) {
   case P_COUNT: v = cg_load_slot(g, root->slot, g->t_i64); break;
   case P_REDUCE: {
-    LLVMTypeRef cell_t = cg_partial_type(g, cg_edge(root, 0));
+    LLVMTypeRef cell_t = cg_partial_type(g, plan_input_edge(root, 0));
     LLVMValueRef cell = LLVMBuildLoad2(g->b, cell_t, cg_load_slot(g, root->slot, g->t_ptr), "");
     v = LLVMBuildExtractValue(g->b, cell, 1, "");
     break;
@@ -1185,7 +1185,7 @@ static void output_task(cg *g, LLVMValueRef task, void *data) {
 }
 
 void cg_output(cg *g, const plan_op *op, LLVMValueRef batch) {
-  output_ctx oc = {op, cg_edge(op, 0), NULL, cg_alloca(g, g->t_i64, "shown"),
+  output_ctx oc = {op, plan_input_edge(op, 0), NULL, cg_alloca(g, g->t_i64, "shown"),
                    cg_alloca(g, g->t_i64, "total"), NULL};
   LLVMBuildStore(g->b, cg_i64(g, 0), oc.shown);
   LLVMBuildStore(g->b, cg_i64(g, 0), oc.total);

@@ -236,7 +236,7 @@ static LLVMValueRef slide_ms(cg *g, const plan_op *op) {
  * which f's associativity makes the same, and its pane holds one item per task, which invF
  * takes out one by one: the same again, as invF undoes f. */
 static LLVMValueRef task_tables(cg *g, const plan_op *op, LLVMValueRef *ntasks) {
-  plan_edge *e = cg_edge(op, 0);
+  plan_edge *e = plan_input_edge(op, 0);
   *ntasks = cg_load_slot(g, e->stage->slot, g->t_i64);
   return cg_load_slot(g, e->slot, g->t_ptr);
 }
@@ -262,7 +262,7 @@ bool cg_state_takes_partials(const plan_op *op) { return op->kind == P_WINDOW &&
 
 /* The batch's merged partial, persisted into a new pane. */
 static LLVMValueRef make_pane(cg *g, const plan_op *op) {
-  plan_edge *e = cg_edge(op, 0);
+  plan_edge *e = plan_input_edge(op, 0);
   LLVMTypeRef pt = pane_t(g);
   LLVMValueRef pane = LLVMConstNull(pt);
   LLVMValueRef merged = cg_load_slot(g, op->slot, op->variant == S_COUNT_BY_WINDOW ? g->t_i64 : g->t_ptr);
@@ -339,7 +339,7 @@ static void combine_pane(cg *g, LLVMValueRef i, void *data) {
     LLVMBuildStore(g->b, LLVMBuildAdd(g->b, load(g, g->t_i64, w->acc), LLVMBuildExtractValue(g->b, pane, 2, ""), ""), w->acc);
     return;
   case S_REDUCE_BY_WINDOW: {
-    LLVMTypeRef ct = cg_partial_type(g, cg_edge(op, 0));
+    LLVMTypeRef ct = cg_partial_type(g, plan_input_edge(op, 0));
     LLVMValueRef part = load(g, ct, pdata);
     cg_fold_cell(g, op->fn, w->acc, ct, LLVMBuildExtractValue(g->b, part, 0, ""),
                  LLVMBuildExtractValue(g->b, part, 1, ""));
@@ -964,7 +964,7 @@ static LLVMValueRef finalize_window(cg *g, const plan_op *op) {
   } else {
     LLVMBasicBlockRef then_bb, done;
     cg_if(g, active, &then_bb, &done);
-    LLVMTypeRef elem = cg_partial_type(g, cg_edge(op, 0));
+    LLVMTypeRef elem = cg_partial_type(g, plan_input_edge(op, 0));
     switch (op->variant) {
     case S_WINDOW: {
       LLVMValueRef args[2] = {g->worker, cg_sizeof(g, elem)};
