@@ -86,7 +86,7 @@ probes() { # PROGRAM: how many joins `dsc explain` says probe a table
   plan=$("$DSC" explain "$1" 2>&1) || e2e_fail "dsc explain $1 failed: $plan"
   grep -c 'each key looked up in the table' <<<"$plan" || true
 }
-for want in tests/golden/static_table_probe.ds:3 tests/golden/static_table_join.ds:1 \
+for want in tests/golden/static_table_probe.ds:4 tests/golden/static_table_join.ds:1 \
             bench/programs/ysb.ds:1 examples/campaigns.ds:1; do
   n=$(cd "$SRC/$(dirname "${want%:*}")" && probes "$(basename "${want%:*}")")
   [[ $n == "${want#*:}" ]] || e2e_fail "${want%:*}: $n probing joins, want ${want#*:}"
