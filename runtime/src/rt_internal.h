@@ -76,16 +76,22 @@ dsc_rt_vec *rt_vec_make(rt_arena *arena, rt_owned **owner, int64_t elem_size);
  * json.c (wider vectors are split into scalar code when the runtime is built without -march). */
 typedef unsigned char rt_bytes16 __attribute__((vector_size(16)));
 
-/* The hottest byte scans (json.c's quote blocks, lines.c's scan of each read) also have a
- * version compiled for AVX2, which a constructor picks when the CPU has it: the runtime library
- * is built for every x86-64, the generated code for the target's CPU.  DSC_NO_AVX2 in the
- * environment keeps the generic versions (the unit tests run both). */
+/* The hottest byte scans (json.c's quote blocks, lines.c's scan of each read, search.c) also
+ * have a version compiled for AVX2, which a constructor picks when the CPU has it: the runtime
+ * library is built for every x86-64, the generated code for the target's CPU.  DSC_NO_AVX2 in
+ * the environment keeps the generic versions (the unit tests run both). */
 #if defined(__x86_64__) && defined(__GNUC__)
 #define RT_X86_DISPATCH 1
 static inline int rt_cpu_has_avx2(void) {
   if (getenv("DSC_NO_AVX2")) return 0;
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx2");
+}
+/* A few scans also have an AVX-512 version (64-byte compares giving masks); DSC_NO_AVX512 keeps
+ * the AVX2 ones, DSC_NO_AVX2 the generic ones. */
+static inline int rt_cpu_has_avx512bw(void) {
+  if (getenv("DSC_NO_AVX512") || !rt_cpu_has_avx2()) return 0;
+  return __builtin_cpu_supports("avx512bw");
 }
 #else
 #define RT_X86_DISPATCH 0

@@ -25,6 +25,10 @@
 
 #include "rt_internal.h"
 
+#if RT_X86_DISPATCH
+#include <immintrin.h>
+#endif
+
 /* Every search looks for lit[0..m) in s[0..n), between quotes when `quoted`, and answers 0 when
  * it is not there, else 1 + the position of its first occurrence; with escapes (json()), a
  * backslash counts as an occurrence too (whichever comes first). */
@@ -57,6 +61,20 @@ static int64_t find_bytes(const char *s, int64_t n, const char *lit, int64_t m, 
   return search_bytes(s, n, lit, m, quoted, 0);
 }
 
+/* The first occurrence in the block of `width` start positions at p: the first of the starts
+ * where the literal is, or of the backslashes, whichever comes first (1 + its position); 0 when
+ * there is neither. */
+static inline int64_t first_in_block(const char *s, int64_t p, uint64_t starts, uint64_t slashes,
+                                     int width, const char *lit, int64_t m, int quoted) {
+  int first_slash = slashes ? __builtin_ctzll(slashes) : width;
+  for (; starts; starts &= starts - 1) {
+    int i = __builtin_ctzll(starts);
+    if (i > first_slash) break;
+    if (literal_at(s, p + i, lit, m, quoted)) return p + i + 1;
+  }
+  return slashes ? p + first_slash + 1 : 0;
+}
+
 /* The search in blocks of K vectors of W start positions (B = K*W), the last block overlapping
  * the one before so that it ends at the last start position (so it needs n - span + 1 >= B
  * start positions).  Start position p+i is a candidate when s[p+i] is the literal's first byte
@@ -84,16 +102,11 @@ static int64_t find_bytes(const char *s, int64_t n, const char *lit, int64_t m, 
     if (__builtin_expect(movemask(any) != 0, 0)) {                                              \
       uint64_t starts = 0, slashes = 0;                                                         \
       for (int k = 0; k < K; k++) {                                                             \
-        starts |= (uint64_t)(uint32_t)movemask(starts_v[k]) << (k * W);                         \
-        slashes |= ESCAPES ? (uint64_t)(uint32_t)movemask(backslash_v[k]) << (k * W) : 0;       \
+        starts |= movemask(starts_v[k]) << (k * W);                                             \
+        slashes |= ESCAPES ? movemask(backslash_v[k]) << (k * W) : 0;                           \
       }                                                                                         \
-      int first_slash = slashes ? __builtin_ctzll(slashes) : K * W;                             \
-      for (; starts; starts &= starts - 1) {                                                    \
-        if (__builtin_ctzll(starts) > first_slash) break;                                       \
-        int64_t at = p + __builtin_ctzll(starts);                                               \
-        if (literal_at(s, at, lit, m, quoted)) return at + 1;                                   \
-      }                                                                                         \
-      if (slashes) return p + first_slash + 1;                                                  \
+      int64_t hit = first_in_block(s, p, starts, slashes, K * W, lit, m, quoted);               \
+      if (hit) return hit;                                                                      \
     }                                                                                           \
     if (p == final) break;                                                                      \
   }                                                                                             \
@@ -101,8 +114,8 @@ static int64_t find_bytes(const char *s, int64_t n, const char *lit, int64_t m, 
     int64_t from = q < n - W ? q : n - W; /* bytes before q had no backslash */                 \
     vec_t tail;                                                                                 \
     memcpy(&tail, s + from, W);                                                                 \
-    uint32_t slashes = (uint32_t)movemask((vec_t)(tail == backslash));                          \
-    if (slashes) return from + __builtin_ctz(slashes) + 1;                                      \
+    uint64_t slashes = movemask((vec_t)(tail == backslash));                                    \
+    if (slashes) return from + __builtin_ctzll(slashes) + 1;                                    \
   }                                                                                             \
   return 0;
 
@@ -114,9 +127,10 @@ static int64_t find_bytes(const char *s, int64_t n, const char *lit, int64_t m, 
     SEARCH_BLOCKS(W, K, vec_t, movemask, ESCAPES)                                               \
   }
 
+/* Each movemask gives the top bit of each byte of a vector, zero-extended to 64 bits. */
 #ifdef __SSE2__
-static inline int movemask16(rt_bytes16 v) {
-  return __builtin_ia32_pmovmskb128((char __attribute__((vector_size(16))))v);
+static inline uint64_t movemask16(rt_bytes16 v) {
+  return (uint16_t)__builtin_ia32_pmovmskb128((char __attribute__((vector_size(16))))v);
 }
 DEFINE_SEARCH(, search_generic1, 16, 1, rt_bytes16, movemask16, 1, search_bytes_escapes)
 DEFINE_SEARCH(, search_generic, 16, 2, rt_bytes16, movemask16, 1, search_generic1)
@@ -132,8 +146,8 @@ static search_fn *search_line = search_generic, *find_in_line = find_generic;
 
 #if RT_X86_DISPATCH
 typedef unsigned char rt_bytes32 __attribute__((vector_size(32)));
-__attribute__((target("avx2"))) static inline int movemask32(rt_bytes32 v) {
-  return __builtin_ia32_pmovmskb256((char __attribute__((vector_size(32))))v);
+__attribute__((target("avx2"))) static inline uint64_t movemask32(rt_bytes32 v) {
+  return (uint32_t)__builtin_ia32_pmovmskb256((char __attribute__((vector_size(32))))v);
 }
 #define AVX2 __attribute__((target("avx2")))
 DEFINE_SEARCH(AVX2, search_avx2_1, 32, 1, rt_bytes32, movemask32, 1, search_generic)
@@ -141,9 +155,46 @@ DEFINE_SEARCH(AVX2, search_avx2, 32, 2, rt_bytes32, movemask32, 1, search_avx2_1
 DEFINE_SEARCH(AVX2, find_avx2_1, 32, 1, rt_bytes32, movemask32, 0, find_generic)
 DEFINE_SEARCH(AVX2, find_avx2, 32, 2, rt_bytes32, movemask32, 0, find_avx2_1)
 
+/* AVX-512: blocks of 64 start positions whose compares give masks directly (the first byte's
+ * mask gating the last byte's compare), about 11 instructions a block against 19 for two AVX2
+ * vectors.  The same blocks and order as SEARCH_BLOCKS. */
+#define AVX512 __attribute__((target("avx512bw")))
+AVX512 __attribute__((always_inline)) static inline int64_t
+search_masks(const char *s, int64_t n, const char *lit, int64_t m, int quoted, int escapes) {
+  const int64_t span = m + quoted, final = n - span + 1 - 64;
+  const __m512i first = _mm512_set1_epi8((char)lit[0]), backslash = _mm512_set1_epi8('\\');
+  const __m512i last = _mm512_set1_epi8(quoted ? '"' : lit[m - 1]);
+  for (int64_t p = 0;; p += 64) {
+    if (p > final) p = final;
+    __m512i a = _mm512_loadu_si512(s + p);
+    uint64_t starts = _mm512_mask_cmpeq_epi8_mask(_mm512_cmpeq_epi8_mask(a, first),
+                                                  _mm512_loadu_si512(s + p + span - 1), last);
+    uint64_t slashes = escapes ? _mm512_cmpeq_epi8_mask(a, backslash) : 0;
+    if (__builtin_expect((starts | slashes) != 0, 0)) {
+      int64_t hit = first_in_block(s, p, starts, slashes, 64, lit, m, quoted);
+      if (hit) return hit;
+    }
+    if (p == final) break;
+  }
+  if (escapes && final + 64 < n) { /* the last span-1 bytes (those before them had none) */
+    uint64_t slashes = _mm512_cmpeq_epi8_mask(_mm512_loadu_si512(s + n - 64), backslash);
+    if (slashes) return n - 64 + __builtin_ctzll(slashes) + 1;
+  }
+  return 0;
+}
+AVX512 static int64_t search_avx512(const char *s, int64_t n, const char *lit, int64_t m, int quoted) {
+  if (n - (m + quoted) + 1 < 64) return search_avx2(s, n, lit, m, quoted);
+  return search_masks(s, n, lit, m, quoted, 1);
+}
+AVX512 static int64_t find_avx512(const char *s, int64_t n, const char *lit, int64_t m, int quoted) {
+  if (n - (m + quoted) + 1 < 64) return find_avx2(s, n, lit, m, quoted);
+  return search_masks(s, n, lit, m, quoted, 0);
+}
+
 /* Before main, while there is one thread: the versions for this CPU. */
 __attribute__((constructor)) static void pick_search(void) {
   if (rt_cpu_has_avx2()) search_line = search_avx2, find_in_line = find_avx2;
+  if (rt_cpu_has_avx512bw()) search_line = search_avx512, find_in_line = find_avx512;
 }
 #endif
 

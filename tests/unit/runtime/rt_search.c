@@ -27,17 +27,21 @@ static int may_give(const char *s, int64_t n, const char *lit) {
   return dsc_rt_json_may_give(&site, s, n, lit, (int64_t)strlen(lit));
 }
 
-/* The contract, byte by byte: a backslash anywhere, or lit somewhere, between quotes unless it
- * could be the text of a number, true, false, null, NaN, Infinity, an array or an object. */
-static int plain_search(const char *s, int64_t n, const char *lit) {
+/* The contract, byte by byte: the first backslash, or the first lit, between quotes unless it
+ * could be the text of a number, true, false, null, NaN, Infinity, an array or an object,
+ * whichever comes first; its position, or -1. */
+static int64_t plain_position(const char *s, int64_t n, const char *lit) {
   int64_t m = (int64_t)strlen(lit);
-  if (m == 0 || memchr(s, '\\', (size_t)n)) return 1;
   int bare = strchr("-0123456789tfnNI[{", lit[0]) != NULL;
-  for (int64_t i = 0; i + m <= n; i++)
-    if (!memcmp(s + i, lit, (size_t)m) &&
-        (bare || (i > 0 && s[i - 1] == '"' && i + m < n && s[i + m] == '"')))
-      return 1;
-  return 0;
+  for (int64_t i = 0; i < n; i++)
+    if (s[i] == '\\' || (i + m <= n && !memcmp(s + i, lit, (size_t)m) &&
+                          (bare || (i > 0 && s[i - 1] == '"' && i + m < n && s[i + m] == '"'))))
+      return i;
+  return -1;
+}
+
+static int plain_search(const char *s, int64_t n, const char *lit) {
+  return !*lit || plain_position(s, n, lit) >= 0;
 }
 
 static const char *const literals[] = {"view", "v", "vw", "iew", "12", "-1", "true", "[1]",
@@ -52,7 +56,7 @@ static void test_matches_plain_search(void) {
   static const char alphabet[] = "\"\"\"\"vvviewwa{}[]:,-0112 tre\xc3\xa9";
   char *buf = malloc(256);
   seed = 4242;
-  for (int round = 0; round < 60000; round++) {
+  for (int round = 0; round < 100000; round++) {
     int64_t n = rand_below(161), at = rand_below(64);
     char *s = buf + at;
     for (int64_t i = 0; i < n; i++) {
@@ -68,6 +72,8 @@ static void test_matches_plain_search(void) {
     if (got != want) fprintf(stderr, "\n'%.*s' lit '%s': got %d\n", (int)n, s, lit, got);
     CU_ASSERT_EQUAL_FATAL(got, want);
     int64_t m = (int64_t)strlen(lit);
+    int quoted = !strchr("-0123456789tfnNI[{", lit[0]); /* and where (rt_search_next) */
+    CU_ASSERT_EQUAL_FATAL(rt_search_next(s, n, lit, m, quoted, 1), plain_position(s, n, lit));
     const char *hit = memmem(s, (size_t)n, lit, (size_t)m);
     CU_ASSERT_EQUAL_FATAL(dsc_rt_str_contains(s, n, lit, m), hit != NULL);
     if (m > 1) CU_ASSERT_EQUAL_FATAL(rt_find(s, n, lit, m), hit ? hit - s : -1); /* the first */
