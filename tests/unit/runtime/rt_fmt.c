@@ -174,6 +174,43 @@ static void test_float_repr_shortest(void) {
   }
 }
 
+/* The magnitudes fmt.c answers in integers (1e-5 to 1e16), where ties and power-of-2 edges
+ * are: uniform in log scale, integers and halves, quarters and eighths of 15-17 digits (ties of
+ * the 15- and 16-digit roundings), powers of two and their neighbours (a closer double below),
+ * decimals of 1-17 digits.  Same check as above. */
+static void test_float_repr_exact_range(void) {
+  uint64_t x = 1181783497276652981u;
+  for (int i = 0; i < 200000; i++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    double v, frac = (double)(x >> 11) / 9007199254740992.0; /* [0, 1) */
+    switch (i % 6) {
+    case 0: v = pow(10.0, -5 + 21 * frac); break;
+    case 1: v = (double)(x % UINT64_C(9007199254740992)) + (double)(x >> 61) / 8.0; break;
+    case 2: v = (double)(x % UINT64_C(100000000000000000)) / pow(10.0, (double)(x >> 59)); break;
+    case 3: v = ldexp(1.0, (int)(x % 70) - 16); break;
+    case 4: v = nextafter(ldexp(1.0, (int)(x % 70) - 16), (x >> 63) ? 0.0 : INFINITY); break;
+    default: v = (double)(x % 1000000) / pow(10.0, (double)((x >> 60) % 12)); break;
+    }
+    if (!(v >= 1e-5 && v < 1e16)) continue;
+    char got[64], want[64], gd[40], wd[40];
+    rt_float_repr(v, got);
+    float_repr_reference(v, want, sizeof want);
+    significant_digits(got, gd);
+    significant_digits(want, wd);
+    if (strcmp(gd, wd) || strtod(got, NULL) != v)
+      fprintf(stderr, "\n  repr(%.17g): got %s, reference %s\n", v, got, want);
+    CU_ASSERT_STRING_EQUAL_FATAL(gd, wd);
+    CU_ASSERT_FATAL(strtod(got, NULL) == v);
+  }
+  check_float(2251799813685248.5, "2251799813685248.5");
+  check_float(0.30000000000000004, "0.30000000000000004");
+  check_float(9007199254740991.0, "9007199254740991.0");
+  check_float(9999999999999998.0, "9999999999999998.0");
+  check_float(1e-05, "1e-05");
+  check_float(2.5e-05, "2.5e-05");
+  check_float(0.000123, "0.000123");
+}
+
 static void test_int_format(void) {
   char got[32], want[32];
   uint64_t u = 1;
@@ -241,6 +278,7 @@ int main(void) {
   CU_pSuite s = CU_add_suite("formatting", NULL, NULL);
   CU_add_test(s, "repr(float)", test_float_repr);
   CU_add_test(s, "repr(float) is the shortest", test_float_repr_shortest);
+  CU_add_test(s, "repr(float) in integers, 1e-5 to 1e16", test_float_repr_exact_range);
   CU_add_test(s, "int", test_int_format);
   CU_add_test(s, "repr(str)", test_str_repr);
   CU_add_test(s, "repr(str) of random strings", test_str_repr_random);
