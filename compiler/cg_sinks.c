@@ -907,7 +907,8 @@ LLVMValueRef cg_breaker_finalize(cg *g, const plan_op *op) {
       LLVMValueRef cur = cg_load_slot(g, op->slot + i, g->t_ptr);
       LLVMBasicBlockRef then_bb, done;
       cg_if(g, LLVMBuildIsNull(g->b, cur, ""), &then_bb, &done);
-      cg_store_slot(g, op->slot + i, rt_new(g, "dsc_rt_table_new", cg_partial_type(g, plan_input_edge(op, i))));
+      cg_store_slot(g, op->slot + i,
+                    rt_new(g, "dsc_rt_table_new", cg_partial_type(g, plan_input_edge(op, i))));
       cg_end_if(g, done);
     }
     return active;

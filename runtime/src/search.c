@@ -182,11 +182,13 @@ search_masks(const char *s, int64_t n, const char *lit, int64_t m, int quoted, i
   }
   return 0;
 }
-AVX512 static int64_t search_avx512(const char *s, int64_t n, const char *lit, int64_t m, int quoted) {
+AVX512 static int64_t search_avx512(const char *s, int64_t n, const char *lit, int64_t m,
+                                    int quoted) {
   if (n - (m + quoted) + 1 < 64) return search_avx2(s, n, lit, m, quoted);
   return search_masks(s, n, lit, m, quoted, 1);
 }
-AVX512 static int64_t find_avx512(const char *s, int64_t n, const char *lit, int64_t m, int quoted) {
+AVX512 static int64_t find_avx512(const char *s, int64_t n, const char *lit, int64_t m,
+                                  int quoted) {
   if (n - (m + quoted) + 1 < 64) return find_avx2(s, n, lit, m, quoted);
   return search_masks(s, n, lit, m, quoted, 0);
 }

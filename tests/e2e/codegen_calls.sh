@@ -56,7 +56,12 @@ for filter in 'json(l, "t").getOrElse("") != "view"' 'len(l) > 3 && contains(l, 
   n=$(calls f.ds dsc_rt_lines_next_having)
   [[ $n == 0 ]] || e2e_fail "filter($filter): $n line searches, want 0"
 done
-printf 'batch 1s\nlines = stdin()\nlines.filter(l => contains(l, "x")).stdout()\nlines.count().stdout()\n' >two.ds
+cat >two.ds <<'DS'
+batch 1s
+lines = stdin()
+lines.filter(l => contains(l, "x")).stdout()
+lines.count().stdout()
+DS
 n=$(calls two.ds dsc_rt_lines_next_having)
 [[ $n == 0 ]] || e2e_fail "a source with two readers: $n line searches, want 0"
 cat >splits.ds <<'DS'
@@ -99,15 +104,27 @@ for tail in '.map((k, v) => (v._1, 1)).reduceByKey((a, b) => a + b).print()' \
     '.map(p => (p._2._2, p._2._1)).reduceByKey((a, b) => a + b).print()' \
     '.map((k, v) => (v._2, v._1)).reduceByKey((a, b) => a + b).print(); j.print()' \
     '.print()'; do
-  printf 'batch 1s\nt = table("t.csv").map(l => (l, l))\nj = stdin().map(l => (l, len(l))).join(t)\nj%s\n' \
-    "$tail" >p.ds
+  printf 'batch 1s\nt = table("t.csv").map(l => (l, l))\n%s\nj%s\n' \
+    'j = stdin().map(l => (l, len(l))).join(t)' "$tail" >p.ds
   n=$(probes p.ds)
   [[ $n == 0 ]] || e2e_fail "j$tail: $n probing joins, want 0"
 done
-printf 'batch 1s\nt = table("t.csv").map(l => (l, l))\nt.print()\nstdin().map(l => (l, len(l))).join(t).map((k, v) => (v._2, v._1)).reduceByKey((a, b) => a + b).print()\n' >p.ds
+cat >p.ds <<'DS'
+batch 1s
+t = table("t.csv").map(l => (l, l))
+t.print()
+stdin().map(l => (l, len(l))).join(t).map((k, v) => (v._2, v._1)).reduceByKey((a, b) => a + b).print()
+DS
 n=$(probes p.ds)
 [[ $n == 0 ]] || e2e_fail "a table printed too (not kept): $n probing joins, want 0"
-printf 'batch 1s\nl = stdin()\nl.map(x => (x, 1)).join(l.map(x => (x, x))).map((k, v) => (v._2, v._1)).reduceByKey((a, b) => a + b).print()\nl.map(x => (x, 1)).leftOuterJoin(table("t.csv").map(x => (x, x))).map((k, v) => (k, v._1)).reduceByKey((a, b) => a + b).print()\n' >p.ds
+cat >p.ds <<'DS'
+batch 1s
+l = stdin()
+l.map(x => (x, 1)).join(l.map(x => (x, x))).map((k, v) => (v._2, v._1))
+ .reduceByKey((a, b) => a + b).print()
+l.map(x => (x, 1)).leftOuterJoin(table("t.csv").map(x => (x, x))).map((k, v) => (k, v._1))
+ .reduceByKey((a, b) => a + b).print()
+DS
 n=$(probes p.ds)
 [[ $n == 0 ]] || e2e_fail "a stream's self-join, a leftOuterJoin: $n probing joins, want 0"
 echo "PASS codegen_calls"
