@@ -565,6 +565,38 @@ static void test_vec_inline_then_malloced(void) {
   }
 }
 
+/* Past 1 MiB a vec's elements move to a mapping that grows by mremap (vec.c): values survive
+ * the move into it and each growth, extend works into and out of it, and the mapping is gone
+ * once the owner is reset (mincore: no such pages). */
+static int is_mapped(const void *p) {
+  unsigned char resident;
+  uintptr_t page = (uintptr_t)p & ~(uintptr_t)4095;
+  return mincore((void *)page, 1, &resident) == 0;
+}
+
+static void test_vec_mapped(void) {
+  for (int64_t size = 16; size <= 40; size += 8) {
+    dsc_rt_vec *v = dsc_rt_vec_new(&w, size), *copy = dsc_rt_vec_new(&w, size);
+    enum { N = 400000 }; /* 6.4 to 16 MB: several growths of the mapping */
+    for (int64_t i = 0; i < N; i++) {
+      int64_t *e = dsc_rt_vec_push(v);
+      CU_ASSERT_EQUAL_FATAL(e[0], 0);
+      e[0] = i * 7, e[size / 8 - 1] = -i;
+    }
+    dsc_rt_vec_extend(copy, v);
+    dsc_rt_vec_extend(copy, v);
+    CU_ASSERT_EQUAL_FATAL(dsc_rt_vec_len(copy), 2 * N);
+    for (int64_t i = 0; i < 2 * N; i += 997) {
+      const int64_t *e = dsc_rt_vec_at(copy, i);
+      CU_ASSERT_FATAL(e[0] == i % N * 7 && e[size / 8 - 1] == -(i % N));
+    }
+    const void *data = dsc_rt_vec_data(copy);
+    CU_ASSERT(is_mapped(data));
+    rt_worker_reset(&w);
+    CU_ASSERT(!is_mapped(data));
+  }
+}
+
 int main(void) {
   rt_worker_init(&w, 0);
   if (CU_initialize_registry() != CUE_SUCCESS) return 1;
@@ -572,6 +604,7 @@ int main(void) {
   CU_add_test(s, "arena alignment and zeroing", test_arena_alignment_and_zero);
   CU_add_test(s, "error counters", test_errors_counted_and_reset);
   CU_add_test(s, "table with many keys", test_table_many_keys);
+  CU_add_test(s, "vec elements in a mapping", test_vec_mapped);
   CU_add_test(s, "table entry indices are stable", test_table_index_of_stable);
   CU_add_test(s, "upsert_from and prefetch hints", test_table_upsert_from);
   CU_add_test(s, "deferred upserts with a hash taken earlier", test_table_upsert_hashed);
