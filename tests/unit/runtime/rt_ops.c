@@ -97,6 +97,64 @@ static void test_csv(void) {
   rt_worker_reset(&w);
 }
 
+/* csv() by its rules, a byte at a time: a field that starts with a quote runs to the closing
+ * quote ("" is one quote), and what follows up to the comma is kept; any other field runs to
+ * the next comma; a trailing comma ends an empty field.  Fields joined by \n into out. */
+static int64_t csv_reference(const char *s, int64_t n, char *out, int64_t *nout) {
+  int64_t k = 0, i = 0, o = 0;
+  for (;;) {
+    if (k) out[o++] = '\n';
+    if (i < n && s[i] == '"') {
+      for (i++; i < n; i++) {
+        if (s[i] != '"') out[o++] = s[i];
+        else if (i + 1 < n && s[i + 1] == '"') out[o++] = '"', i++;
+        else { i++; break; }
+      }
+    }
+    while (i < n && s[i] != ',') out[o++] = s[i++];
+    k++;
+    if (i >= n) break;
+    i++;
+    if (i == n) { out[o++] = '\n', k++; break; }
+  }
+  *nout = o;
+  return k;
+}
+
+/* Random lines of commas, quotes, letters and UTF-8 (no quote at all in most, as in most CSV
+ * input), of every length to 100, at every alignment: the fields against the reference. */
+static void test_csv_random(void) {
+  static const char alphabet[] = "ab,,, x\xc3\xa9";
+  uint32_t seed = 99;
+  char buf[160], want[400], got[400];
+  for (int round = 0; round < 30000; round++) {
+    seed = seed * 1103515245u + 12345u;
+    int64_t n = (seed >> 8) % 101, at = (seed >> 20) % 32;
+    int quoted = (seed >> 28) % 4 == 0;
+    char *s = buf + at;
+    for (int64_t i = 0; i < n; i++) {
+      seed = seed * 1103515245u + 12345u;
+      uint32_t r = (seed >> 8) % 100;
+      s[i] = quoted && r < 8 ? '"' : alphabet[r % (sizeof alphabet - 1)];
+    }
+    int64_t wn, gn = 0;
+    int64_t wk = csv_reference(s, n, want, &wn);
+    dsc_list l;
+    dsc_rt_csv_fields(&w, s, n, &l);
+    for (int64_t f = 0; f < l.len; f++) {
+      const dsc_str *v = &((const dsc_str *)l.data)[f];
+      if (f) got[gn++] = '\n';
+      memcpy(got + gn, v->ptr, (size_t)v->len), gn += v->len;
+    }
+    if (l.len != wk || gn != wn || memcmp(got, want, (size_t)wn))
+      fprintf(stderr, "\n  csv('%.*s'): %lld fields\n", (int)n, s, (long long)l.len);
+    CU_ASSERT_EQUAL_FATAL(l.len, wk);
+    CU_ASSERT_FATAL(gn == wn && !memcmp(got, want, (size_t)wn));
+    if (round % 1000 == 999) rt_worker_reset(&w);
+  }
+  rt_worker_reset(&w);
+}
+
 static void test_format(void) {
   dsc_rt_program prog;
   rt_program_init(&prog);
@@ -155,6 +213,7 @@ int main(void) {
   CU_add_test(s, "table_find, vec_extend", test_find_extend);
   CU_add_test(s, "stable sort", test_sort_stable);
   CU_add_test(s, "csv", test_csv);
+  CU_add_test(s, "csv of random lines", test_csv_random);
   CU_add_test(s, "format, save", test_format);
   int failed = dsc_cunit_run();
   rt_worker_free(&w);
