@@ -205,10 +205,11 @@ plan_edge *plan_input_edge(const plan_op *op, int input) {
  * order, not grouped by key as a join gives them (left keys in first-appearance order), so this
  * is done only where nothing downstream can tell: the pairs go, through at most one mapValues or
  * map, to a reduceByKey or reduceByKeyAndWindow summing ints with `a + b`, whose key is the join
- * key or is made from the key and the right value alone (`(ad, v) => (v._2, v._1)`).  A key of
- * the sum then first appears at the first record whose join key gives it, in both orders (the
- * key group of that record is the first group to give it), and a sum of ints (which wrap) is
- * the same in any order. */
+ * key or is made from the key and the right value alone (`(ad, v) => (v._2, v._1)`), or to a
+ * countByValue of such a map's results, or to a count.  A key of the sum (a value counted) then
+ * first appears at the first record whose join key gives it, in both orders (the key group of
+ * that record is the first group to give it), and a sum of ints (which wrap) or a count is the
+ * same in any order. */
 
 static bool names_param(const expr *e, const ast_param *p) {
   return e->kind == E_NAME && e->sym && e->sym->kind == SYM_LOCAL && e->sym->decl == p;
@@ -257,26 +258,55 @@ static const plan_op *only_consumer(const plan_op *op) {
   return op->consumers.len == 1 ? ((plan_edge *)op->consumers.items[0])->op : NULL;
 }
 
-/* Whether the join's pairs may come in record order (above). */
+/* count() and countByWindow: a number, whatever the order. */
+static bool counts(const plan_op *op) {
+  return op->kind == P_COUNT || (op->kind == P_WINDOW && op->variant == S_COUNT_BY_WINDOW);
+}
+
+/* countByValue() and countByValueAndWindow: keyed by the whole element. */
+static bool counts_values(const plan_op *op) {
+  return op->kind == P_COUNT_BY_VALUE ||
+         (op->kind == P_WINDOW && op->variant == S_COUNT_BY_VALUE_AND_WINDOW);
+}
+
+/* A map's `(k, v) => body` over the pairs: its parameters when it destructures them. */
+static const expr *pair_map_body(const plan_op *map, const ast_param **k, const ast_param **v) {
+  const expr *fn = map->fn;
+  if (!fn || fn->kind != E_LAMBDA || fn->field != 1 || fn->items.len != 2)
+    return NULL;
+  *k = fn->items.items[0], *v = fn->items.items[1];
+  return fn->lhs;
+}
+
+/* Whether the join's pairs may come in record order (above): into a count directly or through
+ * one map, mapValues or filter; into a countByValue through a map of the key and the right
+ * value alone; into a sum of ints through a mapValues or a map whose result's key is made of
+ * them. */
 static bool pairs_order_free(const plan_op *join) {
   const plan_op *c = only_consumer(join);
   if (!c || join->variant != S_JOIN)
     return false;
-  if (c->kind == P_MAP) {
-    const expr *fn = c->fn, *body = fn ? fn->lhs : NULL;
-    if (!fn || fn->kind != E_LAMBDA || fn->field != 1 || fn->items.len != 2 ||
-        body->kind != E_TUPLE || body->items.len != 2 ||
-        !from_key_and_right(body->items.items[0], fn->items.items[0], fn->items.items[1]))
-      return false;
-  } else if (c->kind != P_MAP_VALUES) {
+  if (counts(c))
+    return true;
+  if (c->kind != P_MAP && c->kind != P_MAP_VALUES && c->kind != P_FILTER)
     return false;
-  }
   const plan_op *sum = only_consumer(c);
-  if (!sum || c->elem->kind != T_TUPLE)
+  if (!sum)
     return false;
+  if (counts(sum))
+    return true;
+  const ast_param *k = NULL, *v = NULL;
+  const expr *body = c->kind == P_MAP ? pair_map_body(c, &k, &v) : NULL;
+  if (counts_values(sum))
+    return body && from_key_and_right(body, k, v);
   bool keyed_sum = sum->kind == P_REDUCE_BY_KEY ||
                    (sum->kind == P_WINDOW && sum->variant == S_REDUCE_BY_KEY_AND_WINDOW);
-  return keyed_sum && sums_ints(sum->fn, c->elem->elems[1]);
+  if (!keyed_sum || c->kind == P_FILTER || c->elem->kind != T_TUPLE ||
+      !sums_ints(sum->fn, c->elem->elems[1]))
+    return false;
+  return c->kind == P_MAP_VALUES ||
+         (body && body->kind == E_TUPLE && body->items.len == 2 &&
+          from_key_and_right(body->items.items[0], k, v));
 }
 
 /* Sets e and every edge below it, through narrow operators, to hang in stage `to`. */

@@ -83,15 +83,16 @@ for fn_want in dsc_rt_buf_printf_plain_str:1 dsc_rt_buf_printf_str:1 dsc_rt_buf_
   n=$(calls formats.ds "${fn_want%:*}")
   [[ $n == "${fn_want#*:}" ]] || e2e_fail "formats.ds: $n calls of ${fn_want%:*}, want ${fn_want#*:}"
 done
-# 5. A join with a lookup table whose pairs only feed an int sum per key made of the join key and
-#    the right value is fused into its left side's loop, probing the kept table (plan.c); any
-#    other join keeps its grouped order.  tests/golden/static_table_probe.ds checks the answers.
+# 5. A join with a lookup table whose pairs only feed a count, a count by value or an int sum
+#    per key made of the join key and the right value is fused into its left side's loop,
+#    probing the kept table (plan.c); any other join keeps its grouped order.
+#    tests/golden/static_table_probe.ds checks the answers.
 probes() { # PROGRAM: how many joins `dsc explain` says probe a table
   local plan
   plan=$("$DSC" explain "$1" 2>&1) || e2e_fail "dsc explain $1 failed: $plan"
   grep -c 'each key looked up in the table' <<<"$plan" || true
 }
-for want in tests/golden/static_table_probe.ds:4 tests/golden/static_table_join.ds:1 \
+for want in tests/golden/static_table_probe.ds:8 tests/golden/static_table_join.ds:1 \
             bench/programs/ysb.ds:1 examples/campaigns.ds:1; do
   n=$(cd "$SRC/$(dirname "${want%:*}")" && probes "$(basename "${want%:*}")")
   [[ $n == "${want#*:}" ]] || e2e_fail "${want%:*}: $n probing joins, want ${want#*:}"
@@ -103,7 +104,8 @@ for tail in '.map((k, v) => (v._1, 1)).reduceByKey((a, b) => a + b).print()' \
     '.filter(p => p._2._1 > 1).map((k, v) => (v._2, v._1)).reduceByKey((a, b) => a + b).print()' \
     '.map(p => (p._2._2, p._2._1)).reduceByKey((a, b) => a + b).print()' \
     '.map((k, v) => (v._2, v._1)).reduceByKey((a, b) => a + b).print(); j.print()' \
-    '.print()'; do
+    '.print()' '.map((k, v) => v._1).countByValue().print()' '.countByValue().print()' \
+    '.mapValues(x => x._2).countByValue().print()' '.filter(p => len(p._1) > 1).print()'; do
   printf 'batch 1s\nt = table("t.csv").map(l => (l, l))\n%s\nj%s\n' \
     'j = stdin().map(l => (l, len(l))).join(t)' "$tail" >p.ds
   n=$(probes p.ds)
