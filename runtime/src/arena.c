@@ -79,13 +79,7 @@ static void arena_grow(rt_arena *a, size_t size) {
   a->end = a->cur + want;
 }
 
-void *rt_arena_alloc_raw(rt_arena *a, size_t size) {
-  size = (size + 15) & ~(size_t)15;
-  if (a->cur && a->end && (size_t)(a->end - a->cur) >= size) {
-    void *p = a->cur;
-    a->cur += size;
-    return p;
-  }
+void *rt_arena_alloc_slow(rt_arena *a, size_t size) {
   char *saved_cur = a->cur, *saved_end = a->end;
   arena_grow(a, size);
   if (!a->end) { /* giant side chunk */
