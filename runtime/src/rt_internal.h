@@ -183,14 +183,11 @@ void rt_regex_free(void *re);
 void rt_worker_free_regexes(dsc_rt_worker *w);
 
 /* ---- search.c ------------------------------------------------------------------------------
- * Whether s[0..n) has a backslash, or lit[0..m) (1 <= m) between quotes when `quoted` (else
- * anywhere): the search behind dsc_rt_json_may_give (str_scan.c). */
-int32_t rt_json_search(const char *s, int64_t n, const char *lit, int64_t m, int quoted);
-/* The position of the first lit[0..m) (m >= 2) in s[0..n), or -1 (dsc_rt_str_find). */
+ * The position of the first lit[0..m) (m >= 2) in s[0..n), or -1 (dsc_rt_str_find). */
 int64_t rt_find(const char *s, int64_t n, const char *lit, int64_t m);
 /* The position of the first lit[0..m) (1 <= m) in s[0..n), between quotes when `quoted`, or
- * with `escapes` of the first backslash if that comes first; -1 if neither is there
- * (dsc_rt_lines_next_having). */
+ * with `escapes` of the first backslash if that comes first; -1 if neither is there: the search
+ * behind dsc_rt_json_may_give (str_scan.c) and dsc_rt_lines_next_having (line_cursor.c). */
 int64_t rt_search_next(const char *s, int64_t n, const char *lit, int64_t m, int quoted,
                        int escapes);
 /* Whether a literal that begins with `first` may be the text of a JSON value other than a

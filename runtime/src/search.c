@@ -1,8 +1,8 @@
 /* search.c — where a short literal occurs in a line, 16 or 32 bytes at a time: contains(), the
  * separator of split() when it has several bytes (rt_find), and the raw filter that spares
- * json() comparisons the parse of most lines (rt_json_search, which str_scan.c's
- * dsc_rt_json_may_give calls where it is worth it; rt_search_next, with which line_cursor.c
- * finds the next line that may pass such a filter, across lines).
+ * json() comparisons the parse of most lines (rt_search_next with escapes, which str_scan.c's
+ * dsc_rt_json_may_give calls where it is worth it, and line_cursor.c across lines to find the
+ * next line that may pass such a filter).
  *
  * Each block compares the literal's first byte at every start position of the block and its last
  * byte (or, for a literal that must stand between quotes, the closing quote after it) at the
@@ -207,10 +207,6 @@ int32_t dsc_rt_str_contains(const char *s, int64_t n, const char *t, int64_t m) 
 
 int64_t rt_find(const char *s, int64_t n, const char *lit, int64_t m) {
   return m <= n ? find_in_line(s, n, lit, m, 0) - 1 : -1;
-}
-
-int32_t rt_json_search(const char *s, int64_t n, const char *lit, int64_t m, int quoted) {
-  return search_line(s, n, lit, m, quoted) != 0;
 }
 
 int64_t rt_search_next(const char *s, int64_t n, const char *lit, int64_t m, int quoted,

@@ -193,7 +193,7 @@ int32_t dsc_rt_json_may_give(dsc_rt_json_prefilter *site, const char *s, int64_t
     site->unsearched--;
     return 1;
   }
-  int32_t r = m <= 0 || rt_json_search(s, n, lit, m, !rt_json_may_be_bare(lit[0]));
+  int32_t r = m <= 0 || rt_search_next(s, n, lit, m, !rt_json_may_be_bare(lit[0]), 1) >= 0;
   site->found += r;
   if (++site->searched == SAMPLE) {
     if (site->found > BUSY) site->unsearched = REST;

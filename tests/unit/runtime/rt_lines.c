@@ -744,7 +744,8 @@ static size_t literal_text(char *out, size_t cap, int busy) {
 /* Whether the filter may keep line: what dsc_rt_json_may_give or contains() would say. */
 static int line_may_hold(dsc_str line, const char *lit, int64_t m, int json) {
   if (!json) return dsc_rt_str_contains(line.ptr, line.len, lit, m);
-  return m <= 0 || rt_json_search(line.ptr, line.len, lit, m, !rt_json_may_be_bare(lit[0]));
+  return m <= 0 ||
+         rt_search_next(line.ptr, line.len, lit, m, !rt_json_may_be_bare(lit[0]), 1) >= 0;
 }
 
 /* Task by task, the lines dsc_rt_lines_next_having gives are those of dsc_rt_lines_next that
