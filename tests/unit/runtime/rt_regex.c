@@ -169,6 +169,19 @@ static void test_random_patterns(void) {
   CU_ASSERT(with_literal > 500); /* the search is really exercised */
 }
 
+
+/* A random line of under max bytes from the first nalpha bytes of alphabet (its NUL among
+ * them when nalpha counts it); returns its length. */
+static int random_line(uint32_t *sd, char *line, int max, const char *alphabet, int nalpha) {
+  *sd = *sd * 1103515245u + 12345u;
+  int len = (int)((*sd >> 8) % (uint32_t)max);
+  for (int i = 0; i < len; i++) {
+    *sd = *sd * 1103515245u + 12345u;
+    line[i] = alphabet[(*sd >> 8) % (uint32_t)nalpha];
+  }
+  return len;
+}
+
 /* Regexes matched without regexec (regex_simple.c): which are taken; and for thousands of
  * random ones (anchors, characters, bracket expressions, every quantifier, a group) over random
  * lines (NUL and non-ASCII bytes included), the ones taken answer matches() and both groups of
@@ -234,12 +247,7 @@ static void test_simple_patterns(void) {
     taken_n++;
     void *re = dsc_rt_regex_new(&ctx, pattern, n);
     for (int l = 0; l < 30; l++) {
-      sd = sd * 1103515245u + 12345u;
-      int len = (int)((sd >> 8) % 40);
-      for (int i = 0; i < len; i++) {
-        sd = sd * 1103515245u + 12345u;
-        line[i] = "ab= c.-0f9\x80"[(sd >> 8) % 12]; /* index 11: its NUL */
-      }
+      int len = random_line(&sd, line, 40, "ab= c.-0f9\x80", 12); /* index 11: its NUL */
       regmatch_t m[2];
       m[0].rm_so = 0, m[0].rm_eo = len;
       int want = regexec(&plain, len ? line : "", 2, m, REG_STARTEND) == 0;
@@ -281,12 +289,7 @@ static void test_literal_alternatives(void) {
     CU_ASSERT_FATAL(regcomp(&plain, pattern, REG_EXTENDED) == 0);
     void *re = dsc_rt_regex_new(&ctx, pattern, n);
     for (int l = 0; l < 20; l++) {
-      sd = sd * 1103515245u + 12345u;
-      int len = (int)((sd >> 8) % 12);
-      for (int i = 0; i < len; i++) {
-        sd = sd * 1103515245u + 12345u;
-        line[i] = "ab=.|"[(sd >> 8) % 5];
-      }
+      int len = random_line(&sd, line, 12, "ab=.|", 5);
       regmatch_t m = {.rm_so = 0, .rm_eo = len};
       int want = regexec(&plain, len ? line : "", 1, &m, REG_STARTEND) == 0;
       if (dsc_rt_regex_match(re, &w, line, len) != want)
