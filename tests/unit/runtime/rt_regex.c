@@ -169,7 +169,6 @@ static void test_random_patterns(void) {
   CU_ASSERT(with_literal > 500); /* the search is really exercised */
 }
 
-
 /* A random line of under max bytes from the first nalpha bytes of alphabet (its NUL among
  * them when nalpha counts it); returns its length. */
 static int random_line(uint32_t *sd, char *line, int max, const char *alphabet, int nalpha) {
