@@ -28,29 +28,59 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "rt_internal.h"
 
 enum { REPAIR_CHUNK_MIN = 64 * 1024 };  /* first side chunk for repaired lines */
 
-/* Freed chunks of the standard size wait here for the receiver's next read, up to a few: glibc
- * serves a 1 MiB block with mmap and gives it back with munmap, so each new chunk would cost
- * 256 page faults and a TLB shootdown on the other cores.  No more are kept than a receiver
- * reads ahead (sched.c), so they are in use again before the next batch peaks. */
-enum { POOLED_CHUNKS_MAX = 3 };
+/* Chunks of the standard size (the receivers' reads) live two to a 2 MiB block, aligned and
+ * advised to be one transparent huge page, and freed ones wait in a pool for the next read.
+ * Each new 4 KiB page costs a fault, and under some hypervisors a fault is dear: 10 us on the
+ * bench host of 2026-12-07 (shadow page tables), so a malloc'd 1 MiB chunk cost 2.6 ms before
+ * its first byte, and ysb's receiver spent a third of its time there (1,500 faults).  One huge
+ * page is one fault.  The pool keeps up to POOLED_CHUNKS_MAX: a chunk is only taken new when the
+ * pool is empty, so the pool never holds more than the most chunks once live at the same time
+ * (plus a block's second half), and peak memory is what it was; beyond that a chunk is unmapped
+ * (half a block alone: its huge page is split, the other half stays). */
+enum { CHUNK_SLOT = (size_t)1 << 20, CHUNK_BLOCK = 2 * CHUNK_SLOT, POOLED_CHUNKS_MAX = 16 };
+_Static_assert(sizeof(rt_input_chunk) + RT_INPUT_CHUNK <= CHUNK_SLOT, "a chunk fits its slot");
 static struct {
   pthread_mutex_t mu;
-  rt_input_chunk *free[POOLED_CHUNKS_MAX];
+  void *free[POOLED_CHUNKS_MAX];
   int n;
 } chunk_pool = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
+/* Keeps the slot in the pool, or unmaps it when the pool is full. */
+static void pool_put(void *slot) {
+  pthread_mutex_lock(&chunk_pool.mu);
+  int kept = chunk_pool.n < POOLED_CHUNKS_MAX;
+  if (kept) chunk_pool.free[chunk_pool.n++] = slot;
+  pthread_mutex_unlock(&chunk_pool.mu);
+  if (!kept) munmap(slot, CHUNK_SLOT);
+}
+
+/* A slot for a standard chunk: from the pool, else the first half of a new block (the second
+ * goes to the pool). */
+static void *pool_take(void) {
+  pthread_mutex_lock(&chunk_pool.mu);
+  void *slot = chunk_pool.n ? chunk_pool.free[--chunk_pool.n] : NULL;
+  pthread_mutex_unlock(&chunk_pool.mu);
+  if (slot) return slot;
+  /* a block aligned to its size: map twice as much and unmap the ends around it */
+  char *raw = mmap(NULL, 2 * CHUNK_BLOCK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+  if (raw == MAP_FAILED) rt_oom();
+  char *block = (char *)(((uintptr_t)raw + CHUNK_BLOCK - 1) & ~(uintptr_t)(CHUNK_BLOCK - 1));
+  if (block > raw) munmap(raw, (size_t)(block - raw));
+  munmap(block + CHUNK_BLOCK, (size_t)(raw + 2 * CHUNK_BLOCK - block - CHUNK_BLOCK));
+  (void)madvise(block, CHUNK_BLOCK, MADV_HUGEPAGE);
+  pool_put(block + CHUNK_SLOT);
+  return block;
+}
+
 rt_input_chunk *rt_input_chunk_new(size_t cap) {
-  rt_input_chunk *c = NULL;
-  if (cap == RT_INPUT_CHUNK) {
-    pthread_mutex_lock(&chunk_pool.mu);
-    if (chunk_pool.n) c = chunk_pool.free[--chunk_pool.n];
-    pthread_mutex_unlock(&chunk_pool.mu);
-  }
+  rt_input_chunk *c = cap == RT_INPUT_CHUNK ? pool_take() : NULL;
   if (!c) {
     c = rt_xmalloc(sizeof *c + cap);
     rt_advise_huge(c, sizeof *c + cap);
@@ -81,14 +111,8 @@ void rt_input_chunk_release(rt_input_chunk *c) {
     free(c);
     return;
   }
-  if (c->cap == RT_INPUT_CHUNK) {
-    pthread_mutex_lock(&chunk_pool.mu);
-    int kept = chunk_pool.n < POOLED_CHUNKS_MAX;
-    if (kept) chunk_pool.free[chunk_pool.n++] = c;
-    pthread_mutex_unlock(&chunk_pool.mu);
-    if (kept) return;
-  }
-  free(c);
+  if (c->cap == RT_INPUT_CHUNK) pool_put(c);
+  else free(c);
 }
 
 /* What one pass over a read finds: whether it is plain ASCII, whether it has a \r, and how many

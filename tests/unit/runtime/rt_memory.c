@@ -597,6 +597,52 @@ static void test_vec_mapped(void) {
   }
 }
 
+/* Standard input chunks (lines.c): two to a 2 MiB-aligned block that asks for a huge page, the
+ * second half kept for the next take; a released chunk is taken again before any new block;
+ * the pool keeps 16, and releases past that unmap the chunk (mincore).  A chunk of another size
+ * is malloc'd.  Every chunk holds its cap bytes. */
+static void test_input_chunk_pool(void) {
+  enum { N = 24, KEPT = 16, SLOT = 1 << 20 };
+  rt_input_chunk *c[N];
+  for (int i = 0; i < N; i++) {
+    c[i] = rt_input_chunk_new(RT_INPUT_CHUNK);
+    CU_ASSERT_EQUAL_FATAL(c[i]->cap, RT_INPUT_CHUNK);
+    memset(c[i]->data, 'a' + i % 26, c[i]->cap);
+  }
+  /* the pool starts empty here (nothing was released before), so blocks come in pairs */
+  for (int i = 0; i < N; i += 2) {
+    CU_ASSERT_EQUAL((uintptr_t)c[i] % (2u * SLOT), 0);
+    CU_ASSERT_PTR_EQUAL((char *)c[i + 1], (char *)c[i] + SLOT);
+  }
+  if (access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) == 0) {
+    char flags[512];
+    vm_flags_of(c[0], flags, sizeof flags);
+    CU_ASSERT_PTR_NOT_NULL(strstr(flags, " hg"));
+  }
+  for (int i = 0; i < N; i++) {
+    CU_ASSERT_EQUAL(c[i]->data[0], 'a' + i % 26);
+    CU_ASSERT_EQUAL(c[i]->data[c[i]->cap - 1], 'a' + i % 26);
+  }
+  for (int i = 0; i < N; i++) rt_input_chunk_release(c[i]);
+  for (int i = 0; i < KEPT; i++) CU_ASSERT(is_mapped(c[i]));
+  for (int i = KEPT; i < N; i++) CU_ASSERT(!is_mapped(c[i]));
+  /* taken again last released first, no new block */
+  for (int i = KEPT - 1; i >= 0; i--) {
+    rt_input_chunk *again = rt_input_chunk_new(RT_INPUT_CHUNK);
+    CU_ASSERT_PTR_EQUAL(again, c[i]);
+    CU_ASSERT_EQUAL(again->refs, 1);
+    c[i] = again;
+  }
+  rt_input_chunk *odd = rt_input_chunk_new(4096);
+  CU_ASSERT_EQUAL(odd->cap, 4096);
+  memset(odd->data, 'z', odd->cap);
+  rt_input_chunk_hold(odd);
+  rt_input_chunk_release(odd);
+  CU_ASSERT_EQUAL(odd->data[4095], 'z');
+  rt_input_chunk_release(odd);
+  for (int i = 0; i < KEPT; i++) rt_input_chunk_release(c[i]);
+}
+
 int main(void) {
   rt_worker_init(&w, 0);
   if (CU_initialize_registry() != CUE_SUCCESS) return 1;
@@ -619,6 +665,7 @@ int main(void) {
   CU_add_test(s, "table entries of 32 bytes", test_table_compact_entries);
   CU_add_test(s, "many tables, zero payload", test_table_zero_payload_and_many_tables);
   CU_add_test(s, "big blocks ask for huge pages", test_advise_huge);
+  CU_add_test(s, "input chunks: blocks, pool and its bound", test_input_chunk_pool);
   CU_add_test(s, "vec", test_vec);
   CU_add_test(s, "vec inline, then malloc'd", test_vec_inline_then_malloced);
   int failed = dsc_cunit_run();
