@@ -1,7 +1,14 @@
-/* input_map.c — reading a regular file through a mapping instead of read(2).
+/* input_map.c — reading a regular file through a mapping instead of read(2) (--mmap).
  *
- * A stdin() or file() source that is a regular file is mapped (as big as it is when the receiver
- * starts) and given to the splitter a window at a time: each window becomes an input chunk that
+ * Not the default.  A mapping copies no byte, but every 4 KiB page of it is a page-table entry
+ * made and later dropped, and under a hypervisor that shadows the guest's page tables each costs
+ * far more than copying the page: on the bench host of 2026-12-07, touching a mapped 90 MB file
+ * took 52 ms against 12-17 ms for read(2) into reused memory, and ysb (1 thread) ran in 66 ms
+ * mapped against 41 read, the word counts alike or faster read (bench/RESULTS.md, twelfth
+ * session).  On the eighth session's host a mapping was the cheaper way (ninth-session notes).
+ *
+ * With --mmap, a stdin() or file() source that is a regular file is mapped (as big as it is when
+ * the receiver starts) and given to the splitter a window at a time: each window becomes an input chunk that
  * points into the mapping (rt_split_mapped), so no byte is copied, and a chunk that the batches
  * are done with gives its pages back.  A line that straddles two windows costs nothing either:
  * the next chunk starts where that line starts.  What the file gains after it was mapped is read
@@ -195,7 +202,7 @@ int rt_source_pump_file(rt_source *src, int fd) {
   off_t at = lseek(fd, 0, SEEK_CUR);
   char *data = NULL;
   rt_input_map *m = NULL;
-  if (!ctx->opt.no_mmap && at >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > at)
+  if (ctx->opt.mmap && at >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > at)
     m = rt_input_map_file(fd, at, st.st_size - at, &data);
   if (!m) return rt_source_pump(src, fd);
   char who[512];

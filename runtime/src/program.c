@@ -144,6 +144,7 @@ static const struct {
     {"stop-at-eof", OPT_FLAG}, {"batch", OPT_VALUE},  {"start-time", OPT_VALUE},
     {"threads", OPT_VALUE},    {"max-line-bytes", OPT_VALUE}, {"stats", OPT_FLAG},
     {"early-bytes", OPT_VALUE}, {"no-mmap", OPT_FLAG},    {"min-task-bytes", OPT_VALUE},
+    {"mmap", OPT_FLAG},
 };
 
 static int apply_option(const char *name, const char *val, rt_options *opt, char *err,
@@ -154,7 +155,8 @@ static int apply_option(const char *name, const char *val, rt_options *opt, char
   if (!strcmp(name, "manual-clock")) opt->manual_clock = 1;
   else if (!strcmp(name, "stop-at-eof")) opt->stop_at_eof = 1;
   else if (!strcmp(name, "stats")) opt->stats = 1;
-  else if (!strcmp(name, "no-mmap")) opt->no_mmap = 1;
+  else if (!strcmp(name, "mmap")) opt->mmap = 1;
+  else if (!strcmp(name, "no-mmap")) opt->mmap = 0;
   else if (!strcmp(name, "batch")) {
     if (rt_parse_duration(val, &opt->interval_ms))
       return fail(err, errsz, "invalid duration '%s' for --batch (expected e.g. 500ms, 2s, 1min)", val);
@@ -284,7 +286,8 @@ void rt_usage(const dsc_rt_program *prog, dsc_rt_buf *out) {
               "  --max-line-bytes N     longer lines are truncated (default: 67108864)\n"
               "  --early-bytes N        once N bytes of the next batch are in, start its first\n"
               "                         stage while the rest arrives (default: 262144; 0: never)\n"
-              "  --no-mmap              read a regular file with read(2) instead of mapping it\n"
+              "  --mmap                 map a regular input file instead of reading it with\n"
+              "                         read(2) (--no-mmap: read it, the default)\n"
               "  --min-task-bytes N     a batch's stage runs one task per N bytes of input, up\n"
               "                         to --threads (default: 65536)\n"
               "  --stats                at exit, print batches, records and peak memory on stderr\n"

@@ -365,7 +365,7 @@ typedef struct rt_options {
   int stop_at_eof;         /* --stop-at-eof */
   int64_t max_line_bytes;  /* --max-line-bytes */
   int64_t early_bytes;     /* --early-bytes (0: never start a batch early) */
-  int no_mmap;             /* --no-mmap: read regular files with read(2) */
+  int mmap;                /* --mmap: map regular files instead of read(2) (input_map.c) */
   int64_t min_task_bytes;  /* --min-task-bytes (0: the default): see dsc_rt_source_tasks */
   int stats;               /* --stats: one line of counters on stderr at exit */
 } rt_options;
@@ -547,8 +547,8 @@ int rt_source_pump(rt_source *src, int fd);
 
 /* ---- input_map.c: regular files read through a mapping --------------------------------------- */
 
-/* rt_source_pump for a stdin or file source: a regular file is mapped rather than read (unless
- * --no-mmap), what it gains meanwhile is read after. */
+/* rt_source_pump for a stdin or file source: with --mmap a regular file is mapped rather than
+ * read, and what it gains meanwhile is read after. */
 int rt_source_pump_file(rt_source *src, int fd);
 void rt_input_map_hold(rt_input_map *m);
 void rt_input_map_release(rt_input_map *m);

@@ -4,9 +4,9 @@
 # the file conventions; in short:
 #   NAME.err     the program must be rejected: `dsc compile` exits 1 with exactly this stderr
 #   NAME.out     otherwise: the stdout of `WORK/NAME --manual-clock ARGS < NAME.in`, and again
-#                with `--threads 3 --early-bytes 1 --no-mmap --min-task-bytes 1` added (a program
+#                with `--threads 3 --early-bytes 1 --mmap --min-task-bytes 1` added (a program
 #                that exits 0 must not depend on the number of workers, on a batch started
-#                before it is complete, nor on whether its input file was mapped or read)
+#                before it is complete, nor on whether its input file was read or mapped)
 #   NAME.in      stdin of the run (default /dev/null)
 #   NAME.args    extra command-line words for the run; @WORK@ = the case's scratch directory
 #   NAME.stderr  if present, the run's stderr must equal it too
@@ -193,12 +193,12 @@ run_case() {
   # (an odd count, so task boundaries fall inside lines and keys), in a fresh scratch directory
   # at the same path, and expect the same stdout.  --early-bytes 1 lets the first stage start on
   # any input that arrives before its batch is complete (how much does is up to timing).
-  # --no-mmap reads NAME.in with read(2), where the first run mapped it.  --min-task-bytes 1
+  # --mmap maps NAME.in, where the first run read it with read(2).  --min-task-bytes 1
   # splits even the smallest input into three tasks.
   if ((!update && !${#reasons[@]} && want_status == 0)) && [[ " ${args[*]} " != *" --threads "* ]]; then
     local t_out="$work/$name.threads3.stdout"
     rm -rf "$scratch" && mkdir -p "$scratch"
-    (cd "$dir" && TZ=UTC timeout -k 5 "$timeout_s" "$bin" --manual-clock "${args[@]}" --threads 3 --early-bytes 1 --no-mmap --min-task-bytes 1) \
+    (cd "$dir" && TZ=UTC timeout -k 5 "$timeout_s" "$bin" --manual-clock "${args[@]}" --threads 3 --early-bytes 1 --mmap --min-task-bytes 1) \
       <"$input" >"$t_out" 2>"$work/$name.threads3.stderr"
     status=$?
     if ((status != 0)); then

@@ -94,6 +94,11 @@ static void test_args_ok(void) {
   CU_ASSERT_EQUAL(opt.max_line_bytes, RT_DEFAULT_MAX_LINE);
   CU_ASSERT_EQUAL(opt.early_bytes, RT_DEFAULT_EARLY_BYTES);
   CU_ASSERT_EQUAL(opt.manual_clock, 0);
+  CU_ASSERT_EQUAL(opt.mmap, 0); /* files are read by default (input_map.c says why) */
+  CU_ASSERT_EQUAL(parse(&opt, err, ARGS("--mmap", "h", "1")), RT_ARGS_OK);
+  CU_ASSERT_EQUAL(opt.mmap, 1);
+  CU_ASSERT_EQUAL(parse(&opt, err, ARGS("--mmap", "--no-mmap", "h", "1")), RT_ARGS_OK);
+  CU_ASSERT_EQUAL(opt.mmap, 0);
 
   CU_ASSERT_EQUAL(parse(&opt, err, ARGS("--port", "-5", "--verbose=true", "--batch", "500ms",
                                         "--manual-clock", "--start-time=1000", "--threads", "3",

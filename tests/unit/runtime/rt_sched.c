@@ -127,10 +127,10 @@ static char *temp_file(const char *text) {
   return path;
 }
 
-/* Read chunk size of the sources of whole_run (0: the default), and whether they read their
- * files with read(2) rather than through a mapping. */
+/* Read chunk size of the sources of whole_run (0: the default), and whether they map their
+ * files (--mmap) rather than read them with read(2). */
 static size_t run_chunk_size;
-static int run_no_mmap;
+static int run_mmap;
 
 static void whole_run(const rt_options *opt, const char *in0, const char *in1) {
   memset(&got, 0, sizeof got);
@@ -138,7 +138,7 @@ static void whole_run(const rt_options *opt, const char *in0, const char *in1) {
   rt_program_init(&prog);
   dsc_rt_ctx ctx;
   rt_options o = *opt;
-  o.no_mmap = run_no_mmap;
+  o.mmap = run_mmap;
   rt_ctx_init(&ctx, &prog, &o);
   char *p0 = temp_file(in0), *p1 = in1 ? temp_file(in1) : NULL;
   CU_ASSERT_EQUAL(dsc_rt_source_file(&ctx, p0, (int64_t)strlen(p0)), 0);
@@ -212,7 +212,7 @@ static void test_wall_clock_eof(void) {
  * reading a file: mapped windows of that size, and read(2)s into chunks of it. */
 static void test_tiny_chunks(void) {
   static const size_t sizes[] = {1, 3, 16};
-  for (run_no_mmap = 0; run_no_mmap < 2; run_no_mmap++) {
+  for (run_mmap = 0; run_mmap < 2; run_mmap++) {
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
       run_chunk_size = sizes[k];
       test_manual_one_source();
@@ -220,7 +220,7 @@ static void test_tiny_chunks(void) {
       test_wall_clock_eof();
     }
   }
-  run_chunk_size = 0, run_no_mmap = 0;
+  run_chunk_size = 0, run_mmap = 0;
 }
 
 /* ---- early start: the first stage runs as task 0 before its batch is sealed ---- */
