@@ -5,15 +5,15 @@
  * far more than copying the page: on the bench host of 2026-12-07, touching a mapped 90 MB file
  * took 52 ms against 12-17 ms for read(2) into reused memory, and ysb (1 thread) ran in 66 ms
  * mapped against 41 read, the word counts alike or faster read (bench/RESULTS.md, twelfth
- * session).  On the tenth and eleventh sessions' host it was the other way round: populating the mapping
- * 9-10 ms, read(2) 18 ms (bench/RESULTS.md, tenth session).
+ * session).  On the tenth and eleventh sessions' host it was the other way round: populating
+ * the mapping 9-10 ms, read(2) 18 ms (bench/RESULTS.md, tenth session).
  *
  * With --mmap, a stdin() or file() source that is a regular file is mapped (as big as it is when
  * the receiver starts) and given to the splitter a window at a time: each window becomes an
  * input chunk that points into the mapping (rt_split_mapped), so no byte is copied, and a chunk
- * that the batches are done with gives its pages back.  A line that straddles two windows costs nothing either:
- * the next chunk starts where that line starts.  What the file gains after it was mapped is read
- * with read(2), as before (rt_source_pump).
+ * that the batches are done with gives its pages back.  A line that straddles two windows costs
+ * nothing either: the next chunk starts where that line starts.  What the file gains after it
+ * was mapped is read with read(2), as before (rt_source_pump).
  *
  * A mapped file that shrinks under its reader (a log truncated by its rotation) raises SIGBUS
  * where read(2) would simply return less.  The receiver checks the size before each window and
