@@ -12,6 +12,7 @@
 #include "cg.h"
 #include "diag.h"
 #include "link.h"
+#include "ops.h"
 #include "parse.h"
 #include "plan.h"
 #include "sema.h"
@@ -41,6 +42,18 @@ static int finish(diag_ctx *d, int status) {
     return 1;
   }
   return status;
+}
+
+/* Whether the executable links the C library statically (link.c says why it may not). */
+static bool links_statically(const driver_options *opt, const plan *p) {
+  if (opt->link != LINK_AUTO)
+    return opt->link == LINK_STATIC;
+  bool resolves_hosts = false;
+  for (int i = 0; i < p->sources.len; i++) {
+    const plan_op *src = p->sources.items[i];
+    resolves_hosts |= src->node->builtin == SRC_SOCKET;
+  }
+  return link_static_default(resolves_hosts);
 }
 
 static int compile(const driver_options *opt, const plan *p) {
@@ -81,7 +94,8 @@ static int compile(const driver_options *opt, const plan *p) {
   co.jobs = jobs;
   int written = 0;
   ok = ok && cg_generate(p, &co, &written) &&
-       link_executable((const char *const *)objs, written, out, link_runtime_dir());
+       link_executable((const char *const *)objs, written, out, link_runtime_dir(),
+                       links_statically(opt, p));
   for (int i = 0; i < made; i++)
     unlink(objs[i]);
   return ok ? 0 : 1;

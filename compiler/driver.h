@@ -21,6 +21,7 @@ typedef struct driver_options {
   bool emit_llvm;       /* write textual IR instead of linking */
   const char *cpu;      /* -march= value; NULL = generic */
   int jobs;             /* -j: threads to optimise and emit on (0: the CPUs online) */
+  int link;             /* --link=: a link_mode (link.h) */
 } driver_options;
 
 /* Returns the process exit status: 0 ok, 1 errors in the program or the build. */

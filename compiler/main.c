@@ -5,13 +5,14 @@
 #include <string.h>
 
 #include "driver.h"
+#include "link.h"
 #include "mem.h"
 #include "types.h"
 
 static void usage(FILE *out) {
   fprintf(out,
           "usage: dsc compile FILE.ds [-o OUT] [-O0|-O1|-O2|-O3] [--emit-llvm] [-march=CPU]\n"
-          "                   [-j N]\n"
+          "                   [-j N] [--link=static|dynamic]\n"
           "       dsc check FILE.ds        parse and type-check only\n"
           "       dsc explain FILE.ds      print the stage plan (fused loops, pipeline breakers)\n"
           "       dsc --version | --help\n"
@@ -23,6 +24,9 @@ static void usage(FILE *out) {
           "  --emit=KIND       print tokens, ast, plan or llvm instead of compiling\n"
           "  -march=CPU        target CPU: native, or an LLVM CPU name (default: generic x86-64)\n"
           "  -j N              optimise and emit on up to N threads (default: the CPUs online)\n"
+          "  --link=static     link the C library into the executable (the default, but for a\n"
+          "                    program with a socket source, or a dsc built with sanitizers)\n"
+          "  --link=dynamic    use the system's shared C library at run time\n"
           "\n"
           "environment: CC (the linker driver, default cc), DSC_RUNTIME_DIR (libdsc_rt.a)\n");
 }
@@ -81,6 +85,10 @@ int main(int argc, char **argv) {
       if (!v || *end || n < 1 || n > 64)
         return bad_usage("-j needs a number of threads from 1 to 64, not '%s'", v ? v : "");
       opt.jobs = (int)n;
+    } else if (strcmp(a, "--link=static") == 0) {
+      opt.link = LINK_STATIC;
+    } else if (strcmp(a, "--link=dynamic") == 0) {
+      opt.link = LINK_DYNAMIC;
     } else if (strncmp(a, "-march=", 7) == 0) {
       opt.cpu = a + 7;
     } else if (strcmp(a, "--help") == 0) {

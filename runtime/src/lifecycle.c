@@ -48,15 +48,6 @@ static void *signal_main(void *arg) {
   return NULL;
 }
 
-void *(*rt_receiver_for(int kind))(void *) {
-  switch (kind) {
-  case RT_SRC_SOCKET: return rt_socket_receiver;
-  case RT_SRC_DIR: return rt_dir_receiver;
-  case RT_SRC_TABLE: return NULL;
-  default: return rt_stream_receiver;
-  }
-}
-
 void rt_stats_line(const dsc_rt_ctx *ctx, char *out, size_t outsz) {
   struct rusage ru;
   long peak = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0; /* KiB on Linux */
@@ -165,8 +156,7 @@ int rt_main(int argc, char **argv, rt_describe_fn describe, rt_start_fn start, r
   pthread_mutex_unlock(&ctx.mu);
   for (int32_t i = 0; i < ctx.nsources; i++) {
     rt_source *s = ctx.sources[i];
-    void *(*receive)(void *) = rt_receiver_for(s->kind);
-    if (receive) start_thread(&ctx, &s->thread, receive, s, "dsc-recv", i + 1);
+    if (s->receive) start_thread(&ctx, &s->thread, s->receive, s, "dsc-recv", i + 1);
   }
 
   rt_run(&ctx, run);
@@ -184,7 +174,7 @@ int rt_main(int argc, char **argv, rt_describe_fn describe, rt_start_fn start, r
   pthread_mutex_unlock(&ctx.mu);
   if (all_ended) {
     for (int32_t i = 0; i < ctx.nsources; i++)
-      if (ctx.sources[i]->kind != RT_SRC_TABLE) pthread_join(ctx.sources[i]->thread, NULL);
+      if (ctx.sources[i]->receive) pthread_join(ctx.sources[i]->thread, NULL);
     rt_ctx_free(&ctx);
     rt_program_free(&prog);
   }

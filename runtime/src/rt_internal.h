@@ -204,6 +204,8 @@ static inline int rt_json_may_be_bare(char first) {
 /* Data bytes of a receiver's read chunk: 1 MiB less room for the chunk's and malloc's headers,
  * so an (mmapped) chunk is 256 whole pages. */
 #define RT_INPUT_CHUNK (((size_t)1 << 20) - 64)
+/* A stream's first chunk, smaller: see rt_split_space. */
+#define RT_FIRST_CHUNK (((size_t)64 << 10) - 64)
 /* A static table()'s chunks: its lines live as long as the program and are probed at random by
  * joins, so they come in chunks big enough for huge pages (rt_advise_huge). */
 #define RT_TABLE_CHUNK (((size_t)8 << 20) - 64)
@@ -259,6 +261,7 @@ typedef struct rt_splitter {
   int64_t max_line;       /* longest line kept, in bytes */
   int64_t line_no;        /* lines emitted so far */
   size_t chunk_size;      /* size of a new chunk unless a long line needs more (tests shrink it) */
+  int made_chunk;         /* a chunk was made: the first is at most RT_FIRST_CHUNK (lines.c) */
   rt_block_fn block_fn;   /* NULL: every line goes to the line callback */
 } rt_splitter;
 
@@ -410,6 +413,9 @@ typedef struct rt_source {
   int64_t port;              /* socket port */
   int fd;                    /* open descriptor (stdin, file, connected socket), or -1 */
   pthread_t thread;          /* receiver */
+  void *(*receive)(void *);  /* its function, set by the source's constructor; NULL for a
+                                static table.  Not a switch on kind: a program without a socket
+                                source then links no resolver, and links statically (link.c) */
   rt_splitter split;         /* receiver-private: the chunk being read into, splitting state */
   struct rt_dir *dir;        /* textFiles: the watch and the names taken (source_dir.c) */
   /* guarded by ctx->mu: */
@@ -537,8 +543,6 @@ void *rt_stream_receiver(void *arg);  /* stdin and files */
 void *rt_socket_receiver(void *arg);  /* TCP client */
 void *rt_dir_receiver(void *arg);     /* textFiles directory watch */
 void rt_dir_free(struct rt_dir *dir);
-/* The receiver function for a source kind (NULL for a static table source). */
-void *(*rt_receiver_for(int kind))(void *);
 /* The one stats line of --stats, without printing it (rt_main prints it at exit). */
 void rt_stats_line(const dsc_rt_ctx *ctx, char *out, size_t outsz);
 /* Reads the whole fd into the source (shared by stdin, files and each socket connection);

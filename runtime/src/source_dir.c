@@ -218,6 +218,7 @@ int32_t dsc_rt_source_dir(dsc_rt_ctx *ctx, const char *dir, int64_t dir_len, con
   snprintf(label, sizeof label, "textFiles %.1024s", d->path);
   rt_source *s = rt_source_new(ctx, RT_SRC_DIR, label);
   s->dir = d;
+  s->receive = rt_dir_receiver;
   return s->index;
 }
 

@@ -24,6 +24,7 @@ int32_t dsc_rt_source_socket(dsc_rt_ctx *ctx, const char *host, int64_t host_len
   rt_source *s = rt_source_new(ctx, RT_SRC_SOCKET, label);
   s->host = h;
   s->port = port;
+  s->receive = rt_socket_receiver;
   return s->index;
 }
 

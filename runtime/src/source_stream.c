@@ -17,6 +17,7 @@
 int32_t dsc_rt_source_stdin(dsc_rt_ctx *ctx) {
   rt_source *s = rt_source_new(ctx, RT_SRC_STDIN, "stdin");
   s->fd = 0;
+  s->receive = rt_stream_receiver;
   return s->index;
 }
 
@@ -29,6 +30,7 @@ rt_source *rt_source_open_file(dsc_rt_ctx *ctx, int kind, const char *path, int6
   }
   rt_source *s = rt_source_new(ctx, kind, p);
   s->fd = fd;
+  s->receive = kind == RT_SRC_TABLE ? NULL : rt_stream_receiver; /* a table is read at once */
   free(p);
   return s;
 }

@@ -232,7 +232,7 @@ static void test_views_point_into_chunks(void) {
   collected c = {.into = &l};
   size_t room;
   char *space = rt_split_space(&sp, 1, &room);
-  CU_ASSERT_EQUAL(room, RT_INPUT_CHUNK);
+  CU_ASSERT_EQUAL(room, RT_FIRST_CHUNK); /* a stream's first chunk is the small one */
   memcpy(space, "alpha\nbeta\r\ngamma", 17);
   rt_split_commit(&sp, 17, collect, &c);
   CU_ASSERT_EQUAL_FATAL(l.count, 2);
@@ -242,14 +242,25 @@ static void test_views_point_into_chunks(void) {
   CU_ASSERT_EQUAL(sp.chunk->refs, 2); /* the receiver's and the batch's */
   char *next = rt_split_space(&sp, 1, &room);
   CU_ASSERT_PTR_EQUAL(next, space + 17);
-  CU_ASSERT_EQUAL(room, RT_INPUT_CHUNK - 17);
+  CU_ASSERT_EQUAL(room, RT_FIRST_CHUNK - 17);
   memcpy(next, "!\n", 2);
   rt_split_commit(&sp, 2, collect, &c);
   CU_ASSERT_EQUAL_FATAL(l.count, 3);
   CU_ASSERT_PTR_EQUAL(l.views[2].ptr, space + 12);
   CU_ASSERT(view_is(l.views[2], "gamma!"));
   CU_ASSERT_EQUAL(l.nchunks, 1); /* one reference per chunk, not per line */
-  rt_input_chunk *chunk = sp.chunk;
+  /* the first chunk full but for an incomplete line: the next one is standard, and the line
+     moves to its start */
+  next = rt_split_space(&sp, 1, &room);
+  memset(next, 'x', room);
+  next[0] = '\n';
+  rt_split_commit(&sp, room, collect, &c);
+  CU_ASSERT_EQUAL(l.count, 4);
+  next = rt_split_space(&sp, 1, &room);
+  CU_ASSERT_NOT_EQUAL(sp.chunk, l.chunks[0]);
+  CU_ASSERT_EQUAL(room, RT_INPUT_CHUNK - (RT_FIRST_CHUNK - 20));
+  CU_ASSERT(next[-1] == 'x' && next[-(ptrdiff_t)(RT_FIRST_CHUNK - 20)] == 'x');
+  rt_input_chunk *chunk = l.chunks[0];
   rt_splitter_free(&sp);
   CU_ASSERT_EQUAL(chunk->refs, 1); /* now only the batch holds it */
   CU_ASSERT(view_is(l.views[1], "beta"));

@@ -106,7 +106,7 @@ static void test_watch(void) {
   int32_t idx = dsc_rt_source_dir(&ctx, watched, (int64_t)strlen(watched), "*.log", 5, 0);
   CU_ASSERT_EQUAL(idx, 0);
   rt_source *s = ctx.sources[idx];
-  CU_ASSERT_PTR_EQUAL(rt_receiver_for(s->kind), rt_dir_receiver);
+  CU_ASSERT_PTR_EQUAL(s->receive, rt_dir_receiver);
   ctx.started = 1;
   pthread_create(&s->thread, NULL, rt_dir_receiver, s);
 
