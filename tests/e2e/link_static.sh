@@ -3,7 +3,8 @@
 # a program with a socket source (glibc's resolver needs the system's own libraries at run time)
 # and for a dsc built with sanitizers, and as --link=static|dynamic says.  A static program
 # carries no resolver (the socket receiver is linked only when a socket source registers it),
-# has no program interpreter, and runs; a dynamic one names ld.so as its interpreter.
+# has no program interpreter, and runs (its case mapping too, from the system's locale files); a
+# dynamic one names ld.so as its interpreter.
 # Usage (from ctest): bash link_static.sh DSC FEEDER WORKDIR SRCDIR
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.bash"
 e2e_init "$@"
@@ -36,6 +37,12 @@ else
   is_static count_static || e2e_fail "--link=static did not link statically"
 fi
 [[ $(./count_default --manual-clock <count.in) == "$want" ]] || e2e_fail "count_default's output"
+
+# case mapping beyond ASCII needs the system's C.UTF-8 locale files, which a static glibc loads
+printf 'batch 1s\nstdin().map(l => upper(l) + " " + lower(l)).stdout()\n' >case.ds
+compile case.ds case_default
+[[ $(echo 'naïve Été ΣΑΣ' | ./case_default --manual-clock) == 'NAÏVE ÉTÉ ΣΑΣ naïve été σας' ]] ||
+  e2e_fail "case_default's case mapping: $(echo 'naïve Été ΣΑΣ' | ./case_default --manual-clock)"
 
 compile count.ds count_dynamic --link=dynamic
 is_static count_dynamic && e2e_fail "--link=dynamic linked statically"
