@@ -159,11 +159,15 @@ declare -A CWALL
 # Measurements are queued per workload (bench) and run interleaved (flush_bench): each
 # repetition runs every implementation once, in turn, so a change in the machine's load during
 # a workload touches all of them alike and the ratios to C stay fair.  Rows print in queue order.
-Q_ROW=(); Q_SPEC=(); Q_CMD=()
+# Each run's input file is read once just before it: some hosts drop the page cache behind the
+# programs' backs (the twelfth session's kept 1.2 GB of cache with 22 GB free, and a ysb run
+# read its events from disk), and the run after a drop would pay for the disk alone.
+Q_ROW=(); Q_SPEC=(); Q_CMD=(); Q_IN=()
 bench() { # WORKLOAD IMPL THREADS RECORDS BYTES MEASURE-ARGS...
   Q_ROW+=(""); Q_SPEC+=("$1"$'\t'"$2"$'\t'"$3"$'\t'"$4"$'\t'"$5"); Q_CMD+=("$(printf '%q ' "${@:6}")")
+  if [ "${6:-}" = --in ]; then Q_IN+=("$7"); else Q_IN+=(""); fi
 }
-queue_row() { Q_ROW+=("$1"); Q_SPEC+=(""); Q_CMD+=(""); }
+queue_row() { Q_ROW+=("$1"); Q_SPEC+=(""); Q_CMD+=(""); Q_IN+=(""); }
 unsupported_row() { # WORKLOAD PROGRAM
   queue_row "$(printf '%s\t%s\t-\t-\t-\t-\t-\t-\t-\t-\tnot yet supported: %s' "$1" "dsc" "${UNSUPPORTED[$2]}")"
 }
@@ -174,6 +178,7 @@ flush_bench() {
   for ((r = 0; r < REPS; r++)); do
     for ((i = 0; i < n; i++)); do
       [ -n "${Q_CMD[i]}" ] && [ -z "${failed[$i]:-}" ] || continue
+      [ -z "${Q_IN[i]}" ] || cat "${Q_IN[i]}" >/dev/null
       if eval "\"\$M\" \"\$WORK/res/m\" ${Q_CMD[i]}" >/dev/null 2>"$WORK/res/err"; then
         read -r w k u sy _ <"$WORK/res/m"
         walls[$i]+="$w "; rss[$i]+="$k "; cpus[$i]+="$((u + sy)) "
@@ -200,7 +205,7 @@ flush_bench() {
       printf "%s\t%s\t%s\t%.3f\t%.3f\t%.2f\t%.1f\t%.1f\t%.1f\t%s\tmedian of %d, interleaved\n", wl, impl, thr, s, cpu / 1e6, recs / s / 1e6 / thr, mbs, mbs / thr, rss / 1024, ratio, n
     }' >>"$RESULTS"
   done
-  Q_ROW=(); Q_SPEC=(); Q_CMD=()
+  Q_ROW=(); Q_SPEC=(); Q_CMD=(); Q_IN=()
 }
 
 # correctness: sorted "key count" lines of dsc vs the C baseline
