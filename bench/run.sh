@@ -10,7 +10,7 @@
 #   --profile   also write perf summaries: the dsc word count (small input), and ysb, the window
 #               and the 1 s word count at 1 and 2 threads, per thread (where the time goes)
 #
-# Environment: DSC (the compiler; default build-lead/dsc, built if missing), BENCH_WORK
+# Environment: DSC (the compiler; default build-lead/dsc, brought up to date first), BENCH_WORK
 # (scratch directory for data and binaries; default /tmp/dsc-bench), BENCH_MB (word-count
 # corpus size, default 100), BENCH_RATE_MBPS (the input rate that sets the 1 s batches,
 # default 10; 2 with --quick), CC (default cc).
@@ -50,6 +50,7 @@ else
 fi
 WORK=${BENCH_WORK:-/tmp/dsc-bench}
 CC=${CC:-cc}
+OWN_DSC=0; [ -z "${DSC:-}" ] && OWN_DSC=1
 DSC=${DSC:-$ROOT/build-lead/dsc}
 NPROC=$(nproc)
 mkdir -p "$WORK"/{bin,data,out,res}
@@ -74,7 +75,9 @@ command -v mawk >/dev/null || apt_install mawk
 HAVE_MAWK=1; command -v mawk >/dev/null || { HAVE_MAWK=0; note "mawk: not installed, its rows are skipped"; }
 HAVE_PY=1; command -v python3 >/dev/null || { HAVE_PY=0; note "python3: absent, its rows are skipped"; }
 
-if [ ! -x "$DSC" ]; then
+# build-lead is brought up to date on every run (a no-op when it is), or the figures would be of
+# whatever runtime was last built there
+if [ $OWN_DSC = 1 ]; then
   log "building dsc and its runtime in $ROOT/build-lead"
   [ -f "$ROOT/build-lead/CMakeCache.txt" ] || cmake -S "$ROOT" -B "$ROOT/build-lead" -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build "$ROOT/build-lead" -j"$NPROC" --target dsc dsc_rt >/dev/null || { echo "run.sh: building dsc failed" >&2; exit 1; }
