@@ -12,8 +12,8 @@ typedef enum link_mode { LINK_AUTO, LINK_STATIC, LINK_DYNAMIC } link_mode;
 /* LINK_AUTO's answer: static (a static PIE), unless the program resolves host names or the
  * runtime was built with sanitizers. */
 bool link_static_default(bool resolves_hosts);
-/* Runs `cc -o out OBJS... libdsc_rt.a -lpthread -lm [-static-pie]`; false after reporting on
- * stderr. */
+/* Runs `cc [-fuse-ld=mold] -o out OBJS... libdsc_rt.a -lpthread -lm [-static-pie]`; false
+ * after reporting on stderr. */
 bool link_executable(const char *const *objs, int nobjs, const char *out, const char *runtime_dir,
                      bool static_libc);
 

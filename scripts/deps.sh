@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config flex bison libfl-dev llvm-19-dev clang-19 libcunit1-dev
-          libxxhash-dev)
+          libxxhash-dev mold)
 
 missing=()
 for p in "${packages[@]}"; do

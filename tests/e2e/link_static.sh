@@ -4,7 +4,7 @@
 # and for a dsc built with sanitizers, and as --link=static|dynamic says.  A static program
 # carries no resolver (the socket receiver is linked only when a socket source registers it),
 # has no program interpreter, and runs (its case mapping too, from the system's locale files); a
-# dynamic one names ld.so as its interpreter.
+# dynamic one names ld.so as its interpreter.  Where mold is installed, it is the linker.
 # Usage (from ctest): bash link_static.sh DSC FEEDER WORKDIR SRCDIR
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.bash"
 e2e_init "$@"
@@ -43,6 +43,10 @@ printf 'batch 1s\nstdin().map(l => upper(l) + " " + lower(l)).stdout()\n' >case.
 compile case.ds case_default
 [[ $(echo 'naïve Été ΣΑΣ' | ./case_default --manual-clock) == 'NAÏVE ÉTÉ ΣΑΣ naïve été σας' ]] ||
   e2e_fail "case_default's case mapping: $(echo 'naïve Été ΣΑΣ' | ./case_default --manual-clock)"
+
+if command -v mold >/dev/null; then
+  grep -q 'mold' <<<"$(readelf -p .comment count_default)" || e2e_fail "count.ds was not linked by mold"
+fi
 
 compile count.ds count_dynamic --link=dynamic
 is_static count_dynamic && e2e_fail "--link=dynamic linked statically"
