@@ -7,6 +7,12 @@
  * returns once every helper has checked out of the job.  Each thread always uses its own worker
  * (arena, error counters): helper i uses ctx->workers[i + 1], the caller workers[0].  Jobs do not
  * nest.
+ *
+ * The wake-ups are signalled after the mutex is released.  Signalled under it, the woken thread
+ * ran at once (the kernel lets a woken thread preempt the waker when the other core is busy, as
+ * it is with a receiver), found the mutex held and slept again, a switch there and back per
+ * job: ysb at 2 threads, 40 batches, 190 -> 145 context switches, 40.0 -> 37.1 ms median of 15
+ * (first quartile 34.1 -> 31.7); the 1 s word count 303.6 -> 293.6 ms (7).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +46,12 @@ static void *helper_main(void *argp) {
     pthread_mutex_unlock(&pool->mu);
     run_share(pool, arg.worker);
     pthread_mutex_lock(&pool->mu);
-    if (--pool->busy == 0) pthread_cond_signal(&pool->done);
+    int last = --pool->busy == 0;
+    if (last) {
+      pthread_mutex_unlock(&pool->mu);
+      pthread_cond_signal(&pool->done);
+      pthread_mutex_lock(&pool->mu);
+    }
   }
   pthread_mutex_unlock(&pool->mu);
   return NULL;
@@ -91,8 +102,8 @@ void dsc_rt_run_tasks(dsc_rt_ctx *ctx, int64_t ntasks, dsc_rt_task_fn fn, void *
   __atomic_store_n(&pool->next_task, 1, __ATOMIC_RELAXED);
   pool->busy = pool->nthreads - 1;
   pool->generation++;
-  pthread_cond_broadcast(&pool->go);
   pthread_mutex_unlock(&pool->mu);
+  pthread_cond_broadcast(&pool->go);
   fn(env, &ctx->workers[0], 0);
   run_share(pool, &ctx->workers[0]);
   pthread_mutex_lock(&pool->mu);
