@@ -38,23 +38,19 @@ static void *helper_main(void *argp) {
   free(argp);
   rt_pool *pool = arg.pool;
   uint64_t seen = 0;
-  pthread_mutex_lock(&pool->mu);
   for (;;) {
+    pthread_mutex_lock(&pool->mu);
     while (!pool->shutdown && pool->generation == seen) pthread_cond_wait(&pool->go, &pool->mu);
-    if (pool->shutdown) break;
+    int shutdown = pool->shutdown;
     seen = pool->generation;
     pthread_mutex_unlock(&pool->mu);
+    if (shutdown) return NULL;
     run_share(pool, arg.worker);
     pthread_mutex_lock(&pool->mu);
     int last = --pool->busy == 0;
-    if (last) {
-      pthread_mutex_unlock(&pool->mu);
-      pthread_cond_signal(&pool->done);
-      pthread_mutex_lock(&pool->mu);
-    }
+    pthread_mutex_unlock(&pool->mu);
+    if (last) pthread_cond_signal(&pool->done);
   }
-  pthread_mutex_unlock(&pool->mu);
-  return NULL;
 }
 
 void rt_pool_start(rt_pool *pool, dsc_rt_ctx *ctx, int64_t nthreads) {
