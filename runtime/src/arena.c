@@ -33,6 +33,12 @@ void *rt_xmalloc(size_t n) {
   return p;
 }
 
+void *rt_xaligned(size_t align, size_t n) {
+  void *p = aligned_alloc(align, n ? n : align);
+  if (!p) rt_oom();
+  return p;
+}
+
 void *rt_xrealloc(void *p, size_t n) {
   void *q = realloc(p, n ? n : 1);
   if (!q) rt_oom();

@@ -62,8 +62,12 @@ typedef struct rt_regex_copy {
   void *compiled;     /* regex_t */
 } rt_regex_copy;
 
+/* Each worker on cache lines of its own (RT_LINE_PAIR, as the adjacent-line prefetcher fetches
+ * lines in pairs): a thread's allocations write arena.cur on every string they make, and a line
+ * shared with the next worker's fields went back and forth between the cores. */
+#define RT_LINE_PAIR 128
 struct dsc_rt_worker {
-  rt_arena arena;                     /* batch memory */
+  _Alignas(RT_LINE_PAIR) rt_arena arena; /* batch memory */
   rt_owned *owned;                    /* tables / vecs to release at batch end */
   int64_t errors[DSC_RT_ERR_COUNT_];  /* run-time error counts of this batch */
   int32_t index;                      /* 0 = main thread */
@@ -125,6 +129,8 @@ void rt_name_thread(pthread_t t, const char *name, int64_t n);
 /* Aborts with a message: the only response to running out of memory. */
 _Noreturn void rt_oom(void);
 void *rt_xmalloc(size_t n);
+/* n bytes aligned to `align` (a power of two that divides n). */
+void *rt_xaligned(size_t align, size_t n);
 void *rt_xrealloc(void *p, size_t n);
 char *rt_xstrndup(const char *s, size_t n);
 

@@ -57,7 +57,7 @@ void rt_ctx_init(dsc_rt_ctx *ctx, dsc_rt_program *prog, const rt_options *opt) {
   pthread_condattr_destroy(&ca);
   ctx->qtail = &ctx->qhead;
   ctx->early_source = -1;
-  ctx->workers = rt_xmalloc(sizeof(dsc_rt_worker) * (size_t)n);
+  ctx->workers = rt_xaligned(RT_LINE_PAIR, sizeof(dsc_rt_worker) * (size_t)n);
   for (int64_t i = 0; i < n; i++) rt_worker_init(&ctx->workers[i], (int32_t)i);
   rt_worker_init(&ctx->static_worker, 0);
   /* what a static stage builds is kept and probed by every batch (a join's lookup table), while

@@ -35,6 +35,10 @@ static void run_pool(int64_t threads) {
   rt_ctx_init(&ctx, &prog, &opt);
   CU_ASSERT_EQUAL(dsc_rt_partitions(&ctx), threads);
   CU_ASSERT_PTR_EQUAL(dsc_rt_main_worker(&ctx), &ctx.workers[0]);
+  /* no two workers share a cache line (pair): each thread writes its own on every allocation */
+  for (int64_t w = 0; w < threads; w++)
+    CU_ASSERT_EQUAL((uintptr_t)&ctx.workers[w] % RT_LINE_PAIR, 0);
+  CU_ASSERT_EQUAL(sizeof(dsc_rt_worker) % RT_LINE_PAIR, 0);
   pool_env *env = calloc(1, sizeof *env);
   for (int round = 0; round < 20; round++) {
     memset(env, 0, sizeof *env);
