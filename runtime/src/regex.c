@@ -10,7 +10,8 @@
  * regex would take turns: each worker compiles its own copy the first time it needs it and keeps
  * it with its other per-thread state.  A regex that is only a literal (maybe anchored), or
  * whose match is forced (regex_simple.c: `req=([a-z0-9]+)`, `^[0-9T:.-]+ +([A-Z]+)`), is not
- * given to regexec at all.
+ * given to regexec at all, and matches() of most others is a DFA that the workers share
+ * (regex_dfa.c).
  */
 #include <regex.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@ typedef struct rt_regex {
   int plain;          /* the pattern is lit alone (rt_sre_literal), anchored as `anchors` says */
   int anchors;
   rt_sre *simple;     /* the pattern matched without regexec (regex_simple.c), or NULL */
+  rt_dfa *dfa;        /* matches() without regexec (regex_dfa.c), or NULL */
   int32_t nalts;      /* the pattern is alternatives of plain literals (`ERROR|FATAL`), or 0 */
   struct rt_regex_alt {
     char *lit;
@@ -216,6 +218,7 @@ void *dsc_rt_regex_new(dsc_rt_ctx *ctx, const char *pattern, int64_t len) {
     r->lit_len = rt_regex_required_literal(pattern, len, r->pattern_lit);
   }
   r->lit = r->lit_len ? r->pattern_lit : NULL;
+  r->dfa = r->plain || r->nalts ? NULL : rt_dfa_compile(pattern, len);
   return r; /* lives as long as the program */
 }
 
@@ -229,6 +232,7 @@ void rt_regex_free(void *re) {
   for (int32_t i = 0; i < r->nalts; i++) free(r->alts[i].lit);
   free(r->alts);
   rt_sre_free(r->simple);
+  rt_dfa_free(r->dfa);
   regfree(&r->compiled);
   free(r->pattern);
   free(r);
@@ -278,11 +282,12 @@ int32_t dsc_rt_regex_match(void *re, dsc_rt_worker *w, const char *s, int64_t n)
   for (int32_t i = 0; i < r->nalts; i++)
     if (plain_match(r->alts[i].lit, r->alts[i].len, r->alts[i].anchors, s, n)) return 1;
   if (r->nalts) return 0;
+  if (!may_match(r, s, n)) return 0;
+  if (r->dfa) return rt_dfa_match(r->dfa, s, n);
   if (r->simple) {
     int64_t bounds[4];
     return rt_sre_match(r->simple, s, n, bounds);
   }
-  if (!may_match(r, s, n)) return 0;
   regmatch_t m = {.rm_so = 0, .rm_eo = (regoff_t)n};
   return regexec(worker_copy(w, r), n ? s : "", 1, &m, REG_STARTEND) == 0;
 }

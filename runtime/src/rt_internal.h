@@ -182,6 +182,14 @@ int64_t rt_sre_literal(const rt_sre *re, char *out, int *anchors);
 int64_t rt_regex_plain(const char *pattern, int64_t len, char *out, int *anchors);
 /* Whether c has a meaning of its own in an extended regex (`.[]()*+?{}|^$\`). */
 int rt_regex_special(char c);
+/* ---- regex_dfa.c ------------------------------------------------------------------------------
+ * matches() as a DFA over bytes (no groups): NULL for a pattern outside the subset it takes or
+ * whose automaton would be too big.  Immutable once made: the workers share it. */
+typedef struct rt_dfa rt_dfa;
+rt_dfa *rt_dfa_compile(const char *pattern, int64_t len);
+void rt_dfa_free(rt_dfa *d);
+/* Whether the regex matches somewhere in s[0..n), as regexec with REG_STARTEND would say. */
+int rt_dfa_match(const rt_dfa *d, const char *s, int64_t n);
 /* Frees a regex of dsc_rt_regex_new (a program's live as long as it does); the workers' copies
  * of it must be gone first (rt_worker_free_regexes), as they are known by its address. */
 void rt_regex_free(void *re);

@@ -181,6 +181,71 @@ static int random_line(uint32_t *sd, char *line, int max, const char *alphabet, 
   return len;
 }
 
+/* matches() as a DFA (regex_dfa.c): which patterns are taken; and for thousands of random
+ * patterns (groups, alternatives, brackets with ranges, classes and negation, anchors anywhere,
+ * bounds) over lines of bytes that include NUL, \n and a byte past ASCII, it says what regexec
+ * with REG_STARTEND says. */
+static void test_dfa_patterns(void) {
+  static const char *const taken[] = {"^[a-m].*[aeiou]$", "(GET|HEAD) /[a-z]+", "a{2,3}b",
+                                      "[[:digit:]]+$", "x|^y|z$", "(a|b)*c", "^$", "[^a-c]",
+                                      "a.b", "\\.\\*", "(ab){2,}"};
+  static const char *const left[] = {"\\w+", "(a)\\1", "[[=a=]]", "a||b", "()", "^*", "a{,2}",
+                                     "[a-c-e]", "a}", "]", "(a|)"};
+  for (size_t i = 0; i < sizeof taken / sizeof taken[0]; i++) {
+    rt_dfa *d = rt_dfa_compile(taken[i], (int64_t)strlen(taken[i]));
+    if (!d) fprintf(stderr, "\nnot taken: '%s'\n", taken[i]);
+    CU_ASSERT_PTR_NOT_NULL(d);
+    rt_dfa_free(d);
+  }
+  for (size_t i = 0; i < sizeof left / sizeof left[0]; i++)
+    CU_ASSERT_PTR_NULL(rt_dfa_compile(left[i], (int64_t)strlen(left[i])));
+  /* a pattern whose automaton would be too big is left to regexec too */
+  CU_ASSERT_PTR_NULL(rt_dfa_compile(S("(a|b)*a(a|b)(a|b)(a|b)(a|b)(a|b)(a|b)(a|b)(a|b)(a|b)(a|b)")));
+
+  static const char *const atoms[] = {"a", "b", "c", ".", "[ab]", "[^a]", "[a-c]", "[[:alpha:]]",
+                                      "[^[:space:]]", "(a|bc)", "(a*|b)", "\\.", "^", "$",
+                                      "[]a]", "(^a|b$)", "\n", "\xc3", "[[:upper:][:punct:]]",
+                                      "[^]a-c]"};
+  static const char *const quants[] = {"", "", "", "*", "+", "?", "{2}", "{0,1}", "{1,}", "{1,3}"};
+  static const char alphabet[] = {'a', 'b', 'c', '.', '\n', '\0', ' ', 'A', (char)0xC3, ']'};
+  char pattern[160], line[32];
+  uint32_t sd = 77;
+  int compiled = 0, taken_n = 0;
+  for (int round = 0; round < 6000; round++) {
+    int len = 0, natoms = 1 + (int)rand_below(5);
+    for (int k = 0; k < natoms; k++) {
+      const char *atom = atoms[rand_below(sizeof atoms / sizeof atoms[0])];
+      len += snprintf(pattern + len, sizeof pattern - (size_t)len, "%s%s", atom,
+                      quants[rand_below(sizeof quants / sizeof quants[0])]);
+    }
+    if (rand_below(6) == 0) len += snprintf(pattern + len, sizeof pattern - (size_t)len, "|b.");
+    regex_t plain;
+    if (regcomp(&plain, pattern, REG_EXTENDED)) continue;
+    compiled++;
+    rt_dfa *d = rt_dfa_compile(pattern, len);
+    if (d) {
+      taken_n++;
+      for (int l = 0; l < 60; l++) {
+        int n = random_line(&sd, line, 12, alphabet, (int)sizeof alphabet);
+        regmatch_t m = {.rm_so = 0, .rm_eo = n};
+        int want = regexec(&plain, n ? line : "", 1, &m, REG_STARTEND) == 0;
+        if (rt_dfa_match(d, line, n) != want) {
+          fprintf(stderr, "\n'%s' (", pattern);
+          for (int i = 0; i < len; i++) fprintf(stderr, "%02x", (unsigned char)pattern[i]);
+          fprintf(stderr, ") on");
+          for (int i = 0; i < n; i++) fprintf(stderr, " %02x", (unsigned char)line[i]);
+          fprintf(stderr, ": DFA %d, regexec %d\n", !want, want);
+          CU_FAIL_FATAL("the DFA and regexec disagree");
+        }
+      }
+      rt_dfa_free(d);
+    }
+    regfree(&plain);
+  }
+  CU_ASSERT(compiled > 3000);
+  CU_ASSERT(taken_n > compiled / 2); /* the DFA really is exercised */
+}
+
 /* Regexes matched without regexec (regex_simple.c): which are taken; and for thousands of
  * random ones (anchors, characters, bracket expressions, every quantifier, a group) over random
  * lines (NUL and non-ASCII bytes included), the ones taken answer matches() and both groups of
@@ -319,13 +384,16 @@ static void *match_many(void *arg) {
   for (int i = 0; i < 20000; i++) {
     char line[32];
     int n = snprintf(line, sizeof line, "id=%d %s", i, i % 3 ? "GET /x" : "PUT /y");
-    t->wrong += dsc_rt_regex_match(t->re, &t->w, line, n) != (i % 3 != 0);
+    dsc_str verb = {0};
+    int found = dsc_rt_regex_capture(t->re, &t->w, line, n, 1, &verb);
+    t->wrong += found != (i % 3 != 0) || (found && (verb.len != 3 || memcmp(verb.ptr, "GET", 3)));
   }
   return NULL;
 }
 
+/* capture() of a group under an alternative is regexec's (matches() of it is the DFA's). */
 static void test_workers_match_at_once(void) {
-  void *re = dsc_rt_regex_new(&ctx, S("(GET|HEAD) /[a-z]+")); /* for regexec: an alternative */
+  void *re = dsc_rt_regex_new(&ctx, S("(GET|HEAD) /[a-z]+"));
   match_thread t[4];
   pthread_t th[4];
   for (int i = 0; i < 4; i++) {
@@ -355,6 +423,7 @@ int main(void) {
   CU_add_test(s, "regexes matched without regexec", test_simple_patterns);
   CU_add_test(s, "alternatives of literals", test_literal_alternatives);
   CU_add_test(s, "random patterns against regexec", test_random_patterns);
+  CU_add_test(s, "matches() as a DFA, against regexec", test_dfa_patterns);
   CU_add_test(s, "workers match one regex at once", test_workers_match_at_once);
   int failed = dsc_cunit_run();
   rt_ctx_free(&ctx);
