@@ -303,6 +303,7 @@ int32_t dsc_rt_regex_capture(void *re, dsc_rt_worker *w, const char *s, int64_t 
     return 1;
   }
   if (!may_match(r, s, n)) return 0;
+  if (r->dfa && !rt_dfa_match(r->dfa, s, n)) return 0; /* no match: regexec only for groups */
   regmatch_t m[32];
   m[0].rm_so = 0, m[0].rm_eo = (regoff_t)n;
   if (regexec(worker_copy(w, r), n ? s : "", (size_t)group + 1, m, REG_STARTEND)) return 0;

@@ -227,8 +227,10 @@ static void test_dfa_patterns(void) {
       taken_n++;
       for (int l = 0; l < 60; l++) {
         int n = random_line(&sd, line, 12, alphabet, (int)sizeof alphabet);
-        regmatch_t m = {.rm_so = 0, .rm_eo = n};
+        regmatch_t m = {.rm_so = 0, .rm_eo = n}, groups[16] = {{.rm_so = 0, .rm_eo = n}};
         int want = regexec(&plain, n ? line : "", 1, &m, REG_STARTEND) == 0;
+        /* capture() asks for the groups too, and answers no match by the DFA */
+        CU_ASSERT_EQUAL_FATAL(regexec(&plain, n ? line : "", plain.re_nsub + 1, groups, REG_STARTEND) == 0, want);
         if (rt_dfa_match(d, line, n) != want) {
           fprintf(stderr, "\n'%s' (", pattern);
           for (int i = 0; i < len; i++) fprintf(stderr, "%02x", (unsigned char)pattern[i]);
