@@ -312,11 +312,10 @@ struct rt_dfa {
 
 typedef struct builder {
   const nfa *m;
-  const byteset *sets;
   int *mark, gen, *stack;          /* closure's visited marks and work stack */
   int *list, nlist;                /* the set being made */
   int **state_sets, *state_len;    /* each state's set */
-  int nstates, state_cap;
+  int nstates;
   int *table, table_mask;          /* hash of sets -> state + 1 */
   long work;                       /* nodes visited so far (MAX_WORK) */
 } builder;
@@ -404,9 +403,17 @@ static void builder_free(builder *b) {
   free(b->mark), free(b->stack), free(b->list);
 }
 
-/* The DFA of NFA m from node start, or NULL when it would need more than MAX_STATES states. */
+/* Whether state st holds the match node, or nothing: a match ends there, or none can. */
+static int final_state(const builder *b, int st) {
+  for (int i = 0; i < b->state_len[st]; i++)
+    if (b->m->nodes[b->state_sets[st][i]].kind == N_MATCH) return 1;
+  return b->state_len[st] == 0;
+}
+
+/* The DFA of NFA m from node start, or NULL when it would need more than MAX_STATES states or
+ * MAX_WORK steps. */
 static rt_dfa *make_dfa(const nfa *m, const byteset *sets, int start) {
-  builder b = {.m = m, .sets = sets};
+  builder b = {.m = m};
   b.mark = calloc((size_t)m->n, sizeof(int));
   b.stack = rt_xmalloc(sizeof(int) * (size_t)(2 * m->n + 2));
   b.list = rt_xmalloc(sizeof(int) * (size_t)(2 * m->n + 2));
@@ -437,6 +444,10 @@ static rt_dfa *make_dfa(const nfa *m, const byteset *sets, int start) {
       d->next = rt_xrealloc(d->next, sizeof(int32_t) * cap);
     }
     for (int32_t c = 0; c < d->ncls && ok; c++) {
+      if (final_state(&b, st)) { /* matching stops there: no state beyond it is needed */
+        d->next[(size_t)st * (size_t)d->ncls + (size_t)c] = st;
+        continue;
+      }
       b.gen++, b.nlist = 0;
       for (int i = 0; i < b.state_len[st]; i++) {
         const nfa_node *n = &m->nodes[b.state_sets[st][i]];
