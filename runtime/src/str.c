@@ -140,9 +140,26 @@ static int ieq(const char *p, int64_t n, const char *word) {
   return (size_t)n == k && !strncasecmp(p, word, k);
 }
 
+/* Clinger's fast path: a decimal m x 10^e whose digits m fit in 53 bits, with |e| <= 22, is one
+ * product or quotient of two doubles that hold m and 10^|e| exactly, so IEEE arithmetic rounds
+ * it once, correctly, as strtod would.  Most numbers in data ("65.09", "-3.5e2", "1200") are
+ * such; strtod took a third of a CSV pipeline's time on them (its multi-precision path, and a
+ * copy of the text).  Returns 0 when the number is not such. */
+static const double exact_pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+static int fast_float(uint64_t m, int exact, int64_t e10, int neg, double *out) {
+  if (!exact || m > (uint64_t)1 << 53 || e10 < -22 || e10 > 22) return 0;
+  double v = e10 < 0 ? (double)m / exact_pow10[-e10] : (double)m * exact_pow10[e10];
+  *out = neg ? -v : v;
+  return 1;
+}
+
 /* Python float(): [sign] (digits [. digits] | . digits) [e [sign] digits] | inf | infinity | nan,
- * underscores allowed between digits.  Checks the syntax, then strtod on a copy without the
- * underscores (strtod alone would also take hex and nan(...)). */
+ * underscores allowed between digits.  Checks the syntax (and gathers what fast_float needs),
+ * then strtod on a copy without the underscores (strtod alone would also take hex and
+ * nan(...)). */
 static int parse_float(dsc_rt_worker *w, const char *s, int64_t n, double *out) {
   dsc_str t;
   dsc_rt_str_trim(s, n, &t);
@@ -156,10 +173,21 @@ static int parse_float(dsc_rt_worker *w, const char *s, int64_t n, double *out) 
   size_t o = 0;
   if (neg) buf[o++] = '-';
   int digits = 0, prev_digit = 0, state = 0; /* 0 int part, 1 fraction, 2 exponent */
+  uint64_t m = 0;                               /* the digits before the exponent, if exact */
+  int exact = 1, exp_neg = 0;
+  int64_t frac_digits = 0, exp_value = 0;
   for (; p < e; p++) {
     char c = *p;
     if (c >= '0' && c <= '9') {
       buf[o++] = c, digits++, prev_digit = 1;
+      unsigned d = (unsigned)(c - '0');
+      if (state == 2) {
+        if (exp_value < 100000) exp_value = exp_value * 10 + d;
+      } else if (m > (UINT64_MAX - 9) / 10) {
+        exact = 0;
+      } else {
+        m = m * 10 + d, frac_digits += state == 1;
+      }
     } else if (c == '_') {
       if (!prev_digit || p + 1 == e || p[1] < '0' || p[1] > '9') return -1;
       prev_digit = 0;
@@ -167,12 +195,13 @@ static int parse_float(dsc_rt_worker *w, const char *s, int64_t n, double *out) 
       buf[o++] = c, state = 1, prev_digit = 0;
     } else if ((c == 'e' || c == 'E') && state < 2 && digits) {
       buf[o++] = c, state = 2, digits = 0, prev_digit = 0;
-      if (p + 1 < e && (p[1] == '+' || p[1] == '-')) buf[o++] = *++p;
+      if (p + 1 < e && (p[1] == '+' || p[1] == '-')) exp_neg = p[1] == '-', buf[o++] = *++p;
     } else {
       return -1;
     }
   }
   if (!digits) return -1;
+  if (fast_float(m, exact, (exp_neg ? -exp_value : exp_value) - frac_digits, neg, out)) return 0;
   buf[o] = 0;
   errno = 0;
   *out = strtod(buf, NULL);

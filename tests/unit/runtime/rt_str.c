@@ -203,6 +203,44 @@ static void test_to_float(void) {
   rt_worker_reset(&w);
 }
 
+/* The fast path for short decimals (str.c, fast_float) gives strtod's double, bit for bit: for
+ * numbers of every shape around its limits (15-20 digits, exponents near +-22, leading and
+ * trailing zeros, signs, -0), against strtod of the same text. */
+static void test_to_float_exact(void) {
+  uint32_t sd = 99;
+  char text[64];
+  int fast_shapes = 0;
+  for (int i = 0; i < 300000; i++) {
+    int len = 0;
+    sd = sd * 1103515245u + 12345u;
+    if (sd >> 31) text[len++] = (sd >> 30) & 1 ? '-' : '+';
+    int int_digits = (int)((sd >> 8) % 12), frac_digits = (int)((sd >> 12) % 12);
+    if (int_digits + frac_digits == 0) int_digits = 1;
+    for (int k = 0; k < int_digits + frac_digits; k++) {
+      if (k == int_digits) text[len++] = '.';
+      sd = sd * 1103515245u + 12345u;
+      unsigned r = (sd >> 8) % 13; /* zeros and nines more often: carries, leading zeros */
+      text[len++] = (char)('0' + (r >= 10 ? (r == 10 ? 0 : 9) : r));
+    }
+    if (frac_digits == 0 && (sd >> 20) & 1) text[len++] = '.';
+    sd = sd * 1103515245u + 12345u;
+    if ((sd >> 9) % 3 == 0) {
+      text[len++] = 'e';
+      len += snprintf(text + len, sizeof text - (size_t)len, "%d", (int)((sd >> 12) % 61) - 30);
+    }
+    text[len] = 0;
+    double want = strtod(text, NULL), got = dsc_rt_str_to_float(&w, text, len);
+    fast_shapes += int_digits + frac_digits <= 15;
+    if (memcmp(&want, &got, sizeof want)) {
+      fprintf(stderr, "\n'%s': %.17g, strtod %.17g\n", text, got, want);
+      CU_FAIL_FATAL("toFloat differs from strtod");
+    }
+  }
+  CU_ASSERT_EQUAL(w.errors[DSC_RT_ERR_PARSE_FLOAT], 0);
+  CU_ASSERT(fast_shapes > 100000);
+  rt_worker_reset(&w);
+}
+
 static void test_to_str(void) {
   dsc_str o;
   dsc_rt_int_to_str(&w, -1234567, &o);
@@ -234,6 +272,7 @@ int main(void) {
   CU_add_test(s, "contains, starts, ends, cmp, eq, concat", test_compare);
   CU_add_test(s, "to_int", test_to_int);
   CU_add_test(s, "to_float", test_to_float);
+  CU_add_test(s, "to_float: the fast path is exact", test_to_float_exact);
   CU_add_test(s, "int/float/bool to str", test_to_str);
   int failed = dsc_cunit_run();
   rt_worker_free(&w);
