@@ -225,9 +225,24 @@ static bool source_literal(const plan_stage *st, cg_line_literal *out) {
   return e->stage == st && e->op->kind == P_FILTER && cg_line_literal_of(e->op->fn, out);
 }
 
+/* Whether the stage's records may run in a record scope (dsc_rt_record_scope_begin): its sinks
+ * keep nothing a record's strings and lists point to, and it is not a static stage, whose tables
+ * point to their string keys instead of copying them. */
+static bool record_scoped(const plan_stage *st) {
+  if (st->root->kind != P_SOURCE || plan_stage_static(st))
+    return false;
+  for (int i = 0; i < st->edges.len; i++)
+    if (cg_sink_holds_input(st->edges.items[i]))
+      return false;
+  return true;
+}
+
 /* The loop over the lines of the batch's input that this task takes (dsc_rt_lines_open). */
 static void source_loop(cg *g, const plan_stage *st, LLVMValueRef batch, LLVMValueRef task,
                         LLVMValueRef ntasks) {
+  bool scoped = record_scoped(st);
+  if (scoped)
+    cg_rt(g, "dsc_rt_record_scope_begin", "vp", &g->worker);
   LLVMTypeRef cursor_t = LLVMArrayType2(g->t_i64, (sizeof(dsc_rt_line_cursor) + 7) / 8);
   LLVMValueRef cursor = cg_alloca(g, cursor_t, "cursor");
   LLVMValueRef line = cg_alloca(g, g->t_str, "line");
@@ -272,8 +287,12 @@ static void source_loop(cg *g, const plan_stage *st, LLVMValueRef batch, LLVMVal
   LLVMPositionBuilderAtEnd(g->b, body);
   cg_feed_consumers(g, st->root, LLVMBuildLoad2(g->b, g->t_str, line, "line"));
   g->searched_test = NULL;
+  if (scoped)
+    cg_rt(g, "dsc_rt_record_next", "vp", &g->worker);
   LLVMBuildBr(g->b, head);
   LLVMPositionBuilderAtEnd(g->b, exit);
+  if (scoped) /* before the sinks finish: a table's ring drains what it parked */
+    cg_rt(g, "dsc_rt_record_scope_end", "vp", &g->worker);
 }
 
 static void breaker_body(cg *g, LLVMValueRef i, void *data) { cg_root_feed(g, data, i); }

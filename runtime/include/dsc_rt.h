@@ -144,6 +144,13 @@ int64_t dsc_rt_result_tasks(dsc_rt_ctx *ctx, int64_t elements, int64_t partition
  * when all are done.  Tasks must not share mutable state; results are merged in task order. */
 typedef void (*dsc_rt_task_fn)(void *env, dsc_rt_worker *worker, int64_t task);
 void dsc_rt_run_tasks(dsc_rt_ctx *ctx, int64_t ntasks, dsc_rt_task_fn fn, void *env);
+/* A fused loop whose sinks keep nothing its records point to runs them in a record scope: the
+ * strings and lists the runtime makes for a record then go to memory reused a few dozen records
+ * later instead of the batch arena.  dsc_rt_record_next after each record; the scope's end
+ * before the sinks are finished. */
+void dsc_rt_record_scope_begin(dsc_rt_worker *worker);
+void dsc_rt_record_next(dsc_rt_worker *worker);
+void dsc_rt_record_scope_end(dsc_rt_worker *worker);
 /* The worker of the calling (main) thread, for the single-threaded phases of a batch. */
 dsc_rt_worker *dsc_rt_main_worker(dsc_rt_ctx *ctx);
 /* A worker for the main thread whose memory lives as long as the program: what a stage that

@@ -279,7 +279,7 @@ static const char *skip_other_value(json_cursor *c, const char *p) {
  * Out of line, as escapes are rare. */
 __attribute__((noinline)) static int decode_string(dsc_rt_worker *w, const char *raw,
                                                    const char *rend, dsc_str *out) {
-  char *buf = rt_arena_alloc_raw(&w->arena, (size_t)(rend - raw)), *o = buf;
+  char *buf = rt_arena_alloc_raw(w->rec, (size_t)(rend - raw)), *o = buf;
   while (raw < rend) {
     const char *bs = memchr(raw, '\\', (size_t)(rend - raw));
     size_t plain = (size_t)((bs ? bs : rend) - raw);

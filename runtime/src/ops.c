@@ -116,7 +116,7 @@ void dsc_rt_buf_printf_str(dsc_rt_buf *buf, const char *spec, const char *s, int
 }
 
 void dsc_rt_buf_take(dsc_rt_worker *w, dsc_rt_buf *buf, dsc_str *out) {
-  char *p = rt_arena_alloc_raw(&w->arena, buf->len);
+  char *p = rt_arena_alloc_raw(w->rec, buf->len);
   if (buf->len) memcpy(p, buf->data, buf->len);
   out->ptr = p;
   out->len = (int64_t)buf->len;
@@ -133,7 +133,7 @@ static int64_t csv_split(dsc_rt_worker *w, const char *s, int64_t n, dsc_str *v,
   for (;;) {
     if (k == cap) return -1;
     if (i < n && s[i] == '"') {
-      if (!text) text = rt_arena_alloc_raw(&w->arena, (size_t)n);
+      if (!text) text = rt_arena_alloc_raw(w->rec, (size_t)n);
       int64_t start = t;
       for (i++; i < n; i++) {
         if (s[i] == '"') {
@@ -234,7 +234,7 @@ void dsc_rt_csv_fields(dsc_rt_worker *w, const char *s, int64_t n, dsc_list *out
   if (k == -2) k = csv_split(w, s, n, few, CSV_FEW);
   dsc_str *v;
   if (k >= 0) {
-    v = rt_arena_alloc_raw(&w->arena, sizeof(dsc_str) * (size_t)k);
+    v = rt_arena_alloc_raw(w->rec, sizeof(dsc_str) * (size_t)k);
     memcpy(v, few, sizeof(dsc_str) * (size_t)k);
   } else {
     int64_t cap = 1;
@@ -243,7 +243,7 @@ void dsc_rt_csv_fields(dsc_rt_worker *w, const char *s, int64_t n, dsc_list *out
       if (!comma) break;
       cap++, i = comma - s + 1;
     }
-    v = rt_arena_alloc_raw(&w->arena, sizeof(dsc_str) * (size_t)cap);
+    v = rt_arena_alloc_raw(w->rec, sizeof(dsc_str) * (size_t)cap);
     k = csv_split(w, s, n, v, cap);
   }
   out->data = v;

@@ -58,7 +58,7 @@ static void str_case(dsc_rt_worker *w, const char *s, int64_t n, dsc_str *out, i
     out->ptr = s, out->len = n;
     return;
   }
-  char *p = rt_arena_alloc_raw(&w->arena, (size_t)n * 2 + 4);  /* mappings grow by <= 2x */
+  char *p = rt_arena_alloc_raw(w->rec, (size_t)n * 2 + 4);  /* mappings grow by <= 2x */
   memcpy(p, s, (size_t)same);
   int64_t o = same;
   for (int64_t i = same; i < n;) {
@@ -169,7 +169,7 @@ static int parse_float(dsc_rt_worker *w, const char *s, int64_t n, double *out) 
   if (ieq(p, e - p, "inf") || ieq(p, e - p, "infinity")) return *out = neg ? -INFINITY : INFINITY, 0;
   if (ieq(p, e - p, "nan")) return *out = neg ? -NAN : NAN, 0;
   char small[128];
-  char *buf = t.len < (int64_t)sizeof small ? small : rt_arena_alloc_raw(&w->arena, (size_t)t.len + 1);
+  char *buf = t.len < (int64_t)sizeof small ? small : rt_arena_alloc_raw(w->rec, (size_t)t.len + 1);
   size_t o = 0;
   if (neg) buf[o++] = '-';
   int digits = 0, prev_digit = 0, state = 0; /* 0 int part, 1 fraction, 2 exponent */
@@ -220,13 +220,13 @@ double dsc_rt_str_to_float(dsc_rt_worker *w, const char *s, int64_t n) {
 /* ---- to string ---- */
 
 void dsc_rt_int_to_str(dsc_rt_worker *w, int64_t v, dsc_str *out) {
-  char *p = rt_arena_alloc_raw(&w->arena, 24);
+  char *p = rt_arena_alloc_raw(w->rec, 24);
   out->len = rt_int_format(v, p);
   out->ptr = p;
 }
 
 void dsc_rt_float_to_str(dsc_rt_worker *w, double v, dsc_str *out) {
-  char *p = rt_arena_alloc_raw(&w->arena, 32);
+  char *p = rt_arena_alloc_raw(w->rec, 32);
   out->len = rt_float_repr(v, p);
   out->ptr = p;
 }
@@ -244,7 +244,7 @@ void dsc_rt_str_split_list(dsc_rt_worker *w, const char *s, int64_t n, const cha
   if (m > 0)
     for (int64_t i = dsc_rt_str_find(s, n, 0, sep, m); i >= 0; i = dsc_rt_str_find(s, n, i + m, sep, m))
       count++;
-  dsc_str *v = rt_arena_alloc_raw(&w->arena, sizeof(dsc_str) * (size_t)count);
+  dsc_str *v = rt_arena_alloc_raw(w->rec, sizeof(dsc_str) * (size_t)count);
   int64_t k = 0, start = 0;
   if (m > 0)
     for (int64_t i = dsc_rt_str_find(s, n, 0, sep, m); i >= 0; i = dsc_rt_str_find(s, n, start, sep, m)) {
@@ -261,7 +261,7 @@ void dsc_rt_str_words_list(dsc_rt_worker *w, const char *s, int64_t n, dsc_list 
   for (int64_t i = dsc_rt_str_skip_space(s, n, 0); i < n;
        i = dsc_rt_str_skip_space(s, n, dsc_rt_str_find_space(s, n, i)))
     count++;
-  dsc_str *v = rt_arena_alloc_raw(&w->arena, sizeof(dsc_str) * (size_t)count);
+  dsc_str *v = rt_arena_alloc_raw(w->rec, sizeof(dsc_str) * (size_t)count);
   int64_t k = 0;
   for (int64_t i = dsc_rt_str_skip_space(s, n, 0); i < n;) {
     int64_t e = dsc_rt_str_find_space(s, n, i);

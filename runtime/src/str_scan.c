@@ -159,7 +159,7 @@ void dsc_rt_str_substr(const char *s, int64_t n, int64_t start, int64_t count, d
 
 void dsc_rt_str_concat(dsc_rt_worker *w, const char *s, int64_t n, const char *t, int64_t m,
                        dsc_str *out) {
-  char *p = rt_arena_alloc_raw(&w->arena, (size_t)(n + m));
+  char *p = rt_arena_alloc_raw(w->rec, (size_t)(n + m));
   if (n) memcpy(p, s, (size_t)n);
   if (m) memcpy(p + n, t, (size_t)m);
   out->ptr = p;
