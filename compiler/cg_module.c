@@ -50,7 +50,7 @@ static const char *const hot_helpers[] = {
     "dsc_rt_table_prefetch_from", "dsc_rt_table_prefetch_at", "dsc_rt_table_upsert_hashed",
     "dsc_rt_table_hash", "dsc_rt_table_prefetch_hash", "dsc_rt_table_is_big", "dsc_rt_str_find",
     "dsc_rt_str_skip_space", "dsc_rt_str_find_space", "dsc_rt_lines_next",
-    "dsc_rt_lines_next_having"};
+    "dsc_rt_lines_next_having", "dsc_rt_record_next"};
 
 bool cg_is_hot_helper(const char *name) {
   for (size_t h = 0; h < sizeof hot_helpers / sizeof hot_helpers[0]; h++)

@@ -134,23 +134,16 @@ void rt_worker_init(dsc_rt_worker *w, int32_t index) {
  * copied, sums and counts are numbers, text is formatted: cg_sink_holds_input) runs its records
  * in a scope, so that what csv(), split(), upper(), format() and the like make for a record does
  * not stay for the whole batch: a CSV sum held 2.4 bytes of lists per byte of input, 161 MB for a
- * 67 MB batch.  The scope's records take turns at two arenas, RECORD_BLOCK records at a time, and
- * an arena is reset when its turn comes again: what a record made lives at least RECORD_BLOCK
- * records, longer than a record waits in a table's ring of deferred upserts (cg_sinks.c).  The
- * scope's end only points rec back at the batch arena: the ring is drained after it. */
-enum { RECORD_BLOCK = 64 };
-
+ * 67 MB batch.  The scope's records take turns at two arenas, RT_RECORD_BLOCK records at a time
+ * (dsc_rt_record_next, in line_cursor.c to be inlined), and an arena is reset when its turn comes
+ * again: what a record made lives at least RT_RECORD_BLOCK records, longer than a record waits in
+ * a table's ring of deferred upserts (cg_sinks.c, RING).  The scope's end only points rec back at
+ * the batch arena: the ring is drained after it. */
 void dsc_rt_record_scope_begin(dsc_rt_worker *w) {
   rt_arena_reset(&w->record[0]);
   rt_arena_reset(&w->record[1]);
   w->rec = &w->record[0];
   w->records = 0;
-}
-
-void dsc_rt_record_next(dsc_rt_worker *w) {
-  if (++w->records % RECORD_BLOCK) return;
-  w->rec = w->rec == &w->record[0] ? &w->record[1] : &w->record[0];
-  rt_arena_reset(w->rec);
 }
 
 void dsc_rt_record_scope_end(dsc_rt_worker *w) { w->rec = &w->arena; }

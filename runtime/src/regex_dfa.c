@@ -13,8 +13,8 @@
  * ASCII with ranges and [:classes:], groups, `|`, `*`, `+`, `?`, `{m}`, `{m,}`, `{m,n}`, `^`
  * and `$` anywhere.  Anything else (back-references, GNU escapes such as \w, [= =] and [. .], an
  * empty group or alternative, a `]` or `}` outside a bracket, a repeated anchor or group with
- * one, \n next to an anchor: all read by glibc in ways of its own) gives NULL, as does an automaton too big, and regexec
- * decides as before.  Characters are bytes, as regexec sees them in the C locale the program
+ * one, \n next to an anchor: all read by glibc in ways of its own) gives NULL, as does an
+ * automaton too big, and regexec decides as before.  Characters are bytes, as regexec sees them in the C locale the program
  * runs in: `.` is every byte but NUL (glibc's RE_DOT_NOT_NULL), a negated bracket every byte
  * not in it.  unit/rt_regex compares it with regexec on thousands of random patterns and lines.
  */
@@ -365,7 +365,8 @@ static int intern(builder *b) {
       b->table[s] = st + 1;
       return st;
     }
-    if (b->state_len[st] == b->nlist && !memcmp(b->state_sets[st], b->list, sizeof(int) * (size_t)b->nlist))
+    if (b->state_len[st] == b->nlist &&
+        !memcmp(b->state_sets[st], b->list, sizeof(int) * (size_t)b->nlist))
       return st;
   }
 }
@@ -488,7 +489,8 @@ static rt_dfa *make_dfa(const nfa *m, const byteset *sets, int start) {
  * that matches() answers as regexec did, a pattern is left to regexec when a byte set holding
  * \n can come right before a `^` or right after a `$` (through splits and anchors). */
 static int newline_meets_anchor(const nfa *m, const byteset *sets) {
-  int *seen = calloc((size_t)m->n, sizeof(int)), *stack = rt_xmalloc(sizeof(int) * (size_t)(2 * m->n + 2));
+  int *seen = calloc((size_t)m->n, sizeof(int));
+  int *stack = rt_xmalloc(sizeof(int) * (size_t)(2 * m->n + 2));
   if (!seen) rt_oom();
   int found = 0, gen = 0;
   for (int i = 0; i < m->n && !found; i++) {

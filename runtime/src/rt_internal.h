@@ -80,6 +80,9 @@ struct dsc_rt_worker {
   int32_t nregex;
 };
 
+/* Records a record scope's two arenas take turns at (arena.c, "record scopes"). */
+enum { RT_RECORD_BLOCK = 64 };
+
 void rt_worker_init(dsc_rt_worker *w, int32_t index);
 void rt_worker_own(dsc_rt_worker *w, rt_owned *o);
 /* Releases owned objects, resets the arena and the error counters. */

@@ -22,7 +22,8 @@ LC_ALL=C awk -v lines=600000 '
     seed = 99
     for (v = 0; v < 12000; v++) { # the names: enough keys for the tables to defer upserts
       n = 3 + int(rnd() * 6); vocab[v] = ""
-      for (k = 0; k < n; k++) vocab[v] = vocab[v] substr("abcdefghijklmnopqrstuvwxyz", 1 + int(rnd() * 26), 1)
+      for (k = 0; k < n; k++)
+        vocab[v] = vocab[v] substr("abcdefghijklmnopqrstuvwxyz", 1 + int(rnd() * 26), 1)
     }
     for (i = 1; i <= lines; i++) {
       w = vocab[int(rnd() * rnd() * 12000)]
@@ -51,8 +52,8 @@ for p in keys sum count; do e2e_compile "$p.ds" "$p"; done
 sanitized=0
 if grep -q 'libasan' <<<"$(ldd "$DSC" 2>/dev/null)"; then sanitized=1; fi
 
-LC_ALL=C awk '{ s[toupper($1) "/" length($1)] += $2 } END { for (k in s) printf "(\x27%s\x27, %d)\n", k, s[k] }' \
-  names.txt | sort >keys.want
+LC_ALL=C awk '{ s[toupper($1) "/" length($1)] += $2 }
+  END { for (k in s) printf "(\x27%s\x27, %d)\n", k, s[k] }' names.txt | sort >keys.want
 LC_ALL=C awk '{ s += $2 } END { print s }' names.txt >sum.want
 LC_ALL=C awk 'toupper($1) < "M" { c++ } END { print c }' names.txt >count.want
 (($(wc -l <keys.want) > 10000)) || e2e_fail "expected more than 10,000 keys: $(wc -l <keys.want)"
@@ -68,7 +69,8 @@ for p in keys sum count; do
     }
     rss=$(sed -n 's/.*peak_rss_kib=\([0-9]*\).*/\1/p' "$p.err")
     echo "$p $args: peak RSS $rss KiB"
-    ((sanitized || rss < 25000)) || e2e_fail "$p $args: peak RSS $rss KiB; the records' memory stayed"
+    ((sanitized || rss < 25000)) ||
+      e2e_fail "$p $args: peak RSS $rss KiB; the records' memory stayed"
   done
 done
 echo "PASS"
