@@ -1,6 +1,7 @@
 /* str.c — the string built-ins, with Python's semantics on UTF-8 views.
  *
- * Strings are (ptr, len) views; functions that make new text allocate it in the worker's arena.
+ * Strings are (ptr, len) views; functions that make new text allocate it in w->rec: the batch
+ * arena, or in a record scope memory reused a few dozen records later (arena.c).
  * Most text is ASCII, so each function takes an ASCII fast path and decodes UTF-8 only when it
  * meets a high byte.  Case mapping uses towlower_l/towupper_l of a private C.UTF-8 locale (so the
  * result does not depend on the process locale), plus Python's final-sigma rule; the one-to-many
