@@ -1,5 +1,6 @@
 /* rt_str.c — unit tests of the string built-ins (Python semantics on UTF-8 views). */
 #include <CUnit/Basic.h>
+#include <errno.h>
 #include <math.h>
 #include <string.h>
 
@@ -182,6 +183,38 @@ static void test_to_int(void) {
   rt_worker_reset(&w);
 }
 
+/* Decimal texts of 1 to 20 digits, signed or not, against strtoll (which saturates where toInt
+ * fails, counting an error). */
+static void test_to_int_digits(void) {
+  uint32_t sd = 5;
+  char text[32];
+  int64_t failed = 0;
+  for (int i = 0; i < 200000; i++) {
+    int len = 0;
+    sd = sd * 1103515245u + 12345u;
+    if ((sd >> 30) == 3) text[len++] = (sd >> 29) & 1 ? '-' : '+';
+    int digits = 1 + (int)((sd >> 8) % 20);
+    for (int k = 0; k < digits; k++) {
+      sd = sd * 1103515245u + 12345u;
+      text[len++] = (char)('0' + (sd >> 8) % 10);
+    }
+    text[len] = 0;
+    errno = 0;
+    long long want = strtoll(text, NULL, 10);
+    int overflow = errno == ERANGE;
+    int64_t got = dsc_rt_str_to_int(&w, text, len);
+    failed += overflow;
+    if (!overflow && got != want) {
+      fprintf(stderr, "\n'%s': %lld, strtoll %lld\n", text, (long long)got, want);
+      CU_FAIL_FATAL("toInt differs from strtoll");
+    }
+    if (overflow) CU_ASSERT_EQUAL_FATAL(got, 0);
+  }
+  CU_ASSERT_EQUAL(w.errors[DSC_RT_ERR_PARSE_INT], failed);
+  CU_ASSERT(failed > 1000);
+  rt_worker_reset(&w);
+}
+
 static void test_to_float(void) {
   CU_ASSERT_DOUBLE_EQUAL(dsc_rt_str_to_float(&w, S("1.5")), 1.5, 0);
   CU_ASSERT_DOUBLE_EQUAL(dsc_rt_str_to_float(&w, S(" -2 ")), -2.0, 0);
@@ -271,6 +304,7 @@ int main(void) {
   CU_add_test(s, "trim, len, substr", test_trim_len_substr);
   CU_add_test(s, "contains, starts, ends, cmp, eq, concat", test_compare);
   CU_add_test(s, "to_int", test_to_int);
+  CU_add_test(s, "to_int: digits of every length", test_to_int_digits);
   CU_add_test(s, "to_float", test_to_float);
   CU_add_test(s, "to_float: the fast path is exact", test_to_float_exact);
   CU_add_test(s, "int/float/bool to str", test_to_str);
