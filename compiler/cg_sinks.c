@@ -571,8 +571,8 @@ static void drain_ring(cg *g, plan_edge *e) {
 
 bool cg_sink_counts(const plan_edge *e) { return partial_of(e->op) == K_COUNT; }
 
-/* Table keys are copied into the table; anything else that holds a string or list may be a view
- * of the input. */
+/* Table keys are copied into the table, and print's first elements; anything else that holds a
+ * string or list may be a view of the input. */
 bool cg_sink_holds_input(const plan_edge *e) {
   const plan_op *op = e->op;
   switch (partial_of(op)) {
@@ -582,7 +582,8 @@ bool cg_sink_holds_input(const plan_edge *e) {
     return payload && cg_holds_refs(payload);
   }
   case K_REDUCE: return cg_holds_refs(op->elem);
-  case K_GROUP: case K_COLLECT: case K_PRINT: return cg_holds_refs(input_elem(op, e->input)) ||
+  case K_PRINT: return false; /* copies what it keeps */
+  case K_GROUP: case K_COLLECT: return cg_holds_refs(input_elem(op, e->input)) ||
                                                     (op->kind == P_SORT && cg_holds_refs(sort_key(op)));
   }
   return true;
@@ -626,11 +627,13 @@ void cg_sink_feed(cg *g, plan_edge *e, LLVMValueRef v) {
     return;
   }
   case K_PRINT: {
-    /* Only the first n + 1 elements of each task matter: n to show, one to know there are more. */
+    /* Only the first n + 1 elements of each task matter: n to show, one to know there are more.
+       They are copied, so that the partial keeps nothing of the input or of a record scope. */
     LLVMValueRef vec = e->cg_state;
     LLVMValueRef len = cg_rt(g, "dsc_rt_vec_len", "lp", &vec);
     LLVMBasicBlockRef then_bb, done;
     cg_if(g, LLVMBuildICmp(g->b, LLVMIntSLE, len, cg_i64(g, op->n), ""), &then_bb, &done);
+    v = cg_persist_in_batch(g, v, input_elem(op, e->input));
     LLVMBuildStore(g->b, v, cg_rt(g, "dsc_rt_vec_push", "pp", &vec));
     cg_end_if(g, done);
     return;

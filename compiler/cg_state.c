@@ -39,19 +39,27 @@ static LLVMValueRef batch_time(cg *g) {
 
 /* ---- deep copies into a store ---------------------------------------------------------------- */
 
+/* Where a deep copy goes: a store (dsc_rt_store_alloc), or a worker's batch arena
+ * (dsc_rt_alloc, cg_persist_in_batch). */
+typedef struct persist_to {
+  LLVMValueRef target;
+  const char *alloc;
+} persist_to;
+
 typedef struct persist_list {
-  LLVMValueRef store, from, to;
+  persist_to to_mem;
+  LLVMValueRef from, to;
   const type *elem;
 } persist_list;
 
-static LLVMValueRef persist(cg *g, LLVMValueRef v, const type *t, LLVMValueRef store);
+static LLVMValueRef persist_into(cg *g, LLVMValueRef v, const type *t, persist_to to);
 
 static void persist_item(cg *g, LLVMValueRef i, void *data) {
   persist_list *pl = data;
   LLVMTypeRef et = cg_type(g, pl->elem);
   LLVMValueRef src = LLVMBuildGEP2(g->b, et, pl->from, &i, 1, "");
   LLVMValueRef dst = LLVMBuildGEP2(g->b, et, pl->to, &i, 1, "");
-  LLVMBuildStore(g->b, persist(g, load(g, et, src), pl->elem, pl->store), dst);
+  LLVMBuildStore(g->b, persist_into(g, load(g, et, src), pl->elem, pl->to_mem), dst);
 }
 
 bool cg_holds_refs(const type *t) {
@@ -67,37 +75,54 @@ bool cg_holds_refs(const type *t) {
   }
 }
 
-/* v with every string and list it holds copied into `store`. */
-static LLVMValueRef persist(cg *g, LLVMValueRef v, const type *t, LLVMValueRef store) {
+/* v with every string and list it holds copied into `to`. */
+static LLVMValueRef persist_into(cg *g, LLVMValueRef v, const type *t, persist_to to) {
   if (!cg_holds_refs(t))
     return v;
   switch (t->kind) {
   case T_STRING: {
     LLVMValueRef n = LLVMBuildExtractValue(g->b, v, 1, "");
-    LLVMValueRef args[2] = {store, n};
-    LLVMValueRef p = cg_rt(g, "dsc_rt_store_alloc", "ppl", args);
+    LLVMValueRef args[2] = {to.target, n};
+    LLVMValueRef p = cg_rt(g, to.alloc, "ppl", args);
     LLVMBuildMemCpy(g->b, p, 1, LLVMBuildExtractValue(g->b, v, 0, ""), 1, n);
     return LLVMBuildInsertValue(g->b, v, p, 0, "");
   }
   case T_LIST: {
     LLVMValueRef n = LLVMBuildExtractValue(g->b, v, 1, "");
     LLVMValueRef bytes = LLVMBuildMul(g->b, n, cg_sizeof(g, cg_type(g, t->elem)), "");
-    LLVMValueRef args[2] = {store, bytes};
-    persist_list pl = {store, LLVMBuildExtractValue(g->b, v, 0, ""),
-                       cg_rt(g, "dsc_rt_store_alloc", "ppl", args), t->elem};
+    LLVMValueRef args[2] = {to.target, bytes};
+    persist_list pl = {to, LLVMBuildExtractValue(g->b, v, 0, ""), cg_rt(g, to.alloc, "ppl", args),
+                       t->elem};
     cg_loop(g, cg_i64(g, 0), n, persist_item, &pl);
     return LLVMBuildInsertValue(g->b, v, pl.to, 0, "");
   }
   case T_TUPLE:
     for (int i = 0; i < t->n; i++)
       v = LLVMBuildInsertValue(g->b, v,
-                               persist(g, LLVMBuildExtractValue(g->b, v, (unsigned)i, ""), t->elems[i], store),
+                               persist_into(g, LLVMBuildExtractValue(g->b, v, (unsigned)i, ""),
+                                            t->elems[i], to),
                                (unsigned)i, "");
     return v;
-  case T_OPTION:
-    return LLVMBuildInsertValue(g->b, v, persist(g, LLVMBuildExtractValue(g->b, v, 1, ""), t->elem, store), 1, "");
+  case T_OPTION: { /* none's value is not one: only some's is copied */
+    LLVMValueRef slot = cg_alloca(g, LLVMTypeOf(v), "option");
+    LLVMBuildStore(g->b, v, slot);
+    LLVMBasicBlockRef then_bb, done;
+    cg_if(g, LLVMBuildExtractValue(g->b, v, 0, "some"), &then_bb, &done);
+    LLVMValueRef inner = persist_into(g, LLVMBuildExtractValue(g->b, v, 1, ""), t->elem, to);
+    LLVMBuildStore(g->b, LLVMBuildInsertValue(g->b, v, inner, 1, ""), slot);
+    cg_end_if(g, done);
+    return load(g, LLVMTypeOf(v), slot);
+  }
   default: unreachable();
   }
+}
+
+static LLVMValueRef persist(cg *g, LLVMValueRef v, const type *t, LLVMValueRef store) {
+  return persist_into(g, v, t, (persist_to){store, "dsc_rt_store_alloc"});
+}
+
+LLVMValueRef cg_persist_in_batch(cg *g, LLVMValueRef v, const type *t) {
+  return persist_into(g, v, t, (persist_to){g->worker, "dsc_rt_alloc"});
 }
 
 /* Key bytes and payload pointer of entry i of a table. */

@@ -2,7 +2,7 @@
 # Record scopes: a fused loop whose sinks keep nothing its records point to (a sum, a count, a
 # reduceByKey of ints, text output) puts what csv(), split(), upper(), str() and + make for a
 # record in memory that is reused some records later, not in the batch's arena
-# (runtime/src/arena.c, "record scopes").  Over 600,000 CSV lines in one batch, three programs
+# (runtime/src/arena.c, "record scopes").  Over 600,000 CSV lines in one batch, four programs
 # must print what awk computes from the same lines, at 1, 2 and 3 threads, with early start and
 # tasks of a few bytes too.  The first one's keys are made per record (upper(...) + "/" + str(...))
 # and its tables are big enough that upserts wait in a ring for a few records: the keys must
@@ -47,7 +47,12 @@ cat >count.ds <<'DS'
 batch 1s
 stdin().filter(l => upper(csv(l)[1]) < "M").count().stdout()
 DS
-for p in keys sum count; do e2e_compile "$p.ds" "$p"; done
+# print() keeps its first elements: copies of them, so its stage runs in a scope too
+cat >show.ds <<'DS'
+batch 1s
+stdin().map(l => upper(csv(l)[1]) + "!").print(3)
+DS
+for p in keys sum count show; do e2e_compile "$p.ds" "$p"; done
 # a program of a dsc built with sanitizers keeps freed memory in quarantine: no RSS bound there
 sanitized=0
 if grep -q 'libasan' <<<"$(ldd "$DSC" 2>/dev/null)"; then sanitized=1; fi
@@ -56,9 +61,15 @@ LC_ALL=C awk '{ s[toupper($1) "/" length($1)] += $2 }
   END { for (k in s) printf "(\x27%s\x27, %d)\n", k, s[k] }' names.txt | sort >keys.want
 LC_ALL=C awk '{ s += $2 } END { print s }' names.txt >sum.want
 LC_ALL=C awk 'toupper($1) < "M" { c++ } END { print c }' names.txt >count.want
+rule=-------------------------------------------
+{
+  printf '%s\nTime: 1970-01-01 00:00:01\n%s\n' "$rule" "$rule"
+  LC_ALL=C awk 'NR <= 3 { print toupper($1) "!" }' names.txt
+  printf '...\n\n'
+} | sort >show.want
 (($(wc -l <keys.want) > 10000)) || e2e_fail "expected more than 10,000 keys: $(wc -l <keys.want)"
 
-for p in keys sum count; do
+for p in keys sum count show; do
   for args in "--threads 1" "--threads 2" "--threads 3 --early-bytes 4096 --min-task-bytes 1000"; do
     # shellcheck disable=SC2086
     timeout -k 5 120 "./$p" --manual-clock --stats $args <data.csv >"$p.out" 2>"$p.err" ||
