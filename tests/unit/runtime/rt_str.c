@@ -183,6 +183,9 @@ static void test_to_int(void) {
   rt_worker_reset(&w);
 }
 
+/* The next number of a test's pseudo-random sequence. */
+static uint32_t next_random(uint32_t *sd) { return *sd = *sd * 1103515245u + 12345u; }
+
 /* Decimal texts of 1 to 20 digits, signed or not, against strtoll (which saturates where toInt
  * fails, counting an error). */
 static void test_to_int_digits(void) {
@@ -191,13 +194,9 @@ static void test_to_int_digits(void) {
   int64_t failed = 0;
   for (int i = 0; i < 200000; i++) {
     int len = 0;
-    sd = sd * 1103515245u + 12345u;
-    if ((sd >> 30) == 3) text[len++] = (sd >> 29) & 1 ? '-' : '+';
+    if ((next_random(&sd) >> 30) == 3) text[len++] = (sd >> 29) & 1 ? '-' : '+';
     int digits = 1 + (int)((sd >> 8) % 20);
-    for (int k = 0; k < digits; k++) {
-      sd = sd * 1103515245u + 12345u;
-      text[len++] = (char)('0' + (sd >> 8) % 10);
-    }
+    for (int k = 0; k < digits; k++) text[len++] = (char)('0' + (next_random(&sd) >> 8) % 10);
     text[len] = 0;
     errno = 0;
     long long want = strtoll(text, NULL, 10);
@@ -245,19 +244,16 @@ static void test_to_float_exact(void) {
   int fast_shapes = 0;
   for (int i = 0; i < 300000; i++) {
     int len = 0;
-    sd = sd * 1103515245u + 12345u;
-    if (sd >> 31) text[len++] = (sd >> 30) & 1 ? '-' : '+';
+    if (next_random(&sd) >> 31) text[len++] = (sd >> 30) & 1 ? '-' : '+';
     int int_digits = (int)((sd >> 8) % 12), frac_digits = (int)((sd >> 12) % 12);
     if (int_digits + frac_digits == 0) int_digits = 1;
     for (int k = 0; k < int_digits + frac_digits; k++) {
       if (k == int_digits) text[len++] = '.';
-      sd = sd * 1103515245u + 12345u;
-      unsigned r = (sd >> 8) % 13; /* zeros and nines more often: carries, leading zeros */
+      unsigned r = (next_random(&sd) >> 8) % 13; /* zeros and nines more often: carries, leading zeros */
       text[len++] = (char)('0' + (r >= 10 ? (r == 10 ? 0 : 9) : r));
     }
     if (frac_digits == 0 && (sd >> 20) & 1) text[len++] = '.';
-    sd = sd * 1103515245u + 12345u;
-    if ((sd >> 9) % 3 == 0) {
+    if ((next_random(&sd) >> 9) % 3 == 0) {
       text[len++] = 'e';
       len += snprintf(text + len, sizeof text - (size_t)len, "%d", (int)((sd >> 12) % 61) - 30);
     }
