@@ -14,9 +14,10 @@
  * and `$` anywhere.  Anything else (back-references, GNU escapes such as \w, [= =] and [. .], an
  * empty group or alternative, a `]` or `}` outside a bracket, a repeated anchor or group with
  * one, \n next to an anchor: all read by glibc in ways of its own) gives NULL, as does an
- * automaton too big, and regexec decides as before.  Characters are bytes, as regexec sees them in the C locale the program
- * runs in: `.` is every byte but NUL (glibc's RE_DOT_NOT_NULL), a negated bracket every byte
- * not in it.  unit/rt_regex compares it with regexec on thousands of random patterns and lines.
+ * automaton too big, and regexec decides as before.  Characters are bytes, as regexec sees them
+ * in the C locale the program runs in: `.` is every byte but NUL (glibc's RE_DOT_NOT_NULL), a
+ * negated bracket every byte not in it.  unit/rt_regex compares it with regexec on thousands of
+ * random patterns and lines.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -26,7 +27,8 @@
 
 /* MAX_WORK bounds the NFA nodes the construction visits (a few milliseconds at most), so that
  * a pattern whose automaton is costly to build does not delay the program's start. */
-enum { MAX_DEPTH = 64, MAX_REPEAT = 64, MAX_NODES = 4096, MAX_STATES = 1024, MAX_WORK = 4000000 };
+enum { MAX_DEPTH = 64, MAX_REPEAT = 64, MAX_NODES = 4096, MAX_STATES = 1024 };
+enum { MAX_WORK = 4000000 };
 enum { F_ACCEPT = 1, F_END = 2, F_DEAD = 4 };
 
 typedef struct byteset {
