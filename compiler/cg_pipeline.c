@@ -225,16 +225,20 @@ static bool source_literal(const plan_stage *st, cg_line_literal *out) {
   return e->stage == st && e->op->kind == P_FILTER && cg_line_literal_of(e->op->fn, out);
 }
 
-/* Whether the stage's records may run in a record scope (dsc_rt_record_scope_begin): its sinks
- * keep nothing a record's strings and lists point to, and it is not a static stage, whose tables
- * point to their string keys instead of copying them. */
-static bool record_scoped(const plan_stage *st) {
-  if (st->root->kind != P_SOURCE || plan_stage_static(st))
-    return false;
+/* Whether some sink of the stage may keep pointers into its records: the input's lines, or
+ * what the runtime made for a record (cg_sink_holds_input). */
+static bool stage_keeps_records(const plan_stage *st) {
   for (int i = 0; i < st->edges.len; i++)
     if (cg_sink_holds_input(st->edges.items[i]))
-      return false;
-  return true;
+      return true;
+  return false;
+}
+
+/* Whether the stage's records may run in a record scope (dsc_rt_record_scope_begin): its sinks
+ * keep nothing of them, and it is not a static stage, whose tables point to their string keys
+ * instead of copying them. */
+static bool record_scoped(const plan_stage *st) {
+  return st->root->kind == P_SOURCE && !plan_stage_static(st) && !stage_keeps_records(st);
 }
 
 /* The loop over the lines of the batch's input that this task takes (dsc_rt_lines_open). */
@@ -580,9 +584,7 @@ static void gen_start(cg *g) {
     const plan_stage *early = g->early;
     if (early && early->root == src) {
       /* the input an early start took can go at once unless a partial may point into it */
-      bool keeps = false;
-      for (int k = 0; k < early->edges.len; k++)
-        keeps |= cg_sink_holds_input(early->edges.items[k]);
+      bool keeps = stage_keeps_records(early);
       /* a join fused into the stage reads a table the first batch makes */
       bool probes = false;
       for (int k = 0; k < g->plan->ops.len; k++) {

@@ -158,9 +158,9 @@ static int fast_float(uint64_t m, int exact, int64_t e10, int neg, double *out) 
 }
 
 /* Python float(): [sign] (digits [. digits] | . digits) [e [sign] digits] | inf | infinity | nan,
- * underscores allowed between digits.  Checks the syntax (and gathers what fast_float needs),
- * then strtod on a copy without the underscores (strtod alone would also take hex and
- * nan(...)). */
+ * underscores allowed between digits.  Checks the syntax and gathers what fast_float needs;
+ * only when that does not do, strtod on a copy without the underscores (strtod alone would also
+ * take hex and nan(...)). */
 static int parse_float(dsc_rt_worker *w, const char *s, int64_t n, double *out) {
   dsc_str t;
   dsc_rt_str_trim(s, n, &t);
@@ -169,10 +169,7 @@ static int parse_float(dsc_rt_worker *w, const char *s, int64_t n, double *out) 
   if (p < e && (*p == '+' || *p == '-')) neg = *p++ == '-';
   if (ieq(p, e - p, "inf") || ieq(p, e - p, "infinity")) return *out = neg ? -INFINITY : INFINITY, 0;
   if (ieq(p, e - p, "nan")) return *out = neg ? -NAN : NAN, 0;
-  char small[128];
-  char *buf = t.len < (int64_t)sizeof small ? small : rt_arena_alloc_raw(w->rec, (size_t)t.len + 1);
-  size_t o = 0;
-  if (neg) buf[o++] = '-';
+  const char *number = p;
   int digits = 0, prev_digit = 0, state = 0; /* 0 int part, 1 fraction, 2 exponent */
   uint64_t m = 0;                               /* the digits before the exponent, if exact */
   int exact = 1, exp_neg = 0;
@@ -180,7 +177,7 @@ static int parse_float(dsc_rt_worker *w, const char *s, int64_t n, double *out) 
   for (; p < e; p++) {
     char c = *p;
     if (c >= '0' && c <= '9') {
-      buf[o++] = c, digits++, prev_digit = 1;
+      digits++, prev_digit = 1;
       unsigned d = (unsigned)(c - '0');
       if (state == 2) {
         if (exp_value < 100000) exp_value = exp_value * 10 + d;
@@ -193,16 +190,23 @@ static int parse_float(dsc_rt_worker *w, const char *s, int64_t n, double *out) 
       if (!prev_digit || p + 1 == e || p[1] < '0' || p[1] > '9') return -1;
       prev_digit = 0;
     } else if (c == '.' && state == 0) {
-      buf[o++] = c, state = 1, prev_digit = 0;
+      state = 1, prev_digit = 0;
     } else if ((c == 'e' || c == 'E') && state < 2 && digits) {
-      buf[o++] = c, state = 2, digits = 0, prev_digit = 0;
-      if (p + 1 < e && (p[1] == '+' || p[1] == '-')) exp_neg = p[1] == '-', buf[o++] = *++p;
+      state = 2, digits = 0, prev_digit = 0;
+      if (p + 1 < e && (p[1] == '+' || p[1] == '-')) exp_neg = *++p == '-';
     } else {
       return -1;
     }
   }
   if (!digits) return -1;
   if (fast_float(m, exact, (exp_neg ? -exp_value : exp_value) - frac_digits, neg, out)) return 0;
+  /* the text checked above, without its underscores, for strtod */
+  char small[128];
+  char *buf = t.len < (int64_t)sizeof small ? small : rt_arena_alloc_raw(w->rec, (size_t)t.len + 1);
+  size_t o = 0;
+  if (neg) buf[o++] = '-';
+  for (p = number; p < e; p++)
+    if (*p != '_') buf[o++] = *p;
   buf[o] = 0;
   errno = 0;
   *out = strtod(buf, NULL);

@@ -222,6 +222,10 @@ static void test_to_float(void) {
   CU_ASSERT_DOUBLE_EQUAL(dsc_rt_str_to_float(&w, S("5.")), 5.0, 0);
   CU_ASSERT_DOUBLE_EQUAL(dsc_rt_str_to_float(&w, S("1_0.2_5")), 10.25, 0);
   CU_ASSERT_DOUBLE_EQUAL(dsc_rt_str_to_float(&w, S("2.5E-3")), 2.5e-3, 0);
+  /* past the fast path (too many digits, too big an exponent): strtod, underscores dropped */
+  CU_ASSERT_DOUBLE_EQUAL(dsc_rt_str_to_float(&w, S("-1_000_000_000_000_000_000_000.5")),
+                         strtod("-1000000000000000000000.5", NULL), 0);
+  CU_ASSERT_DOUBLE_EQUAL(dsc_rt_str_to_float(&w, S("1e3_0")), 1e30, 0);
   CU_ASSERT(isinf(dsc_rt_str_to_float(&w, S("inf"))));
   CU_ASSERT(dsc_rt_str_to_float(&w, S("-Infinity")) < 0);
   CU_ASSERT(isinf(dsc_rt_str_to_float(&w, S("1e999"))));
