@@ -87,7 +87,12 @@ pair() {
     done | awk -v name="$name" -v t="$t" '
       { v[$1] = v[$1] " " $2 / 1e6 }
       END {
-        for (b in v) { n[b] = split(v[b], a, " "); asort(a); lo[b] = a[1]; med[b] = a[int((n[b] + 1) / 2)] }
+        for (b in v) {
+          n[b] = split(v[b], a, " ")
+          for (i = 2; i <= n[b]; i++) # insertion sort: mawk has no asort
+            for (j = i; j > 1 && a[j - 1] > a[j]; j--) { x = a[j]; a[j] = a[j - 1]; a[j - 1] = x }
+          lo[b] = a[1]; med[b] = a[int((n[b] + 1) / 2)]
+        }
         printf "%-14s %s thr  old %8.1f / %8.1f   new %8.1f / %8.1f   new/old %.2f / %.2f\n",
                name, t, lo["old"], med["old"], lo["new"], med["new"], lo["new"] / lo["old"], med["new"] / med["old"]
       }'

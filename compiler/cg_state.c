@@ -641,12 +641,20 @@ typedef struct filter_ctx {
   window_ctx *w;
   LLVMValueRef items;   /* the pane items whose entries to re-check, or NULL: the whole state */
   LLVMValueRef removed; /* in a task of the shared update: alloca, the entries it removed */
+  LLVMValueRef nitems;  /* how many items */
 } filter_ctx;
 
 static void window_filter_entry(cg *g, LLVMValueRef i, void *data) {
   filter_ctx *f = data;
   const plan_op *op = f->w->op;
   LLVMValueRef j = visited(g, f->w, i);
+  if (f->items) { /* the items name entries all over the state: fetch a later one's meanwhile */
+    LLVMValueRef n = f->w->list ? f->w->nlist : f->nitems;
+    LLVMValueRef ahead = visited_ahead(g, f->w, i, CG_PREFETCH_DISTANCE, n);
+    ahead = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSGE, ahead, cg_i64(g, 0), ""), ahead, j, "");
+    LLVMValueRef pf[2] = {f->w->nt, item_index(g, op, item_at(g, op, f->items, ahead))};
+    cg_rt(g, "dsc_rt_table_prefetch_at", "vpl", pf);
+  }
   LLVMValueRef idx = f->items ? item_index(g, op, item_at(g, op, f->items, j)) : j;
   LLVMValueRef p = LLVMBuildSelect(g->b, table_live(g, f->w->nt, idx), entry_at(g, f->w->nt, idx),
                                    LLVMConstNull(g->t_ptr), "");
@@ -745,6 +753,7 @@ static void compact_window_state(cg *g, window_ctx *w, LLVMValueRef panes, LLVMV
 static void filter_items(cg *g, filter_ctx *fl, LLVMValueRef items, LLVMValueRef n) {
   window_ctx *w = fl->w;
   fl->items = items;
+  fl->nitems = n;
   if (w->shares) {
     w->owned_items = items;
     for_owned(g, w, n, owns_item, window_filter_entry, fl);
@@ -760,7 +769,7 @@ static bool window_filters(const plan_op *op) {
 /* The filter of an incremental window, at slide times: with a slide of one batch only the keys
  * just touched can have changed; a longer slide re-checks the whole state. */
 static void filter_window(cg *g, window_ctx *w, LLVMValueRef nentering) {
-  filter_ctx fl = {w, NULL, NULL};
+  filter_ctx fl = {w, NULL, NULL, NULL};
   if (w->shares) {
     fl.removed = cg_alloca(g, g->t_i64, "removed");
     LLVMBuildStore(g->b, cg_i64(g, 0), fl.removed);
