@@ -167,6 +167,8 @@ void cg_sink_add_count(cg *g, plan_edge *e, LLVMValueRef n);
 int cg_breaker_slots(const plan_op *op);
 void cg_breaker_begin(cg *g, const plan_op *op);
 void cg_sink_merge(cg *g, plan_edge *e, LLVMValueRef ntasks);
+/* Before edge e's stage runs: its tables (if its partial is one) start with room for n keys. */
+void cg_sink_expect_keys(cg *g, plan_edge *e, LLVMValueRef n);
 /* Returns whether the breaker's stream has a batch now (i1): windows only at slide times. */
 LLVMValueRef cg_breaker_finalize(cg *g, const plan_op *op);
 /* Inside a stage function rooted at a breaker: its element count, and element i fed on. */

@@ -610,7 +610,10 @@ static void gen_start(cg *g) {
 /* A static stage (plan_stage_static) runs in the first batch only, as one task of the static
  * worker, whose memory is never reset: its merged results are kept in module globals and put
  * back into the batch state of every later batch.  (A lookup table of 300,000 lines joined every
- * second was parsed and hashed again in each batch, 40 times as slow.) */
+ * second was parsed and hashed again in each batch, 40 times as slow.)  Its tables start with
+ * room for a key per line of its source, which has been read whole by then: grown by doubling
+ * instead, the 300,000-line table copied its arrays into fresh memory eight times over
+ * (bench/RESULTS.md, fifteenth session). */
 static void gen_static_stage(cg *g, const plan_stage *st, LLVMValueRef stage_fn) {
   LLVMValueRef ran = cg_global(g, mem_printf("stage%d.kept", st->id), g->t_i64);
   cg_store_slot(g, st->active, cg_i64(g, 1));
@@ -620,10 +623,18 @@ static void gen_static_stage(cg *g, const plan_stage *st, LLVMValueRef stage_fn)
   LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, LLVMBuildLoad2(g->b, g->t_i64, ran, ""), cg_i64(g, 0), ""),
                   first, later);
   LLVMPositionBuilderAtEnd(g->b, first);
+  LLVMValueRef lines = NULL;
+  if (st->root->kind == P_SOURCE) {
+    LLVMValueRef idx = LLVMBuildLoad2(g->b, g->t_i32, g->source_globals[st->root->source], "src");
+    LLVMValueRef largs[2] = {cg_load_slot(g, SLOT_BATCH, g->t_ptr), idx};
+    lines = cg_rt(g, "dsc_rt_source_lines", "lpi", largs);
+  }
   for (int k = 0; k < st->edges.len; k++) {
-    const plan_edge *e = st->edges.items[k];
+    plan_edge *e = st->edges.items[k];
     LLVMValueRef args[2] = {g->worker, cg_i64(g, 8)};
     cg_store_slot(g, e->slot, cg_rt(g, "dsc_rt_alloc", "ppl", args));
+    if (lines)
+      cg_sink_expect_keys(g, e, lines);
   }
   LLVMValueRef args[3] = {g->state, cg_rt(g, "dsc_rt_static_worker", "pp", &g->ctx_val), cg_i64(g, 0)};
   LLVMBuildCall2(g->b, LLVMGlobalGetValueType(stage_fn), stage_fn, args, 3, "");

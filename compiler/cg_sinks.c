@@ -271,6 +271,11 @@ static LLVMValueRef size_hint(cg *g, const plan_edge *e) {
   return cg_global(g, mem_printf("op%d.in%d.size_hint", e->op->id, e->input), g->t_i64);
 }
 
+void cg_sink_expect_keys(cg *g, plan_edge *e, LLVMValueRef n) {
+  if (partial_of(e->op) == K_AGG || partial_of(e->op) == K_GROUP)
+    LLVMBuildStore(g->b, n, size_hint(g, e));
+}
+
 /* The task's partial, or a new one made by `make` when the task has none yet: a task that began
  * before its batch was sealed (dsc_gen_early) goes on with the partial it left. */
 static LLVMValueRef resume_or(cg *g, LLVMValueRef slot, LLVMValueRef (*make)(cg *, plan_edge *),

@@ -140,6 +140,8 @@ int64_t dsc_rt_partitions(dsc_rt_ctx *ctx);
  * saves. */
 int64_t dsc_rt_source_tasks(const dsc_rt_batch *batch, int32_t source, int64_t partitions);
 int64_t dsc_rt_result_tasks(dsc_rt_ctx *ctx, int64_t elements, int64_t partitions);
+/* How many lines source `source` has in the batch (a table() source: all it read). */
+int64_t dsc_rt_source_lines(const dsc_rt_batch *batch, int32_t source);
 /* Runs fn(env, worker, task) for task = 0..ntasks-1, spread over the worker threads, and returns
  * when all are done.  Tasks must not share mutable state; results are merged in task order. */
 typedef void (*dsc_rt_task_fn)(void *env, dsc_rt_worker *worker, int64_t task);

@@ -127,6 +127,11 @@ int64_t dsc_rt_source_tasks(const dsc_rt_batch *batch, int32_t source, int64_t p
   return tasks_filled(left, min_task_bytes(batch ? batch->ctx : NULL), partitions);
 }
 
+int64_t dsc_rt_source_lines(const dsc_rt_batch *batch, int32_t source) {
+  const rt_lines *l = rt_batch_source_lines(batch, source);
+  return l ? l->count : 0;
+}
+
 int64_t dsc_rt_result_tasks(dsc_rt_ctx *ctx, int64_t elements, int64_t partitions) {
   return tasks_filled(elements, min_task_bytes(ctx) / 16, partitions);
 }

@@ -182,6 +182,7 @@ typedef struct seen {
   int nbatches;          /* batches run */
   int64_t time[8];       /* their times */
   char text[8][256];     /* lines of each batch joined by '|' */
+  int64_t lines[8];      /* how many, as dsc_rt_source_lines says */
 } seen;
 static seen got;
 
@@ -190,6 +191,7 @@ static void record(dsc_rt_ctx *ctx, dsc_rt_batch *b) {
   if (k >= 8) return;
   got.time[k] = dsc_rt_batch_time(b);
   lines_joined(rt_batch_source_lines(b, 0), got.text[k], sizeof got.text[k]);
+  got.lines[k] = dsc_rt_source_lines(b, 0);
 }
 
 typedef struct feeder {
@@ -244,6 +246,9 @@ static void test_manual_existing(void) {
   CU_ASSERT_STRING_EQUAL(got.text[1], "b2|c1");
   CU_ASSERT_STRING_EQUAL(got.text[2], "d1"); /* the final batch: @end ended the source */
   CU_ASSERT_EQUAL(got.time[2], 8000);
+  CU_ASSERT_EQUAL(got.lines[0], 2);
+  CU_ASSERT_EQUAL(got.lines[1], 2);
+  CU_ASSERT_EQUAL(got.lines[2], 1);
   remove_dirs();
 }
 
