@@ -169,6 +169,11 @@ void cg_breaker_begin(cg *g, const plan_op *op);
 void cg_sink_merge(cg *g, plan_edge *e, LLVMValueRef ntasks);
 /* Before edge e's stage runs: its tables (if its partial is one) start with room for n keys. */
 void cg_sink_expect_keys(cg *g, plan_edge *e, LLVMValueRef n);
+/* In dsc_gen_early: whether the edge's task partials can be merged into task 0's between the
+ * early calls (not an output's, which reads them in place, nor a state's that takes them), and
+ * that merge: tasks 1 .. ntasks - 1 into task 0, in order, each left empty for the next call. */
+bool cg_sink_folds_early(const plan_edge *e);
+void cg_sink_fold_into_first(cg *g, plan_edge *e, LLVMValueRef ntasks);
 /* Returns whether the breaker's stream has a batch now (i1): windows only at slide times. */
 LLVMValueRef cg_breaker_finalize(cg *g, const plan_op *op);
 /* Inside a stage function rooted at a breaker: its element count, and element i fed on. */

@@ -434,9 +434,15 @@ static void gen_functions(cg *g) {
 
 /* ---- early start ------------------------------------------------------------------------------
  * The stage that reads the program's only stream source can start on a batch before it is
- * sealed (dsc_gen_early; sched.c says when).  Those calls run task 0 with a batch state of their
- * own, a module global, whose partials arrays dsc_gen_batch then takes over for the stage, so
- * task 0 goes on with its partials (cg_sink_init) while the tasks divide the rest of the input. */
+ * sealed (dsc_gen_early; sched.c says when).  Those calls keep a batch state of their own, a
+ * module global, whose partials arrays dsc_gen_batch then takes over for the stage, so task 0
+ * goes on with its partials (cg_sink_init) while the tasks divide the rest of the input.  A call
+ * runs task 0 alone, or, when every partial of the stage can be merged into task 0's between
+ * calls (cg_sink_folds_early), as tasks on all the workers that divide the new input and are
+ * then merged into task 0's, in order, their own partials left empty: task 0's then hold the
+ * batch's first lines, as the serial calls leave them.  So a batch read for longer than it takes
+ * to process (a big file, a fast socket) is processed on every core while it is read, and the
+ * receiver reads into the chunks the calls gave back instead of fresh memory (sched.c). */
 static bool is_stream_source(const plan_op *op) {
   return op->kind == P_SOURCE && (source_id)op->node->builtin != SRC_TABLE;
 }
@@ -461,6 +467,15 @@ static LLVMValueRef early_state(cg *g) {
 
 /* 1 while early calls hold task 0's partials for the next batch. */
 static LLVMValueRef early_active(cg *g) { return cg_global(g, "early.active", g->t_i64); }
+
+static bool early_parallel(const plan_stage *st) {
+  if (st->single || st->tasks)
+    return false;
+  for (int k = 0; k < st->edges.len; k++)
+    if (!cg_sink_folds_early(st->edges.items[k]))
+      return false;
+  return true;
+}
 
 static LLVMValueRef stage_tasks(cg *g, const plan_stage *st, LLVMValueRef partitions) {
   return st->single ? cg_i64(g, 1) : st->tasks ? cg_i64(g, st->tasks) : partitions;
@@ -494,12 +509,13 @@ static void gen_early(cg *g, LLVMValueRef *stage_fns) {
   g->state = early_state(g);
   g->worker = cg_rt(g, "dsc_rt_main_worker", "pp", &g->ctx_val);
   g->stage = NULL;
+  LLVMValueRef partitions = cg_rt(g, "dsc_rt_partitions", "lp", &g->ctx_val);
   LLVMBasicBlockRef then_bb, done;
   cg_if(g, LLVMBuildICmp(g->b, LLVMIntEQ, LLVMBuildLoad2(g->b, g->t_i64, early_active(g), ""), cg_i64(g, 0), ""),
         &then_bb, &done);
   /* the batch's first early call: partials arrays as dsc_gen_batch would make them */
   cg_store_slot(g, SLOT_CTX, g->ctx_val);
-  LLVMValueRef ntasks = stage_tasks(g, st, cg_rt(g, "dsc_rt_partitions", "lp", &g->ctx_val));
+  LLVMValueRef ntasks = stage_tasks(g, st, partitions);
   for (int k = 0; k < st->edges.len; k++) {
     const plan_edge *e = st->edges.items[k];
     LLVMValueRef args[2] = {g->worker, LLVMBuildMul(g->b, ntasks, cg_i64(g, 8), "")};
@@ -507,14 +523,22 @@ static void gen_early(cg *g, LLVMValueRef *stage_fns) {
   }
   LLVMBuildStore(g->b, cg_i64(g, 1), early_active(g));
   cg_end_if(g, done);
-  /* task 0 of 1 over what is new in part (dsc_rt_lines_open skips what earlier calls took) */
+  /* what is new in part (dsc_rt_lines_open skips what earlier calls took) */
   cg_store_slot(g, SLOT_BATCH, LLVMGetParam(fn, 1));
-  cg_store_slot(g, st->slot, cg_i64(g, 1));
   int at = 0;
   while (p->stages.items[at] != st)
     at++;
-  LLVMValueRef args[3] = {g->state, g->worker, cg_i64(g, 0)};
-  LLVMBuildCall2(g->b, LLVMGlobalGetValueType(stage_fns[at]), stage_fns[at], args, 3, "");
+  if (early_parallel(st)) {
+    LLVMValueRef tasks = filled_stage_tasks(g, st, partitions);
+    cg_store_slot(g, st->slot, tasks);
+    cg_run_tasks(g, tasks, stage_fns[at], g->state);
+    for (int k = 0; k < st->edges.len; k++)
+      cg_sink_fold_into_first(g, st->edges.items[k], tasks);
+  } else { /* task 0 of 1 */
+    cg_store_slot(g, st->slot, cg_i64(g, 1));
+    LLVMValueRef args[3] = {g->state, g->worker, cg_i64(g, 0)};
+    LLVMBuildCall2(g->b, LLVMGlobalGetValueType(stage_fns[at]), stage_fns[at], args, 3, "");
+  }
   LLVMBuildRetVoid(g->b);
 }
 
@@ -591,8 +615,9 @@ static void gen_start(cg *g) {
         const plan_op *op = g->plan->ops.items[k];
         probes |= op->probe && plan_input_edge(op, 0)->stage == early;
       }
-      LLVMValueRef args[4] = {g->ctx_val, idx, cg_i32(g, !keeps), cg_i32(g, probes)};
-      cg_rt(g, "dsc_rt_source_early", "vpiii", args);
+      LLVMValueRef args[5] = {g->ctx_val, idx, cg_i32(g, !keeps), cg_i32(g, probes),
+                              cg_i32(g, early_parallel(early))};
+      cg_rt(g, "dsc_rt_source_early", "vpiiii", args);
     }
   }
   LLVMBuildRetVoid(g->b);

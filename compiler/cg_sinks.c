@@ -756,10 +756,14 @@ static void merge_found(cg *g, LLVMValueRef i, void *data) {
   cg_end_if(g, done);
 }
 
-/* op<N>.in<I>.merge_share(env, worker, task): the task's range of `from`. */
+/* op<N>.in<I>.merge_share(env, worker, task): the task's range of `from`; made once. */
 static LLVMValueRef merge_share_fn(cg *g, plan_edge *e) {
+  const char *name = mem_printf("op%d.in%d.merge_share", e->op->id, e->input);
+  LLVMValueRef made = LLVMGetNamedFunction(g->mod, name);
+  if (made)
+    return made;
   LLVMValueRef fn, env, task;
-  cg_resume r = cg_task_begin(g, mem_printf("op%d.in%d.merge_share", e->op->id, e->input), &fn, &env, &task);
+  cg_resume r = cg_task_begin(g, name, &fn, &env, &task);
   merge_ctx m = {e, NULL, NULL, NULL, NULL};
   m.into = LLVMBuildLoad2(g->b, g->t_ptr, cg_env_field(g, env, MERGE_INTO), "");
   m.from = LLVMBuildLoad2(g->b, g->t_ptr, cg_env_field(g, env, MERGE_FROM), "");
@@ -862,6 +866,57 @@ static void merge_task(cg *g, LLVMValueRef task, void *data) {
   }
   LLVMBuildBr(g->b, done);
   LLVMPositionBuilderAtEnd(g->b, done);
+}
+
+/* ---- merging between early calls ---- */
+
+bool cg_sink_folds_early(const plan_edge *e) {
+  if (plan_is_output(e->op->kind) || cg_state_takes_partials(e->op))
+    return false;
+  switch (partial_of(e->op)) {
+  case K_AGG: case K_GROUP: case K_COUNT: case K_REDUCE: case K_COLLECT: return true;
+  default: return false;
+  }
+}
+
+static void fold_task(cg *g, LLVMValueRef task, void *data) {
+  plan_edge *e = data;
+  const plan_op *op = e->op;
+  LLVMValueRef first = partial_ptr(g, e, cg_i64(g, 0)), where = partial_ptr(g, e, task);
+  switch (partial_of(op)) {
+  case K_COUNT: {
+    LLVMValueRef sum = LLVMBuildAdd(g->b, LLVMBuildLoad2(g->b, g->t_i64, first, ""),
+                                    LLVMBuildLoad2(g->b, g->t_i64, where, ""), "");
+    LLVMBuildStore(g->b, sum, first);
+    LLVMBuildStore(g->b, cg_i64(g, 0), where);
+    return;
+  }
+  case K_REDUCE: { /* every task that ran left a cell (cg_sink_finish); the next call makes new */
+    LLVMTypeRef cell_t = cg_partial_type(g, e);
+    LLVMValueRef part = LLVMBuildLoad2(g->b, cell_t, LLVMBuildLoad2(g->b, g->t_ptr, where, ""), "");
+    cg_fold_cell(g, op->fn, LLVMBuildLoad2(g->b, g->t_ptr, first, ""), cell_t,
+                 LLVMBuildExtractValue(g->b, part, 0, ""), LLVMBuildExtractValue(g->b, part, 1, ""));
+    LLVMBuildStore(g->b, LLVMConstNull(g->t_ptr), where);
+    return;
+  }
+  default: break;
+  }
+  LLVMValueRef into = LLVMBuildLoad2(g->b, g->t_ptr, first, "into");
+  LLVMValueRef from = LLVMBuildLoad2(g->b, g->t_ptr, where, "from");
+  if (partial_of(op) == K_COLLECT) {
+    LLVMValueRef args[2] = {into, from};
+    cg_rt(g, "dsc_rt_vec_extend", "vpp", args);
+    cg_rt(g, "dsc_rt_vec_clear", "vp", &from);
+    return;
+  }
+  /* a new key's entry moves to task 0's table whole (a group's values vec with it) */
+  merge_ctx m = {e, into, from, NULL, merges_shared(op) ? merge_share_fn(g, e) : NULL};
+  merge_tables(g, &m);
+  cg_rt(g, "dsc_rt_table_clear", "vp", &from);
+}
+
+void cg_sink_fold_into_first(cg *g, plan_edge *e, LLVMValueRef ntasks) {
+  cg_loop(g, cg_i64(g, 1), ntasks, fold_task, e);
 }
 
 void cg_merge_table(cg *g, const plan_op *op, LLVMValueRef into, LLVMValueRef from) {

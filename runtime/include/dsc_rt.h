@@ -49,10 +49,13 @@ void dsc_gen_describe(dsc_rt_program *prog);
 void dsc_gen_start(dsc_rt_ctx *ctx);
 /* Runs one batch through the whole pipeline, output operations included. */
 void dsc_gen_batch(dsc_rt_ctx *ctx, dsc_rt_batch *batch);
-/* Manual clock, before the next batch is sealed: runs its first stage as task 0 on the lines of
- * `part` that follow those already taken (dsc_rt_lines_open knows which), keeping task 0's
- * partials for the batch, whose tasks then divide only the rest.  Only for the source named by
- * dsc_rt_source_early; may be called several times per batch, or never. */
+/* Before the next batch is sealed: runs its first stage on the lines of `part` that follow
+ * those already taken (dsc_rt_lines_open knows which), keeping task 0's partials for the batch,
+ * whose tasks then divide only the rest.  As task 0 alone, or, when the program allows it
+ * (dsc_rt_source_early's parallel) and dsc_rt_source_tasks gives `part` more than one task, as
+ * tasks that divide the new lines, whose partials are then merged into task 0's in order, so
+ * that task 0's hold the batch's first lines and the others' nothing.  Only for the source named
+ * by dsc_rt_source_early; may be called several times per batch, or never. */
 void dsc_gen_early(dsc_rt_ctx *ctx, dsc_rt_batch *part);
 
 /* ---- Program description (inside dsc_gen_describe) ----------------------------------------- */
@@ -87,8 +90,11 @@ int32_t dsc_rt_source_stdin(dsc_rt_ctx *ctx);
  * sealed (not called when the program has none or several).  release: the stage's partials never
  * point into its input, so the input an early start took may be freed before the batch ends.
  * after_first: the stage reads what a static stage computes in the first batch (a join probing a
- * lookup table), so it starts early only from the second batch on. */
-void dsc_rt_source_early(dsc_rt_ctx *ctx, int32_t source, int32_t release, int32_t after_first);
+ * lookup table), so it starts early only from the second batch on.  parallel: each early call
+ * runs as tasks on all the workers (dsc_gen_early), so the receiver may be held to a bound with
+ * any number of threads. */
+void dsc_rt_source_early(dsc_rt_ctx *ctx, int32_t source, int32_t release, int32_t after_first,
+                         int32_t parallel);
 int32_t dsc_rt_source_file(dsc_rt_ctx *ctx, const char *path, int64_t path_len);
 
 /* ---- Batches and parallel tasks -------------------------------------------------------------- */
@@ -137,7 +143,7 @@ int64_t dsc_rt_partitions(dsc_rt_ctx *ctx);
 /* How many of those a stage should run for this batch: one per --min-task-bytes of the input
  * that an early start left (a stage over source `source`), or per 1/16 of that many elements
  * (a stage over a breaker's result), at least one: waking a thread for less costs more than it
- * saves. */
+ * saves.  For an early call's part, one unless the runtime shares the call (sched.c). */
 int64_t dsc_rt_source_tasks(const dsc_rt_batch *batch, int32_t source, int64_t partitions);
 int64_t dsc_rt_result_tasks(dsc_rt_ctx *ctx, int64_t elements, int64_t partitions);
 /* How many lines source `source` has in the batch (a table() source: all it read). */
@@ -180,6 +186,8 @@ int64_t dsc_rt_table_len(const dsc_rt_table *table);
 /* Makes room for n entries at once (a size hint: tables that grow by doubling pay for every
  * step again, each batch). */
 void dsc_rt_table_reserve(dsc_rt_table *table, int64_t n);
+/* Empties the table and keeps its arrays, for a partial used again (dsc_gen_early). */
+void dsc_rt_table_clear(dsc_rt_table *table);
 /* Payload / key bytes of the i-th inserted entry. */
 void *dsc_rt_table_at(const dsc_rt_table *table, int64_t i);
 const void *dsc_rt_table_key(const dsc_rt_table *table, int64_t i, int64_t *key_len);
@@ -320,6 +328,8 @@ void *dsc_rt_table_revive_from(dsc_rt_table *table, const dsc_rt_table *src, int
 void *dsc_rt_vec_data(const dsc_rt_vec *vec);
 /* Appends all of src's elements to dst (same element size). */
 void dsc_rt_vec_extend(dsc_rt_vec *dst, const dsc_rt_vec *src);
+/* Empties the vec and keeps its room. */
+void dsc_rt_vec_clear(dsc_rt_vec *vec);
 /* Stable sort (merge sort) of n elements of `size` bytes; cmp returns <0, 0, >0. */
 void dsc_rt_sort(void *base, int64_t n, int64_t size, int32_t (*cmp)(const void *, const void *));
 

@@ -52,8 +52,10 @@ void rt_stats_line(const dsc_rt_ctx *ctx, char *out, size_t outsz) {
   struct rusage ru;
   long peak = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0; /* KiB on Linux */
   snprintf(out, outsz,
-           "%s: stats: batches=%" PRId64 " records=%" PRId64 " peak_rss_kib=%ld early_starts=%" PRId64 "\n",
-           rt_progname(ctx), ctx->batches_run, ctx->records_run, peak, ctx->early_calls);
+           "%s: stats: batches=%" PRId64 " records=%" PRId64 " peak_rss_kib=%ld early_shared=%" PRId64
+           " early_starts=%" PRId64 "\n",
+           rt_progname(ctx), ctx->batches_run, ctx->records_run, peak, ctx->early_shared,
+           ctx->early_calls);
 }
 
 void dsc_rt_fatal(dsc_rt_ctx *ctx, const char *msg) {

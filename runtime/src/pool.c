@@ -124,6 +124,7 @@ static int64_t min_task_bytes(const dsc_rt_ctx *ctx) {
 int64_t dsc_rt_source_tasks(const dsc_rt_batch *batch, int32_t source, int64_t partitions) {
   const rt_lines *l = rt_batch_source_lines(batch, source);
   int64_t left = l ? l->bytes - rt_batch_early_bytes(batch, source) : 0;
+  if (batch && batch->max_tasks > 0 && partitions > batch->max_tasks) partitions = batch->max_tasks;
   return tasks_filled(left, min_task_bytes(batch ? batch->ctx : NULL), partitions);
 }
 

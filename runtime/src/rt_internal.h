@@ -463,6 +463,7 @@ struct dsc_rt_batch {
   struct dsc_rt_batch *next; /* wall-clock queue */
   int32_t early_source;      /* the source whose first early_bytes bytes of input were */
   int64_t early_bytes;       /*   processed early (dsc_gen_early), or -1 */
+  int64_t max_tasks;         /* an early call's: at most this many tasks (0: no limit) */
 };
 
 typedef struct rt_pool {
@@ -508,11 +509,13 @@ struct dsc_rt_ctx {
   void (*early_fn)(struct dsc_rt_ctx *, dsc_rt_batch *); /* dsc_gen_early, or NULL */
   int32_t early_source;      /* the source it may start on (dsc_rt_source_early), or -1 */
   int early_release;         /* the input it took may be freed at once (dsc_rt_source_early) */
+  int early_parallel;        /* an early call runs on all the workers (dsc_rt_source_early) */
   int early_after_first;     /* the stage needs what the first batch computes: no early start
                                 before it is done (dsc_rt_source_early) */
   int first_batch_done;      /* the first batch has run (set under mu) */
   int64_t early_done;        /* bytes of the next batch's input it has processed */
   int64_t early_calls;       /* how often it ran (tests) */
+  int64_t early_shared;      /*   of which on all the workers */
   int sched_waiting;         /* the main thread waits for the next batch (guarded by mu) */
 };
 

@@ -194,10 +194,18 @@ enum { MAX_QUEUED_SEGMENTS = 1, READ_AHEAD = 2 * RT_INPUT_CHUNK };
 
 /* Input one early call takes at most (about 3 ms of a word count); see "early start".  With
  * more than one worker, a quarter of that: a call cannot stop when its batch is sealed, and the
- * other workers wait for it before they share the rest. */
-enum { EARLY_STEP = 1 << 20 };
+ * other workers wait for it before they share the rest.  A call on all the workers (see
+ * early_shares) takes SHARED_STEP per worker: its tasks' partials are merged into task 0's after
+ * each call, at a cost that grows with their keys more than with the step (a word count's tables
+ * hold most of its keys after a MiB), so fewer, bigger calls cost less. */
+enum { EARLY_STEP = 1 << 20, SHARED_STEP = 4 << 20 };
+
+static int64_t early_step(const dsc_rt_ctx *ctx) {
+  return ctx->pool.nthreads == 1 ? EARLY_STEP : EARLY_STEP / 4;
+}
 
 static int early_backlog_full(const rt_source *src);
+static int early_shares(const rt_source *src);
 
 /* Locks ctx->mu once there is room for more input (or it will be dropped anyway). */
 static void lock_for_input(rt_source *src) {
@@ -405,10 +413,12 @@ static void run_batch(dsc_rt_ctx *ctx, dsc_rt_batch *b, rt_batch_fn run) {
   rt_batch_free(b);
 }
 
-void dsc_rt_source_early(dsc_rt_ctx *ctx, int32_t source, int32_t release, int32_t after_first) {
+void dsc_rt_source_early(dsc_rt_ctx *ctx, int32_t source, int32_t release, int32_t after_first,
+                         int32_t parallel) {
   if (source < 0 || source >= ctx->nsources) return;
   ctx->early_source = source;
   ctx->early_release = release != 0;
+  ctx->early_parallel = parallel != 0;
   ctx->early_after_first = after_first != 0;
 }
 
@@ -459,7 +469,8 @@ static int run_early(dsc_rt_ctx *ctx, int64_t time_ms) {
   int64_t nplain, plain = plain_prefix(cur, &nplain);
   if (plain - ctx->early_done < ctx->opt.early_bytes) return 0;
   /* a step at a time, so that once the batch is sealed the workers share what is left */
-  int64_t step = ctx->pool.nthreads > 1 ? EARLY_STEP / 4 : EARLY_STEP; /* see EARLY_STEP */
+  int shares = early_shares(s);
+  int64_t step = shares ? SHARED_STEP * ctx->pool.nthreads : early_step(ctx);
   int64_t upto = plain - ctx->early_done > step ? ctx->early_done + step : plain;
   rt_lines lines;
   rt_lines_init(&lines);
@@ -471,11 +482,13 @@ static int run_early(dsc_rt_ctx *ctx, int64_t time_ms) {
   part->lines[ctx->early_source] = lines;
   part->early_source = ctx->early_source;
   part->early_bytes = ctx->early_done;
+  part->max_tasks = shares ? 0 : 1;
   pthread_mutex_unlock(&ctx->mu);
   ctx->early_fn(ctx, part);
   pthread_mutex_lock(&ctx->mu);
   ctx->early_done = upto;
   ctx->early_calls++;
+  ctx->early_shared += shares;
   if (ctx->early_release) {
     /* the lines it took may have been sealed meanwhile: into the (empty before) segment queue,
        or, under the wall clock, into the first queued batch */
@@ -488,23 +501,38 @@ static int run_early(dsc_rt_ctx *ctx, int64_t time_ms) {
   return 1;
 }
 
-/* Manual clock, one worker thread, input freed as it is taken early: how far a receiver may
- * read ahead of the early start while no batch runs, so that a big batch takes a few MiB instead
- * of its size.  Only while every line so far is in plain runs, which the early start can take: a
- * view run stops it, and the receiver must then read on.  With more threads the receiver reads
- * on: the early start is task 0 alone, and held to it the other workers would find little left
+/* Manual clock, input freed as it is taken early: how far a receiver may read ahead of the
+ * early start while no batch runs, so that a big batch takes a few MiB instead of its size, and
+ * the receiver reads into the chunks the early start gave back instead of fresh memory (the word
+ * count at 2 threads read its 100 MB into new memory, whose zeroing took a third of its time).
+ * Only while every line so far is in plain runs, which the early start can take: a view run
+ * stops it, and the receiver must then read on.  With more threads, only when the early calls
+ * can run on all the workers (early_shares): the receiver then waits for them as it waits for
+ * task 0 alone with one thread; held to task 0 alone, the other workers would find little left
  * of the batch to share (the word count at 2 threads: 0.25 -> 0.33 s).  (ctx->mu held.) */
 static int early_backlog_full(const rt_source *src) {
   const dsc_rt_ctx *ctx = src->ctx;
   if (!ctx->early_release || !early_takes(src) || !ctx->opt.manual_clock || src->queue ||
-      ctx->pool.nthreads != 1)
+      (ctx->pool.nthreads != 1 && !ctx->early_parallel))
     return 0;
-  if (ctx->opt.early_bytes > (INT64_MAX - EARLY_STEP) / 2) return 0; /* no bound that big */
-  int64_t bound = 2 * ctx->opt.early_bytes + EARLY_STEP;
+  /* with more threads: room for the step on all the workers and the next one */
+  int64_t step = ctx->pool.nthreads == 1 ? EARLY_STEP : 2 * SHARED_STEP * ctx->pool.nthreads;
+  if (ctx->opt.early_bytes > (INT64_MAX - step) / 2) return 0; /* no bound that big */
+  int64_t bound = 2 * ctx->opt.early_bytes + step;
   if (bound < READ_AHEAD) bound = READ_AHEAD;
   int64_t nplain;
   return src->cur.bytes - ctx->early_done >= bound &&
          plain_prefix(&src->cur, &nplain) == src->cur.bytes;
+}
+
+/* Whether the next early call runs on all the workers (dsc_gen_early, "parallel"): when the
+ * program allows it and the receiver waits for the early start, which then has a big batch in
+ * front of it.  Otherwise task 0 alone takes small steps while the receiver reads on, and the
+ * batch's tasks divide what is left once it is sealed: merging the tasks' partials after each
+ * call costs more than it saves when the batch is sealed soon after (the 1 s word count at 2
+ * threads took 12% longer with every early call shared).  (ctx->mu held.) */
+static int early_shares(const rt_source *src) {
+  return src->ctx->early_parallel && src->ctx->pool.nthreads > 1 && early_backlog_full(src);
 }
 
 /* The early part of the next batch, handed to the batch itself (ctx->mu held). */

@@ -486,6 +486,13 @@ void dsc_rt_table_reserve(dsc_rt_table *t, int64_t n) {
   if (size > t->mask + 1) table_reindex(t, size);
 }
 
+/* Long keys and what payloads point to stay in their arenas until the owner's end. */
+void dsc_rt_table_clear(dsc_rt_table *t) {
+  memset(t->index, 0, (t->mask + 1) * sizeof(uint64_t));
+  t->len = 0;
+  t->dead = 0;
+}
+
 int64_t dsc_rt_table_len(const dsc_rt_table *t) { return t->len; }
 
 void *dsc_rt_table_at(const dsc_rt_table *t, int64_t i) { return entry_at(t, i) + 1; }

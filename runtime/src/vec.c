@@ -112,6 +112,8 @@ void *dsc_rt_vec_at(const dsc_rt_vec *v, int64_t i) { return v->data + v->elem *
 
 void *dsc_rt_vec_data(const dsc_rt_vec *v) { return v->len ? v->data : NULL; }
 
+void dsc_rt_vec_clear(dsc_rt_vec *v) { v->len = 0; }
+
 void dsc_rt_vec_extend(dsc_rt_vec *dst, const dsc_rt_vec *src) {
   if (!src->len) return;
   if (dst->len + src->len > dst->cap) vec_grow(dst, dst->len + src->len);

@@ -138,7 +138,7 @@ echo "wall clock: early starts over the three runs: $starts"
 # A program whose partials keep no view of the input (a word count) frees what it took early.
 # With one thread the receiver waits for the early start to catch up, so one batch of 35 MB
 # (the plain ASCII first batch of the input ten times) needs about 10 MiB, not its size; the
-# output must still be the same.
+# output must still be the same.  With more threads, see below.
 cat >count.ds <<'DS'
 batch 1s
 stdin().flatMap(l => split(l, " ")).map(w => (w, 1)).reduceByKey((a, b) => a + b).stdout()
@@ -156,4 +156,45 @@ done
 rss() { sed -n 's/.*peak_rss_kib=\([0-9]*\).*/\1/p' "$1"; }
 echo "one batch of $(wc -c <big.txt) bytes: peak RSS $(rss cref.err) KiB without early start, $(rss c1.err) KiB with"
 (($(rss c1.err) + 16384 < $(rss cref.err))) || e2e_fail "early start did not free the input it took"
+# With more threads too, once the source is far enough ahead the early steps run on all the
+# threads (their tables merged into the first task's after each step), and the source waits for
+# them: the batch of 35 MB peaks at about 20 MiB (two steps of 4 MiB per thread are read ahead).
+shared() { sed -n 's/.*early_shared=\([0-9]*\).*/\1/p' "$1"; }
+echo "at 2 threads: peak RSS $(rss c2.err) KiB, $(shared c2.err) early steps on all the threads"
+(($(shared c2.err) > 0)) || e2e_fail "word count at 2 threads: no early step ran on all the threads"
+(($(rss c2.err) + 8192 < $(rss cref.err))) || e2e_fail "early start at 2 threads did not free the input"
+
+# Every kind of partial such a step merges: tables by key (aggregation, grouping), a counter, a
+# fold cell and collected elements.  The folds compose affine maps x => a*x + b mod 997, packed
+# as a * 1000 + b, which is associative but not commutative, so a merge out of input order
+# changes them; the groups show their first and last values, and union its first elements.
+cat >fold.ds <<'DS'
+batch 1s
+words = stdin().flatMap(l => split(l, " "))
+maps = words.map(w => (len(w) * 37 + 11) % 997 * 1000 + len(w) * len(w) % 997)
+words.map(w => (w, 1)).reduceByKey((a, b) => a + b).print(5)
+words.map(w => (len(w) % 3, len(w))).groupByKey()
+     .mapValues(ws => str(ws[0]) + "/" + str(ws[len(ws) - 1]) + "/" + str(len(ws))).print()
+words.count().print()
+maps.reduce((f, g) => f / 1000 * (g / 1000) % 997 * 1000 + (f / 1000 * (g % 1000) + f % 1000) % 997).print()
+words.filter(w => startsWith(w, "ze")).map(w => len(w))
+     .union(words.filter(w => startsWith(w, "xi")).map(w => 10 * len(w))).print(5)
+maps.map(m => (m % 5, m))
+    .reduceByKey((f, g) => f / 1000 * (g / 1000) % 997 * 1000 + (f / 1000 * (g % 1000) + f % 1000) % 997).print()
+DS
+e2e_compile fold.ds early
+run fref --early-bytes 0 --threads 1
+shares=0
+for threads in 2 3; do
+  for bytes in 1 262144; do
+    run "f$threads.b$bytes" --threads "$threads" --early-bytes "$bytes"
+    cmp -s fref.out "f$threads.b$bytes.out" || {
+      diff fref.out "f$threads.b$bytes.out" | head -20 >&2
+      e2e_fail "folds: output with --threads $threads --early-bytes $bytes differs from early start off"
+    }
+    shares=$((shares + $(shared "f$threads.b$bytes.err")))
+  done
+done
+((shares > 0)) || e2e_fail "folds: no early step ran on all the threads"
+echo "folds: early steps on all the threads over the four runs: $shares"
 echo "PASS"

@@ -113,13 +113,15 @@ static void test_stats_option(void) {
 
   dsc_rt_ctx ctx;
   rt_ctx_init(&ctx, &prog, &opt);
-  ctx.batches_run = 3, ctx.records_run = 12, ctx.early_calls = 5;
+  ctx.batches_run = 3, ctx.records_run = 12, ctx.early_calls = 5, ctx.early_shared = 2;
   char line[256];
   rt_stats_line(&ctx, line, sizeof line);
-  long kib = 0, early = 0;
-  CU_ASSERT_EQUAL(sscanf(line, "st: stats: batches=3 records=12 peak_rss_kib=%ld early_starts=%ld\n", &kib, &early), 2);
+  long kib = 0, early = 0, shared = 0;
+  CU_ASSERT_EQUAL(sscanf(line, "st: stats: batches=3 records=12 peak_rss_kib=%ld early_shared=%ld early_starts=%ld\n",
+                         &kib, &shared, &early), 3);
   CU_ASSERT(kib > 0);
   CU_ASSERT_EQUAL(early, 5);
+  CU_ASSERT_EQUAL(shared, 2);
   CU_ASSERT_EQUAL(line[strlen(line) - 1], '\n');
   rt_ctx_free(&ctx);
   rt_program_free(&prog);

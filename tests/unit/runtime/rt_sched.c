@@ -298,7 +298,7 @@ static const char *early_run(const char *const *steps, const int *waits, int nst
   rt_source *src = rt_source_new(&ctx, RT_SRC_STDIN, "test");
   if (early_chunk) src->split.chunk_size = early_chunk;
   early_src = src;
-  dsc_rt_source_early(&ctx, src->index, early_release, 0);
+  dsc_rt_source_early(&ctx, src->index, early_release, 0, 0);
   ctx.early_fn = early_part;
   ctx.started = 1;
   pthread_t sched;
