@@ -161,7 +161,11 @@ median() { sort -g | awk '{v[NR]=$1} END{if(NR==0)print "nan"; else if(NR%2)prin
 declare -A CWALL
 # Measurements are queued per workload (bench) and run interleaved (flush_bench): each
 # repetition runs every implementation once, in turn, so a change in the machine's load during
-# a workload touches all of them alike and the ratios to C stay fair.  Rows print in queue order.
+# a workload touches all of them alike and the ratios to C stay fair.  Each repetition starts one
+# further along the queue, so that no implementation always follows the same one: on a host that
+# takes freed memory back, a run pays for what the run before it freed (ysb-300k-ads at 2
+# threads, always right after the 1-thread run, came out 0.77-0.95x of it in runs BA-BC, and
+# 0.93-1.00x in interleaved runs alone).  Rows print in queue order.
 # Each run's input file is read once just before it: some hosts drop the page cache behind the
 # programs' backs (the twelfth session's kept 1.2 GB of cache with 22 GB free, and a ysb run
 # read its events from disk), and the run after a drop would pay for the disk alone.
@@ -176,10 +180,11 @@ unsupported_row() { # WORKLOAD PROGRAM
 }
 skip_row() { queue_row "$(printf '%s\t%s\t-\t-\t-\t-\t-\t-\t-\t-\t%s' "$1" "$2" "$3")"; }
 flush_bench() {
-  local n=${#Q_CMD[@]} i r w k u sy wl impl thr recs bytes wall rssk cpu
+  local n=${#Q_CMD[@]} i j r w k u sy wl impl thr recs bytes wall rssk cpu
   local -A walls=() rss=() cpus=() failed=()
   for ((r = 0; r < REPS; r++)); do
-    for ((i = 0; i < n; i++)); do
+    for ((j = 0; j < n; j++)); do
+      i=$(((j + r) % n))
       [ -n "${Q_CMD[i]}" ] && [ -z "${failed[$i]:-}" ] || continue
       [ -z "${Q_IN[i]}" ] || cat "${Q_IN[i]}" >/dev/null
       if eval "\"\$M\" \"\$WORK/res/m\" ${Q_CMD[i]}" >/dev/null 2>"$WORK/res/err"; then
