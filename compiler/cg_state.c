@@ -425,15 +425,21 @@ static LLVMValueRef visited_ahead(cg *g, const window_ctx *w, LLVMValueRef i, in
   return LLVMBuildSelect(g->b, in, at, cg_i64(g, -1), "");
 }
 
+/* At step i (visiting item j) of a loop over n of `items`: the state is far bigger than the
+ * cache, so the entry of a later item is fetched meanwhile. */
+static void prefetch_item_entry(cg *g, const window_ctx *w, LLVMValueRef items, LLVMValueRef i,
+                                LLVMValueRef j, LLVMValueRef n) {
+  LLVMValueRef ahead = visited_ahead(g, w, i, CG_PREFETCH_DISTANCE, w->list ? w->nlist : n);
+  ahead = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSGE, ahead, cg_i64(g, 0), ""), ahead, j, "");
+  LLVMValueRef pf[2] = {w->nt, item_index(g, w->op, item_at(g, w->op, items, ahead))};
+  cg_rt(g, "dsc_rt_table_prefetch_at", "vpl", pf);
+}
+
 static void window_leave(cg *g, LLVMValueRef i, void *data) {
   window_ctx *w = data;
   const plan_op *op = w->op;
   LLVMValueRef j = visited(g, w, i);
-  /* the state is far bigger than the cache: fetch the entry of a later item meanwhile */
-  LLVMValueRef ahead = visited_ahead(g, w, i, CG_PREFETCH_DISTANCE, w->list ? w->nlist : w->nleaving);
-  ahead = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSGE, ahead, cg_i64(g, 0), ""), ahead, j, "");
-  LLVMValueRef pf[2] = {w->nt, item_index(g, op, item_at(g, op, w->leaving, ahead))};
-  cg_rt(g, "dsc_rt_table_prefetch_at", "vpl", pf);
+  prefetch_item_entry(g, w, w->leaving, i, j, w->nleaving);
   LLVMValueRef item = load(g, item_t(g, op), item_at(g, op, w->leaving, j));
   LLVMValueRef idx = LLVMBuildExtractValue(g->b, item, 0, "");
   /* a key the filter removed since is not taken out (Spark skips keys absent from the state) */
@@ -648,13 +654,8 @@ static void window_filter_entry(cg *g, LLVMValueRef i, void *data) {
   filter_ctx *f = data;
   const plan_op *op = f->w->op;
   LLVMValueRef j = visited(g, f->w, i);
-  if (f->items) { /* the items name entries all over the state: fetch a later one's meanwhile */
-    LLVMValueRef n = f->w->list ? f->w->nlist : f->nitems;
-    LLVMValueRef ahead = visited_ahead(g, f->w, i, CG_PREFETCH_DISTANCE, n);
-    ahead = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSGE, ahead, cg_i64(g, 0), ""), ahead, j, "");
-    LLVMValueRef pf[2] = {f->w->nt, item_index(g, op, item_at(g, op, f->items, ahead))};
-    cg_rt(g, "dsc_rt_table_prefetch_at", "vpl", pf);
-  }
+  if (f->items)
+    prefetch_item_entry(g, f->w, f->items, i, j, f->nitems);
   LLVMValueRef idx = f->items ? item_index(g, op, item_at(g, op, f->items, j)) : j;
   LLVMValueRef p = LLVMBuildSelect(g->b, table_live(g, f->w->nt, idx), entry_at(g, f->w->nt, idx),
                                    LLVMConstNull(g->t_ptr), "");
