@@ -815,27 +815,47 @@ static void merge_tables(cg *g, merge_ctx *m) {
   LLVMPositionBuilderAtEnd(g->b, merged);
 }
 
+/* Combines the partial that `from` holds (a partials-array element) into the one `into` holds:
+ * a count added, a fold cell folded, a vec appended, a table merged (into holds one already). */
+static void combine_partial(cg *g, plan_edge *e, LLVMValueRef into, LLVMValueRef from,
+                            LLVMValueRef share_fn) {
+  const plan_op *op = e->op;
+  switch (partial_of(op)) {
+  case K_COUNT: {
+    LLVMValueRef sum = LLVMBuildAdd(g->b, LLVMBuildLoad2(g->b, g->t_i64, into, ""),
+                                    LLVMBuildLoad2(g->b, g->t_i64, from, ""), "");
+    LLVMBuildStore(g->b, sum, into);
+    return;
+  }
+  case K_REDUCE: {
+    LLVMTypeRef cell_t = cg_partial_type(g, e);
+    LLVMValueRef part = LLVMBuildLoad2(g->b, cell_t, LLVMBuildLoad2(g->b, g->t_ptr, from, ""), "");
+    cg_fold_cell(g, op->fn, LLVMBuildLoad2(g->b, g->t_ptr, into, ""), cell_t,
+                 LLVMBuildExtractValue(g->b, part, 0, ""), LLVMBuildExtractValue(g->b, part, 1, ""));
+    return;
+  }
+  default: break;
+  }
+  LLVMValueRef cur = LLVMBuildLoad2(g->b, g->t_ptr, into, "into");
+  LLVMValueRef part = LLVMBuildLoad2(g->b, g->t_ptr, from, "part");
+  if (partial_of(op) == K_COLLECT) {
+    LLVMValueRef args[2] = {cur, part};
+    cg_rt(g, "dsc_rt_vec_extend", "vpp", args);
+  } else {
+    merge_ctx m = {e, cur, part, NULL, share_fn};
+    merge_tables(g, &m);
+  }
+}
+
 static void merge_task(cg *g, LLVMValueRef task, void *data) {
   merge_ctx *m = data;
   plan_edge *e = m->e;
   const plan_op *op = e->op;
   int slot = op->slot + e->input;
   LLVMValueRef where = partial_ptr(g, e, task);
-  switch (partial_of(op)) {
-  case K_COUNT: {
-    LLVMValueRef sum = LLVMBuildAdd(g->b, cg_load_slot(g, slot, g->t_i64),
-                                    LLVMBuildLoad2(g->b, g->t_i64, where, ""), "");
-    cg_store_slot(g, slot, sum);
+  if (partial_of(op) == K_COUNT || partial_of(op) == K_REDUCE) {
+    combine_partial(g, e, cg_slot_ptr(g, slot), where, NULL);
     return;
-  }
-  case K_REDUCE: {
-    LLVMTypeRef cell_t = cg_partial_type(g, e);
-    LLVMValueRef part = LLVMBuildLoad2(g->b, cell_t, LLVMBuildLoad2(g->b, g->t_ptr, where, ""), "");
-    cg_fold_cell(g, op->fn, cg_load_slot(g, slot, g->t_ptr), cell_t,
-                 LLVMBuildExtractValue(g->b, part, 0, ""), LLVMBuildExtractValue(g->b, part, 1, ""));
-    return;
-  }
-  default: break;
   }
   /* Tables and vectors: the first partial is adopted, later ones merged into it. */
   LLVMValueRef part = LLVMBuildLoad2(g->b, g->t_ptr, where, "part");
@@ -857,13 +877,7 @@ static void merge_task(cg *g, LLVMValueRef task, void *data) {
   cg_store_slot(g, slot, part);
   LLVMBuildBr(g->b, done);
   LLVMPositionBuilderAtEnd(g->b, merge);
-  if (partial_of(op) == K_COLLECT) {
-    LLVMValueRef args[2] = {cur, part};
-    cg_rt(g, "dsc_rt_vec_extend", "vpp", args);
-  } else {
-    merge_ctx inner = {e, cur, part, NULL, m->share_fn};
-    merge_tables(g, &inner);
-  }
+  combine_partial(g, e, cg_slot_ptr(g, slot), where, m->share_fn);
   LLVMBuildBr(g->b, done);
   LLVMPositionBuilderAtEnd(g->b, done);
 }
@@ -879,40 +893,23 @@ bool cg_sink_folds_early(const plan_edge *e) {
   }
 }
 
+/* Task `task`'s partial into task 0's (a new key's entry moves to task 0's table whole, a
+ * group's values vec with it), then emptied for the next call: every task that ran left a fold
+ * cell (cg_sink_finish), and the next call makes a new one. */
 static void fold_task(cg *g, LLVMValueRef task, void *data) {
   plan_edge *e = data;
   const plan_op *op = e->op;
-  LLVMValueRef first = partial_ptr(g, e, cg_i64(g, 0)), where = partial_ptr(g, e, task);
-  switch (partial_of(op)) {
-  case K_COUNT: {
-    LLVMValueRef sum = LLVMBuildAdd(g->b, LLVMBuildLoad2(g->b, g->t_i64, first, ""),
-                                    LLVMBuildLoad2(g->b, g->t_i64, where, ""), "");
-    LLVMBuildStore(g->b, sum, first);
+  LLVMValueRef where = partial_ptr(g, e, task);
+  combine_partial(g, e, partial_ptr(g, e, cg_i64(g, 0)), where,
+                  merges_shared(op) ? merge_share_fn(g, e) : NULL);
+  if (partial_of(op) == K_COUNT) {
     LLVMBuildStore(g->b, cg_i64(g, 0), where);
-    return;
-  }
-  case K_REDUCE: { /* every task that ran left a cell (cg_sink_finish); the next call makes new */
-    LLVMTypeRef cell_t = cg_partial_type(g, e);
-    LLVMValueRef part = LLVMBuildLoad2(g->b, cell_t, LLVMBuildLoad2(g->b, g->t_ptr, where, ""), "");
-    cg_fold_cell(g, op->fn, LLVMBuildLoad2(g->b, g->t_ptr, first, ""), cell_t,
-                 LLVMBuildExtractValue(g->b, part, 0, ""), LLVMBuildExtractValue(g->b, part, 1, ""));
+  } else if (partial_of(op) == K_REDUCE) {
     LLVMBuildStore(g->b, LLVMConstNull(g->t_ptr), where);
-    return;
+  } else {
+    LLVMValueRef from = LLVMBuildLoad2(g->b, g->t_ptr, where, "from");
+    cg_rt(g, partial_of(op) == K_COLLECT ? "dsc_rt_vec_clear" : "dsc_rt_table_clear", "vp", &from);
   }
-  default: break;
-  }
-  LLVMValueRef into = LLVMBuildLoad2(g->b, g->t_ptr, first, "into");
-  LLVMValueRef from = LLVMBuildLoad2(g->b, g->t_ptr, where, "from");
-  if (partial_of(op) == K_COLLECT) {
-    LLVMValueRef args[2] = {into, from};
-    cg_rt(g, "dsc_rt_vec_extend", "vpp", args);
-    cg_rt(g, "dsc_rt_vec_clear", "vp", &from);
-    return;
-  }
-  /* a new key's entry moves to task 0's table whole (a group's values vec with it) */
-  merge_ctx m = {e, into, from, NULL, merges_shared(op) ? merge_share_fn(g, e) : NULL};
-  merge_tables(g, &m);
-  cg_rt(g, "dsc_rt_table_clear", "vp", &from);
 }
 
 void cg_sink_fold_into_first(cg *g, plan_edge *e, LLVMValueRef ntasks) {
