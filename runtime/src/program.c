@@ -144,7 +144,7 @@ static const struct {
     {"stop-at-eof", OPT_FLAG}, {"batch", OPT_VALUE},  {"start-time", OPT_VALUE},
     {"threads", OPT_VALUE},    {"max-line-bytes", OPT_VALUE}, {"stats", OPT_FLAG},
     {"early-bytes", OPT_VALUE}, {"no-mmap", OPT_FLAG},    {"min-task-bytes", OPT_VALUE},
-    {"mmap", OPT_FLAG},
+    {"mmap", OPT_FLAG},        {"early-share-bytes", OPT_VALUE},
 };
 
 static int apply_option(const char *name, const char *val, rt_options *opt, char *err,
@@ -179,6 +179,10 @@ static int apply_option(const char *name, const char *val, rt_options *opt, char
     if (parse_i64(val, &v) || v < 1)
       return fail(err, errsz, "invalid value '%s' for --min-task-bytes (expected a positive number)", val);
     opt->min_task_bytes = v;
+  } else if (!strcmp(name, "early-share-bytes")) {
+    if (parse_i64(val, &v) || v < 1 || v > ((int64_t)1 << 40))
+      return fail(err, errsz, "invalid value '%s' for --early-share-bytes (expected 1..2^40)", val);
+    opt->share_bytes = v;
   }
   return RT_ARGS_OK;
 }
@@ -190,6 +194,7 @@ int rt_parse_args(dsc_rt_program *prog, int argc, char **argv, rt_options *opt, 
   opt->max_line_bytes = RT_DEFAULT_MAX_LINE;
   opt->early_bytes = RT_DEFAULT_EARLY_BYTES;
   opt->min_task_bytes = RT_DEFAULT_MIN_TASK_BYTES;
+  opt->share_bytes = RT_DEFAULT_SHARE_BYTES;
   for (int32_t i = 0; i < prog->nparams; i++) prog->params[i].set = 0;
   int32_t positional = 0;
   int only_positional = 0, result = RT_ARGS_OK;
@@ -290,6 +295,9 @@ void rt_usage(const dsc_rt_program *prog, dsc_rt_buf *out) {
               "                         read(2) (--no-mmap: read it, the default)\n"
               "  --min-task-bytes N     a batch's stage runs one task per N bytes of input, up\n"
               "                         to --threads (default: 65536)\n"
+              "  --early-share-bytes N  with more threads, once the source is 2N a thread ahead,\n"
+              "                         an early start runs on every thread, N bytes each\n"
+              "                         (default: 4194304)\n"
               "  --stats                at exit, print batches, records and peak memory on stderr\n"
               "  --help                 this text\n"
               "  --version              the runtime version\n");

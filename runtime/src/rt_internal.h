@@ -19,6 +19,7 @@
 #define RT_VERSION "0.1.0"
 #define RT_DEFAULT_MAX_LINE ((int64_t)64 * 1024 * 1024)
 #define RT_DEFAULT_EARLY_BYTES ((int64_t)256 * 1024)
+#define RT_DEFAULT_SHARE_BYTES ((int64_t)4 << 20)
 #define RT_DEFAULT_MIN_TASK_BYTES ((int64_t)64 * 1024)
 
 /* ---- arena.c: bump allocation in big chunks, reset at batch end ---------------------------- */
@@ -391,6 +392,7 @@ typedef struct rt_options {
   int64_t early_bytes;     /* --early-bytes (0: never start a batch early) */
   int mmap;                /* --mmap: map regular files instead of read(2) (input_map.c) */
   int64_t min_task_bytes;  /* --min-task-bytes (0: the default): see dsc_rt_source_tasks */
+  int64_t share_bytes;     /* --early-share-bytes (0: the default): see early_shares (sched.c) */
   int stats;               /* --stats: one line of counters on stderr at exit */
 } rt_options;
 

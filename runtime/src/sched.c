@@ -195,13 +195,18 @@ enum { MAX_QUEUED_SEGMENTS = 1, READ_AHEAD = 2 * RT_INPUT_CHUNK };
 /* Input one early call takes at most (about 3 ms of a word count); see "early start".  With
  * more than one worker, a quarter of that: a call cannot stop when its batch is sealed, and the
  * other workers wait for it before they share the rest.  A call on all the workers (see
- * early_shares) takes SHARED_STEP per worker: its tasks' partials are merged into task 0's after
- * each call, at a cost that grows with their keys more than with the step (a word count's tables
- * hold most of its keys after a MiB), so fewer, bigger calls cost less. */
-enum { EARLY_STEP = 1 << 20, SHARED_STEP = 4 << 20 };
+ * early_shares) takes --early-share-bytes per worker (4 MiB): its tasks' partials are merged
+ * into task 0's after each call, at a cost that grows with their keys more than with the step (a
+ * word count's tables hold most of its keys after a MiB), so fewer, bigger calls cost less. */
+enum { EARLY_STEP = 1 << 20 };
 
 static int64_t early_step(const dsc_rt_ctx *ctx) {
   return ctx->pool.nthreads == 1 ? EARLY_STEP : EARLY_STEP / 4;
+}
+
+static int64_t shared_step(const dsc_rt_ctx *ctx) {
+  int64_t per = ctx->opt.share_bytes > 0 ? ctx->opt.share_bytes : RT_DEFAULT_SHARE_BYTES;
+  return per * ctx->pool.nthreads;
 }
 
 static int early_backlog_full(const rt_source *src);
@@ -470,7 +475,7 @@ static int run_early(dsc_rt_ctx *ctx, int64_t time_ms) {
   if (plain - ctx->early_done < ctx->opt.early_bytes) return 0;
   /* a step at a time, so that once the batch is sealed the workers share what is left */
   int shares = early_shares(s);
-  int64_t step = shares ? SHARED_STEP * ctx->pool.nthreads : early_step(ctx);
+  int64_t step = shares ? shared_step(ctx) : early_step(ctx);
   int64_t upto = plain - ctx->early_done > step ? ctx->early_done + step : plain;
   rt_lines lines;
   rt_lines_init(&lines);
@@ -516,7 +521,7 @@ static int early_backlog_full(const rt_source *src) {
       (ctx->pool.nthreads != 1 && !ctx->early_parallel))
     return 0;
   /* with more threads: room for the step on all the workers and the next one */
-  int64_t step = ctx->pool.nthreads == 1 ? EARLY_STEP : 2 * SHARED_STEP * ctx->pool.nthreads;
+  int64_t step = ctx->pool.nthreads == 1 ? EARLY_STEP : 2 * shared_step(ctx);
   if (ctx->opt.early_bytes > (INT64_MAX - step) / 2) return 0; /* no bound that big */
   int64_t bound = 2 * ctx->opt.early_bytes + step;
   if (bound < READ_AHEAD) bound = READ_AHEAD;

@@ -93,6 +93,7 @@ static void test_args_ok(void) {
   CU_ASSERT_EQUAL(opt.interval_ms, 10000);
   CU_ASSERT_EQUAL(opt.max_line_bytes, RT_DEFAULT_MAX_LINE);
   CU_ASSERT_EQUAL(opt.early_bytes, RT_DEFAULT_EARLY_BYTES);
+  CU_ASSERT_EQUAL(opt.share_bytes, RT_DEFAULT_SHARE_BYTES);
   CU_ASSERT_EQUAL(opt.manual_clock, 0);
   CU_ASSERT_EQUAL(opt.mmap, 0); /* files are read by default (input_map.c says why) */
   CU_ASSERT_EQUAL(parse(&opt, err, ARGS("--mmap", "h", "1")), RT_ARGS_OK);
@@ -102,7 +103,8 @@ static void test_args_ok(void) {
 
   CU_ASSERT_EQUAL(parse(&opt, err, ARGS("--port", "-5", "--verbose=true", "--batch", "500ms",
                                         "--manual-clock", "--start-time=1000", "--threads", "3",
-                                        "--stop-at-eof", "--max-line-bytes", "100", "--early-bytes=0")),
+                                        "--stop-at-eof", "--max-line-bytes", "100", "--early-bytes=0",
+                                        "--early-share-bytes", "4096")),
                   RT_ARGS_OK);
   CU_ASSERT_STRING_EQUAL(prog.params[0].s, "localhost");
   CU_ASSERT_EQUAL(prog.params[1].i, -5);
@@ -114,6 +116,7 @@ static void test_args_ok(void) {
   CU_ASSERT_EQUAL(opt.stop_at_eof, 1);
   CU_ASSERT_EQUAL(opt.max_line_bytes, 100);
   CU_ASSERT_EQUAL(opt.early_bytes, 0);
+  CU_ASSERT_EQUAL(opt.share_bytes, 4096);
 
   /* Positional after named, a negative positional, "--" ending options. */
   CU_ASSERT_EQUAL(parse(&opt, err, ARGS("h", "-3", "--", "-1.5")), RT_ARGS_OK);
@@ -140,6 +143,7 @@ static void test_args_errors(void) {
   expect_error(ARGS("h", "1", "-x"), "unknown option '-x'");
   expect_error(ARGS("h", "1", "--batch", "0ms"), "invalid duration");
   expect_error(ARGS("h", "1", "--early-bytes", "-1"), "invalid value '-1' for --early-bytes");
+  expect_error(ARGS("h", "1", "--early-share-bytes", "0"), "invalid value '0' for --early-share-bytes");
   expect_error(ARGS("h", "1", "--batch"), "needs a value");
   expect_error(ARGS("h", "1", "--threads", "0"), "--threads");
   expect_error(ARGS("h", "1", "--verbose", "yes"), "invalid bool value 'yes'");
