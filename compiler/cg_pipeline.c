@@ -440,9 +440,10 @@ static void gen_functions(cg *g) {
  * runs task 0 alone, or, when every partial of the stage can be merged into task 0's between
  * calls (cg_sink_folds_early), as tasks on all the workers that divide the new input and are
  * then merged into task 0's, in order, their own partials left empty: task 0's then hold the
- * batch's first lines, as the serial calls leave them.  So a batch read for longer than it takes
- * to process (a big file, a fast socket) is processed on every core while it is read, and the
- * receiver reads into the chunks the calls gave back instead of fresh memory (sched.c). */
+ * batch's first lines, as the serial calls leave them.  sched.c has a call run on all the workers
+ * only when the source waits for the early start (a big batch under the manual clock), so that
+ * the batch is processed on every core while it is read, and the receiver reads into the chunks
+ * the calls gave back instead of fresh memory. */
 static bool is_stream_source(const plan_op *op) {
   return op->kind == P_SOURCE && (source_id)op->node->builtin != SRC_TABLE;
 }
@@ -468,6 +469,7 @@ static LLVMValueRef early_state(cg *g) {
 /* 1 while early calls hold task 0's partials for the next batch. */
 static LLVMValueRef early_active(cg *g) { return cg_global(g, "early.active", g->t_i64); }
 
+/* Whether dsc_gen_early may run the stage as tasks on all the workers (see above). */
 static bool early_parallel(const plan_stage *st) {
   if (st->single || st->tasks)
     return false;
