@@ -52,21 +52,51 @@ static const char *const hot_helpers[] = {
     "dsc_rt_str_skip_space", "dsc_rt_str_find_space", "dsc_rt_lines_next",
     "dsc_rt_lines_next_having", "dsc_rt_record_next"};
 
-bool cg_is_hot_helper(const char *name) {
-  for (size_t h = 0; h < sizeof hot_helpers / sizeof hot_helpers[0]; h++)
-    if (strcmp(name, hot_helpers[h]) == 0)
+static bool listed(const char *const *list, size_t n, const char *name) {
+  for (size_t k = 0; k < n; k++)
+    if (strcmp(name, list[k]) == 0)
       return true;
   return false;
 }
 
+bool cg_is_hot_helper(const char *name) {
+  return listed(hot_helpers, sizeof hot_helpers / sizeof hot_helpers[0], name);
+}
+
+/* Turns f into a declaration: the final link takes the library's definition. */
+static void drop_body(LLVMValueRef f) {
+  for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(f); bb; bb = LLVMGetNextBasicBlock(bb))
+    for (LLVMValueRef in = LLVMGetFirstInstruction(bb); in; in = LLVMGetNextInstruction(in))
+      if (LLVMGetFirstUse(in))
+        LLVMReplaceAllUsesWith(in, LLVMGetPoison(LLVMTypeOf(in)));
+  /* no instruction is used now, and without their terminators no block is either */
+  for (LLVMBasicBlockRef bb; (bb = LLVMGetFirstBasicBlock(f));) {
+    for (LLVMValueRef in; (in = LLVMGetFirstInstruction(bb));)
+      LLVMInstructionEraseFromParent(in);
+    LLVMDeleteBasicBlock(bb);
+  }
+  LLVMSetLinkage(f, LLVMExternalLinkage);
+}
+
+/* Slow paths of the hot helpers, and a once-a-task call that reaches the same growth code:
+ * the program calls the library's copies.  Compiled into every program (with the static
+ * functions only they call: XXH3 for long keys, the table's growth), they were a third of the
+ * optimiser's and code generator's work for log_levels, and they run rarely. */
+static const char *const library_paths[] = {"rt_table_insert", "rt_table_hash_long",
+                                            "rt_lines_enter_run", "dsc_rt_table_reserve"};
+
 /* Makes the named functions of mod (the bitcode's, now linked in) internal, and the hot ones
- * always inlined. */
+ * always inlined; the library paths become declarations. */
 static void internalise(LLVMContextRef ctx, LLVMModuleRef mod, char *const *names, int n) {
   unsigned always = LLVMGetEnumAttributeKindForName("alwaysinline", 12);
   for (int i = 0; i < n; i++) {
     LLVMValueRef f = LLVMGetNamedFunction(mod, names[i]);
     if (!f || LLVMIsDeclaration(f))
       continue;
+    if (listed(library_paths, sizeof library_paths / sizeof library_paths[0], names[i])) {
+      drop_body(f);
+      continue;
+    }
     LLVMSetLinkage(f, LLVMInternalLinkage);
     if (cg_is_hot_helper(names[i]))
       LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex,
@@ -76,7 +106,8 @@ static void internalise(LLVMContextRef ctx, LLVMModuleRef mod, char *const *name
 
 /* Links the runtime's hot helpers (bitcode built next to libdsc_rt.a) into the module and makes
  * their definitions internal, so the optimiser inlines them into the fused loops; the final
- * link still takes everything else from the library, whose own copies stay in use there.
+ * link still takes everything else from the library (the library paths among them), whose own
+ * copies stay in use there.
  * A missing file is not an error: the calls then go to the library.  Runs on several threads
  * at once, one module each (cg_split.c): it allocates with malloc, not mem_*. */
 static void link_runtime_bitcode(LLVMContextRef ctx, LLVMModuleRef mod, const char *dir) {

@@ -19,8 +19,11 @@
 static const rt_lines no_lines;
 
 /* Points the cursor at the part of run cur->run that is its task's; returns 0 past the task's
- * last run. */
-static int enter_run(dsc_rt_line_cursor *cur) {
+ * last run.  Once a run, not once a line: external and out of line, so that programs call the
+ * library's copy instead of compiling it again (cg_module.c, library_paths).  Only this file
+ * calls it. */
+int rt_lines_enter_run(dsc_rt_line_cursor *cur);
+__attribute__((noinline)) int rt_lines_enter_run(dsc_rt_line_cursor *cur) {
   const rt_lines *l = cur->lines;
   cur->next = cur->limit = cur->run_end = cur->search_end = NULL;
   cur->view = cur->view_end = NULL;
@@ -62,7 +65,7 @@ void rt_lines_cursor_from(const rt_lines *l, int64_t from, int64_t task, int64_t
   cur->hi = from + (int64_t)((unsigned __int128)bytes * (uint64_t)(task + 1) / (uint64_t)ntasks);
   while (cur->run < l->nruns && cur->run_start + l->runs[cur->run].bytes <= cur->lo)
     cur->run_start += l->runs[cur->run++].bytes;
-  enter_run(cur);
+  rt_lines_enter_run(cur);
 }
 
 void rt_lines_cursor(const rt_lines *l, int64_t task, int64_t ntasks, dsc_rt_line_cursor *cur) {
@@ -83,7 +86,7 @@ static int next_run(dsc_rt_line_cursor *cur) {
   const rt_lines *l = cur->lines;
   if (cur->run >= l->nruns) return 0;
   cur->run_start += l->runs[cur->run++].bytes;
-  return enter_run(cur);
+  return rt_lines_enter_run(cur);
 }
 
 int32_t dsc_rt_lines_next(dsc_rt_line_cursor *cur, dsc_str *line) {

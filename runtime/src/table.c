@@ -107,10 +107,24 @@ static uint64_t hash_words(key_words w, size_t n) {
   return XXH3_avalanche(n + XXH_swap64(a) + b + XXH3_mul128_fold64(a, b));
 }
 
+/* XXH3 for the longer keys, a call either way.  Keys of up to MID_KEY bytes (ids, UUIDs: ysb
+ * hashes one per record) are hashed in the program; longer ones, rare, by the library's copy,
+ * external so that programs need not compile the rest of XXH3 (cg_module.c). */
+enum { MID_KEY = 128 };
+uint64_t rt_table_hash_long(const void *key, size_t n); /* only this file calls it */
+__attribute__((noinline)) uint64_t rt_table_hash_long(const void *key, size_t n) {
+  return XXH3_64bits(key, n);
+}
+
+/* flatten: XXH3 inlined where n <= MID_KEY is known, which prunes its longer classes */
+__attribute__((noinline, flatten)) static uint64_t hash_mid(const void *key, size_t n) {
+  return n <= MID_KEY ? XXH3_64bits(key, n) : rt_table_hash_long(key, n);
+}
+
 /* The key's hash; *w gets its words when it is short.  Always inlined, so that every probe
- * keeps the short path in line; XXH3 for the long keys stays a call. */
+ * keeps the short path in line. */
 __attribute__((always_inline)) static inline uint64_t hash_key(const void *key, size_t n, key_words *w) {
-  if (!short_key(n)) return XXH3_64bits(key, n);
+  if (!short_key(n)) return hash_mid(key, n);
   *w = key_words_of(key, n);
   return hash_words(*w, n);
 }
@@ -282,9 +296,12 @@ static void table_reindex(dsc_rt_table *t, uint64_t size) {
 /* The insert half of an upsert: key is absent and s is the free index slot its probe ended
  * on.  Kept out of line so that the per-record path inlined into a fused loop holds no calls
  * but this one: the register allocator then keeps the loop's values in registers instead of
- * spilling them around the growth, copy and allocation calls. */
-__attribute__((noinline)) static void *table_insert(dsc_rt_table *t, const void *key, size_t klen,
-                                                    uint32_t h, key_words w, uint64_t s) {
+ * spilling them around the growth, copy and allocation calls.  External, as rt_table_hash_long
+ * is, so that programs call the library's copy. */
+void *rt_table_insert(dsc_rt_table *t, const void *key, size_t klen, uint32_t h, key_words w,
+                      uint64_t s);
+__attribute__((noinline)) void *rt_table_insert(dsc_rt_table *t, const void *key, size_t klen,
+                                                uint32_t h, key_words w, uint64_t s) {
   if (klen > KEY_MAX) rt_oom(); /* a 2 GiB key is not a key */
   if (t->len == t->cap) resize_entries(t, t->cap * 2);
   int64_t i = t->len++;
@@ -311,7 +328,7 @@ __attribute__((noinline)) static void *table_insert(dsc_rt_table *t, const void 
 }
 
 /* An upsert found its key dead: the entry comes back zeroed (and new to the caller).  Out of
- * line for the same reason as table_insert; is_new stays with the caller, whose flag then
+ * line for the same reason as rt_table_insert; is_new stays with the caller, whose flag then
  * lives in a register rather than in memory whose address escaped. */
 __attribute__((noinline)) static void table_revive(dsc_rt_table *t, entry_head *e) {
   e->len &= KEY_MAX;
@@ -341,7 +358,7 @@ upsert_hashed(dsc_rt_table *t, const void *key, size_t klen, uint32_t h, key_wor
     s = (s + 1) & t->mask;
   }
   if (is_new) *is_new = 1;
-  return table_insert(t, key, klen, h, w, s);
+  return rt_table_insert(t, key, klen, h, w, s);
 }
 
 void *dsc_rt_table_upsert(dsc_rt_table *t, const void *key, int64_t key_len, int32_t *is_new) {

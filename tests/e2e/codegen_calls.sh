@@ -129,4 +129,18 @@ l.map(x => (x, 1)).leftOuterJoin(table("t.csv").map(x => (x, x))).map((k, v) => 
 DS
 n=$(probes p.ds)
 [[ $n == 0 ]] || e2e_fail "a stream's self-join, a leftOuterJoin: $n probing joins, want 0"
+
+# 6. The runtime's slow paths are called in the library, not compiled into the program
+#    (cg_module.c, library_paths): at -O2 the word count's IR declares them and defines none of
+#    them, nor XXH3's long-key functions; the per-record helpers are still inlined (no calls).
+"$DSC" compile "$SRC/examples/wordcount.ds" -O2 --emit-llvm -o o2.ll 2>compile.stderr ||
+  { cat compile.stderr >&2; e2e_fail "dsc compile -O2 --emit-llvm wordcount.ds failed"; }
+for fn in rt_table_insert rt_table_hash_long rt_lines_enter_run; do
+  grep -q "^declare .*@$fn(" o2.ll || e2e_fail "wordcount -O2: $fn is not declared"
+  ! grep -q "^define .*@$fn(" o2.ll || e2e_fail "wordcount -O2: $fn is compiled in"
+done
+! grep -q "^define .*@XXH3_hashLong" o2.ll || e2e_fail "wordcount -O2: XXH3's long hash is compiled in"
+for fn in dsc_rt_table_upsert dsc_rt_lines_next; do
+  ! grep -q "call .*@$fn(" o2.ll || e2e_fail "wordcount -O2: $fn is called, not inlined"
+done
 echo "PASS codegen_calls"
