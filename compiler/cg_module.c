@@ -81,7 +81,11 @@ static void drop_body(LLVMValueRef f) {
 /* Slow paths of the hot helpers, and a once-a-task call that reaches the same growth code:
  * the program calls the library's copies.  Compiled into every program (with the static
  * functions only they call: XXH3 for long keys, the table's growth), they were a third of the
- * optimiser's and code generator's work for log_levels, and they run rarely. */
+ * optimiser's and code generator's work for log_levels, and they run rarely.  Measured before
+ * adding one (bench/RESULTS.md, sixteenth session): dsc_rt_table_new, once a task too, must
+ * stay, or the word count's loop reloads what the new table's making would have told the
+ * optimiser (1% more instructions); and keys of 17-128 bytes, one per record in ysb, are hashed
+ * in the program (table.c, hash_mid). */
 static const char *const library_paths[] = {"rt_table_insert", "rt_table_hash_long",
                                             "rt_lines_enter_run", "dsc_rt_table_reserve"};
 
