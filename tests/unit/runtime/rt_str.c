@@ -186,6 +186,13 @@ static void test_to_int(void) {
 /* The next number of a test's pseudo-random sequence. */
 static uint32_t next_random(uint32_t *sd) { return *sd = *sd * 1103515245u + 12345u; }
 
+/* A sign ('-' or '+') at text[*len] once in `one_in` (a power of two, at most 16) texts; from
+ * the high bits, the LCG's low ones repeat with short periods. */
+static void random_sign(uint32_t *sd, uint32_t one_in, char *text, int *len) {
+  uint32_t r = next_random(sd);
+  if (((r >> 28) & (one_in - 1)) == 0) text[(*len)++] = (r >> 27) & 1 ? '-' : '+';
+}
+
 /* Decimal texts of 1 to 20 digits, signed or not, against strtoll (which saturates where toInt
  * fails, counting an error). */
 static void test_to_int_digits(void) {
@@ -194,8 +201,8 @@ static void test_to_int_digits(void) {
   int64_t failed = 0;
   for (int i = 0; i < 200000; i++) {
     int len = 0;
-    if ((next_random(&sd) >> 30) == 3) text[len++] = (sd >> 29) & 1 ? '-' : '+';
-    int digits = 1 + (int)((sd >> 8) % 20);
+    random_sign(&sd, 4, text, &len);
+    int digits = 1 + (int)((next_random(&sd) >> 8) % 20);
     for (int k = 0; k < digits; k++) text[len++] = (char)('0' + (next_random(&sd) >> 8) % 10);
     text[len] = 0;
     errno = 0;
@@ -248,8 +255,9 @@ static void test_to_float_exact(void) {
   int fast_shapes = 0;
   for (int i = 0; i < 300000; i++) {
     int len = 0;
-    if (next_random(&sd) >> 31) text[len++] = (sd >> 30) & 1 ? '-' : '+';
-    int int_digits = (int)((sd >> 8) % 12), frac_digits = (int)((sd >> 12) % 12);
+    random_sign(&sd, 2, text, &len);
+    uint32_t shape = next_random(&sd);
+    int int_digits = (int)((shape >> 8) % 12), frac_digits = (int)((shape >> 12) % 12);
     if (int_digits + frac_digits == 0) int_digits = 1;
     for (int k = 0; k < int_digits + frac_digits; k++) {
       if (k == int_digits) text[len++] = '.';
