@@ -611,8 +611,6 @@ static LLVMValueRef owns_entering(cg *g, const window_ctx *w, LLVMValueRef j) {
   return LLVMBuildICmp(g->b, LLVMIntEQ, cg_rt(g, "dsc_rt_table_share_of", "lpll", args), w->share, "");
 }
 
-static LLVMValueRef owns_entry(cg *g, const window_ctx *w, LLVMValueRef j) { return own_entry(g, w, j); }
-
 /* After the shared update: the entering keys it left to the main thread. */
 static LLVMValueRef owns_deferred(cg *g, const window_ctx *w, LLVMValueRef j) {
   LLVMValueRef at = item_at(g, w->op, w->entering, LLVMBuildAdd(g->b, w->base, j, ""));
@@ -778,12 +776,15 @@ static void filter_window(cg *g, window_ctx *w, LLVMValueRef nentering) {
   if (w->op->slide == 0) {
     filter_items(g, &fl, w->leaving, w->nleaving);
     filter_items(g, &fl, w->entering, nentering);
-  } else {
+  } else if (w->shares) {
+    /* the whole state: by ranges of entries, as the filter is all a task does in its run */
     LLVMValueRef n = table_len(g, w->nt);
-    if (w->shares)
-      for_owned(g, w, n, owns_entry, window_filter_entry, &fl);
-    else
-      cg_loop(g, cg_i64(g, 0), n, window_filter_entry, &fl);
+    LLVMValueRef lo = LLVMBuildSDiv(g->b, LLVMBuildMul(g->b, n, w->share, ""), w->shares, "");
+    LLVMValueRef next = LLVMBuildAdd(g->b, w->share, cg_i64(g, 1), "");
+    LLVMValueRef hi = LLVMBuildSDiv(g->b, LLVMBuildMul(g->b, n, next, ""), w->shares, "");
+    cg_loop(g, lo, hi, window_filter_entry, &fl);
+  } else {
+    cg_loop(g, cg_i64(g, 0), table_len(g, w->nt), window_filter_entry, &fl);
   }
   if (fl.removed) {
     LLVMValueRef args[2] = {w->nt, load(g, g->t_i64, fl.removed)};
@@ -815,10 +816,11 @@ static void update_window(cg *g, window_ctx *w, LLVMValueRef ntasks, LLVMValueRe
  * With a big batch and more than one worker, the state of a window whose values hold no
  * references (so that an update persists nothing) is updated by one task per share, in three
  * runs of the tasks: the leaving pane, the entering tables, the filter.  Tasks never touch one
- * entry: leaving items and the filter go by entry index, entering keys by hash (table.c,
- * "shares"), and they only change values and mark entries dead.  The keys the state has no live
- * entry for are inserted (or revived) between the second and third runs by the main thread, in
- * the serial update's order, so that the state's order is the same for any number of tasks. */
+ * entry: leaving items and the filter go by entry index (the filter of the whole state by
+ * ranges of it), entering keys by hash (table.c, "shares"), and they only change values and
+ * mark entries dead.  The keys the state has no live entry for are inserted (or revived)
+ * between the second and third runs by the main thread, in the serial update's order, so that
+ * the state's order is the same for any number of tasks. */
 enum { ENV_NT = CG_ENV_FIRST_FREE, ENV_NSTORE, ENV_LEAVING, ENV_NLEAVING, ENV_ENTERING,
        ENV_NENTERING, ENV_TABLES, ENV_NTASKS, ENV_SHARES, ENV_RUN, ENV_FIELDS };
 enum { RUN_LEAVE, RUN_ENTER, RUN_FILTER };
