@@ -425,8 +425,20 @@ void dsc_rt_table_prefetch_from(const dsc_rt_table *t, const dsc_rt_table *src, 
     __builtin_prefetch(slot);
     return;
   }
-  uint64_t v = *slot;
-  if (v && (v & HI_MASK) == (uint64_t)h << 32) prefetch_entry(t, entry_at(t, (int64_t)(v & ~HI_MASK) - 1));
+  /* The key's slot is the first one with its tag from there on.  The walk stays in the slot's
+     line, the one the first step fetched: a key a collision pushed along (a third of the window
+     bench's entering keys, whose state's index is half full) then has its entry fetched too. */
+  uint64_t tag = (uint64_t)h << 32, s = hash_pos(t, h);
+  for (;;) {
+    uint64_t v = t->index[s];
+    if (!v) return;
+    if ((v & HI_MASK) == tag) {
+      prefetch_entry(t, entry_at(t, (int64_t)(v & ~HI_MASK) - 1));
+      return;
+    }
+    s = (s + 1) & t->mask;
+    if (!((uintptr_t)&t->index[s] & (LINE - 1))) return;
+  }
 }
 
 void dsc_rt_table_prefetch_at(const dsc_rt_table *t, int64_t i) {
