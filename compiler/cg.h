@@ -144,6 +144,10 @@ typedef struct cg_resume {
 LLVMValueRef cg_env_new(cg *g, int nfields);
 /* dsc_rt_run_tasks(ctx, ntasks, fn, env) from the function being generated. */
 void cg_run_tasks(cg *g, LLVMValueRef ntasks, LLVMValueRef fn, LLVMValueRef env);
+/* body(g, i, data) for i in task's contiguous range of [0, n) out of ntasks: in order, so that
+ * task order is index order. */
+void cg_loop_task_range(cg *g, LLVMValueRef n, LLVMValueRef task, LLVMValueRef ntasks,
+                        cg_loop_fn body, void *data);
 /* How many tasks a step over n results takes (dsc_rt_result_tasks over all partitions): one
  * task, on this thread, when n is small. */
 LLVMValueRef cg_result_tasks(cg *g, LLVMValueRef n);

@@ -63,6 +63,14 @@ void cg_run_tasks(cg *g, LLVMValueRef ntasks, LLVMValueRef fn, LLVMValueRef env)
   cg_rt(g, "dsc_rt_run_tasks", "vplpp", args);
 }
 
+void cg_loop_task_range(cg *g, LLVMValueRef n, LLVMValueRef task, LLVMValueRef ntasks,
+                        cg_loop_fn body, void *data) {
+  LLVMValueRef lo = LLVMBuildSDiv(g->b, LLVMBuildMul(g->b, n, task, ""), ntasks, "lo");
+  LLVMValueRef task1 = LLVMBuildAdd(g->b, task, cg_i64(g, 1), "");
+  LLVMValueRef hi = LLVMBuildSDiv(g->b, LLVMBuildMul(g->b, n, task1, ""), ntasks, "hi");
+  cg_loop(g, lo, hi, body, data);
+}
+
 static LLVMValueRef result_tasks(cg *g, LLVMValueRef n, LLVMValueRef partitions) {
   LLVMValueRef args[3] = {g->ctx_val, n, partitions};
   return cg_rt(g, "dsc_rt_result_tasks", "lpll", args);
@@ -338,12 +346,8 @@ static LLVMValueRef gen_stage(cg *g, plan_stage *st) {
     for (int i = 0; i < st->edges.len; i++)
       cg_sink_add_count(g, st->edges.items[i], share);
   } else {
-    /* Contiguous ranges, so task order is input order. */
-    LLVMValueRef n = cg_root_count(g, st->root);
-    LLVMValueRef lo = LLVMBuildSDiv(g->b, LLVMBuildMul(g->b, n, task, ""), ntasks, "lo");
-    LLVMValueRef task1 = LLVMBuildAdd(g->b, task, cg_i64(g, 1), "");
-    LLVMValueRef hi = LLVMBuildSDiv(g->b, LLVMBuildMul(g->b, n, task1, ""), ntasks, "hi");
-    cg_loop(g, lo, hi, breaker_body, st->root);
+    /* contiguous ranges, so task order is input order */
+    cg_loop_task_range(g, cg_root_count(g, st->root), task, ntasks, breaker_body, st->root);
   }
   for (int i = 0; i < st->edges.len; i++)
     cg_sink_finish(g, st->edges.items[i], task);

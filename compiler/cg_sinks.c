@@ -770,10 +770,7 @@ static LLVMValueRef merge_share_fn(cg *g, plan_edge *e) {
   m.left = LLVMBuildLoad2(g->b, g->t_ptr, cg_env_field(g, env, MERGE_LEFT), "");
   LLVMValueRef shares = LLVMBuildLoad2(g->b, g->t_i64, cg_env_field(g, env, MERGE_SHARES), "");
   LLVMValueRef n = cg_rt(g, "dsc_rt_table_len", "lp", &m.from);
-  LLVMValueRef lo = LLVMBuildSDiv(g->b, LLVMBuildMul(g->b, n, task, ""), shares, "");
-  LLVMValueRef hi = LLVMBuildSDiv(g->b, LLVMBuildMul(g->b, n, LLVMBuildAdd(g->b, task, cg_i64(g, 1), ""), ""),
-                                  shares, "");
-  cg_loop(g, lo, hi, merge_found, &m);
+  cg_loop_task_range(g, n, task, shares, merge_found, &m);
   cg_task_end(g, r);
   return fn;
 }

@@ -778,11 +778,7 @@ static void filter_window(cg *g, window_ctx *w, LLVMValueRef nentering) {
     filter_items(g, &fl, w->entering, nentering);
   } else if (w->shares) {
     /* the whole state: by ranges of entries, as the filter is all a task does in its run */
-    LLVMValueRef n = table_len(g, w->nt);
-    LLVMValueRef lo = LLVMBuildSDiv(g->b, LLVMBuildMul(g->b, n, w->share, ""), w->shares, "");
-    LLVMValueRef next = LLVMBuildAdd(g->b, w->share, cg_i64(g, 1), "");
-    LLVMValueRef hi = LLVMBuildSDiv(g->b, LLVMBuildMul(g->b, n, next, ""), w->shares, "");
-    cg_loop(g, lo, hi, window_filter_entry, &fl);
+    cg_loop_task_range(g, table_len(g, w->nt), w->share, w->shares, window_filter_entry, &fl);
   } else {
     cg_loop(g, cg_i64(g, 0), table_len(g, w->nt), window_filter_entry, &fl);
   }
