@@ -589,7 +589,7 @@ bool cg_sink_holds_input(const plan_edge *e) {
   case K_REDUCE: return cg_holds_refs(op->elem);
   case K_PRINT: return false; /* copies what it keeps */
   case K_GROUP: case K_COLLECT: return cg_holds_refs(input_elem(op, e->input)) ||
-                                                    (op->kind == P_SORT && cg_holds_refs(sort_key(op)));
+                                       (op->kind == P_SORT && cg_holds_refs(sort_key(op)));
   }
   return true;
 }

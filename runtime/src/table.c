@@ -428,7 +428,7 @@ void dsc_rt_table_prefetch_from(const dsc_rt_table *t, const dsc_rt_table *src, 
   /* The key's slot is the first one with its tag from there on.  The walk stays in the slot's
      line, the one the first step fetched: a key a collision pushed along (a third of the window
      bench's entering keys, whose state's index is half full) then has its entry fetched too. */
-  uint64_t tag = (uint64_t)h << 32, s = hash_pos(t, h);
+  uint64_t tag = (uint64_t)h << 32, s = (uint64_t)(slot - t->index);
   for (;;) {
     uint64_t v = t->index[s];
     if (!v) return;
