@@ -178,6 +178,10 @@ void cg_sink_expect_keys(cg *g, plan_edge *e, LLVMValueRef n);
  * that merge: tasks 1 .. ntasks - 1 into task 0, in order, each left empty for the next call. */
 bool cg_sink_folds_early(const plan_edge *e);
 void cg_sink_fold_into_first(cg *g, plan_edge *e, LLVMValueRef ntasks);
+/* Whether the fold keeps a task's table and hands over only its new keys: then the values of
+ * keys task 0 had stay in the task's table, and the batch must merge every task table the
+ * early calls made, even when it runs fewer tasks itself (cg_sinks.c, hand_over_key). */
+bool cg_sink_hands_over(const plan_edge *e);
 /* Returns whether the breaker's stream has a batch now (i1): windows only at slide times. */
 LLVMValueRef cg_breaker_finalize(cg *g, const plan_op *op);
 /* Inside a stage function rooted at a breaker: its element count, and element i fed on. */

@@ -473,6 +473,9 @@ static LLVMValueRef early_state(cg *g) {
 /* 1 while early calls hold task 0's partials for the next batch. */
 static LLVMValueRef early_active(cg *g) { return cg_global(g, "early.active", g->t_i64); }
 
+/* The most tasks an early call of the next batch ran (see cg_sink_hands_over). */
+static LLVMValueRef early_tasks(cg *g) { return cg_global(g, "early.tasks", g->t_i64); }
+
 /* Whether dsc_gen_early may run the stage as tasks on all the workers (see above). */
 static bool early_parallel(const plan_stage *st) {
   if (st->single || st->tasks)
@@ -528,6 +531,7 @@ static void gen_early(cg *g, LLVMValueRef *stage_fns) {
     cg_store_slot(g, e->slot, cg_rt(g, "dsc_rt_alloc", "ppl", args));
   }
   LLVMBuildStore(g->b, cg_i64(g, 1), early_active(g));
+  LLVMBuildStore(g->b, cg_i64(g, 0), early_tasks(g));
   cg_end_if(g, done);
   /* what is new in part (dsc_rt_lines_open skips what earlier calls took) */
   cg_store_slot(g, SLOT_BATCH, LLVMGetParam(fn, 1));
@@ -538,6 +542,9 @@ static void gen_early(cg *g, LLVMValueRef *stage_fns) {
     LLVMValueRef tasks = filled_stage_tasks(g, st, partitions);
     cg_store_slot(g, st->slot, tasks);
     cg_run_tasks(g, tasks, stage_fns[at], g->state);
+    LLVMValueRef most = LLVMBuildLoad2(g->b, g->t_i64, early_tasks(g), "");
+    LLVMValueRef more = LLVMBuildICmp(g->b, LLVMIntSGT, tasks, most, "");
+    LLVMBuildStore(g->b, LLVMBuildSelect(g->b, more, tasks, most, ""), early_tasks(g));
     for (int k = 0; k < st->edges.len; k++)
       cg_sink_fold_into_first(g, st->edges.items[k], tasks);
   } else { /* task 0 of 1 */
@@ -747,11 +754,18 @@ static void gen_batch(cg *g, LLVMValueRef *stage_fns) {
       }
       cg_store_slot(g, e->slot, arr);
     }
-    if (early)
+    LLVMValueRef merged = ntasks; /* task tables to merge: see cg_sink_hands_over */
+    if (early) {
+      LLVMValueRef most = LLVMBuildLoad2(g->b, g->t_i64, early_tasks(g), "");
+      LLVMValueRef more = LLVMBuildAnd(g->b, started, LLVMBuildICmp(g->b, LLVMIntSGT, most, ntasks, ""), "");
+      merged = LLVMBuildSelect(g->b, more, most, ntasks, "merged");
       LLVMBuildStore(g->b, cg_i64(g, 0), early_active(g));
+    }
     cg_run_tasks(g, ntasks, stage_fns[i], g->state);
-    for (int k = 0; k < st->edges.len; k++)
-      cg_sink_merge(g, st->edges.items[k], ntasks);
+    for (int k = 0; k < st->edges.len; k++) {
+      plan_edge *e = st->edges.items[k];
+      cg_sink_merge(g, e, cg_sink_hands_over(e) ? merged : ntasks);
+    }
     LLVMBuildBr(g->b, skip);
     LLVMPositionBuilderAtEnd(g->b, skip);
   }

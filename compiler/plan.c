@@ -243,8 +243,7 @@ static bool from_key_and_right(const expr *e, const ast_param *k, const ast_para
   }
 }
 
-/* `(a, b) => a + b` (or `b + a`) on ints. */
-static bool sums_ints(const expr *fn, const type *value) {
+bool plan_sums_ints(const expr *fn, const type *value) {
   if (!fn || fn->kind != E_LAMBDA || fn->items.len != 2 || fn->field == 1 || value->kind != T_INT)
     return false;
   const expr *body = fn->lhs;
@@ -302,7 +301,7 @@ static bool pairs_order_free(const plan_op *join) {
   bool keyed_sum = sum->kind == P_REDUCE_BY_KEY ||
                    (sum->kind == P_WINDOW && sum->variant == S_REDUCE_BY_KEY_AND_WINDOW);
   if (!keyed_sum || c->kind == P_FILTER || c->elem->kind != T_TUPLE ||
-      !sums_ints(sum->fn, c->elem->elems[1]))
+      !plan_sums_ints(sum->fn, c->elem->elems[1]))
     return false;
   return c->kind == P_MAP_VALUES ||
          (body && body->kind == E_TUPLE && body->items.len == 2 &&

@@ -116,6 +116,8 @@ bool plan_is_narrow(plan_kind k);
  * same in every batch, so it runs in the first batch only and they are kept. */
 bool plan_stage_static(const plan_stage *st);
 bool plan_is_output(plan_kind k);
+/* `(a, b) => a + b` (or `b + a`) on ints: a combine whose result is the same in any order. */
+bool plan_sums_ints(const expr *fn, const type *value);
 /* The edge by which op reads its input number `input`. */
 plan_edge *plan_input_edge(const plan_op *op, int input);
 

@@ -188,6 +188,9 @@ int64_t dsc_rt_table_len(const dsc_rt_table *table);
 void dsc_rt_table_reserve(dsc_rt_table *table, int64_t n);
 /* Empties the table and keeps its arrays, for a partial used again (dsc_gen_early). */
 void dsc_rt_table_clear(dsc_rt_table *table);
+/* The table's length at the previous call (0 at the first), and remembers the present one:
+ * entries [returned, len) are those inserted since (dsc_gen_early's hand-over of new keys). */
+int64_t dsc_rt_table_mark_folded(dsc_rt_table *table);
 /* Payload / key bytes of the i-th inserted entry. */
 void *dsc_rt_table_at(const dsc_rt_table *table, int64_t i);
 const void *dsc_rt_table_key(const dsc_rt_table *table, int64_t i, int64_t *key_len);

@@ -154,6 +154,7 @@ struct dsc_rt_table {
   int own_maps;          /* big arrays are mappings of their own: a table that lives long */
   int64_t len;           /* entries used */
   int64_t dead;          /* entries marked dead */
+  int64_t folded;        /* len at the last dsc_rt_table_mark_folded */
   int64_t cap;           /* entries allocated */
   uint64_t *index;       /* 0 = empty, else (entry hash << 32) | (entry + 1) */
   uint64_t mask;         /* index size - 1 */
@@ -520,6 +521,13 @@ void dsc_rt_table_clear(dsc_rt_table *t) {
   memset(t->index, 0, (t->mask + 1) * sizeof(uint64_t));
   t->len = 0;
   t->dead = 0;
+  t->folded = 0;
+}
+
+int64_t dsc_rt_table_mark_folded(dsc_rt_table *t) {
+  int64_t was = t->folded;
+  t->folded = t->len;
+  return was;
 }
 
 int64_t dsc_rt_table_len(const dsc_rt_table *t) { return t->len; }

@@ -199,4 +199,51 @@ for threads in 2 3; do
     echo "folds: --threads $threads --early-bytes $bytes: $n early steps on all the threads"
   done
 done
+# A count, a distinct and a sum of ints hand over only their new keys between early steps and
+# keep their task tables (cg_sink_hands_over): a key task 0 has goes on growing in the task
+# that met it, and is added in at the batch's merge.  Keys keep coming new here, so the hand-over
+# decides their order.  Batch 2 is read ahead while batch 1 runs, so its early steps run on all
+# the threads; how far they get before its `@batch` line decides how many tasks the batch itself
+# runs (fewer than the steps did, at times), never what it prints.
+cat >handover.ds <<'DS'
+batch 1s
+words = stdin().flatMap(l => split(l, " "))
+words.map(w => (w, 1)).reduceByKey((a, b) => a + b).stdout()
+words.countByValue().filter((w, n) => n > 2).stdout()
+words.map(w => len(w)).distinct().count().print()
+DS
+e2e_compile handover.ds early
+LC_ALL=C awk '
+  BEGIN {
+    seed = 99
+    for (b = 1; b <= 3; b++) {
+      bytes = 0
+      while (bytes < (b < 3 ? 3000000 : 500000)) {
+        line = "w" int(40 * rnd() * rnd())
+        for (i = 0; i < 6; i++) line = line " k" int(200000 * rnd() * rnd() * rnd())
+        print line
+        bytes += length(line) + 1
+      }
+      if (b < 3) print "@batch"
+    }
+  }
+  function rnd() {
+    seed = (seed * 69069 + 1) % 4294967296
+    return seed / 4294967296
+  }' >handover.txt
+IN=handover.txt
+run href --early-bytes 0 --threads 1
+shares=0
+for threads in 2 3; do
+  for i in 1 2 3; do
+    run "h$threads.$i" --threads "$threads" --early-bytes 1 --early-share-bytes 4096 --min-task-bytes 2048
+    cmp -s href.out "h$threads.$i.out" || {
+      diff href.out "h$threads.$i.out" | head -20 >&2
+      e2e_fail "handover: output with --threads $threads differs from early start off"
+    }
+    shares=$((shares + $(shared "h$threads.$i.err")))
+  done
+done
+((shares > 0)) || e2e_fail "handover: no early step ran on all the threads"
+echo "handover: $shares early steps on all the threads over six runs"
 echo "PASS"
