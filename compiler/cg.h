@@ -175,7 +175,8 @@ void cg_sink_merge(cg *g, plan_edge *e, LLVMValueRef ntasks);
 void cg_sink_expect_keys(cg *g, plan_edge *e, LLVMValueRef n);
 /* In dsc_gen_early: whether the edge's task partials can be merged into task 0's between the
  * early calls (not an output's, which reads them in place, nor a state's that takes them), and
- * that merge: tasks 1 .. ntasks - 1 into task 0, in order, each left empty for the next call. */
+ * that merge: tasks 1 .. ntasks - 1 into task 0, in order, each left empty for the next call
+ * (or, where the edge hands over, each giving only its new keys and kept). */
 bool cg_sink_folds_early(const plan_edge *e);
 void cg_sink_fold_into_first(cg *g, plan_edge *e, LLVMValueRef ntasks);
 /* Whether the fold keeps a task's table and hands over only its new keys: then the values of

@@ -444,7 +444,8 @@ static void gen_functions(cg *g) {
  * runs task 0 alone, or, when every partial of the stage can be merged into task 0's between
  * calls (cg_sink_folds_early), as tasks on all the workers that divide the new input and are
  * then merged into task 0's, in order, their own partials left empty: task 0's then hold the
- * batch's first lines, as the serial calls leave them.  sched.c has a call run on all the workers
+ * batch's first lines, as the serial calls leave them.  (A count, a distinct or a sum of ints
+ * hands over only its new keys and keeps its task tables: cg_sink_hands_over.)  sched.c has a call run on all the workers
  * only when the source waits for the early start (a big batch under the manual clock), so that
  * the batch is processed on every core while it is read, and the receiver reads into the chunks
  * the calls gave back instead of fresh memory. */
