@@ -17,6 +17,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.bash"
 e2e_init "$@"
 cd "$WORK"
 
+# The inputs' random numbers: an LCG in awk (awk's own rand() differs between awks).
+LCG='
+  function rnd() {
+    seed = (seed * 69069 + 1) % 4294967296
+    return seed / 4294967296
+  }'
+
 cat >early.ds <<'DS'
 batch 1s
 lines = stdin()
@@ -51,10 +58,7 @@ LC_ALL=C awk '
       if (b < 4) print "@batch"
     }
   }
-  function rnd() {
-    seed = (seed * 69069 + 1) % 4294967296
-    return seed / 4294967296
-  }' >input.txt
+'"$LCG" >input.txt
 echo "input: $(wc -c <input.txt) bytes, $(wc -l <input.txt) lines"
 
 CLOCK=--manual-clock
@@ -227,10 +231,7 @@ LC_ALL=C awk '
       if (b < 3) print "@batch"
     }
   }
-  function rnd() {
-    seed = (seed * 69069 + 1) % 4294967296
-    return seed / 4294967296
-  }' >handover.txt
+'"$LCG" >handover.txt
 IN=handover.txt
 run href --early-bytes 0 --threads 1
 shares=0
