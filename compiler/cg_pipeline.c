@@ -445,10 +445,10 @@ static void gen_functions(cg *g) {
  * calls (cg_sink_folds_early), as tasks on all the workers that divide the new input and are
  * then merged into task 0's, in order, their own partials left empty: task 0's then hold the
  * batch's first lines, as the serial calls leave them.  (A count, a distinct or a sum of ints
- * hands over only its new keys and keeps its task tables: cg_sink_hands_over.)  sched.c has a call run on all the workers
- * only when the source waits for the early start (a big batch under the manual clock), so that
- * the batch is processed on every core while it is read, and the receiver reads into the chunks
- * the calls gave back instead of fresh memory. */
+ * hands over only its new keys and keeps its task tables: cg_sink_hands_over.)  sched.c has a
+ * call run on all the workers only when the source waits for the early start (a big batch under
+ * the manual clock), so that the batch is processed on every core while it is read, and the
+ * receiver reads into the chunks the calls gave back instead of fresh memory. */
 static bool is_stream_source(const plan_op *op) {
   return op->kind == P_SOURCE && (source_id)op->node->builtin != SRC_TABLE;
 }
@@ -758,7 +758,8 @@ static void gen_batch(cg *g, LLVMValueRef *stage_fns) {
     LLVMValueRef merged = ntasks; /* task tables to merge: see cg_sink_hands_over */
     if (early) {
       LLVMValueRef most = LLVMBuildLoad2(g->b, g->t_i64, early_tasks(g), "");
-      LLVMValueRef more = LLVMBuildAnd(g->b, started, LLVMBuildICmp(g->b, LLVMIntSGT, most, ntasks, ""), "");
+      LLVMValueRef more = LLVMBuildICmp(g->b, LLVMIntSGT, most, ntasks, "");
+      more = LLVMBuildAnd(g->b, started, more, "");
       merged = LLVMBuildSelect(g->b, more, most, ntasks, "merged");
       LLVMBuildStore(g->b, cg_i64(g, 0), early_active(g));
     }

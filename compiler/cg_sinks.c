@@ -690,7 +690,8 @@ typedef struct merge_ctx {
  * until the task meets the key again. */
 static LLVMValueRef live_entry(cg *g, LLVMValueRef table, LLVMValueRef i) {
   LLVMValueRef args[2] = {table, i};
-  return LLVMBuildICmp(g->b, LLVMIntNE, cg_rt(g, "dsc_rt_table_live_at", "ipl", args), cg_i32(g, 0), "live");
+  LLVMValueRef live = cg_rt(g, "dsc_rt_table_live_at", "ipl", args);
+  return LLVMBuildICmp(g->b, LLVMIntNE, live, cg_i32(g, 0), "live");
 }
 
 static void merge_live_entry(cg *g, LLVMValueRef i, merge_ctx *m) {

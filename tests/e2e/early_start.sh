@@ -237,7 +237,8 @@ run href --early-bytes 0 --threads 1
 shares=0
 for threads in 2 3; do
   for i in 1 2 3; do
-    run "h$threads.$i" --threads "$threads" --early-bytes 1 --early-share-bytes 4096 --min-task-bytes 2048
+    run "h$threads.$i" --threads "$threads" --early-bytes 1 --early-share-bytes 4096 \
+      --min-task-bytes 2048
     cmp -s href.out "h$threads.$i.out" || {
       diff href.out "h$threads.$i.out" | head -20 >&2
       e2e_fail "handover: output with --threads $threads differs from early start off"
