@@ -54,8 +54,10 @@ void dsc_gen_batch(dsc_rt_ctx *ctx, dsc_rt_batch *batch);
  * whose tasks then divide only the rest.  As task 0 alone, or, when the program allows it
  * (dsc_rt_source_early's parallel) and dsc_rt_source_tasks gives `part` more than one task, as
  * tasks that divide the new lines, whose partials are then merged into task 0's in order, so
- * that task 0's hold the batch's first lines and the others' nothing.  Only for the source named
- * by dsc_rt_source_early; may be called several times per batch, or never. */
+ * that task 0's hold the batch's first lines and the others' nothing (a count or a sum of ints
+ * hands over only its new keys, and its other tasks keep the rest until the batch's merge).
+ * Only for the source named by dsc_rt_source_early; may be called several times per batch, or
+ * never. */
 void dsc_gen_early(dsc_rt_ctx *ctx, dsc_rt_batch *part);
 
 /* ---- Program description (inside dsc_gen_describe) ----------------------------------------- */

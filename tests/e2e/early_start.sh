@@ -161,17 +161,17 @@ rss() { sed -n 's/.*peak_rss_kib=\([0-9]*\).*/\1/p' "$1"; }
 echo "one batch of $(wc -c <big.txt) bytes: peak RSS $(rss cref.err) KiB without early start, $(rss c1.err) KiB with"
 (($(rss c1.err) + 16384 < $(rss cref.err))) || e2e_fail "early start did not free the input it took"
 # With more threads too, once the source is far enough ahead the early steps run on all the
-# threads (their tables merged into the first task's after each step), and the source waits for
-# them: the batch of 35 MB peaks at about 20 MiB (two steps of 4 MiB per thread are read ahead).
-# Whether it gets that far ahead depends on how fast the early start goes, so only the bound is
-# checked here; the folds below make the steps small enough that they always share.
+# threads (their new keys handed to the first task's table after each step), and the source
+# waits for them: the batch of 35 MB peaks at about 20 MiB (two steps of 4 MiB per thread are
+# read ahead).  Whether it gets that far ahead depends on how fast the early start goes, so
+# only the bound is checked here; the folds below, with small steps, check that some share.
 shared() { sed -n 's/.*early_shared=\([0-9]*\).*/\1/p' "$1"; }
 echo "at 2 threads: peak RSS $(rss c2.err) KiB, $(shared c2.err) early steps on all the threads"
 (($(rss c2.err) + 8192 < $(rss cref.err))) || e2e_fail "early start at 2 threads did not free the input"
 
 # Every kind of partial such a step merges: tables by key (aggregation, grouping), a counter, a
 # fold cell and collected elements.  With --early-share-bytes 4096 the source is far enough
-# ahead after its first read of a MiB, so steps are shared whatever the timing.  The folds
+# ahead once a batch has been read ahead while the one before it ran.  The folds
 # compose affine maps x => a*x + b mod 997, packed as a * 1000 + b, which is associative but not
 # commutative, so a merge out of input order changes them; the groups show their first and last
 # values, and union its first elements.
