@@ -159,8 +159,11 @@ LLVMValueRef cg_agg_value_ptr(cg *g, const plan_op *op, LLVMValueRef payload) {
   return LLVMBuildStructGEP2(g->b, cg_type(g, op->elem), payload, 1, "");
 }
 
-/* The value within a loaded payload (keyed aggregations only). */
+/* The value within a loaded payload (keyed aggregations only); NULL for a distinct, which has
+ * none (its payload, when there is one, is the element: a key that is not a string). */
 static LLVMValueRef payload_value(cg *g, const plan_op *op, LLVMValueRef payload) {
+  if (agg_like(op) == P_DISTINCT)
+    return NULL;
   return cg_agg_value_only(op) ? payload : LLVMBuildExtractValue(g->b, payload, 1, "");
 }
 
@@ -716,7 +719,7 @@ static void merge_live_entry(cg *g, LLVMValueRef i, merge_ctx *m) {
     LLVMValueRef args[2] = {cg_group_values(g, key_t, dst),
                             LLVMBuildExtractValue(g->b, src, group_value_only(key_t) ? 0 : 1, "")};
     cg_rt(g, "dsc_rt_vec_extend", "vpp", args);
-  } else if (agg_like(op) != P_DISTINCT) {
+  } else {
     agg_combine(g, op, dst, payload_value(g, op, src), true);
   }
   LLVMBuildBr(g->b, done);
@@ -766,15 +769,13 @@ static void merge_found(cg *g, LLVMValueRef i, void *data) {
   LLVMValueRef dst = cg_rt(g, "dsc_rt_table_find_from", "pppl", fa);
   LLVMValueRef found = LLVMBuildIsNotNull(g->b, dst, "");
   LLVMBuildStore(g->b, LLVMBuildZExt(g->b, LLVMBuildNot(g->b, found, ""), g->t_i8, ""), left);
-  if (agg_like(op) != P_DISTINCT) { /* a distinct's found key has nothing to combine */
-    LLVMBasicBlockRef then_bb, done;
-    cg_if(g, found, &then_bb, &done);
-    LLVMValueRef pargs[2] = {m->from, i};
-    LLVMValueRef at = cg_rt(g, "dsc_rt_table_at", "ppl", pargs);
-    LLVMValueRef src = LLVMBuildLoad2(g->b, cg_partial_type(g, m->e), at, "");
-    agg_combine(g, op, dst, payload_value(g, op, src), true);
-    cg_end_if(g, done);
-  }
+  LLVMBasicBlockRef then_bb, done;
+  cg_if(g, found, &then_bb, &done);
+  LLVMValueRef pargs[2] = {m->from, i};
+  LLVMValueRef at = cg_rt(g, "dsc_rt_table_at", "ppl", pargs);
+  LLVMValueRef src = LLVMBuildLoad2(g->b, cg_partial_type(g, m->e), at, "");
+  agg_combine(g, op, dst, payload_value(g, op, src), true);
+  cg_end_if(g, done);
   cg_end_if(g, past);
 }
 
