@@ -144,7 +144,7 @@ static const struct {
     {"stop-at-eof", OPT_FLAG}, {"batch", OPT_VALUE},  {"start-time", OPT_VALUE},
     {"threads", OPT_VALUE},    {"max-line-bytes", OPT_VALUE}, {"stats", OPT_FLAG},
     {"early-bytes", OPT_VALUE}, {"no-mmap", OPT_FLAG},    {"min-task-bytes", OPT_VALUE},
-    {"mmap", OPT_FLAG},        {"early-share-bytes", OPT_VALUE},
+    {"mmap", OPT_FLAG},        {"early-share-bytes", OPT_VALUE}, {"batch-tasks", OPT_VALUE},
 };
 
 static int apply_option(const char *name, const char *val, rt_options *opt, char *err,
@@ -183,6 +183,10 @@ static int apply_option(const char *name, const char *val, rt_options *opt, char
     if (parse_i64(val, &v) || v < 1 || v > ((int64_t)1 << 40))
       return fail(err, errsz, "invalid value '%s' for --early-share-bytes (expected 1..2^40)", val);
     opt->share_bytes = v;
+  } else if (!strcmp(name, "batch-tasks")) {
+    if (parse_i64(val, &v) || v < 1 || v > 1024)
+      return fail(err, errsz, "invalid value '%s' for --batch-tasks (expected 1..1024)", val);
+    opt->batch_tasks = v;
   }
   return RT_ARGS_OK;
 }
@@ -298,6 +302,8 @@ void rt_usage(const dsc_rt_program *prog, dsc_rt_buf *out) {
               "  --early-share-bytes N  with more threads, once the source is 2N a thread ahead,\n"
               "                         an early start runs on every thread, N bytes each\n"
               "                         (default: 4194304)\n"
+              "  --batch-tasks N        a batch's stage runs at most N tasks after its early\n"
+              "                         start, which may have run more (default: --threads)\n"
               "  --stats                at exit, print batches, records and peak memory on stderr\n"
               "  --help                 this text\n"
               "  --version              the runtime version\n");

@@ -393,6 +393,7 @@ typedef struct rt_options {
   int mmap;                /* --mmap: map regular files instead of read(2) (input_map.c) */
   int64_t min_task_bytes;  /* --min-task-bytes (0: the default): see dsc_rt_source_tasks */
   int64_t share_bytes;     /* --early-share-bytes (0: the default): see early_shares (sched.c) */
+  int64_t batch_tasks;     /* --batch-tasks (0: no cap): dsc_rt_batch.max_tasks of every batch */
   int stats;               /* --stats: one line of counters on stderr at exit */
 } rt_options;
 
@@ -465,7 +466,8 @@ struct dsc_rt_batch {
   struct dsc_rt_batch *next; /* wall-clock queue */
   int32_t early_source;      /* the source whose first early_bytes bytes of input were */
   int64_t early_bytes;       /*   processed early (dsc_gen_early), or -1 */
-  int64_t max_tasks;         /* an early call's: at most this many tasks (0: no limit) */
+  int64_t max_tasks;         /* at most this many tasks (0: no limit): an early call's, or a
+                                batch's own under --batch-tasks */
 };
 
 typedef struct rt_pool {

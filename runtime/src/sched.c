@@ -365,6 +365,7 @@ static dsc_rt_batch *batch_new(dsc_rt_ctx *ctx, int64_t time_ms) {
   b->ctx = ctx;
   b->early_source = -1;
   b->nsources = ctx->nsources;
+  b->max_tasks = ctx->opt.batch_tasks; /* an early call sets its own (run_early) */
   b->lines = rt_xmalloc(sizeof(rt_lines) * (size_t)(ctx->nsources ? ctx->nsources : 1));
   for (int32_t i = 0; i < ctx->nsources; i++) rt_lines_init(&b->lines[i]);
   return b;

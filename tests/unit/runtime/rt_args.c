@@ -94,6 +94,7 @@ static void test_args_ok(void) {
   CU_ASSERT_EQUAL(opt.max_line_bytes, RT_DEFAULT_MAX_LINE);
   CU_ASSERT_EQUAL(opt.early_bytes, RT_DEFAULT_EARLY_BYTES);
   CU_ASSERT_EQUAL(opt.share_bytes, RT_DEFAULT_SHARE_BYTES);
+  CU_ASSERT_EQUAL(opt.batch_tasks, 0); /* no cap */
   CU_ASSERT_EQUAL(opt.manual_clock, 0);
   CU_ASSERT_EQUAL(opt.mmap, 0); /* files are read by default (input_map.c says why) */
   CU_ASSERT_EQUAL(parse(&opt, err, ARGS("--mmap", "h", "1")), RT_ARGS_OK);
@@ -104,7 +105,7 @@ static void test_args_ok(void) {
   CU_ASSERT_EQUAL(parse(&opt, err, ARGS("--port", "-5", "--verbose=true", "--batch", "500ms",
                                         "--manual-clock", "--start-time=1000", "--threads", "3",
                                         "--stop-at-eof", "--max-line-bytes", "100", "--early-bytes=0",
-                                        "--early-share-bytes", "4096")),
+                                        "--early-share-bytes", "4096", "--batch-tasks", "2")),
                   RT_ARGS_OK);
   CU_ASSERT_STRING_EQUAL(prog.params[0].s, "localhost");
   CU_ASSERT_EQUAL(prog.params[1].i, -5);
@@ -117,6 +118,7 @@ static void test_args_ok(void) {
   CU_ASSERT_EQUAL(opt.max_line_bytes, 100);
   CU_ASSERT_EQUAL(opt.early_bytes, 0);
   CU_ASSERT_EQUAL(opt.share_bytes, 4096);
+  CU_ASSERT_EQUAL(opt.batch_tasks, 2);
 
   /* Positional after named, a negative positional, "--" ending options. */
   CU_ASSERT_EQUAL(parse(&opt, err, ARGS("h", "-3", "--", "-1.5")), RT_ARGS_OK);
@@ -144,6 +146,7 @@ static void test_args_errors(void) {
   expect_error(ARGS("h", "1", "--batch", "0ms"), "invalid duration");
   expect_error(ARGS("h", "1", "--early-bytes", "-1"), "invalid value '-1' for --early-bytes");
   expect_error(ARGS("h", "1", "--early-share-bytes", "0"), "invalid value '0' for --early-share-bytes");
+  expect_error(ARGS("h", "1", "--batch-tasks", "0"), "invalid value '0' for --batch-tasks");
   expect_error(ARGS("h", "1", "--batch"), "needs a value");
   expect_error(ARGS("h", "1", "--threads", "0"), "--threads");
   expect_error(ARGS("h", "1", "--verbose", "yes"), "invalid bool value 'yes'");

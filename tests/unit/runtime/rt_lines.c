@@ -721,6 +721,12 @@ static void test_tasks_filled(void) {
   CU_ASSERT_EQUAL(dsc_rt_source_tasks(&b, 0, 4), 2);
   CU_ASSERT_EQUAL(dsc_rt_result_tasks(&sc.ctx, 3, 4), 3);
   CU_ASSERT_EQUAL(dsc_rt_result_tasks(&sc.ctx, 0, 4), 1);
+  b.max_tasks = 1; /* --batch-tasks 1, or an early call on task 0 alone */
+  CU_ASSERT_EQUAL(dsc_rt_source_tasks(&b, 0, 4), 1);
+  b.max_tasks = 3;
+  l.bytes = 5;
+  CU_ASSERT_EQUAL(dsc_rt_source_tasks(&b, 0, 4), 3);
+  CU_ASSERT_EQUAL(dsc_rt_source_tasks(&b, 0, 2), 2);
   stdin_ctx_free(&sc);
 }
 
