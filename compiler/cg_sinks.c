@@ -689,9 +689,12 @@ typedef struct merge_ctx {
   LLVMValueRef share_fn; /* the shared merge's task function, or NULL (see below) */
 } merge_ctx;
 
-/* Whether entry i of a task table is live: one that handed its key over (fold_task) is dead
- * until the task meets the key again. */
-static LLVMValueRef live_entry(cg *g, LLVMValueRef table, LLVMValueRef i) {
+/* Whether entry i of edge e's task table is live: one that handed its key over (fold_task) is
+ * dead until the task meets the key again.  Only a table that hands over has dead entries: the
+ * others' merges are not given a check per entry. */
+static LLVMValueRef live_entry(cg *g, const plan_edge *e, LLVMValueRef table, LLVMValueRef i) {
+  if (!cg_sink_hands_over(e))
+    return LLVMConstInt(g->t_i1, 1, 0);
   LLVMValueRef args[2] = {table, i};
   LLVMValueRef live = cg_rt(g, "dsc_rt_table_live_at", "ipl", args);
   return LLVMBuildICmp(g->b, LLVMIntNE, live, cg_i32(g, 0), "live");
@@ -729,7 +732,7 @@ static void merge_live_entry(cg *g, LLVMValueRef i, merge_ctx *m) {
 static void merge_entry(cg *g, LLVMValueRef i, void *data) {
   merge_ctx *m = data;
   LLVMBasicBlockRef then_bb, done;
-  cg_if(g, live_entry(g, m->from, i), &then_bb, &done);
+  cg_if(g, live_entry(g, m->e, m->from, i), &then_bb, &done);
   merge_live_entry(g, i, m);
   cg_end_if(g, done);
 }
@@ -764,7 +767,7 @@ static void merge_found(cg *g, LLVMValueRef i, void *data) {
   LLVMValueRef left = LLVMBuildGEP2(g->b, g->t_i8, m->left, &i, 1, "");
   LLVMBuildStore(g->b, LLVMConstInt(g->t_i8, 0, 0), left);
   LLVMBasicBlockRef live_bb, past;
-  cg_if(g, live_entry(g, m->from, i), &live_bb, &past);
+  cg_if(g, live_entry(g, m->e, m->from, i), &live_bb, &past);
   LLVMValueRef fa[3] = {m->into, m->from, i};
   LLVMValueRef dst = cg_rt(g, "dsc_rt_table_find_from", "pppl", fa);
   LLVMValueRef found = LLVMBuildIsNotNull(g->b, dst, "");
