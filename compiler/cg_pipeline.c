@@ -477,6 +477,10 @@ static LLVMValueRef early_active(cg *g) { return cg_global(g, "early.active", g-
 /* The most tasks an early call of the next batch ran (see cg_sink_hands_over). */
 static LLVMValueRef early_tasks(cg *g) { return cg_global(g, "early.tasks", g->t_i64); }
 
+static LLVMValueRef larger(cg *g, LLVMValueRef a, LLVMValueRef b) {
+  return LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSGT, a, b, ""), a, b, "");
+}
+
 /* Whether dsc_gen_early may run the stage as tasks on all the workers (see above). */
 static bool early_parallel(const plan_stage *st) {
   if (st->single || st->tasks)
@@ -544,8 +548,7 @@ static void gen_early(cg *g, LLVMValueRef *stage_fns) {
     cg_store_slot(g, st->slot, tasks);
     cg_run_tasks(g, tasks, stage_fns[at], g->state);
     LLVMValueRef most = LLVMBuildLoad2(g->b, g->t_i64, early_tasks(g), "");
-    LLVMValueRef more = LLVMBuildICmp(g->b, LLVMIntSGT, tasks, most, "");
-    LLVMBuildStore(g->b, LLVMBuildSelect(g->b, more, tasks, most, ""), early_tasks(g));
+    LLVMBuildStore(g->b, larger(g, tasks, most), early_tasks(g));
     for (int k = 0; k < st->edges.len; k++)
       cg_sink_fold_into_first(g, st->edges.items[k], tasks);
   } else { /* task 0 of 1 */
@@ -756,11 +759,9 @@ static void gen_batch(cg *g, LLVMValueRef *stage_fns) {
       cg_store_slot(g, e->slot, arr);
     }
     LLVMValueRef merged = ntasks; /* task tables to merge: see cg_sink_hands_over */
-    if (early) {
+    if (early) { /* early.tasks is the previous batch's unless early calls started this one */
       LLVMValueRef most = LLVMBuildLoad2(g->b, g->t_i64, early_tasks(g), "");
-      LLVMValueRef more = LLVMBuildICmp(g->b, LLVMIntSGT, most, ntasks, "");
-      more = LLVMBuildAnd(g->b, started, more, "");
-      merged = LLVMBuildSelect(g->b, more, most, ntasks, "merged");
+      merged = LLVMBuildSelect(g->b, started, larger(g, most, ntasks), ntasks, "merged");
       LLVMBuildStore(g->b, cg_i64(g, 0), early_active(g));
     }
     cg_run_tasks(g, ntasks, stage_fns[i], g->state);
