@@ -342,6 +342,7 @@ typedef struct window_ctx {
   LLVMValueRef owned_items;  /* the pane items for_owned goes through (owns_item) */
   LLVMValueRef nbatch;       /* entries of the task table being entered */
   LLVMValueRef revived;      /* in an entering task: alloca, the dead entries it revived, or NULL */
+  LLVMValueRef left;         /* in an entering task: alloca, the keys it left to the main thread */
   bool deferred_only;        /* entering only the keys the shared update left to the main thread */
 } window_ctx;
 
@@ -543,6 +544,8 @@ static void window_enter_share(cg *g, LLVMValueRef i, void *data) {
   }
   LLVMBuildStore(g->b, table_index_of(g, w->nt, p), idx_slot);
   cg_end_if(g, done);
+  LLVMValueRef missing = LLVMBuildZExt(g->b, LLVMBuildIsNull(g->b, p, ""), g->t_i64, "");
+  LLVMBuildStore(g->b, LLVMBuildAdd(g->b, load(g, g->t_i64, w->left), missing, ""), w->left);
   LLVMValueRef item = LLVMGetUndef(item_t(g, op));
   item = LLVMBuildInsertValue(g->b, item, load(g, g->t_i64, idx_slot), 0, "");
   item = LLVMBuildInsertValue(g->b, item, bv, 1, ""); /* the shared update's values hold no refs */
@@ -818,7 +821,7 @@ static void update_window(cg *g, window_ctx *w, LLVMValueRef ntasks, LLVMValueRe
  * between the second and third runs by the main thread, in the serial update's order, so that
  * the state's order is the same for any number of tasks. */
 enum { ENV_NT = CG_ENV_FIRST_FREE, ENV_NSTORE, ENV_LEAVING, ENV_NLEAVING, ENV_ENTERING,
-       ENV_NENTERING, ENV_TABLES, ENV_NTASKS, ENV_SHARES, ENV_RUN, ENV_FIELDS };
+       ENV_NENTERING, ENV_TABLES, ENV_NTASKS, ENV_SHARES, ENV_RUN, ENV_LEFT, ENV_FIELDS };
 enum { RUN_LEAVE, RUN_ENTER, RUN_FILTER };
 
 /* The task function: op<N>.window_share(env, worker, share). */
@@ -850,7 +853,11 @@ static LLVMValueRef shared_update_fn(cg *g, const plan_op *op) {
     w.revived = cg_alloca(g, g->t_i64, "revived");
     LLVMBuildStore(g->b, cg_i64(g, 0), w.revived);
   }
+  w.left = cg_alloca(g, g->t_i64, "left");
+  LLVMBuildStore(g->b, cg_i64(g, 0), w.left);
   enter_tables(g, &w, ntasks);
+  LLVMBuildAtomicRMW(g->b, LLVMAtomicRMWBinOpAdd, cg_env_field(g, env, ENV_LEFT),
+                     load(g, g->t_i64, w.left), LLVMAtomicOrderingMonotonic, 0);
   if (w.revived) { /* the state's count of dead entries, once per task (see filter_window) */
     LLVMValueRef args[2] = {w.nt, LLVMBuildNeg(g->b, load(g, g->t_i64, w.revived), "")};
     cg_rt(g, "dsc_rt_table_add_dead", "vpl", args);
@@ -873,6 +880,7 @@ static void update_window_shared(cg *g, window_ctx *w, LLVMValueRef ntasks, LLVM
                                   nentering, w->tables, ntasks, shares};
   for (int k = ENV_NT; k < ENV_RUN; k++)
     LLVMBuildStore(g->b, fields[k], cg_env_field(g, env, k));
+  LLVMBuildStore(g->b, cg_i64(g, 0), cg_env_field(g, env, ENV_LEFT));
   for (int run = RUN_LEAVE; run <= RUN_FILTER; run++) {
     LLVMBasicBlockRef skip = NULL;
     if (run == RUN_FILTER) {
@@ -884,6 +892,11 @@ static void update_window_shared(cg *g, window_ctx *w, LLVMValueRef ntasks, LLVM
     LLVMBuildStore(g->b, cg_i64(g, run), cg_env_field(g, env, ENV_RUN));
     cg_run_tasks(g, shares, fn, env);
     if (run == RUN_ENTER) { /* the keys left to the main thread, in order */
+      /* room for them first, made on all the workers (table.c, "growing on all the workers") */
+      LLVMValueRef room = LLVMBuildAdd(g->b, table_len(g, w->nt),
+                                       load(g, g->t_i64, cg_env_field(g, env, ENV_LEFT)), "");
+      LLVMValueRef args[3] = {g->ctx_val, w->nt, room};
+      cg_rt(g, "dsc_rt_table_reserve_shared", "vppl", args);
       w->deferred_only = true;
       enter_tables(g, w, ntasks);
       w->deferred_only = false;

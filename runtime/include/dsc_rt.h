@@ -188,6 +188,9 @@ int64_t dsc_rt_table_len(const dsc_rt_table *table);
 /* Makes room for n entries at once (a size hint: tables that grow by doubling pay for every
  * step again, each batch). */
 void dsc_rt_table_reserve(dsc_rt_table *table, int64_t n);
+/* The same for a big table, with the new arrays first written on all the workers (at least
+ * doubling, so that a table reserved a little more each batch does not move each batch). */
+void dsc_rt_table_reserve_shared(dsc_rt_ctx *ctx, dsc_rt_table *table, int64_t n);
 /* Empties the table and keeps its arrays, for a partial used again (dsc_gen_early). */
 void dsc_rt_table_clear(dsc_rt_table *table);
 /* The table's length at the previous call (0 at the first), and remembers the present one:

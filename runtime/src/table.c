@@ -282,16 +282,21 @@ dsc_rt_table *dsc_rt_table_new_kept(dsc_rt_worker *worker, int64_t payload_size)
   return t;
 }
 
-static void table_reindex(dsc_rt_table *t, uint64_t size) {
-  array_free(t->index, t->index_mapped);
-  t->index = index_new(t, size);
-  t->mask = size - 1;
+/* Puts every entry into the (zeroed) index. */
+static void index_fill(dsc_rt_table *t) {
   for (int64_t i = 0; i < t->len; i++) {
     uint32_t h = entry_at(t, i)->hash;
     uint64_t s = hash_pos(t, h);
     while (t->index[s]) s = (s + 1) & t->mask;
     t->index[s] = slot_of(h, i);
   }
+}
+
+static void table_reindex(dsc_rt_table *t, uint64_t size) {
+  array_free(t->index, t->index_mapped);
+  t->index = index_new(t, size);
+  t->mask = size - 1;
+  index_fill(t);
 }
 
 /* The insert half of an upsert: key is absent and s is the free index slot its probe ended
@@ -514,6 +519,75 @@ void dsc_rt_table_reserve(dsc_rt_table *t, int64_t n) {
   uint64_t size = t->mask + 1;
   while (size < 2 * (uint64_t)n) size *= 2;
   if (size > t->mask + 1) table_reindex(t, size);
+}
+
+/* ---- growing on all the workers ------------------------------------------------------------
+ * First writes to fresh memory are what a big table's growth costs on a virtual machine (page
+ * faults, and the host's own behind them: the window's state at 1 thread spent 13% of its time
+ * faulting in the arrays it grew into, bench/RESULTS.md, twenty-first session).  Here the new
+ * arrays are first written a slice per task: entries copied, the room for the entries about to
+ * come zeroed, the new index zeroed; only filling the index stays on the calling thread. */
+typedef struct grow_job {
+  dsc_rt_table *t;
+  unsigned char *to;   /* the new entries (LINE-aligned) */
+  size_t used, fill;   /* bytes copied from t->entries, and zeroed after them */
+  uint64_t *index;     /* the new index */
+  size_t index_bytes;
+  int64_t ntasks;
+} grow_job;
+
+/* [lo, hi) of `bytes`, task k of n, on line boundaries. */
+static void slice_of(size_t bytes, int64_t k, int64_t n, size_t *lo, size_t *hi) {
+  size_t per = ((bytes / (size_t)n) + LINE - 1) & ~(size_t)(LINE - 1);
+  *lo = per * (size_t)k < bytes ? per * (size_t)k : bytes;
+  *hi = *lo + per < bytes && k + 1 < n ? *lo + per : bytes;
+}
+
+static void grow_task(void *env, dsc_rt_worker *worker, int64_t k) {
+  (void)worker;
+  grow_job *j = env;
+  size_t lo, hi;
+  slice_of(j->used, k, j->ntasks, &lo, &hi);
+  memcpy(j->to + lo, j->t->entries + lo, hi - lo);
+  slice_of(j->fill, k, j->ntasks, &lo, &hi);
+  memset(j->to + j->used + lo, 0, hi - lo);
+  slice_of(j->index_bytes, k, j->ntasks, &lo, &hi);
+  memset((char *)j->index + lo, 0, hi - lo);
+}
+
+void dsc_rt_table_reserve_shared(dsc_rt_ctx *ctx, dsc_rt_table *t, int64_t n) {
+  int64_t ntasks = dsc_rt_partitions(ctx);
+  if (n <= t->cap) return;
+  int64_t cap = t->cap * 2 > n ? t->cap * 2 : n;
+  size_t bytes = (size_t)cap * t->stride + LINE;
+  if (ntasks < 2 || bytes < RT_HUGE_MIN) {
+    dsc_rt_table_reserve(t, cap);
+    return;
+  }
+  uint64_t size = t->mask + 1;
+  while (size < 2 * (uint64_t)n) size *= 2; /* as the inserts would grow it */
+  size_t mapped, index_mapped = 0;
+  grow_job j = {.t = t, .used = (size_t)t->len * t->stride, .ntasks = ntasks};
+  unsigned char *mem = table_array(t, bytes, &mapped);
+  j.to = line_up(mem);
+  j.fill = (size_t)(n - t->len) * t->stride;
+  if (size > t->mask + 1) { /* the old index first, so that the new one may reuse its memory */
+    array_free(t->index, t->index_mapped);
+    j.index_bytes = size * sizeof(uint64_t);
+    j.index = table_array(t, j.index_bytes, &index_mapped);
+  }
+  dsc_rt_run_tasks(ctx, ntasks, grow_task, &j);
+  array_free(t->entries_mem, t->entries_mapped);
+  t->entries_mem = mem;
+  t->entries = j.to;
+  t->entries_mapped = mapped;
+  t->cap = cap;
+  if (j.index) {
+    t->index = j.index;
+    t->index_mapped = index_mapped;
+    t->mask = size - 1;
+    index_fill(t);
+  }
 }
 
 /* Long keys and what payloads point to stay in their arenas until the owner's end. */

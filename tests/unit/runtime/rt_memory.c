@@ -170,6 +170,76 @@ static void test_table_reserve_first(void) {
   rt_worker_reset(&w);
 }
 
+/* A big table grown on all the workers keeps its keys, payloads and order, has room for the
+ * entries asked for (inserting them moves no entry), and grows at least twofold; a small one,
+ * or one with room enough, is grown (or not) as dsc_rt_table_reserve would. */
+static void test_table_reserve_shared(void) {
+  for (int64_t threads = 1; threads <= 3; threads++) {
+    dsc_rt_program prog;
+    rt_program_init(&prog);
+    rt_options opt;
+    memset(&opt, 0, sizeof opt);
+    opt.threads = threads;
+    dsc_rt_ctx ctx;
+    rt_ctx_init(&ctx, &prog, &opt);
+    dsc_rt_table *t = dsc_rt_table_new(&w, 8), *small = dsc_rt_table_new(&w, 8);
+    enum { N = 300000, MORE = 250000 };
+    char key[48];
+    for (int i = 0; i < N; i++) {
+      int n = snprintf(key, sizeof key, i % 7 ? "g%d" : "a-key-longer-than-sixteen-%d", i);
+      *(int64_t *)dsc_rt_table_upsert(t, key, n, NULL) = i;
+      if (i < 100) *(int64_t *)dsc_rt_table_upsert(small, key, n, NULL) = i;
+    }
+    dsc_rt_table_reserve_shared(&ctx, t, N + MORE);
+    dsc_rt_table_reserve_shared(&ctx, small, 1000);
+    dsc_rt_table_reserve_shared(&ctx, small, 10); /* room enough: nothing changes */
+    CU_ASSERT_EQUAL_FATAL(dsc_rt_table_len(t), N);
+    CU_ASSERT_EQUAL_FATAL(dsc_rt_table_len(small), 100);
+    for (int i = 0; i < N; i++) {
+      int n = snprintf(key, sizeof key, i % 7 ? "g%d" : "a-key-longer-than-sixteen-%d", i);
+      int64_t klen;
+      const char *k = dsc_rt_table_key(t, i, &klen);
+      CU_ASSERT_FATAL(klen == n && !memcmp(k, key, (size_t)n));
+      CU_ASSERT_EQUAL_FATAL(*(int64_t *)dsc_rt_table_at(t, i), i);
+      CU_ASSERT_PTR_EQUAL_FATAL(dsc_rt_table_find(t, key, n), dsc_rt_table_at(t, i));
+      if (i < 100) CU_ASSERT_EQUAL_FATAL(*(int64_t *)dsc_rt_table_find(small, key, n), i);
+    }
+    void *first = dsc_rt_table_at(t, 0);
+    for (int i = N; i < N + MORE; i++) { /* the room asked for: no entry moves */
+      int n = snprintf(key, sizeof key, "m%d", i);
+      int32_t is_new;
+      int64_t *p = dsc_rt_table_upsert(t, key, n, &is_new);
+      CU_ASSERT_FATAL(is_new && p[-1] == 0); /* fresh and zeroed (the head's last word: 0 or a key) */
+      *p = i;
+    }
+    CU_ASSERT_PTR_EQUAL(dsc_rt_table_at(t, 0), first);
+    for (int i = 0; i < N + MORE; i += 13) {
+      int n = snprintf(key, sizeof key, i >= N ? "m%d" : i % 7 ? "g%d" : "a-key-longer-than-sixteen-%d", i);
+      CU_ASSERT_EQUAL_FATAL(*(int64_t *)dsc_rt_table_find(t, key, n), i);
+    }
+    /* at least twofold: a full table (grown by doubling from 8 entries to 2^18, all used) asked
+       for one more entry has room for as many again */
+    dsc_rt_table *full = dsc_rt_table_new(&w, 8);
+    enum { FULL = 1 << 18 };
+    for (int i = 0; i < FULL; i++) {
+      int n = snprintf(key, sizeof key, "x%d", i);
+      *(int64_t *)dsc_rt_table_upsert(full, key, n, NULL) = -i;
+    }
+    dsc_rt_table_reserve_shared(&ctx, full, FULL + 1);
+    first = dsc_rt_table_at(full, 0);
+    for (int i = FULL; i < 2 * FULL; i++) {
+      int n = snprintf(key, sizeof key, "x%d", i);
+      *(int64_t *)dsc_rt_table_upsert(full, key, n, NULL) = -i;
+    }
+    CU_ASSERT_PTR_EQUAL(dsc_rt_table_at(full, 0), first);
+    CU_ASSERT_EQUAL(*(int64_t *)dsc_rt_table_find(full, "x7", 2), -7);
+    CU_ASSERT_EQUAL(*(int64_t *)dsc_rt_table_find(full, "x300000", 7), -300000);
+    rt_worker_reset(&w);
+    rt_ctx_free(&ctx);
+    rt_program_free(&prog);
+  }
+}
+
 static void test_table_empty_and_binary_keys(void) {
   dsc_rt_table *t = dsc_rt_table_new(&w, 24);
   int32_t is_new;
@@ -655,6 +725,7 @@ int main(void) {
   CU_add_test(s, "upsert_from and prefetch hints", test_table_upsert_from);
   CU_add_test(s, "deferred upserts with a hash taken earlier", test_table_upsert_hashed);
   CU_add_test(s, "reserve before filling", test_table_reserve_first);
+  CU_add_test(s, "reserve on all the workers", test_table_reserve_shared);
   CU_add_test(s, "table empty and binary keys", test_table_empty_and_binary_keys);
   CU_add_test(s, "table keys around the inline limit", test_table_keys_around_inline_limit);
   CU_add_test(s, "table keys at a page end", test_table_keys_at_page_end);
