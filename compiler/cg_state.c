@@ -819,7 +819,8 @@ static void update_window(cg *g, window_ctx *w, LLVMValueRef ntasks, LLVMValueRe
  * ranges of it), entering keys by hash (table.c, "shares"), and they only change values and
  * mark entries dead.  The keys the state has no live entry for are inserted (or revived)
  * between the second and third runs by the main thread, in the serial update's order, so that
- * the state's order is the same for any number of tasks. */
+ * the state's order is the same for any number of tasks; the tasks count them, so that the
+ * state first grows to hold them on all the workers (dsc_rt_table_reserve_shared). */
 enum { ENV_NT = CG_ENV_FIRST_FREE, ENV_NSTORE, ENV_LEAVING, ENV_NLEAVING, ENV_ENTERING,
        ENV_NENTERING, ENV_TABLES, ENV_NTASKS, ENV_SHARES, ENV_RUN, ENV_LEFT, ENV_FIELDS };
 enum { RUN_LEAVE, RUN_ENTER, RUN_FILTER };
