@@ -78,8 +78,9 @@ static void drop_body(LLVMValueRef f) {
   LLVMSetLinkage(f, LLVMExternalLinkage);
 }
 
-/* Slow paths of the hot helpers, and a once-a-task call that reaches the same growth code:
- * the program calls the library's copies.  Compiled into every program (with the static
+/* Slow paths of the hot helpers, and once-a-task or once-a-batch calls that reach the same
+ * growth code (a table's reserve, the window state's growth on all the workers): the program
+ * calls the library's copies.  Compiled into every program (with the static
  * functions only they call: XXH3 for long keys, the table's growth), they were a third of the
  * optimiser's and code generator's work for log_levels, and they run rarely.  Measured before
  * adding one (bench/RESULTS.md, sixteenth session): dsc_rt_table_new, once a task too, must
@@ -87,7 +88,8 @@ static void drop_body(LLVMValueRef f) {
  * optimiser (1% more instructions); and keys of 17-128 bytes, one per record in ysb, are hashed
  * in the program (table.c, hash_mid). */
 static const char *const library_paths[] = {"rt_table_insert", "rt_table_hash_long",
-                                            "rt_lines_enter_run", "dsc_rt_table_reserve"};
+                                            "rt_lines_enter_run", "dsc_rt_table_reserve",
+                                            "dsc_rt_table_reserve_shared"};
 
 /* Makes the named functions of mod (the bitcode's, now linked in) internal, and the hot ones
  * always inlined; the library paths become declarations. */

@@ -143,4 +143,10 @@ done
 for fn in dsc_rt_table_upsert dsc_rt_lines_next; do
   ! grep -q "call .*@$fn(" o2.ll || e2e_fail "wordcount -O2: $fn is called, not inlined"
 done
+# the window's growth on all the workers, once a batch, with the table's growth code behind it
+"$DSC" compile "$SRC/bench/programs/window.ds" -O2 --emit-llvm -o win.ll 2>compile.stderr ||
+  { cat compile.stderr >&2; e2e_fail "dsc compile -O2 --emit-llvm window.ds failed"; }
+grep -q "^declare .*@dsc_rt_table_reserve_shared(" win.ll ||
+  e2e_fail "window -O2: dsc_rt_table_reserve_shared is not declared"
+! grep -q "^define .*@grow_task(" win.ll || e2e_fail "window -O2: the growth's task is compiled in"
 echo "PASS codegen_calls"
