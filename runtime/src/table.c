@@ -551,6 +551,7 @@ static void grow_task(void *env, dsc_rt_worker *worker, int64_t k) {
   memcpy(j->to + lo, j->t->entries + lo, hi - lo);
   slice_of(j->fill, k, j->ntasks, &lo, &hi);
   memset(j->to + j->used + lo, 0, hi - lo);
+  if (!j->index) return; /* the index kept its size */
   slice_of(j->index_bytes, k, j->ntasks, &lo, &hi);
   memset((char *)j->index + lo, 0, hi - lo);
 }
