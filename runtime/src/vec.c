@@ -10,10 +10,12 @@
 
 #include "rt_internal.h"
 
-/* The first elements, up to INLINE_BYTES, live right after the header, in the arena: a group
- * of a join against a lookup table mostly holds one value, and the malloc'd array of 16 it
- * started with made each key of a 300,000-line table cost 270 bytes. */
-enum { INLINE_BYTES = 32 };
+/* The first element lives right after the header, in the arena (room for one element, rounded
+ * up to 16 bytes, which holds two of 8 bytes or four of 4): a group of a join against a lookup
+ * table mostly holds one value, and the malloc'd array of 16 it started with made each key of a
+ * 300,000-line table cost 270 bytes.  (Room for 32 bytes, two string values, cost that table
+ * 4.8 MB more, all of it fresh memory while the table was built.) */
+static size_t inline_bytes(size_t elem) { return (elem + 15) & ~(size_t)15; }
 
 /* Only a vec whose elements moved to malloc'd memory needs releasing: until then its release
  * hook is not in the owner's list, and owned.next holds the owner's list instead (vec_grow links
@@ -25,7 +27,7 @@ struct dsc_rt_vec {
   int64_t len;      /* elements used */
   int64_t cap;      /* elements allocated */
   char *data;       /* the elements: inl until they outgrow it, then malloc'd */
-  char inl[];       /* room for INLINE_BYTES / elem elements */
+  char inl[];       /* room for inline_bytes(elem) / elem elements */
 };
 
 _Static_assert(sizeof(struct dsc_rt_vec) % 16 == 0, "inline elements keep the arena's alignment");
@@ -57,8 +59,8 @@ static void vec_release(void *p) {
 }
 
 dsc_rt_vec *rt_vec_make(rt_arena *arena, rt_owned **owner, int64_t elem_size) {
-  size_t elem = elem_size > 0 ? (size_t)elem_size : 1, inline_cap = INLINE_BYTES / elem;
-  dsc_rt_vec *v = rt_arena_alloc_raw(arena, sizeof *v + inline_cap * elem);
+  size_t elem = elem_size > 0 ? (size_t)elem_size : 1, inline_cap = inline_bytes(elem) / elem;
+  dsc_rt_vec *v = rt_arena_alloc_raw(arena, sizeof *v + inline_bytes(elem));
   memset(v, 0, sizeof *v);
   v->owned.release = vec_release;
   v->elem = elem;
@@ -71,7 +73,7 @@ dsc_rt_vec *rt_vec_make(rt_arena *arena, rt_owned **owner, int64_t elem_size) {
 /* Room for at least `need` elements: doubling, out of the inline room into malloc'd memory,
  * and from BIG_BYTES on into a mapping that mremap grows without a copy. */
 static void vec_grow(dsc_rt_vec *v, int64_t need) {
-  int64_t cap = v->cap ? v->cap * 2 : 4;
+  int64_t cap = v->cap * 2 < 4 ? 4 : v->cap * 2;
   while (cap < need) cap *= 2;
   size_t bytes = v->elem * (size_t)cap, old_bytes = v->elem * (size_t)v->cap;
   if (v->data == v->inl || (bytes >= BIG_BYTES && !mapped(v))) { /* a move, with a copy */

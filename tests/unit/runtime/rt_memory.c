@@ -635,6 +635,26 @@ static void test_vec_inline_then_malloced(void) {
   }
 }
 
+/* A vec's first element lives right after its header, in room rounded up to 16 bytes: a join
+ * group of one string value (16 bytes) takes 64 bytes of the arena with its 48-byte header, not
+ * 80 (vec.c).  Two vecs made one after the other are that far apart. */
+static void test_vec_inline_room(void) {
+  static const int64_t sizes[][2] = {{1, 16}, {8, 16}, {16, 16}, {24, 32}, {40, 48}};
+  for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+    int64_t size = sizes[k][0], room = sizes[k][1];
+    dsc_rt_vec *v = dsc_rt_vec_new(&w, size), *next = dsc_rt_vec_new(&w, size);
+    memset(dsc_rt_vec_push(v), 'x', (size_t)size);
+    CU_ASSERT_PTR_EQUAL(dsc_rt_vec_data(v), (const char *)v + 48);
+    CU_ASSERT_EQUAL((const char *)next - (const char *)v, 48 + room);
+    for (int64_t i = 1; i < room / size; i++) memset(dsc_rt_vec_push(v), 'y', (size_t)size);
+    CU_ASSERT_PTR_EQUAL(dsc_rt_vec_data(v), (const char *)v + 48); /* the room is full, not past */
+    memset(dsc_rt_vec_push(v), 'z', (size_t)size);
+    CU_ASSERT_PTR_NOT_EQUAL(dsc_rt_vec_data(v), (const char *)v + 48);
+    CU_ASSERT_EQUAL(((const char *)dsc_rt_vec_at(v, 0))[0], 'x');
+    rt_worker_reset(&w);
+  }
+}
+
 /* Past 1 MiB a vec's elements move to a mapping that grows by mremap (vec.c): values survive
  * the move into it and each growth, extend works into and out of it, and the mapping is gone
  * once the owner is reset (mincore: no such pages). */
@@ -739,6 +759,7 @@ int main(void) {
   CU_add_test(s, "input chunks: blocks, pool and its bound", test_input_chunk_pool);
   CU_add_test(s, "vec", test_vec);
   CU_add_test(s, "vec inline, then malloc'd", test_vec_inline_then_malloced);
+  CU_add_test(s, "vec inline room", test_vec_inline_room);
   int failed = dsc_cunit_run();
   rt_worker_free(&w);
   return failed;
