@@ -206,12 +206,14 @@ LLVMValueRef cg_group_key(cg *g, const type *key, LLVMValueRef table, LLVMValueR
 bool cg_agg_value_only(const plan_op *op);              /* string key: payload = value */
 /* Whether a value of t may point to memory it does not own (strings and lists are views). */
 bool cg_holds_refs(const type *t);
+bool cg_holds_lists(const type *t); /* the same for lists alone */
 /* v with every string and list it holds copied into the worker's batch arena: what a sink keeps
  * of a record then points neither into the input nor into a record scope (cg_sink_feed). */
 LLVMValueRef cg_persist_in_batch(cg *g, LLVMValueRef v, const type *t);
 /* Whether edge e's per-task partial may keep pointers into the batch's input once its task is
  * done (an early start then cannot let the input it took go: cg_pipeline.c). */
 bool cg_sink_holds_input(const plan_edge *e);
+bool cg_sink_holds_lists(const plan_edge *e); /* the same for the lists of its records */
 LLVMTypeRef cg_agg_payload_type(cg *g, const plan_op *op);
 const type *cg_agg_payload_lang_type(const plan_op *op); /* NULL: empty payload (distinct) */
 LLVMValueRef cg_agg_payload(cg *g, const plan_op *op, LLVMValueRef elem); /* element -> payload */

@@ -249,12 +249,25 @@ static bool record_scoped(const plan_stage *st) {
   return st->root->kind == P_SOURCE && !plan_stage_static(st) && !stage_keeps_records(st);
 }
 
+/* Whether a static stage's records may run in a list scope (dsc_rt_list_scope_begin): no sink
+ * keeps a list.  A lookup table's lines are mostly split by csv() and the list dropped. */
+static bool list_scoped(const plan_stage *st) {
+  if (st->root->kind != P_SOURCE || !plan_stage_static(st))
+    return false;
+  for (int i = 0; i < st->edges.len; i++)
+    if (cg_sink_holds_lists(st->edges.items[i]))
+      return false;
+  return true;
+}
+
 /* The loop over the lines of the batch's input that this task takes (dsc_rt_lines_open). */
 static void source_loop(cg *g, const plan_stage *st, LLVMValueRef batch, LLVMValueRef task,
                         LLVMValueRef ntasks) {
-  bool scoped = record_scoped(st);
-  if (scoped)
+  bool records = record_scoped(st), lists = list_scoped(st), scoped = records || lists;
+  if (records)
     cg_rt(g, "dsc_rt_record_scope_begin", "vp", &g->worker);
+  else if (lists)
+    cg_rt(g, "dsc_rt_list_scope_begin", "vp", &g->worker);
   LLVMTypeRef cursor_t = LLVMArrayType2(g->t_i64, (sizeof(dsc_rt_line_cursor) + 7) / 8);
   LLVMValueRef cursor = cg_alloca(g, cursor_t, "cursor");
   LLVMValueRef line = cg_alloca(g, g->t_str, "line");

@@ -579,23 +579,29 @@ static void drain_ring(cg *g, plan_edge *e) {
 
 bool cg_sink_counts(const plan_edge *e) { return partial_of(e->op) == K_COUNT; }
 
-/* Table keys are copied into the table, and print's first elements; anything else that holds a
- * string or list may be a view of the input. */
-bool cg_sink_holds_input(const plan_edge *e) {
+/* Table keys are copied into the table, and print's first elements; anything else whose type
+ * holds(...) says so may keep a view of the input, or of what was made for a record. */
+static bool sink_holds(const plan_edge *e, bool (*holds)(const type *)) {
   const plan_op *op = e->op;
   switch (partial_of(op)) {
   case K_NONE: case K_COUNT: case K_TEXT: return false; /* text is a copy */
   case K_AGG: {
     const type *payload = cg_agg_payload_lang_type(op);
-    return payload && cg_holds_refs(payload);
+    return payload && holds(payload);
   }
-  case K_REDUCE: return cg_holds_refs(op->elem);
+  case K_REDUCE: return holds(op->elem);
   case K_PRINT: return false; /* copies what it keeps */
-  case K_GROUP: case K_COLLECT: return cg_holds_refs(input_elem(op, e->input)) ||
-                                       (op->kind == P_SORT && cg_holds_refs(sort_key(op)));
+  case K_GROUP: case K_COLLECT: return holds(input_elem(op, e->input)) ||
+                                       (op->kind == P_SORT && holds(sort_key(op)));
   }
   return true;
 }
+
+bool cg_sink_holds_input(const plan_edge *e) { return sink_holds(e, cg_holds_refs); }
+
+/* (A static stage's table keys are not copied when they are strings, but a list key is
+ * serialized into a copy: cg_key_bytes.) */
+bool cg_sink_holds_lists(const plan_edge *e) { return sink_holds(e, cg_holds_lists); }
 
 void cg_sink_add_count(cg *g, plan_edge *e, LLVMValueRef n) {
   LLVMValueRef cur = LLVMBuildLoad2(g->b, g->t_i64, e->cg_state, "");

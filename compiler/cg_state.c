@@ -62,18 +62,23 @@ static void persist_item(cg *g, LLVMValueRef i, void *data) {
   LLVMBuildStore(g->b, persist_into(g, load(g, et, src), pl->elem, pl->to_mem), dst);
 }
 
-bool cg_holds_refs(const type *t) {
+static bool holds(const type *t, bool strings) {
   switch (t->kind) {
-  case T_STRING: case T_LIST: return true;
+  case T_STRING: return strings;
+  case T_LIST: return true;
   case T_TUPLE:
     for (int i = 0; i < t->n; i++)
-      if (cg_holds_refs(t->elems[i]))
+      if (holds(t->elems[i], strings))
         return true;
     return false;
-  case T_OPTION: return cg_holds_refs(t->elem);
+  case T_OPTION: return holds(t->elem, strings);
   default: return false;
   }
 }
+
+bool cg_holds_refs(const type *t) { return holds(t, true); }
+
+bool cg_holds_lists(const type *t) { return holds(t, false); }
 
 /* v with every string and list it holds copied into `to`. */
 static LLVMValueRef persist_into(cg *g, LLVMValueRef v, const type *t, persist_to to) {

@@ -157,8 +157,11 @@ void dsc_rt_run_tasks(dsc_rt_ctx *ctx, int64_t ntasks, dsc_rt_task_fn fn, void *
 /* A fused loop whose sinks keep nothing its records point to runs them in a record scope: the
  * strings and lists the runtime makes for a record then go to memory reused a few dozen records
  * later instead of the batch arena.  dsc_rt_record_next after each record; the scope's end
- * before the sinks are finished. */
+ * before the sinks are finished.  A static stage, whose tables keep the strings its records
+ * point to, may still run in a list scope when no sink keeps a list: only the lists (csv(),
+ * split(), words()) go to that memory; dsc_rt_record_next and the scope's end are the same. */
 void dsc_rt_record_scope_begin(dsc_rt_worker *worker);
+void dsc_rt_list_scope_begin(dsc_rt_worker *worker);
 void dsc_rt_record_next(dsc_rt_worker *worker);
 void dsc_rt_record_scope_end(dsc_rt_worker *worker);
 /* The worker of the calling (main) thread, for the single-threaded phases of a batch. */

@@ -178,6 +178,8 @@ int32_t dsc_rt_lines_next_having(dsc_rt_line_cursor *cur, dsc_str *line,
  * Here, not in arena.c, so that the fused loop inlines it: it runs once per line. */
 void dsc_rt_record_next(dsc_rt_worker *w) {
   if (__builtin_expect(++w->records % RT_RECORD_BLOCK != 0, 1)) return;
-  w->rec = w->rec == &w->record[0] ? &w->record[1] : &w->record[0];
-  rt_arena_reset(w->rec);
+  rt_arena *turn = w->list == &w->record[0] ? &w->record[1] : &w->record[0];
+  rt_arena_reset(turn);
+  if (w->rec != &w->arena) w->rec = turn; /* a record scope, not a list scope */
+  w->list = turn;
 }

@@ -234,7 +234,7 @@ void dsc_rt_csv_fields(dsc_rt_worker *w, const char *s, int64_t n, dsc_list *out
   if (k == -2) k = csv_split(w, s, n, few, CSV_FEW);
   dsc_str *v;
   if (k >= 0) {
-    v = rt_arena_alloc_raw(w->rec, sizeof(dsc_str) * (size_t)k);
+    v = rt_arena_alloc_raw(w->list, sizeof(dsc_str) * (size_t)k);
     memcpy(v, few, sizeof(dsc_str) * (size_t)k);
   } else {
     int64_t cap = 1;
@@ -243,7 +243,7 @@ void dsc_rt_csv_fields(dsc_rt_worker *w, const char *s, int64_t n, dsc_list *out
       if (!comma) break;
       cap++, i = comma - s + 1;
     }
-    v = rt_arena_alloc_raw(w->rec, sizeof(dsc_str) * (size_t)cap);
+    v = rt_arena_alloc_raw(w->list, sizeof(dsc_str) * (size_t)cap);
     k = csv_split(w, s, n, v, cap);
   }
   out->data = v;

@@ -69,8 +69,10 @@ typedef struct rt_regex_copy {
 #define RT_LINE_PAIR 128
 struct dsc_rt_worker {
   _Alignas(RT_LINE_PAIR) rt_arena arena; /* batch memory */
-  rt_arena *rec;                      /* where the string and list functions put what they
-                                         make: &arena, or in a record scope one of record[] */
+  rt_arena *rec;                      /* where the string functions put what they make: &arena,
+                                         or in a record scope one of record[] */
+  rt_arena *list;                     /* where the list functions put theirs: rec, or in a list
+                                         scope one of record[] while rec is &arena */
   rt_arena record[2];                 /* a record scope's two halves (dsc_rt_record_scope) */
   int64_t records;                    /* records of the scope so far */
   rt_owned *owned;                    /* tables / vecs to release at batch end */

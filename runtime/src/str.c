@@ -1,7 +1,8 @@
 /* str.c — the string built-ins, with Python's semantics on UTF-8 views.
  *
- * Strings are (ptr, len) views; functions that make new text allocate it in w->rec: the batch
- * arena, or in a record scope memory reused a few dozen records later (arena.c).
+ * Strings are (ptr, len) views; functions that make new text allocate it in w->rec (lists: in
+ * w->list): the batch arena, or in a record scope memory reused a few dozen records later
+ * (arena.c).
  * Most text is ASCII, so each function takes an ASCII fast path and decodes UTF-8 only when it
  * meets a high byte.  Case mapping uses towlower_l/towupper_l of a private C.UTF-8 locale (so the
  * result does not depend on the process locale), plus Python's final-sigma rule; the one-to-many
@@ -249,7 +250,7 @@ void dsc_rt_str_split_list(dsc_rt_worker *w, const char *s, int64_t n, const cha
   if (m > 0)
     for (int64_t i = dsc_rt_str_find(s, n, 0, sep, m); i >= 0; i = dsc_rt_str_find(s, n, i + m, sep, m))
       count++;
-  dsc_str *v = rt_arena_alloc_raw(w->rec, sizeof(dsc_str) * (size_t)count);
+  dsc_str *v = rt_arena_alloc_raw(w->list, sizeof(dsc_str) * (size_t)count);
   int64_t k = 0, start = 0;
   if (m > 0)
     for (int64_t i = dsc_rt_str_find(s, n, 0, sep, m); i >= 0; i = dsc_rt_str_find(s, n, start, sep, m)) {
@@ -266,7 +267,7 @@ void dsc_rt_str_words_list(dsc_rt_worker *w, const char *s, int64_t n, dsc_list 
   for (int64_t i = dsc_rt_str_skip_space(s, n, 0); i < n;
        i = dsc_rt_str_skip_space(s, n, dsc_rt_str_find_space(s, n, i)))
     count++;
-  dsc_str *v = rt_arena_alloc_raw(w->rec, sizeof(dsc_str) * (size_t)count);
+  dsc_str *v = rt_arena_alloc_raw(w->list, sizeof(dsc_str) * (size_t)count);
   int64_t k = 0;
   for (int64_t i = dsc_rt_str_skip_space(s, n, 0); i < n;) {
     int64_t e = dsc_rt_str_find_space(s, n, i);

@@ -84,4 +84,41 @@ for p in keys sum count show; do
       e2e_fail "$p $args: peak RSS $rss KiB; the records' memory stayed"
   done
 done
+# A static stage's strings must last, as its tables point to them, but the lists csv() makes
+# for its lines need not when no sink keeps a list (dsc_rt_list_scope_begin): lookup.ds's
+# table of data.csv puts its field arrays in a list scope, kept.ds's keeps the lists themselves
+# and must not.  Both must give, for each name on stdin, the sum awk computes; lookup.ds prints
+# the table's own copy of each name, which for a quoted name is its unquoted copy, made per line
+# while the table was built (a key this short is copied into the table).
+cat >lookup.ds <<'DS'
+batch 1s
+amounts = table("data.csv").map(l => csv(l)).map(f => (f[1], (f[1], toInt(f[2]))))
+stdin().map(n => (n, 1)).join(amounts).map((n, v) => v._2).reduceByKey((a, b) => a + b).stdout()
+DS
+cat >kept.ds <<'DS'
+batch 1s
+rows = table("data.csv").map(l => csv(l)).map(f => (f[1], f))
+stdin().map(n => (n, 1)).join(rows).map((n, v) => (n, toInt(v._2[2]))).reduceByKey((a, b) => a + b)
+       .stdout()
+DS
+for p in lookup kept; do e2e_compile "$p.ds" "$p"; done
+"$DSC" compile lookup.ds --emit-llvm -o lookup.ll && "$DSC" compile kept.ds --emit-llvm -o kept.ll
+grep -q 'call void @dsc_rt_list_scope_begin' lookup.ll || e2e_fail "lookup.ds: no list scope"
+! grep -q 'call void @dsc_rt_list_scope_begin' kept.ll || e2e_fail "kept.ds: its lists in a scope"
+LC_ALL=C awk '{ print $1 }' names.txt | LC_ALL=C sort -u >names.in
+LC_ALL=C awk '{ s[$1] += $2 } END { for (k in s) printf "(\x27%s\x27, %d)\n", k, s[k] }' names.txt |
+  sort >lookup.want
+for p in lookup kept; do
+  for args in "--threads 1" "--threads 3"; do
+    # shellcheck disable=SC2086
+    timeout -k 5 120 "./$p" --manual-clock --stats $args <names.in >"$p.out" 2>"$p.err" ||
+      { cat "$p.err" >&2; e2e_fail "$p $args exited with status $?"; }
+    sort "$p.out" | cmp -s - lookup.want || {
+      sort "$p.out" | diff - lookup.want | head -10 >&2
+      e2e_fail "$p $args: not what awk computes"
+    }
+    rss=$(sed -n 's/.*peak_rss_kib=\([0-9]*\).*/\1/p' "$p.err")
+    echo "$p $args: peak RSS $rss KiB"
+  done
+done
 echo "PASS"
