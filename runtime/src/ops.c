@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "rt_internal.h"
@@ -21,8 +22,12 @@ int32_t dsc_rt_source_table(dsc_rt_ctx *ctx, const char *path, int64_t path_len)
      see on_line in sched.c). */
   /* read, not mapped: its lines live as long as the program, and a mapping would show them
      changing if the file were rewritten in place meanwhile */
-  /* in big chunks, whose pages can be huge (rt_advise_huge): a join probes the lines' keys */
+  /* in big chunks, whose pages can be huge (lines.c): a join probes the lines' keys; no bigger
+     than the file, whose last chunk would else take a 2 MiB page for a few bytes */
+  struct stat st;
   s->split.chunk_size = RT_TABLE_CHUNK;
+  if (fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size < RT_TABLE_CHUNK)
+    s->split.chunk_size = (size_t)st.st_size + 1;
   int r = rt_source_pump(s, s->fd);
   if (r < 0) fprintf(stderr, "%s: %s: read error: %s\n", rt_progname(ctx), s->label, strerror(errno));
   rt_source_eof(s);

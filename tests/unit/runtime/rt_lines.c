@@ -604,6 +604,23 @@ static void test_mapped_file_shrinks(void) {
 /* Counting newlines 64 bytes a step, in per-lane byte counters summed every 127 steps: input
  * that is all newlines (the most a lane can count) and newlines at every offset of a step, for
  * lengths around the steps, the sums and the tail. */
+/* A table() source reads its file at once, in chunks no bigger than the file (ops.c): a big
+ * chunk is huge pages of its own, and the few bytes of a small table would take a 2 MiB page. */
+static void test_table_chunks_fit_the_file(void) {
+  char text[3000], path[32];
+  size_t n = 0;
+  for (int i = 0; i < 200; i++) n += (size_t)sprintf(text + n, "ad%d,c%d\n", i, i % 7);
+  close(temp_file(path, text, n));
+  stdin_ctx c;
+  stdin_ctx_init(&c, (rt_options){0});
+  int32_t idx = dsc_rt_source_table(&c.ctx, path, (int64_t)strlen(path));
+  rt_source *table = c.ctx.sources[idx];
+  CU_ASSERT_EQUAL(table->split.chunk_size, n + 1);
+  CU_ASSERT_EQUAL(table->cur.count, 200);
+  unlink(path);
+  stdin_ctx_free(&c);
+}
+
 static void test_count_newlines(void) {
   enum { MAX = 3 * 127 * 64 + 200 };
   char *buf = malloc(MAX);
@@ -972,6 +989,7 @@ int main(void) {
   CU_add_test(s, "mapped file that shrinks", test_mapped_file_shrinks);
   CU_add_test(s, "mapped pages given back", test_mapped_pages_given_back);
   CU_add_test(s, "counting newlines", test_count_newlines);
+  CU_add_test(s, "table chunks fit the file", test_table_chunks_fit_the_file);
   int failed = dsc_cunit_run();
   return failed;
 }

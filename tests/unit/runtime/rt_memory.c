@@ -687,6 +687,34 @@ static void test_vec_mapped(void) {
   }
 }
 
+/* A chunk of RT_HUGE_MIN bytes or more (a table()'s lines, RT_TABLE_CHUNK) is huge pages of
+ * its own (lines.c): 2 MiB-aligned, advised huge up to its last byte (malloc'd, its first and
+ * last 2 MiB were 4 KiB pages), and unmapped when released.  Just under RT_HUGE_MIN a chunk is
+ * malloc'd as before. */
+static void test_big_input_chunk(void) {
+  size_t caps[] = {RT_TABLE_CHUNK, (size_t)RT_HUGE_MIN + 12345};
+  for (size_t k = 0; k < 2; k++) {
+    rt_input_chunk *c = rt_input_chunk_new(caps[k]);
+    CU_ASSERT_EQUAL_FATAL(c->cap, caps[k]);
+    CU_ASSERT_EQUAL((uintptr_t)c % (2u << 20), 0);
+    memset(c->data, 'b', c->cap);
+    if (access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) == 0) {
+      char flags[512];
+      vm_flags_of(c, flags, sizeof flags);
+      CU_ASSERT_PTR_NOT_NULL(strstr(flags, " hg"));
+      vm_flags_of(c->data + c->cap - 1, flags, sizeof flags);
+      CU_ASSERT_PTR_NOT_NULL(strstr(flags, " hg"));
+    }
+    CU_ASSERT_EQUAL(c->data[c->cap - 1], 'b');
+    rt_input_chunk_release(c);
+    CU_ASSERT(!is_mapped(c));
+  }
+  rt_input_chunk *small = rt_input_chunk_new((size_t)RT_HUGE_MIN - 4096);
+  memset(small->data, 'c', small->cap);
+  CU_ASSERT_EQUAL(small->data[small->cap - 1], 'c');
+  rt_input_chunk_release(small);
+}
+
 /* Standard input chunks (lines.c): two to a 2 MiB-aligned block that asks for a huge page, the
  * second half kept for the next take; a released chunk is taken again before any new block;
  * the pool keeps 16, and releases past that unmap the chunk (mincore).  A chunk of another size
@@ -756,6 +784,7 @@ int main(void) {
   CU_add_test(s, "table entries of 32 bytes", test_table_compact_entries);
   CU_add_test(s, "many tables, zero payload", test_table_zero_payload_and_many_tables);
   CU_add_test(s, "big blocks ask for huge pages", test_advise_huge);
+  CU_add_test(s, "big input chunks are huge pages", test_big_input_chunk);
   CU_add_test(s, "input chunks: blocks, pool and its bound", test_input_chunk_pool);
   CU_add_test(s, "vec", test_vec);
   CU_add_test(s, "vec inline, then malloc'd", test_vec_inline_then_malloced);
