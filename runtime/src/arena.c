@@ -53,6 +53,23 @@ void rt_advise_huge(void *p, size_t n) {
   if (lo < hi) (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
 }
 
+size_t rt_huge_len(size_t n) { return (n + RT_HUGE_PAGE - 1) & ~(size_t)(RT_HUGE_PAGE - 1); }
+
+/* Maps a page more than asked and unmaps the ends around the aligned part. */
+void *rt_map_huge(size_t n) {
+  size_t len = rt_huge_len(n);
+  char *raw = mmap(NULL, len + RT_HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+  if (raw == MAP_FAILED) rt_oom();
+  char *p = (char *)(((uintptr_t)raw + RT_HUGE_PAGE - 1) & ~(uintptr_t)(RT_HUGE_PAGE - 1));
+  if (p > raw) munmap(raw, (size_t)(p - raw));
+  munmap(p + len, (size_t)(raw + RT_HUGE_PAGE - p));
+  (void)madvise(p, len, MADV_HUGEPAGE);
+  return p;
+}
+
+void rt_unmap_huge(void *p, size_t n) { munmap(p, rt_huge_len(n)); }
+
 char *rt_xstrndup(const char *s, size_t n) {
   char *d = rt_xmalloc(n + 1);
   memcpy(d, s, n);
@@ -64,12 +81,27 @@ void rt_arena_init(rt_arena *a) {
   a->head = NULL, a->cur = a->end = NULL, a->first = 0, a->huge = 0;
 }
 
+/* A huge arena's (the static stage's) big chunks are huge pages of their own (rt_map_huge). */
+static int mapped_chunk(const rt_arena *a, size_t size) {
+  return a->huge && sizeof(rt_chunk) + size >= RT_HUGE_MIN;
+}
+
+static void chunk_free(const rt_arena *a, rt_chunk *c) {
+  if (mapped_chunk(a, c->size)) rt_unmap_huge(c, sizeof(rt_chunk) + c->size);
+  else free(c);
+}
+
 static void arena_grow(rt_arena *a, size_t size) {
   size_t want = a->head ? a->head->size * 2 : a->first ? a->first : RT_CHUNK_MIN;
   if (want > RT_CHUNK_MAX) want = RT_CHUNK_MAX;
   if (want < size) want = size;
-  rt_chunk *c = rt_xmalloc(sizeof(rt_chunk) + want);
-  if (a->huge) rt_advise_huge(c, sizeof(rt_chunk) + want);
+  rt_chunk *c;
+  if (mapped_chunk(a, want)) { /* its room: up to the end of its last huge page */
+    c = rt_map_huge(sizeof(rt_chunk) + want);
+    want = rt_huge_len(sizeof(rt_chunk) + want) - sizeof(rt_chunk);
+  } else {
+    c = rt_xmalloc(sizeof(rt_chunk) + want);
+  }
   c->size = want;
   if (a->head && size > a->head->size && a->cur != (char *)a->head->data) {
     /* A one-off giant: slip it behind the current chunk so the bump pointer keeps its room. */
@@ -104,7 +136,7 @@ void rt_arena_reset(rt_arena *a) {
   while (keep->next) {
     rt_chunk *c = keep->next;
     keep->next = c->next;
-    free(c);
+    chunk_free(a, c);
   }
   a->cur = (char *)keep->data;
   a->end = a->cur + keep->size;
@@ -114,7 +146,7 @@ void rt_arena_free(rt_arena *a) {
   rt_chunk *c = a->head;
   while (c) {
     rt_chunk *n = c->next;
-    free(c);
+    chunk_free(a, c);
     c = n;
   }
   rt_arena_init(a);

@@ -60,19 +60,6 @@ static void pool_put(void *slot) {
   if (!kept) munmap(slot, CHUNK_SLOT);
 }
 
-/* bytes (a multiple of CHUNK_BLOCK) of memory aligned to CHUNK_BLOCK and advised to be
- * transparent huge pages: twice as much mapped, and the ends around it unmapped. */
-static char *map_huge_blocks(size_t bytes) {
-  char *raw = mmap(NULL, bytes + CHUNK_BLOCK, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (raw == MAP_FAILED) rt_oom();
-  char *block = (char *)(((uintptr_t)raw + CHUNK_BLOCK - 1) & ~(uintptr_t)(CHUNK_BLOCK - 1));
-  if (block > raw) munmap(raw, (size_t)(block - raw));
-  munmap(block + bytes, (size_t)(raw + CHUNK_BLOCK - block));
-  (void)madvise(block, bytes, MADV_HUGEPAGE);
-  return block;
-}
-
 /* A slot for a standard chunk: from the pool, else the first half of a new block (the second
  * goes to the pool). */
 static void *pool_take(void) {
@@ -80,23 +67,19 @@ static void *pool_take(void) {
   void *slot = chunk_pool.n ? chunk_pool.free[--chunk_pool.n] : NULL;
   pthread_mutex_unlock(&chunk_pool.mu);
   if (slot) return slot;
-  char *block = map_huge_blocks(CHUNK_BLOCK);
+  char *block = rt_map_huge(CHUNK_BLOCK);
   pool_put(block + CHUNK_SLOT);
   return block;
 }
 
-/* A chunk of RT_HUGE_MIN bytes or more (a table()'s lines, read in 8 MiB chunks) is whole huge
- * pages of its own: malloc'd, its first and last 2 MiB were 4 KiB pages, a quarter of the
- * chunk, and reading a 300,000-line lookup table took 1,450 page faults. */
-static size_t huge_chunk_bytes(size_t cap) {
-  size_t n = sizeof(rt_input_chunk) + cap;
-  return n < RT_HUGE_MIN ? 0 : (n + CHUNK_BLOCK - 1) & ~(size_t)(CHUNK_BLOCK - 1);
-}
+/* A chunk of RT_HUGE_MIN bytes or more (a table()'s lines, read in 8 MiB chunks) is huge pages
+ * of its own (rt_map_huge): malloc'd, a quarter of each chunk was 4 KiB pages, and reading a
+ * 300,000-line lookup table took 1,450 page faults. */
+static int mapped_chunk(size_t cap) { return sizeof(rt_input_chunk) + cap >= RT_HUGE_MIN; }
 
 rt_input_chunk *rt_input_chunk_new(size_t cap) {
   rt_input_chunk *c = cap == RT_INPUT_CHUNK ? pool_take() : NULL;
-  size_t huge = huge_chunk_bytes(cap);
-  if (!c) c = huge ? (rt_input_chunk *)map_huge_blocks(huge) : rt_xmalloc(sizeof *c + cap);
+  if (!c) c = mapped_chunk(cap) ? rt_map_huge(sizeof *c + cap) : rt_xmalloc(sizeof *c + cap);
   c->refs = 1;
   c->cap = cap;
   c->data = (char *)(c + 1);
@@ -124,7 +107,7 @@ void rt_input_chunk_release(rt_input_chunk *c) {
     return;
   }
   if (c->cap == RT_INPUT_CHUNK) pool_put(c);
-  else if (huge_chunk_bytes(c->cap)) munmap(c, huge_chunk_bytes(c->cap));
+  else if (mapped_chunk(c->cap)) rt_unmap_huge(c, sizeof *c + c->cap);
   else free(c);
 }
 

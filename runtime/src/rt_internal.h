@@ -129,8 +129,16 @@ static inline int rt_cpu_has_avx512bw(void) {
  * whose 300,000 ads are looked up by every event, 128 -> 95 ms; the 1,000,000-key window on two
  * threads 415 -> 335 ms (medians of 7).  Only pages not yet written can become huge, so a block
  * asks as soon as it is allocated. */
-enum { RT_HUGE_MIN = 4 << 20 };
+enum { RT_HUGE_MIN = 4 << 20, RT_HUGE_PAGE = 2 << 20 };
 void rt_advise_huge(void *p, size_t n);
+/* Memory that lasts or is given back whole (a table()'s lines, a static stage's arena and
+ * tables): a mapping of its own, 2 MiB-aligned and advised huge, so that all of it can be huge
+ * pages; malloc'd and advised, its first and last 2 MiB were 4 KiB pages, each a page fault
+ * (about 5 us on the bench host).  rt_huge_len(n) is the length mapped for n bytes: n rounded
+ * up to 2 MiB, which is what rt_unmap_huge takes. */
+size_t rt_huge_len(size_t n);
+void *rt_map_huge(size_t n);
+void rt_unmap_huge(void *p, size_t n);
 
 /* Names a thread for the tools that list them (perf --sort comm, top -H, gdb): `name`, or
  * `name-N` when n >= 0; cut to the 15 bytes Linux keeps.  Failure is harmless and ignored. */

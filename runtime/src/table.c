@@ -190,12 +190,8 @@ static size_t entry_stride(size_t payload) {
 static void *table_array(const dsc_rt_table *t, size_t bytes, size_t *mapped) {
   *mapped = 0;
   if (t->own_maps && bytes >= RT_HUGE_MIN) {
-    size_t page = (size_t)sysconf(_SC_PAGESIZE), len = (bytes + page - 1) & ~(page - 1);
-    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) rt_oom();
-    (void)madvise(p, len, MADV_HUGEPAGE);
-    *mapped = len;
-    return p;
+    *mapped = bytes;
+    return rt_map_huge(bytes);
   }
   void *p = rt_xmalloc(bytes);
   rt_advise_huge(p, bytes);
@@ -203,7 +199,7 @@ static void *table_array(const dsc_rt_table *t, size_t bytes, size_t *mapped) {
 }
 
 static void array_free(void *p, size_t mapped) {
-  if (mapped) munmap(p, mapped);
+  if (mapped) rt_unmap_huge(p, mapped);
   else free(p);
 }
 

@@ -687,6 +687,50 @@ static void test_vec_mapped(void) {
   }
 }
 
+/* rt_map_huge: 2 MiB-aligned, the length rounded up to 2 MiB, advised huge from its first to
+ * its last byte.  A huge arena (the static stage's) takes its big chunks from it, each with room
+ * up to the end of its last huge page, and gives them back with rt_unmap_huge (the sanitizer
+ * build would see free() of a mapping); its small chunks are malloc'd. */
+static void test_map_huge(void) {
+  CU_ASSERT_EQUAL(rt_huge_len(1), 2u << 20);
+  CU_ASSERT_EQUAL(rt_huge_len(2u << 20), 2u << 20);
+  CU_ASSERT_EQUAL(rt_huge_len((2u << 20) + 1), 4u << 20);
+  int thp = access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) == 0;
+  char flags[512];
+  size_t n = (5u << 20) + 100;
+  char *p = rt_map_huge(n);
+  CU_ASSERT_EQUAL((uintptr_t)p % (2u << 20), 0);
+  memset(p, 7, rt_huge_len(n));
+  if (thp) {
+    vm_flags_of(p, flags, sizeof flags);
+    CU_ASSERT_PTR_NOT_NULL(strstr(flags, " hg"));
+    vm_flags_of(p + rt_huge_len(n) - 1, flags, sizeof flags);
+    CU_ASSERT_PTR_NOT_NULL(strstr(flags, " hg"));
+  }
+  rt_unmap_huge(p, n);
+  CU_ASSERT(!is_mapped(p));
+
+  rt_arena a;
+  rt_arena_init(&a);
+  a.huge = 1;
+  char *big = rt_arena_alloc_raw(&a, (size_t)RT_HUGE_MIN);
+  memset(big, 1, (size_t)RT_HUGE_MIN);
+  if (thp) {
+    vm_flags_of(big, flags, sizeof flags);
+    CU_ASSERT_PTR_NOT_NULL(strstr(flags, " hg"));
+  }
+  /* the chunk's header lies at the start of its first huge page */
+  CU_ASSERT((uintptr_t)big % (2u << 20) < 64);
+  /* the rest of its last huge page (4 MiB and a header: 6 MiB) is the chunk's room */
+  char *after = rt_arena_alloc_raw(&a, (2u << 20) - 1024);
+  CU_ASSERT(after >= big + RT_HUGE_MIN && after + (2u << 20) - 1024 <= big + (6u << 20));
+  memset(after, 2, (2u << 20) - 1024);
+  char *small_chunk = rt_arena_alloc_raw(&a, 100 << 10); /* past it: a new chunk */
+  CU_ASSERT(small_chunk < big || small_chunk >= big + (6u << 20));
+  rt_arena_free(&a);
+  CU_ASSERT(!is_mapped(big));
+}
+
 /* A chunk of RT_HUGE_MIN bytes or more (a table()'s lines, RT_TABLE_CHUNK) is huge pages of
  * its own (lines.c): 2 MiB-aligned, advised huge up to its last byte (malloc'd, its first and
  * last 2 MiB were 4 KiB pages), and unmapped when released.  Just under RT_HUGE_MIN a chunk is
@@ -785,6 +829,7 @@ int main(void) {
   CU_add_test(s, "many tables, zero payload", test_table_zero_payload_and_many_tables);
   CU_add_test(s, "big blocks ask for huge pages", test_advise_huge);
   CU_add_test(s, "big input chunks are huge pages", test_big_input_chunk);
+  CU_add_test(s, "huge mappings and a huge arena's chunks", test_map_huge);
   CU_add_test(s, "input chunks: blocks, pool and its bound", test_input_chunk_pool);
   CU_add_test(s, "vec", test_vec);
   CU_add_test(s, "vec inline, then malloc'd", test_vec_inline_then_malloced);
