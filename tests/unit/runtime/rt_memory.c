@@ -690,7 +690,8 @@ static void test_vec_mapped(void) {
 /* rt_map_huge: 2 MiB-aligned, the length rounded up to 2 MiB, advised huge from its first to
  * its last byte.  A huge arena (the static stage's) takes its big chunks from it, each with room
  * up to the end of its last huge page, and gives them back with rt_unmap_huge (the sanitizer
- * build would see free() of a mapping); its small chunks are malloc'd. */
+ * build would see free() of a mapping); its first small chunks are malloc'd, and past 512 KiB it
+ * goes on in mapped chunks at once. */
 static void test_map_huge(void) {
   CU_ASSERT_EQUAL(rt_huge_len(1), 2u << 20);
   CU_ASSERT_EQUAL(rt_huge_len(2u << 20), 2u << 20);
@@ -729,6 +730,22 @@ static void test_map_huge(void) {
   CU_ASSERT(small_chunk < big || small_chunk >= big + (6u << 20));
   rt_arena_free(&a);
   CU_ASSERT(!is_mapped(big));
+
+  /* growing by small pieces, a huge arena goes on in a mapped chunk once past 512 KiB: its
+     chunks of 64, 128 and 256 KiB are malloc'd, the fourth starts a huge page */
+  rt_arena_init(&a);
+  a.huge = 1;
+  char *prev = NULL;
+  int chunks = 0;
+  for (int i = 0; i < 40; i++) { /* 1.25 MiB */
+    char *piece = rt_arena_alloc_raw(&a, 32 << 10);
+    memset(piece, 3, 32 << 10);
+    if ((uintptr_t)piece != (uintptr_t)prev + (32u << 10) && ++chunks == 4)
+      CU_ASSERT((uintptr_t)piece % (2u << 20) < 64);
+    prev = piece;
+  }
+  CU_ASSERT_EQUAL(chunks, 4);
+  rt_arena_free(&a);
 }
 
 /* A chunk of RT_HUGE_MIN bytes or more (a table()'s lines, RT_TABLE_CHUNK) is huge pages of
