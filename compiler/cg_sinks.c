@@ -706,16 +706,23 @@ static LLVMValueRef live_entry(cg *g, const plan_edge *e, LLVMValueRef table, LL
   return LLVMBuildICmp(g->b, LLVMIntNE, live, cg_i32(g, 0), "live");
 }
 
-static void merge_live_entry(cg *g, LLVMValueRef i, merge_ctx *m) {
-  const plan_op *op = m->e->op;
-  LLVMTypeRef pt = cg_partial_type(g, m->e);
+/* Entry i of m->from upserted by its key into m->into: the entry there (*fresh: just inserted,
+ * its payload still to be written); *at gets entry i's payload in m->from. */
+static LLVMValueRef upsert_entry_of(cg *g, merge_ctx *m, LLVMValueRef i, LLVMValueRef *at,
+                                    LLVMValueRef *fresh) {
   LLVMValueRef klen = cg_alloca(g, g->t_i64, "klen");
   LLVMValueRef kargs[3] = {m->from, i, klen};
   LLVMValueRef key = cg_rt(g, "dsc_rt_table_key", "pplp", kargs);
   LLVMValueRef pargs[2] = {m->from, i};
-  LLVMValueRef src = LLVMBuildLoad2(g->b, pt, cg_rt(g, "dsc_rt_table_at", "ppl", pargs), "entry");
-  LLVMValueRef fresh;
-  LLVMValueRef dst = cg_upsert(g, m->into, key, LLVMBuildLoad2(g->b, g->t_i64, klen, ""), &fresh);
+  *at = cg_rt(g, "dsc_rt_table_at", "ppl", pargs);
+  return cg_upsert(g, m->into, key, LLVMBuildLoad2(g->b, g->t_i64, klen, ""), fresh);
+}
+
+static void merge_live_entry(cg *g, LLVMValueRef i, merge_ctx *m) {
+  const plan_op *op = m->e->op;
+  LLVMValueRef at, fresh;
+  LLVMValueRef dst = upsert_entry_of(g, m, i, &at, &fresh);
+  LLVMValueRef src = LLVMBuildLoad2(g->b, cg_partial_type(g, m->e), at, "entry");
   LLVMBasicBlockRef ins = cg_block(g, "merge.insert"), comb = cg_block(g, "merge.combine"),
                     done = cg_block(g, "merge.done");
   LLVMBuildCondBr(g->b, fresh, ins, comb);
@@ -945,13 +952,8 @@ bool cg_sink_hands_over(const plan_edge *e) {
  * Else the entry stays, to be combined at the batch's merge. */
 static void hand_over_key(cg *g, LLVMValueRef i, void *data) {
   merge_ctx *m = data;
-  LLVMValueRef klen = cg_alloca(g, g->t_i64, "klen");
-  LLVMValueRef kargs[3] = {m->from, i, klen};
-  LLVMValueRef key = cg_rt(g, "dsc_rt_table_key", "pplp", kargs);
-  LLVMValueRef pargs[2] = {m->from, i};
-  LLVMValueRef src = cg_rt(g, "dsc_rt_table_at", "ppl", pargs);
-  LLVMValueRef fresh;
-  LLVMValueRef dst = cg_upsert(g, m->into, key, LLVMBuildLoad2(g->b, g->t_i64, klen, ""), &fresh);
+  LLVMValueRef src, fresh;
+  LLVMValueRef dst = upsert_entry_of(g, m, i, &src, &fresh);
   LLVMBasicBlockRef then_bb, done;
   cg_if(g, fresh, &then_bb, &done);
   LLVMBuildStore(g->b, LLVMBuildLoad2(g->b, cg_partial_type(g, m->e), src, "entry"), dst);

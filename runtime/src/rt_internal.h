@@ -128,7 +128,9 @@ static inline int rt_cpu_has_avx512bw(void) {
  * which Debian gives to memory that asks), one TLB entry covering what 512 did: ysb-300k-ads,
  * whose 300,000 ads are looked up by every event, 128 -> 95 ms; the 1,000,000-key window on two
  * threads 415 -> 335 ms (medians of 7).  Only pages not yet written can become huge, so a block
- * asks as soon as it is allocated. */
+ * asks as soon as it is allocated.  rt_advise_huge asks for a malloc'd block's 2 MiB-aligned
+ * interior: a batch's big tables, which glibc's heap keeps for the next batch's; what lasts or
+ * is given back whole is mapped whole instead (rt_map_huge, below). */
 enum { RT_HUGE_MIN = 4 << 20, RT_HUGE_PAGE = 2 << 20 };
 void rt_advise_huge(void *p, size_t n);
 /* Memory that lasts or is given back whole (a table()'s lines, a static stage's arena and
