@@ -194,9 +194,10 @@ void cg_output(cg *g, const plan_op *op, LLVMValueRef batch);
 LLVMTypeRef cg_partial_type(cg *g, const plan_edge *e);
 /* Entries of grouping tables (K_GROUP: groupByKey, joins, updateStateByKey): {key, vec of
  * values}, or only {vec} for a string key, whose bytes are the entry's own key (a lookup table's
- * entries took 64 bytes instead of 32).  The key comes back as a view, valid as an aggregation
- * table's is (see "aggregation table entries" in cg_sinks.c). */
-LLVMTypeRef cg_group_type(cg *g, const type *key);
+ * entries took 64 bytes instead of 32).  The vec is kept in the entry (dsc_rt_vec_init), so a
+ * group of one string value is one 64-byte entry.  The key comes back as a view, valid as an
+ * aggregation table's is (see "aggregation table entries" in cg_sinks.c). */
+LLVMTypeRef cg_group_type(cg *g, const type *key, const type *value);
 LLVMValueRef cg_group_values(cg *g, const type *key, LLVMValueRef payload); /* the vec */
 LLVMValueRef cg_group_key(cg *g, const type *key, LLVMValueRef table, LLVMValueRef i,
                           LLVMValueRef payload); /* entry i of table, whose payload this is */

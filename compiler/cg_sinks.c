@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cg.h"
+#include "dsc_rt.h"
 #include "ops.h"
 #include "types.h"
 
@@ -73,25 +74,36 @@ static const type *sort_key(const plan_op *op) {
   return op->in_elem;
 }
 
-/* A grouping table's payload: {K, ptr vec}, or {ptr vec} for a string key (cg.h). */
+/* A grouping table's payload: {K, vec}, or {vec} for a string key (cg.h); the vec is kept in
+ * place, DSC_RT_VEC_HEAD bytes of header and room for its first values (vec.c). */
 static bool group_value_only(const type *key) { return key->kind == T_STRING; }
 
-LLVMTypeRef cg_group_type(cg *g, const type *key) {
+static LLVMTypeRef group_vec_type(cg *g, const type *value) {
+  unsigned long long bytes = LLVMABISizeOfType(g->td, cg_type(g, value));
+  return LLVMArrayType2(g->t_i64, (DSC_RT_VEC_HEAD + DSC_RT_VEC_ROOM(bytes)) / 8);
+}
+
+LLVMTypeRef cg_group_type(cg *g, const type *key, const type *value) {
+  LLVMTypeRef vec = group_vec_type(g, value);
   if (group_value_only(key))
-    return LLVMStructTypeInContext(g->ctx, &g->t_ptr, 1, 0);
-  LLVMTypeRef f[2] = {cg_type(g, key), g->t_ptr};
+    return LLVMStructTypeInContext(g->ctx, &vec, 1, 0);
+  LLVMTypeRef f[2] = {cg_type(g, key), vec};
   return LLVMStructTypeInContext(g->ctx, f, 2, 0);
 }
 
+/* The vec's place does not depend on the value type: it is 8-byte aligned after the key. */
 LLVMValueRef cg_group_values(cg *g, const type *key, LLVMValueRef payload) {
-  LLVMValueRef at = LLVMBuildStructGEP2(g->b, cg_group_type(g, key), payload, group_value_only(key) ? 0 : 1, "");
-  return LLVMBuildLoad2(g->b, g->t_ptr, at, "values");
+  if (group_value_only(key))
+    return payload;
+  LLVMTypeRef f[2] = {cg_type(g, key), g->t_i64};
+  LLVMTypeRef prefix = LLVMStructTypeInContext(g->ctx, f, 2, 0);
+  return LLVMBuildStructGEP2(g->b, prefix, payload, 1, "values");
 }
 
 LLVMValueRef cg_group_key(cg *g, const type *key, LLVMValueRef table, LLVMValueRef i,
                           LLVMValueRef payload) {
   if (!group_value_only(key))
-    return LLVMBuildLoad2(g->b, cg_type(g, key), LLVMBuildStructGEP2(g->b, cg_group_type(g, key), payload, 0, ""), "k");
+    return LLVMBuildLoad2(g->b, cg_type(g, key), payload, "k"); /* the payload's first field */
   LLVMValueRef klen = cg_alloca(g, g->t_i64, "klen");
   LLVMValueRef kargs[3] = {table, i, klen};
   LLVMValueRef k = LLVMGetUndef(g->t_str);
@@ -190,7 +202,10 @@ LLVMTypeRef cg_partial_type(cg *g, const plan_edge *e) {
   const plan_op *op = e->op;
   switch (partial_of(op)) {
   case K_AGG: return cg_agg_payload_type(g, op);
-  case K_GROUP: return cg_group_type(g, input_elem(op, e->input)->elems[0]);
+  case K_GROUP: {
+    const type *kv = input_elem(op, e->input);
+    return cg_group_type(g, kv->elems[0], kv->elems[1]);
+  }
   case K_REDUCE: {
     LLVMTypeRef f[2] = {g->t_i1, cg_type(g, op->elem)};
     return LLVMStructTypeInContext(g->ctx, f, 2, 0);
@@ -454,24 +469,19 @@ static void agg_upsert(cg *g, plan_edge *e, LLVMValueRef v, LLVMValueRef hash) {
  * record's value is pushed.  hash: as for agg_upsert. */
 static void group_upsert(cg *g, plan_edge *e, LLVMValueRef v, LLVMValueRef hash) {
   const type *kv = input_elem(e->op, e->input);
-  LLVMTypeRef gt = cg_group_type(g, kv->elems[0]);
+  LLVMTypeRef gt = cg_group_type(g, kv->elems[0], kv->elems[1]);
   LLVMValueRef key = LLVMBuildExtractValue(g->b, v, 0, "k");
   LLVMValueRef kp, kn, fresh;
   cg_key_bytes(g, key, kv->elems[0], &kp, &kn);
   LLVMValueRef payload = upsert(g, e->cg_state, kp, kn, hash, &fresh);
+  LLVMValueRef values = cg_group_values(g, kv->elems[0], payload);
   LLVMBasicBlockRef then_bb, done;
   cg_if(g, fresh, &then_bb, &done);
-  LLVMValueRef vec = rt_new(g, "dsc_rt_vec_new", cg_type(g, kv->elems[1]));
-  LLVMValueRef entry = LLVMGetUndef(gt);
-  if (group_value_only(kv->elems[0])) {
-    entry = LLVMBuildInsertValue(g->b, entry, vec, 0, "");
-  } else {
-    entry = LLVMBuildInsertValue(g->b, entry, key, 0, "");
-    entry = LLVMBuildInsertValue(g->b, entry, vec, 1, "");
-  }
-  LLVMBuildStore(g->b, entry, payload);
+  if (!group_value_only(kv->elems[0]))
+    LLVMBuildStore(g->b, key, LLVMBuildStructGEP2(g->b, gt, payload, 0, ""));
+  LLVMValueRef init[3] = {g->worker, values, cg_sizeof(g, cg_type(g, kv->elems[1]))};
+  cg_rt(g, "dsc_rt_vec_init", "vppl", init);
   cg_end_if(g, done);
-  LLVMValueRef values = cg_group_values(g, kv->elems[0], payload);
   LLVMValueRef slot = cg_rt(g, "dsc_rt_vec_push", "pp", &values);
   LLVMBuildStore(g->b, LLVMBuildExtractValue(g->b, v, 1, "v"), slot);
 }
@@ -732,8 +742,7 @@ static void merge_live_entry(cg *g, LLVMValueRef i, merge_ctx *m) {
   LLVMPositionBuilderAtEnd(g->b, comb);
   if (partial_of(op) == K_GROUP) {
     const type *key_t = input_elem(op, m->e->input)->elems[0];
-    LLVMValueRef args[2] = {cg_group_values(g, key_t, dst),
-                            LLVMBuildExtractValue(g->b, src, group_value_only(key_t) ? 0 : 1, "")};
+    LLVMValueRef args[2] = {cg_group_values(g, key_t, dst), cg_group_values(g, key_t, at)};
     cg_rt(g, "dsc_rt_vec_extend", "vpp", args);
   } else {
     agg_combine(g, op, dst, payload_value(g, op, src), true);

@@ -204,6 +204,12 @@ void *dsc_rt_table_at(const dsc_rt_table *table, int64_t i);
 const void *dsc_rt_table_key(const dsc_rt_table *table, int64_t i, int64_t *key_len);
 
 dsc_rt_vec *dsc_rt_vec_new(dsc_rt_worker *worker, int64_t elem_size);
+/* A vec kept in place (a grouping table's entry: cg_group_type): DSC_RT_VEC_HEAD bytes of
+ * header, then DSC_RT_VEC_ROOM(elem_size) bytes of room for its first elements, 8-byte aligned.
+ * It may be moved or copied bytewise; its storage beyond the room is the worker's. */
+#define DSC_RT_VEC_HEAD 24
+#define DSC_RT_VEC_ROOM(elem_size) (((elem_size) + 15) / 16 * 16)
+void dsc_rt_vec_init(dsc_rt_worker *worker, void *at, int64_t elem_size);
 /* Appends a zeroed element and returns it; earlier element pointers may move. */
 void *dsc_rt_vec_push(dsc_rt_vec *vec);
 int64_t dsc_rt_vec_len(const dsc_rt_vec *vec);

@@ -198,7 +198,10 @@ void rt_worker_own(dsc_rt_worker *w, rt_owned *o) {
 }
 
 void rt_worker_reset(dsc_rt_worker *w) {
-  for (rt_owned *o = w->owned; o; o = o->next) o->release(o);
+  for (rt_owned *o = w->owned, *next; o; o = next) {
+    next = o->next; /* a vec's anchor frees itself */
+    o->release(o);
+  }
   w->owned = NULL;
   rt_arena_reset(&w->arena);
   rt_arena_reset(&w->record[0]);

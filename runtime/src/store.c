@@ -43,7 +43,7 @@ void dsc_rt_store_free(dsc_rt_store *st) {
   else if (st->ctx) st->ctx->stores = st->next;
   if (st->next) st->next->prev = st->prev;
   for (rt_owned *o = st->owned; o;) {
-    rt_owned *next = o->next; /* o itself lives in the arena, freed below */
+    rt_owned *next = o->next; /* o lives in the arena, freed below, or frees itself */
     o->release(o);
     o = next;
   }

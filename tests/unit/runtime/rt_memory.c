@@ -636,23 +636,70 @@ static void test_vec_inline_then_malloced(void) {
 }
 
 /* A vec's first element lives right after its header, in room rounded up to 16 bytes: a join
- * group of one string value (16 bytes) takes 64 bytes of the arena with its 48-byte header, not
- * 80 (vec.c).  Two vecs made one after the other are that far apart. */
+ * group of one string value (16 bytes) takes 48 bytes of the arena with its 24-byte header, not
+ * 80 (vec.c).  Two vecs made one after the other are that far apart (the arena's 16-byte
+ * alignment included). */
 static void test_vec_inline_room(void) {
   static const int64_t sizes[][2] = {{1, 16}, {8, 16}, {16, 16}, {24, 32}, {40, 48}};
   for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
     int64_t size = sizes[k][0], room = sizes[k][1];
+    CU_ASSERT_EQUAL(DSC_RT_VEC_ROOM(size), room);
     dsc_rt_vec *v = dsc_rt_vec_new(&w, size), *next = dsc_rt_vec_new(&w, size);
+    const char *first = (const char *)v + DSC_RT_VEC_HEAD;
     memset(dsc_rt_vec_push(v), 'x', (size_t)size);
-    CU_ASSERT_PTR_EQUAL(dsc_rt_vec_data(v), (const char *)v + 48);
-    CU_ASSERT_EQUAL((const char *)next - (const char *)v, 48 + room);
+    CU_ASSERT_PTR_EQUAL(dsc_rt_vec_data(v), first);
+    CU_ASSERT_EQUAL((const char *)next - (const char *)v, (DSC_RT_VEC_HEAD + room + 15) / 16 * 16);
     for (int64_t i = 1; i < room / size; i++) memset(dsc_rt_vec_push(v), 'y', (size_t)size);
-    CU_ASSERT_PTR_EQUAL(dsc_rt_vec_data(v), (const char *)v + 48); /* the room is full, not past */
+    CU_ASSERT_PTR_EQUAL(dsc_rt_vec_data(v), first); /* the room is full, not past */
     memset(dsc_rt_vec_push(v), 'z', (size_t)size);
-    CU_ASSERT_PTR_NOT_EQUAL(dsc_rt_vec_data(v), (const char *)v + 48);
+    CU_ASSERT_PTR_NOT_EQUAL(dsc_rt_vec_data(v), first);
     CU_ASSERT_EQUAL(((const char *)dsc_rt_vec_at(v, 0))[0], 'x');
     rt_worker_reset(&w);
   }
+}
+
+/* A vec kept in a table entry (dsc_rt_vec_init) moves with the entry when the table grows, and
+ * a merge copies it bytewise: wherever its bytes are, it finds its elements, in its room or
+ * beyond it, and it goes on growing; the old place may be overwritten.  The worker's reset frees
+ * what it grew into once (the sanitizer build sees a leak or a double free otherwise). */
+enum { KEPT_ELEM = 16, KEPT_BYTES = DSC_RT_VEC_HEAD + DSC_RT_VEC_ROOM(KEPT_ELEM) };
+
+static void kept_check(const void *at, int64_t n) {
+  const dsc_rt_vec *v = at;
+  CU_ASSERT_EQUAL_FATAL(dsc_rt_vec_len(v), n);
+  for (int64_t i = 0; i < n; i++) {
+    const int64_t *e = dsc_rt_vec_at(v, i);
+    CU_ASSERT_FATAL(e[0] == i && e[1] == -i);
+  }
+}
+
+static void kept_push(void *at, int64_t from, int64_t to) {
+  for (int64_t i = from; i < to; i++) {
+    int64_t *e = dsc_rt_vec_push(at);
+    CU_ASSERT_FATAL(e[0] == 0 && e[1] == 0);
+    e[0] = i, e[1] = -i;
+  }
+}
+
+static void test_vec_kept_in_place(void) {
+  uint64_t a[KEPT_BYTES / 8], b[KEPT_BYTES / 8];
+  CU_ASSERT_EQUAL(KEPT_BYTES, 40); /* with a 24-byte entry head: one 64-byte entry */
+  dsc_rt_vec_init(&w, a, KEPT_ELEM);
+  CU_ASSERT_PTR_NULL(dsc_rt_vec_data((dsc_rt_vec *)a));
+  kept_push(a, 0, 1);
+  CU_ASSERT_PTR_EQUAL(dsc_rt_vec_data((dsc_rt_vec *)a), (char *)a + DSC_RT_VEC_HEAD);
+  memcpy(b, a, sizeof a), memset(a, 0xEE, sizeof a); /* the entry moved */
+  kept_check(b, 1);
+  CU_ASSERT_PTR_EQUAL(dsc_rt_vec_data((dsc_rt_vec *)b), (char *)b + DSC_RT_VEC_HEAD);
+  kept_push(b, 1, 100); /* out of the room */
+  memcpy(a, b, sizeof a), memset(b, 0xEE, sizeof b);
+  kept_check(a, 100);
+  kept_push(a, 100, 100000); /* into a mapping */
+  memcpy(b, a, sizeof a), memset(a, 0xEE, sizeof a);
+  kept_check(b, 100000);
+  dsc_rt_vec_init(&w, a, KEPT_ELEM); /* a second one, never grown */
+  kept_push(a, 0, 1);
+  rt_worker_reset(&w);
 }
 
 /* Past 1 MiB a vec's elements move to a mapping that grows by mremap (vec.c): values survive
@@ -851,6 +898,7 @@ int main(void) {
   CU_add_test(s, "vec", test_vec);
   CU_add_test(s, "vec inline, then malloc'd", test_vec_inline_then_malloced);
   CU_add_test(s, "vec inline room", test_vec_inline_room);
+  CU_add_test(s, "vec kept in place", test_vec_kept_in_place);
   int failed = dsc_cunit_run();
   rt_worker_free(&w);
   return failed;
