@@ -165,6 +165,16 @@ struct dsc_rt_table {
 /* The stored half of a key's hash; its slot in the index and the slot's value for entry i. */
 static uint32_t hash_hi(uint64_t h) { return (uint32_t)(h >> 32); }
 static uint64_t hash_pos(const dsc_rt_table *t, uint32_t h) { return h & t->mask; }
+
+/* The load factor's bound, 1/2: whether an index of `size` slots is too small for n entries. */
+static int index_too_small(uint64_t size, uint64_t n) { return n * 2 > size; }
+
+/* The index size an upsert of n entries grows t's index to, by doubling. */
+static uint64_t index_size_for(const dsc_rt_table *t, int64_t n) {
+  uint64_t size = t->mask + 1;
+  while (index_too_small(size, (uint64_t)n)) size *= 2;
+  return size;
+}
 static uint64_t slot_of(uint32_t h, int64_t i) { return ((uint64_t)h << 32) | (uint64_t)(i + 1); }
 
 static entry_head *entry_at(const dsc_rt_table *t, int64_t i) {
@@ -321,7 +331,7 @@ __attribute__((noinline)) void *rt_table_insert(dsc_rt_table *t, const void *key
     memcpy(k, key, klen);
     e->key.ptr = k;
   }
-  if ((uint64_t)t->len * 2 > t->mask + 1) {
+  if (index_too_small(t->mask + 1, (uint64_t)t->len)) {
     table_reindex(t, (t->mask + 1) * 2);
   } else {
     t->index[s] = slot_of(h, i);
@@ -512,8 +522,7 @@ void *dsc_rt_table_revive_from(dsc_rt_table *t, const dsc_rt_table *src, int64_t
 void dsc_rt_table_reserve(dsc_rt_table *t, int64_t n) {
   if (n <= t->cap) return;
   resize_entries(t, n);
-  uint64_t size = t->mask + 1;
-  while (size < 2 * (uint64_t)n) size *= 2;
+  uint64_t size = index_size_for(t, n);
   if (size > t->mask + 1) table_reindex(t, size);
 }
 
@@ -561,8 +570,7 @@ void dsc_rt_table_reserve_shared(dsc_rt_ctx *ctx, dsc_rt_table *t, int64_t n) {
     dsc_rt_table_reserve(t, cap);
     return;
   }
-  uint64_t size = t->mask + 1;
-  while (size < 2 * (uint64_t)n) size *= 2; /* as the inserts would grow it */
+  uint64_t size = index_size_for(t, n);
   size_t mapped, index_mapped = 0;
   grow_job j = {.t = t, .used = (size_t)t->len * t->stride, .ntasks = ntasks};
   unsigned char *mem = table_array(t, bytes, &mapped);
