@@ -318,13 +318,14 @@ int64_t dsc_rt_table_index_of(const dsc_rt_table *table, const void *payload);
 void *dsc_rt_table_upsert_from(dsc_rt_table *table, const dsc_rt_table *src, int64_t i,
                                int32_t *is_new);
 /* Deferred upserts: a loop that feeds a big table (dsc_rt_table_is_big) hashes a key, prefetches
- * its index slot and upserts it a few records later with the same hash, so that the cache misses
- * of consecutive records overlap.  The key bytes must stay valid until then. */
-int32_t dsc_rt_table_hash(const void *key, int64_t key_len);
+ * its index slot and upserts it a few records later with the same hash and words (what
+ * dsc_rt_table_hash wrote), so that the cache misses of consecutive records overlap.  The key
+ * bytes must stay valid until then. */
+int32_t dsc_rt_table_hash(const void *key, int64_t key_len, uint64_t words[2]);
 void dsc_rt_table_prefetch_hash(const dsc_rt_table *table, int32_t hash);
 int32_t dsc_rt_table_is_big(const dsc_rt_table *table);
 void *dsc_rt_table_upsert_hashed(dsc_rt_table *table, const void *key, int64_t key_len,
-                                 int32_t hash, int32_t *is_new);
+                                 int32_t hash, const uint64_t words[2], int32_t *is_new);
 /* Prefetch hints for loops that visit a big table in random order, issued a few iterations
  * ahead so that cache misses overlap: the index slot (entry == 0) or the entry (entry != 0,
  * once the slot is cached) that src's entry i will probe in table; or entry i of table.

@@ -2,7 +2,7 @@
  *
  * The layout is CPython's compact dict: a dense array of entries in insertion order (header,
  * then payload) and a separate open-addressing index of power-of-two size holding, per slot, the
- * entry number plus the upper hash bits, so most probes reject a slot without touching the
+ * entry's place plus the upper hash bits, so most probes reject a slot without touching the
  * entry.  Linear probing, load factor at most 1/2.  A key of up to 16 bytes (most words) lives
  * inside its entry header, so a hit costs one index line and one entry line and no pointer
  * chase: entries are 64-byte aligned, and one of up to 64 bytes never straddles two lines
@@ -129,16 +129,33 @@ __attribute__((always_inline)) static inline uint64_t hash_key(const void *key, 
   return hash_words(*w, n);
 }
 
-/* A dead entry still matches its key: the upsert revives it in place. */
-static int same_key(const entry_head *e, uint32_t h, const void *key, size_t klen, key_words w) {
-  /* len is read atomically (a plain load on x86): a task of a shared update may revive another
-     entry with the same hash meanwhile, which changes only its DEAD bit (see "shares") */
-  if (e->hash != h || (__atomic_load_n(&e->len, __ATOMIC_RELAXED) & KEY_MAX) != klen) return 0;
+/* Whether entry e, whose hash a probe already matched by its index tag, holds the key: NO_MATCH,
+ * LIVE_MATCH, or DEAD_MATCH (a dead entry still matches its key: the upsert revives it in place).
+ * A live entry's len is the key's length, so a live hit costs one compare of it; only a mismatch
+ * looks at the DEAD bit, which batch tables never set. */
+enum { NO_MATCH, LIVE_MATCH, DEAD_MATCH };
+
+/* The key's bytes against those of an entry whose length matched.  Its words come first, with no
+ * test of the length: a short key's words are its bytes, and equal its entry's inline ones only if
+ * they are the same; an empty key's are zero, as is its entry's inline room; a longer key's are
+ * zero, but its entry's first word is a pointer, so they differ and memcmp decides. */
+static int same_bytes(const entry_head *e, const void *key, size_t klen, key_words w) {
+  if (((load64(e->key.inl) ^ w.lo) | (load64(e->key.inl + 8) ^ w.hi)) == 0) return 1;
   /* expected: the long-key memcmp is a call, and without the hint the register allocator saves
    * the probe's live values around it on every record instead of on the rare long key */
-  if (__builtin_expect(short_key(klen), 1))
-    return ((load64(e->key.inl) ^ w.lo) | (load64(e->key.inl + 8) ^ w.hi)) == 0;
-  return klen == 0 || !memcmp(e->key.ptr, key, klen);
+  if (__builtin_expect(short_key(klen) || klen == 0, 1)) return 0;
+  return !memcmp(e->key.ptr, key, klen);
+}
+
+static int key_match(const entry_head *e, const void *key, size_t klen, key_words w) {
+  /* len is read atomically (a plain load on x86): a task of a shared update may revive another
+     entry with the same hash meanwhile, which changes only its DEAD bit (see "shares") */
+  uint32_t len = __atomic_load_n(&e->len, __ATOMIC_RELAXED);
+  /* sign-extended, a dead entry's len is above any key length (keys are shorter than 2^63) */
+  if (__builtin_expect((size_t)(int64_t)(int32_t)len == klen, 1))
+    return same_bytes(e, key, klen, w) ? LIVE_MATCH : NO_MATCH;
+  if ((len & KEY_MAX) != klen) return NO_MATCH;
+  return same_bytes(e, key, klen, w) ? DEAD_MATCH : NO_MATCH;
 }
 
 struct dsc_rt_table {
@@ -156,11 +173,9 @@ struct dsc_rt_table {
   int64_t dead;          /* entries marked dead */
   int64_t folded;        /* len at the last dsc_rt_table_mark_folded */
   int64_t cap;           /* entries allocated */
-  uint64_t *index;       /* 0 = empty, else (entry hash << 32) | (entry + 1) */
+  uint64_t *index;       /* 0 = empty, else a slot_of: the entry's place and hash */
   uint64_t mask;         /* index size - 1 */
 };
-
-#define HI_MASK 0xFFFFFFFF00000000ull
 
 /* The stored half of a key's hash; its slot in the index and the slot's value for entry i. */
 static uint32_t hash_hi(uint64_t h) { return (uint32_t)(h >> 32); }
@@ -175,19 +190,36 @@ static uint64_t index_size_for(const dsc_rt_table *t, int64_t n) {
   while (index_too_small(size, (uint64_t)n)) size *= 2;
   return size;
 }
-static uint64_t slot_of(uint32_t h, int64_t i) { return ((uint64_t)h << 32) | (uint64_t)(i + 1); }
 
 static entry_head *entry_at(const dsc_rt_table *t, int64_t i) {
   return (entry_head *)(t->entries + (size_t)i * t->stride);
 }
 
+/* An index slot holds the key's stored hash as its tag, in its low half, and in its high half its
+ * entry's offset in units of ENTRY_UNIT bytes (every stride is a multiple of it), plus one: a
+ * probe compares the tag as a 32-bit word, with no mask, and finds the entry with shifts, where
+ * an entry number would be multiplied by a stride loaded from the table, on the path from the
+ * slot's load to the entry's.  Entries may take up to 2^32 units, 128 GiB (entries_bytes). */
+enum { ENTRY_UNIT = 32 };
+
+static uint64_t slot_of(const dsc_rt_table *t, uint32_t h, int64_t i) {
+  return ((size_t)i * t->stride / ENTRY_UNIT + 1) << 32 | h;
+}
+
+static int slot_tagged(uint64_t v, uint32_t h) { return (uint32_t)v == h; }
+
+static entry_head *slot_entry(const dsc_rt_table *t, uint64_t v) {
+  return (entry_head *)(t->entries + ((v >> 32) - 1) * ENTRY_UNIT);
+}
+
 /* Entry size: a power of two up to a line, so no entry straddles two lines; beyond that a
- * multiple of 32, so the head (all a probe that misses reads) is still within one line.
+ * multiple of 32 (ENTRY_UNIT), so the head (all a probe that misses reads) is still within one
+ * line.
  * Payloads need at most 8-byte alignment (the code generator's types). */
 static size_t entry_stride(size_t payload) {
   size_t s = sizeof(entry_head) + ((payload + 7) & ~(size_t)7);
-  if (s <= LINE) return s <= 32 ? 32 : LINE;
-  return (s + 31) & ~(size_t)31;
+  if (s <= LINE) return s <= ENTRY_UNIT ? ENTRY_UNIT : LINE;
+  return (s + ENTRY_UNIT - 1) & ~(size_t)(ENTRY_UNIT - 1);
 }
 
 /* A big table is probed at random all over its index and entries: its arrays ask for 2 MiB
@@ -218,12 +250,19 @@ static unsigned char *line_up(unsigned char *mem) {
   return (unsigned char *)(((uintptr_t)mem + LINE - 1) & ~(uintptr_t)(LINE - 1));
 }
 
+/* The bytes of an entries array of `cap` entries; past what index slots can address, the table
+ * is out of memory. */
+static size_t entries_bytes(const dsc_rt_table *t, int64_t cap) {
+  if ((uint64_t)cap * t->stride / ENTRY_UNIT >= UINT32_MAX) rt_oom();
+  return (size_t)cap * t->stride + LINE;
+}
+
 /* Room for `cap` entries.  A small array is realloc'd (the entries then move within it only if
  * its distance to a line boundary changed); a big one is a new array (table_array) that they
  * are copied into, as realloc would copy them anyway (lifecycle.c has glibc serve blocks up to
  * 32 MiB from its heap). */
 static void resize_entries(dsc_rt_table *t, int64_t cap) {
-  size_t bytes = (size_t)cap * t->stride + LINE, used = (size_t)t->len * t->stride;
+  size_t bytes = entries_bytes(t, cap), used = (size_t)t->len * t->stride;
   unsigned char *mem, *at;
   if (bytes < RT_HUGE_MIN && !t->entries_mapped) {
     size_t old_off = t->entries ? (size_t)(t->entries - (unsigned char *)t->entries_mem) : 0;
@@ -294,7 +333,7 @@ static void index_fill(dsc_rt_table *t) {
     uint32_t h = entry_at(t, i)->hash;
     uint64_t s = hash_pos(t, h);
     while (t->index[s]) s = (s + 1) & t->mask;
-    t->index[s] = slot_of(h, i);
+    t->index[s] = slot_of(t, h, i);
   }
 }
 
@@ -334,7 +373,7 @@ __attribute__((noinline)) void *rt_table_insert(dsc_rt_table *t, const void *key
   if (index_too_small(t->mask + 1, (uint64_t)t->len)) {
     table_reindex(t, (t->mask + 1) * 2);
   } else {
-    t->index[s] = slot_of(h, i);
+    t->index[s] = slot_of(t, h, i);
   }
   return e + 1;
 }
@@ -353,16 +392,16 @@ __attribute__((noinline)) static void table_revive(dsc_rt_table *t, entry_head *
 __attribute__((always_inline)) static inline void *
 upsert_hashed(dsc_rt_table *t, const void *key, size_t klen, uint32_t h, key_words w,
               int32_t *is_new) {
-  uint64_t tag = (uint64_t)h << 32;
   uint64_t s = hash_pos(t, h);
   for (;;) {
     uint64_t v = t->index[s];
     if (!v) break;
-    if ((v & HI_MASK) == tag) {
-      entry_head *e = entry_at(t, (int64_t)(v & ~HI_MASK) - 1);
-      if (same_key(e, h, key, klen, w)) {
-        int revived = (e->len & DEAD) != 0;
-        if (revived) table_revive(t, e);
+    if (slot_tagged(v, h)) {
+      entry_head *e = slot_entry(t, v);
+      int match = key_match(e, key, klen, w);
+      if (match) {
+        int revived = match == DEAD_MATCH;
+        if (__builtin_expect(revived, 0)) table_revive(t, e);
         if (is_new) *is_new = revived;
         return e + 1;
       }
@@ -385,13 +424,16 @@ void *dsc_rt_table_upsert(dsc_rt_table *t, const void *key, int64_t key_len, int
 
 /* ---- deferred upserts ------------------------------------------------------------------------
  * A fused loop that feeds a big table hashes each key first and prefetches its index slot, then
- * upserts it a few records later (cg_sinks.c keeps the ring): the misses of several keys then
+ * upserts it a few records later (cg_sinks.c keeps the ring, with the hash and the key's words,
+ * so that the upsert does not read the key again): the misses of several keys then
  * overlap instead of each record waiting for its own.  (Prefetching the entry too, halfway
  * through the ring, once its slot is cached, gained nothing with rings of 16 to 64.) */
 
-int32_t dsc_rt_table_hash(const void *key, int64_t key_len) {
-  key_words w;
-  return (int32_t)hash_hi(hash_key(key, key_len > 0 ? (size_t)key_len : 0, &w));
+int32_t dsc_rt_table_hash(const void *key, int64_t key_len, uint64_t words[2]) {
+  key_words w = {0, 0};
+  uint32_t h = hash_hi(hash_key(key, key_len > 0 ? (size_t)key_len : 0, &w));
+  words[0] = w.lo, words[1] = w.hi;
+  return (int32_t)h;
 }
 
 void dsc_rt_table_prefetch_hash(const dsc_rt_table *t, int32_t h) {
@@ -402,11 +444,9 @@ void dsc_rt_table_prefetch_hash(const dsc_rt_table *t, int32_t h) {
 int32_t dsc_rt_table_is_big(const dsc_rt_table *t) { return t->mask >= 8191; }
 
 void *dsc_rt_table_upsert_hashed(dsc_rt_table *t, const void *key, int64_t key_len, int32_t h,
-                                 int32_t *is_new) {
+                                 const uint64_t words[2], int32_t *is_new) {
   size_t klen = key_len > 0 ? (size_t)key_len : 0;
-  key_words w = {0, 0};
-  if (short_key(klen)) w = key_words_of(key, klen);
-  return upsert_hashed(t, key, klen, (uint32_t)h, w, is_new);
+  return upsert_hashed(t, key, klen, (uint32_t)h, (key_words){words[0], words[1]}, is_new);
 }
 
 /* An entry's key as a probe takes it: a short key's words are the entry's inline bytes. */
@@ -440,12 +480,12 @@ void dsc_rt_table_prefetch_from(const dsc_rt_table *t, const dsc_rt_table *src, 
   /* The key's slot is the first one with its tag from there on.  The walk stays in the slot's
      line, the one the first step fetched: a key a collision pushed along (a third of the window
      bench's entering keys, whose state's index is half full) then has its entry fetched too. */
-  uint64_t tag = (uint64_t)h << 32, s = (uint64_t)(slot - t->index);
+  uint64_t s = (uint64_t)(slot - t->index);
   for (;;) {
     uint64_t v = t->index[s];
     if (!v) return;
-    if ((v & HI_MASK) == tag) {
-      prefetch_entry(t, entry_at(t, (int64_t)(v & ~HI_MASK) - 1));
+    if (slot_tagged(v, h)) {
+      prefetch_entry(t, slot_entry(t, v));
       return;
     }
     s = (s + 1) & t->mask;
@@ -460,12 +500,11 @@ void dsc_rt_table_prefetch_at(const dsc_rt_table *t, int64_t i) {
 /* The entry of a key whose hash and words are known, live or dead, or NULL. */
 static entry_head *find_entry(const dsc_rt_table *t, const void *key, size_t klen, uint32_t h,
                               key_words w) {
-  uint64_t tag = (uint64_t)h << 32;
   for (uint64_t s = hash_pos(t, h); t->index[s]; s = (s + 1) & t->mask) {
     uint64_t v = t->index[s];
-    if ((v & HI_MASK) != tag) continue;
-    entry_head *e = entry_at(t, (int64_t)(v & ~HI_MASK) - 1);
-    if (same_key(e, h, key, klen, w)) return e;
+    if (!slot_tagged(v, h)) continue;
+    entry_head *e = slot_entry(t, v);
+    if (key_match(e, key, klen, w)) return e;
   }
   return NULL;
 }
@@ -484,7 +523,7 @@ void *dsc_rt_table_find(const dsc_rt_table *t, const void *key, int64_t key_len)
  * Tasks may update the payloads of one table at once when no two of them touch one entry: each
  * takes the keys of its own share, by hash.  They look keys up and may revive a dead entry of
  * their share, but insert nothing, so the index and the entries' keys stay as they are while
- * the tasks run; a revival changes only the entry's DEAD bit, which same_key reads atomically.
+ * the tasks run; a revival changes only the entry's DEAD bit, which key_match reads atomically.
  * The share comes from the hash's top bits, scaled, so it does not follow the index position
  * (its low bits). */
 
@@ -512,7 +551,7 @@ void *dsc_rt_table_revive_from(dsc_rt_table *t, const dsc_rt_table *src, int64_t
   *revived = 0;
   if (!e) return NULL;
   if (e->len & DEAD) {
-    __atomic_fetch_and(&e->len, KEY_MAX, __ATOMIC_RELAXED); /* see same_key */
+    __atomic_fetch_and(&e->len, KEY_MAX, __ATOMIC_RELAXED); /* see key_match */
     memset(e + 1, 0, t->stride - sizeof *e);
     *revived = 1;
   }
@@ -565,7 +604,7 @@ void dsc_rt_table_reserve_shared(dsc_rt_ctx *ctx, dsc_rt_table *t, int64_t n) {
   int64_t ntasks = dsc_rt_partitions(ctx);
   if (n <= t->cap) return;
   int64_t cap = t->cap * 2 > n ? t->cap * 2 : n;
-  size_t bytes = (size_t)cap * t->stride + LINE;
+  size_t bytes = entries_bytes(t, cap);
   if (ntasks < 2 || bytes < RT_HUGE_MIN) {
     dsc_rt_table_reserve(t, cap);
     return;

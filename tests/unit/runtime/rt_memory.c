@@ -135,10 +135,11 @@ static void test_table_upsert_hashed(void) {
   for (int round = 0; round < 2; round++)
     for (int i = 0; i < N; i++) {
       int n = i == 0 ? 0 : snprintf(key, sizeof key, i % 5 ? "d%d" : "a-key-longer-than-sixteen-bytes-%d", i);
-      int32_t h = dsc_rt_table_hash(key, n);
+      uint64_t words[2];
+      int32_t h = dsc_rt_table_hash(key, n, words);
       dsc_rt_table_prefetch_hash(t, h);
       int32_t is_new = -1;
-      int64_t *v = dsc_rt_table_upsert_hashed(t, key, n, h, &is_new);
+      int64_t *v = dsc_rt_table_upsert_hashed(t, key, n, h, words, &is_new);
       CU_ASSERT_EQUAL_FATAL(is_new, round == 0);
       *v += i;
       CU_ASSERT_EQUAL_FATAL(dsc_rt_table_is_big(t), dsc_rt_table_len(t) > 2048);
@@ -151,6 +152,69 @@ static void test_table_upsert_hashed(void) {
     CU_ASSERT_PTR_EQUAL_FATAL(dsc_rt_table_find(t, key, n), dsc_rt_table_at(t, i));
   }
   rt_worker_reset(&w);
+}
+
+/* Two keys of one length whose stored hashes (index tags) are the same, found by brute force
+ * among `fmt`'s keys: a probe must tell them apart by their bytes.  0 if none was found. */
+static int same_tag_keys(const char *fmt, char a[64], char b[64]) {
+  enum { N = 1 << 18 };
+  int32_t *seen = calloc((size_t)N, sizeof *seen); /* index by hash's low bits: key number + 1 */
+  uint32_t *tags = calloc((size_t)N, sizeof *tags);
+  int found = 0;
+  for (int i = 0; i < N && !found; i++) {
+    char key[64];
+    uint64_t words[2];
+    int n = snprintf(key, sizeof key, fmt, i);
+    uint32_t h = (uint32_t)dsc_rt_table_hash(key, n, words);
+    for (uint32_t s = h & (N - 1);; s = (s + 1) & (N - 1)) {
+      if (!seen[s]) { seen[s] = i + 1, tags[s] = h; break; }
+      if (tags[s] == h) {
+        snprintf(a, 64, fmt, seen[s] - 1);
+        memcpy(b, key, (size_t)n + 1);
+        found = strlen(a) == strlen(b);
+        break;
+      }
+    }
+  }
+  free(seen);
+  free(tags);
+  return found;
+}
+
+/* The value of key's live entry in t, or -1. */
+static int64_t found_value(dsc_rt_table *t, const char *key, int64_t n) {
+  int64_t *v = dsc_rt_table_find(t, key, n);
+  return v ? *v : -1;
+}
+
+/* Keys whose index tags collide, short (inline) and long: each finds its own entry, through a
+ * removal of the other and its revival, and a deferred upsert with the hash taken earlier. */
+static void test_table_same_tag(void) {
+  const char *fmts[2] = {"k%07d", "a-key-longer-than-sixteen-bytes-%07d"};
+  for (int f = 0; f < 2; f++) {
+    char a[64], b[64];
+    CU_ASSERT_FATAL(same_tag_keys(fmts[f], a, b));
+    int64_t n = (int64_t)strlen(a);
+    dsc_rt_table *t = dsc_rt_table_new(&w, 8);
+    int32_t is_new;
+    *(int64_t *)dsc_rt_table_upsert(t, a, n, &is_new) = 1;
+    *(int64_t *)dsc_rt_table_upsert(t, b, n, &is_new) = 2;
+    CU_ASSERT_EQUAL(is_new, 1);
+    CU_ASSERT_EQUAL(dsc_rt_table_len(t), 2);
+    CU_ASSERT_EQUAL(found_value(t, a, n), 1);
+    CU_ASSERT_EQUAL(found_value(t, b, n), 2);
+    dsc_rt_table_remove(t, dsc_rt_table_find(t, a, n)); /* a dead entry first on b's probe */
+    CU_ASSERT_PTR_NULL(dsc_rt_table_find(t, a, n));
+    CU_ASSERT_EQUAL(found_value(t, b, n), 2);
+    uint64_t words[2];
+    int32_t h = dsc_rt_table_hash(b, n, words);
+    CU_ASSERT_EQUAL(*(int64_t *)dsc_rt_table_upsert_hashed(t, b, n, h, words, &is_new), 2);
+    CU_ASSERT_EQUAL(is_new, 0);
+    CU_ASSERT_EQUAL(*(int64_t *)dsc_rt_table_upsert(t, a, n, &is_new), 0); /* revived, zeroed */
+    CU_ASSERT_EQUAL(is_new, 1);
+    CU_ASSERT_EQUAL(dsc_rt_table_len(t), 2);
+    rt_worker_reset(&w);
+  }
 }
 
 static void test_table_reserve_first(void) {
@@ -880,6 +944,7 @@ int main(void) {
   CU_add_test(s, "table entry indices are stable", test_table_index_of_stable);
   CU_add_test(s, "upsert_from and prefetch hints", test_table_upsert_from);
   CU_add_test(s, "deferred upserts with a hash taken earlier", test_table_upsert_hashed);
+  CU_add_test(s, "keys whose index tags collide", test_table_same_tag);
   CU_add_test(s, "reserve before filling", test_table_reserve_first);
   CU_add_test(s, "reserve on all the workers", test_table_reserve_shared);
   CU_add_test(s, "table empty and binary keys", test_table_empty_and_binary_keys);
