@@ -510,17 +510,21 @@ static void group_upsert(cg *g, plan_edge *e, LLVMValueRef v, const parked_key *
  * Aggregations and groupings (joins, groupByKey) park alike. */
 enum { RING = 16 };
 
+/* A slot holds a record, its key's hash and its key's words, in one struct: a park and an upsert
+ * then each compute one slot address instead of three. */
+enum { SLOT_VALUE, SLOT_HASH, SLOT_WORDS };
+
 typedef struct agg_ring {
   LLVMValueRef count;  /* i64: records parked so far; slot = count % RING */
-  LLVMValueRef values; /* [RING x element] */
-  LLVMValueRef hashes; /* [RING x i32] */
-  LLVMValueRef words;  /* [RING x [2 x i64]] */
-  LLVMTypeRef value_t, words_t;
+  LLVMValueRef slots;  /* [RING x {element, i32 hash, [2 x i64] words}] */
+  LLVMTypeRef value_t, words_t, slot_t;
 } agg_ring;
 
-static LLVMValueRef ring_slot(cg *g, LLVMValueRef arr, LLVMTypeRef t, LLVMValueRef i) {
-  LLVMValueRef idx[2] = {cg_i64(g, 0), LLVMBuildAnd(g->b, i, cg_i64(g, RING - 1), "")};
-  return LLVMBuildInBoundsGEP2(g->b, LLVMArrayType2(t, RING), arr, idx, 2, "");
+/* Field `field` of the slot of record i. */
+static LLVMValueRef ring_field(cg *g, const agg_ring *r, LLVMValueRef i, unsigned field) {
+  LLVMValueRef idx[3] = {cg_i64(g, 0), LLVMBuildAnd(g->b, i, cg_i64(g, RING - 1), ""),
+                         cg_i32(g, (int32_t)field)};
+  return LLVMBuildInBoundsGEP2(g->b, LLVMArrayType2(r->slot_t, RING), r->slots, idx, 3, "");
 }
 
 /* The upsert of one record into edge e's table, aggregation or grouping. */
@@ -542,10 +546,10 @@ static LLVMValueRef sink_key(cg *g, plan_edge *e, LLVMValueRef v, const type **k
 static void ring_upsert(cg *g, LLVMValueRef i, void *data) {
   plan_edge *e = data;
   agg_ring *r = e->cg_ring;
-  LLVMValueRef v = LLVMBuildLoad2(g->b, r->value_t, ring_slot(g, r->values, r->value_t, i), "parked");
+  LLVMValueRef v = LLVMBuildLoad2(g->b, r->value_t, ring_field(g, r, i, SLOT_VALUE), "parked");
   parked_key parked = {
-    LLVMBuildLoad2(g->b, g->t_i32, ring_slot(g, r->hashes, g->t_i32, i), "hash"),
-    ring_slot(g, r->words, r->words_t, i),
+    LLVMBuildLoad2(g->b, g->t_i32, ring_field(g, r, i, SLOT_HASH), "hash"),
+    ring_field(g, r, i, SLOT_WORDS),
   };
   sink_upsert(g, e, v, &parked);
 }
@@ -556,10 +560,19 @@ static void feed_deferred(cg *g, plan_edge *e, LLVMValueRef v) {
     r = e->cg_ring = mem_alloc(sizeof *r);
     r->value_t = LLVMTypeOf(v);
     r->count = e->cg_ring_count;
-    r->values = cg_alloca(g, LLVMArrayType2(r->value_t, RING), "ring");
-    r->hashes = cg_alloca(g, LLVMArrayType2(g->t_i32, RING), "ring.hash");
     r->words_t = LLVMArrayType2(g->t_i64, 2);
-    r->words = cg_alloca(g, LLVMArrayType2(r->words_t, RING), "ring.words");
+    LLVMTypeRef fields[4] = {[SLOT_VALUE] = r->value_t, [SLOT_HASH] = g->t_i32,
+                             [SLOT_WORDS] = r->words_t};
+    r->slot_t = LLVMStructTypeInContext(g->ctx, fields, 3, 0);
+    /* padded to a power of two, so that a slot's address is a shift (a word count's 48 bytes
+       took a multiply by 3 and a shift, twice a record) */
+    uint64_t size = LLVMABISizeOfType(g->td, r->slot_t), room = 1;
+    while (room < size) room *= 2;
+    if (room > size && room <= 256) {
+      fields[3] = LLVMArrayType2(g->t_i8, room - size);
+      r->slot_t = LLVMStructTypeInContext(g->ctx, fields, 4, 0);
+    }
+    r->slots = cg_alloca(g, LLVMArrayType2(r->slot_t, RING), "ring");
   }
   LLVMValueRef table = e->cg_state;
   LLVMValueRef n = LLVMBuildLoad2(g->b, g->t_i64, r->count, "parked");
@@ -579,12 +592,12 @@ static void feed_deferred(cg *g, plan_edge *e, LLVMValueRef v) {
   cg_key_bytes(g, key, key_t, &kp, &kn);
   /* Parked first, then the record parked RING - 1 earlier upserted: this record's values are
      dead by then instead of held (spilled) across the upsert. */
-  LLVMValueRef hargs[3] = {kp, kn, ring_slot(g, r->words, r->words_t, n)};
+  LLVMValueRef hargs[3] = {kp, kn, ring_field(g, r, n, SLOT_WORDS)};
   LLVMValueRef h = cg_rt(g, "dsc_rt_table_hash", "iplp", hargs);
   LLVMValueRef pargs[2] = {table, h};
   cg_rt(g, "dsc_rt_table_prefetch_hash", "vpi", pargs);
-  LLVMBuildStore(g->b, v, ring_slot(g, r->values, r->value_t, n));
-  LLVMBuildStore(g->b, h, ring_slot(g, r->hashes, g->t_i32, n));
+  LLVMBuildStore(g->b, v, ring_field(g, r, n, SLOT_VALUE));
+  LLVMBuildStore(g->b, h, ring_field(g, r, n, SLOT_HASH));
   LLVMBasicBlockRef then_bb, full_done;
   cg_if(g, LLVMBuildICmp(g->b, LLVMIntSGE, n, cg_i64(g, RING - 1), ""), &then_bb, &full_done);
   ring_upsert(g, LLVMBuildSub(g->b, n, cg_i64(g, RING - 1), ""), e);
