@@ -899,8 +899,10 @@ static void each_list_body(cg *g, LLVMValueRef i, void *data) {
  * pieces are read off the mask's set bits.  A memchr call per piece (words average 5 bytes)
  * plus the general find's bounds checks were a fifth of the word count's instructions.  An
  * aligned block never crosses a page, so the bytes it reads before the start or past the end
- * of s are always mapped; their bits are masked off (before) or end the scan (past).  An
- * empty s reads nothing. */
+ * of s are always mapped; their bits are masked off.  The block that holds s's end gets a bit
+ * at the end instead (bit 32 when s ends with the block), as if a separator followed s: the
+ * last piece then ends at a bit as every other does, and the loop ends at the piece that ends
+ * at the end, with no other test per piece.  An empty s reads nothing. */
 enum { SPLIT_BLOCK = 32 };
 
 /* The bits of the bytes equal to c in the aligned block at address blk, as an i64. */
@@ -913,6 +915,18 @@ static LLVMValueRef block_mask(cg *g, LLVMValueRef blk, LLVMValueRef splat) {
   return LLVMBuildZExt(g->b, bits, g->t_i64, "");
 }
 
+/* The bits m of the block at blk, cut at s's end: the bits from the end on cleared and the end's
+ * own set, when the end is within the block or at its end (else m as it is). */
+static LLVMValueRef mask_to_end(cg *g, LLVMValueRef m, LLVMValueRef blk, LLVMValueRef end) {
+  LLVMValueRef d = LLVMBuildSub(g->b, end, blk, "");
+  LLVMValueRef within = LLVMBuildICmp(g->b, LLVMIntULE, d, cg_i64(g, SPLIT_BLOCK), "");
+  LLVMValueRef shift = LLVMBuildSelect(g->b, within, d, cg_i64(g, 0), "");
+  LLVMValueRef bit = LLVMBuildSelect(g->b, within, LLVMBuildShl(g->b, cg_i64(g, 1), shift, ""),
+                                     cg_i64(g, 0), "end_bit");
+  LLVMValueRef below = LLVMBuildAnd(g->b, m, LLVMBuildSub(g->b, bit, cg_i64(g, 1), ""), "");
+  return LLVMBuildOr(g->b, below, bit, "");
+}
+
 static void each_split_byte(cg *g, LLVMValueRef s, char c, cg_each_fn each, void *data) {
   LLVMValueRef sp = str_ptr(g, s), sn = str_len(g, s);
   LLVMValueRef lanes[SPLIT_BLOCK];
@@ -922,66 +936,51 @@ static void each_split_byte(cg *g, LLVMValueRef s, char c, cg_each_fn each, void
   LLVMValueRef base = LLVMBuildPtrToInt(g->b, sp, g->t_i64, "");
   LLVMValueRef end = LLVMBuildAdd(g->b, base, sn, "end");
   LLVMValueRef blk0 = LLVMBuildAnd(g->b, base, cg_i64(g, -SPLIT_BLOCK), "");
+  LLVMValueRef skip = LLVMBuildSub(g->b, base, blk0, "");
   LLVMBasicBlockRef pre = LLVMGetInsertBlock(g->b);
   LLVMBasicBlockRef first = cg_block(g, "split.first"), scan = cg_block(g, "split"),
-                    found = cg_block(g, "split.sep"), advance = cg_block(g, "split.advance"),
-                    load = cg_block(g, "split.load"), piece = cg_block(g, "split.piece"),
+                    found = cg_block(g, "split.sep"), load = cg_block(g, "split.load"),
                     next = cg_block(g, "split.next"), exit = cg_block(g, "split.end");
+  /* an empty s: its end's bit alone, nothing read */
+  LLVMValueRef m_empty = LLVMBuildShl(g->b, cg_i64(g, 1), skip, "");
   LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSGT, sn, cg_i64(g, 0), ""), first, scan);
   /* the first block: drop the bits of the bytes before s */
   LLVMPositionBuilderAtEnd(g->b, first);
-  LLVMValueRef skip = LLVMBuildSub(g->b, base, blk0, "");
   LLVMValueRef m0 = LLVMBuildAnd(g->b, block_mask(g, blk0, splat),
                                  LLVMBuildShl(g->b, cg_i64(g, -1), skip, ""), "");
+  m0 = mask_to_end(g, m0, blk0, end);
   LLVMBuildBr(g->b, scan);
   /* scan: the block at blk, its separators not yet used, and where the current piece starts */
   LLVMPositionBuilderAtEnd(g->b, scan);
   LLVMValueRef blk = LLVMBuildPhi(g->b, g->t_i64, "blk");
   LLVMValueRef mask = LLVMBuildPhi(g->b, g->t_i64, "mask");
   LLVMValueRef start = LLVMBuildPhi(g->b, g->t_i64, "start");
-  LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, mask, cg_i64(g, 0), ""), found, advance);
-  LLVMPositionBuilderAtEnd(g->b, advance);
-  LLVMValueRef blk_next = LLVMBuildAdd(g->b, blk, cg_i64(g, SPLIT_BLOCK), "");
-  LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntULT, blk_next, end, ""), load, piece);
+  LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, mask, cg_i64(g, 0), ""), found, load);
+  /* no bit left: the end is further on, so the next block is within s */
   LLVMPositionBuilderAtEnd(g->b, load);
-  LLVMValueRef m_next = block_mask(g, blk_next, splat);
+  LLVMValueRef blk_next = LLVMBuildAdd(g->b, blk, cg_i64(g, SPLIT_BLOCK), "");
+  LLVMValueRef m_next = mask_to_end(g, block_mask(g, blk_next, splat), blk_next, end);
   LLVMBuildBr(g->b, scan);
-  /* a separator: inside s, or past its end (then the last piece ends at the end) */
+  /* the piece [start, stop): a separator ends it, or s's end, the last piece's */
   LLVMPositionBuilderAtEnd(g->b, found);
   LLVMTypeRef i64v[1] = {g->t_i64};
   LLVMValueRef cargs[2] = {mask, LLVMConstInt(g->t_i1, 1, 0)};
-  LLVMValueRef at = LLVMBuildAdd(g->b, blk, intrinsic(g, "llvm.cttz", i64v, 1, cargs, 2), "");
-  LLVMValueRef inside = LLVMBuildICmp(g->b, LLVMIntULT, at, end, "");
-  LLVMValueRef sep = LLVMBuildSelect(g->b, inside, at, end, "");
-  LLVMBuildBr(g->b, piece);
-  /* the piece [start, stop); the last one when no separator follows it in s */
-  LLVMPositionBuilderAtEnd(g->b, piece);
-  LLVMValueRef stop = LLVMBuildPhi(g->b, g->t_i64, "stop");
-  LLVMValueRef more = LLVMBuildPhi(g->b, g->t_i1, "more");
+  LLVMValueRef stop = LLVMBuildAdd(g->b, blk, intrinsic(g, "llvm.cttz", i64v, 1, cargs, 2), "stop");
   LLVMValueRef off = LLVMBuildSub(g->b, start, base, "");
   LLVMValueRef piece_p = LLVMBuildGEP2(g->b, g->t_i8, sp, &off, 1, "");
   each(g, make_str(g, piece_p, LLVMBuildSub(g->b, stop, start, "")), data);
-  LLVMBuildCondBr(g->b, more, next, exit);
+  LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, stop, end, ""), next, exit);
   LLVMPositionBuilderAtEnd(g->b, next);
   LLVMValueRef mask_rest = LLVMBuildAnd(g->b, mask, LLVMBuildSub(g->b, mask, cg_i64(g, 1), ""), "");
   LLVMValueRef start_next = LLVMBuildAdd(g->b, stop, cg_i64(g, 1), "");
   LLVMBuildBr(g->b, scan);
 
-  LLVMValueRef bv[3] = {blk0, blk0, blk_next}, mv[3] = {cg_i64(g, 0), m0, m_next};
-  LLVMBasicBlockRef from[3] = {pre, first, load};
-  LLVMAddIncoming(blk, bv, from, 3);
-  LLVMAddIncoming(mask, mv, from, 3);
+  LLVMValueRef bv[4] = {blk0, blk0, blk_next, blk}, mv[4] = {m_empty, m0, m_next, mask_rest};
   LLVMValueRef sv[4] = {base, base, start, start_next};
-  LLVMValueRef bv2[1] = {blk}, mv2[1] = {mask_rest};
-  LLVMBasicBlockRef from2[1] = {next};
-  LLVMAddIncoming(blk, bv2, from2, 1);
-  LLVMAddIncoming(mask, mv2, from2, 1);
-  LLVMBasicBlockRef sfrom[4] = {pre, first, load, next};
-  LLVMAddIncoming(start, sv, sfrom, 4);
-  LLVMValueRef pv[2] = {end, sep}, mo[2] = {LLVMConstInt(g->t_i1, 0, 0), inside};
-  LLVMBasicBlockRef pfrom[2] = {advance, found};
-  LLVMAddIncoming(stop, pv, pfrom, 2);
-  LLVMAddIncoming(more, mo, pfrom, 2);
+  LLVMBasicBlockRef from[4] = {pre, first, load, next};
+  LLVMAddIncoming(blk, bv, from, 4);
+  LLVMAddIncoming(mask, mv, from, 4);
+  LLVMAddIncoming(start, sv, from, 4);
   LLVMPositionBuilderAtEnd(g->b, exit);
 }
 
