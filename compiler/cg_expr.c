@@ -1180,9 +1180,13 @@ static LLVMValueRef key_write(cg *g, LLVMValueRef buf, LLVMValueRef off, LLVMVal
 
 void cg_key_bytes(cg *g, LLVMValueRef v, const type *t, LLVMValueRef *ptr, LLVMValueRef *len) {
   if (t->kind == T_STRING) {
-    /* The common case costs nothing: the string's own bytes are the key. */
+    /* The common case costs nothing: the string's own bytes are the key.  A string's length is
+       never negative: told so, the optimiser drops the table's clamp of it (twice a record in
+       the word count, whose keys come back from the deferred-upsert ring's memory). */
     *ptr = str_ptr(g, v);
     *len = str_len(g, v);
+    LLVMValueRef sane = LLVMBuildICmp(g->b, LLVMIntSGE, *len, cg_i64(g, 0), "");
+    intrinsic(g, "llvm.assume", NULL, 0, &sane, 1);
     return;
   }
   int64_t fixed;
