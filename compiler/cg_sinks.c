@@ -518,6 +518,7 @@ typedef struct agg_ring {
   LLVMValueRef count;  /* i64: records parked so far; slot = count % RING */
   LLVMValueRef slots;  /* [RING x {element, i32 hash, [2 x i64] words}] */
   LLVMTypeRef value_t, words_t, slot_t;
+  ptr_vec stores, loads; /* ring_access: each park's and unpark's of the record's fields */
 } agg_ring;
 
 /* Field `field` of the slot of record i. */
@@ -543,10 +544,108 @@ static LLVMValueRef sink_key(cg *g, plan_edge *e, LLVMValueRef v, const type **k
   return LLVMBuildExtractValue(g->b, v, 0, "k");
 }
 
+/* A record is parked and unparked a top-level field at a time, and each store and load is
+ * listed: a field that every park of the stage stores as one constant (the word count's 1 of
+ * (w, 1)) is then that constant where unparked, and is neither stored nor loaded
+ * (ring_fold_constants, once the stage's parks are all made). */
+typedef struct ring_access {
+  unsigned field;
+  LLVMValueRef inst;
+} ring_access;
+
+static bool value_is_struct(const agg_ring *r) {
+  return LLVMGetTypeKind(r->value_t) == LLVMStructTypeKind;
+}
+
+static unsigned value_fields(const agg_ring *r) {
+  return value_is_struct(r) ? LLVMCountStructElementTypes(r->value_t) : 1;
+}
+
+static void list_access(ptr_vec *list, unsigned field, LLVMValueRef inst) {
+  ring_access *a = mem_alloc(sizeof *a);
+  a->field = field, a->inst = inst;
+  vec_push(list, a);
+}
+
+/* Where field f of the record in slot i lives. */
+static LLVMValueRef value_field(cg *g, agg_ring *r, LLVMValueRef i, unsigned f) {
+  LLVMValueRef p = ring_field(g, r, i, SLOT_VALUE);
+  return value_is_struct(r) ? LLVMBuildStructGEP2(g->b, r->value_t, p, f, "") : p;
+}
+
+/* Field f of the struct v: what the code that built it inserted there, when it can be seen (so
+ * that a constant shows as one), else an extractvalue. */
+static LLVMValueRef struct_field(cg *g, LLVMValueRef v, unsigned f) {
+  for (LLVMValueRef at = v;;) {
+    if (LLVMIsAInsertValueInst(at) && LLVMGetNumIndices(at) == 1) {
+      if (LLVMGetIndices(at)[0] == f)
+        return LLVMGetOperand(at, 1);
+      at = LLVMGetOperand(at, 0);
+    } else if (LLVMIsAConstant(at) && !LLVMIsUndef(at) && LLVMGetAggregateElement(at, f)) {
+      return LLVMGetAggregateElement(at, f);
+    } else {
+      return LLVMBuildExtractValue(g->b, v, f, "");
+    }
+  }
+}
+
+static void park_value(cg *g, agg_ring *r, LLVMValueRef i, LLVMValueRef v) {
+  for (unsigned f = 0; f < value_fields(r); f++) {
+    LLVMValueRef x = value_is_struct(r) ? struct_field(g, v, f) : v;
+    list_access(&r->stores, f, LLVMBuildStore(g->b, x, value_field(g, r, i, f)));
+  }
+}
+
+static LLVMValueRef unpark_value(cg *g, agg_ring *r, LLVMValueRef i) {
+  LLVMValueRef v = LLVMGetUndef(r->value_t);
+  for (unsigned f = 0; f < value_fields(r); f++) {
+    LLVMTypeRef ft = value_is_struct(r) ? LLVMStructGetTypeAtIndex(r->value_t, f) : r->value_t;
+    LLVMValueRef x = LLVMBuildLoad2(g->b, ft, value_field(g, r, i, f), "parked");
+    list_access(&r->loads, f, x);
+    v = value_is_struct(r) ? LLVMBuildInsertValue(g->b, v, x, f, "") : x;
+  }
+  return v;
+}
+
+/* The constant every park stored in field f, or NULL. */
+static LLVMValueRef parked_constant(const agg_ring *r, unsigned f) {
+  LLVMValueRef c = NULL;
+  for (int k = 0; k < r->stores.len; k++) {
+    const ring_access *a = r->stores.items[k];
+    if (a->field != f)
+      continue;
+    LLVMValueRef x = LLVMGetOperand(a->inst, 0);
+    if (!LLVMIsConstant(x) || (c && x != c))
+      return NULL;
+    c = x;
+  }
+  return c;
+}
+
+static void ring_fold_constants(agg_ring *r) {
+  for (unsigned f = 0; f < value_fields(r); f++) {
+    LLVMValueRef c = parked_constant(r, f);
+    if (!c)
+      continue;
+    for (int k = 0; k < r->loads.len; k++) {
+      ring_access *a = r->loads.items[k];
+      if (a->field == f) {
+        LLVMReplaceAllUsesWith(a->inst, c);
+        LLVMInstructionEraseFromParent(a->inst);
+      }
+    }
+    for (int k = 0; k < r->stores.len; k++) {
+      ring_access *a = r->stores.items[k];
+      if (a->field == f)
+        LLVMInstructionEraseFromParent(a->inst);
+    }
+  }
+}
+
 static void ring_upsert(cg *g, LLVMValueRef i, void *data) {
   plan_edge *e = data;
   agg_ring *r = e->cg_ring;
-  LLVMValueRef v = LLVMBuildLoad2(g->b, r->value_t, ring_field(g, r, i, SLOT_VALUE), "parked");
+  LLVMValueRef v = unpark_value(g, r, i);
   parked_key parked = {
     LLVMBuildLoad2(g->b, g->t_i32, ring_field(g, r, i, SLOT_HASH), "hash"),
     ring_field(g, r, i, SLOT_WORDS),
@@ -596,7 +695,7 @@ static void feed_deferred(cg *g, plan_edge *e, LLVMValueRef v) {
   LLVMValueRef h = cg_rt(g, "dsc_rt_table_hash", "iplp", hargs);
   LLVMValueRef pargs[2] = {table, h};
   cg_rt(g, "dsc_rt_table_prefetch_hash", "vpi", pargs);
-  LLVMBuildStore(g->b, v, ring_field(g, r, n, SLOT_VALUE));
+  park_value(g, r, n, v);
   LLVMBuildStore(g->b, h, ring_field(g, r, n, SLOT_HASH));
   LLVMBasicBlockRef then_bb, full_done;
   cg_if(g, LLVMBuildICmp(g->b, LLVMIntSGE, n, cg_i64(g, RING - 1), ""), &then_bb, &full_done);
@@ -617,6 +716,7 @@ static void drain_ring(cg *g, plan_edge *e) {
   LLVMValueRef lo = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSGT, back, cg_i64(g, 0), ""),
                                     back, cg_i64(g, 0), "");
   cg_loop(g, lo, n, ring_upsert, e);
+  ring_fold_constants(r);
   e->cg_ring = NULL;
 }
 
