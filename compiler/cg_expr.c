@@ -918,11 +918,12 @@ static LLVMValueRef block_mask(cg *g, LLVMValueRef blk, LLVMValueRef splat) {
 /* The bits m of the block at blk, cut at s's end: the bits from the end on cleared and the end's
  * own set, when the end is within the block or at its end (else m as it is). */
 static LLVMValueRef mask_to_end(cg *g, LLVMValueRef m, LLVMValueRef blk, LLVMValueRef end) {
+  /* the bit is `within` shifted by d (no 1 or 0 kept in a register for the loop: they were
+     set again after every record's upsert); past the block, bit - 1 keeps every bit */
   LLVMValueRef d = LLVMBuildSub(g->b, end, blk, "");
   LLVMValueRef within = LLVMBuildICmp(g->b, LLVMIntULE, d, cg_i64(g, SPLIT_BLOCK), "");
-  LLVMValueRef shift = LLVMBuildSelect(g->b, within, d, cg_i64(g, 0), "");
-  LLVMValueRef bit = LLVMBuildSelect(g->b, within, LLVMBuildShl(g->b, cg_i64(g, 1), shift, ""),
-                                     cg_i64(g, 0), "end_bit");
+  LLVMValueRef bit = LLVMBuildShl(g->b, LLVMBuildZExt(g->b, within, g->t_i64, ""),
+                                  LLVMBuildAnd(g->b, d, cg_i64(g, 63), ""), "end_bit");
   LLVMValueRef below = LLVMBuildAnd(g->b, m, LLVMBuildSub(g->b, bit, cg_i64(g, 1), ""), "");
   return LLVMBuildOr(g->b, below, bit, "");
 }
