@@ -967,8 +967,9 @@ static void each_split_byte(cg *g, LLVMValueRef s, char c, cg_each_fn each, void
   LLVMTypeRef i64v[1] = {g->t_i64};
   LLVMValueRef cargs[2] = {mask, LLVMConstInt(g->t_i1, 1, 0)};
   LLVMValueRef stop = LLVMBuildAdd(g->b, blk, intrinsic(g, "llvm.cttz", i64v, 1, cargs, 2), "stop");
-  LLVMValueRef off = LLVMBuildSub(g->b, start, base, "");
-  LLVMValueRef piece_p = LLVMBuildGEP2(g->b, g->t_i8, sp, &off, 1, "");
+  /* the piece's address as the blocks' are (s's own address was taken as an integer): as
+     s + (start - s), the subtraction and addition stayed in the loop */
+  LLVMValueRef piece_p = LLVMBuildIntToPtr(g->b, start, g->t_ptr, "piece");
   each(g, make_str(g, piece_p, LLVMBuildSub(g->b, stop, start, "")), data);
   LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, stop, end, ""), next, exit);
   LLVMPositionBuilderAtEnd(g->b, next);
