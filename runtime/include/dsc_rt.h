@@ -116,6 +116,8 @@ typedef struct dsc_rt_line_cursor {
   int64_t run;              /* the run being read */
   int64_t run_start;        /* its offset in the batch's input bytes */
   int64_t lo, hi;           /* the task's share of those bytes: the lines that start in it */
+  const char *nl_block;     /* the 64-byte aligned block whose \n it knows (line_cursor.c) */
+  uint64_t nl_bits;         /*   bit i: nl_block[i] is a \n not yet passed */
 } dsc_rt_line_cursor;
 /* Starts task `task` of `ntasks` on the lines source `source` received for this batch.  The
  * tasks' shares are contiguous and together hold every line once, in arrival order. */

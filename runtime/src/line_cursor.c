@@ -89,13 +89,79 @@ static int next_run(dsc_rt_line_cursor *cur) {
   return rt_lines_enter_run(cur);
 }
 
+/* ---- a plain run's line ends, 64 bytes at a time ----------------------------------------------
+ * Lines are often short (a word count's 50 bytes, the window benchmark's keys 14), and a memchr
+ * call a line cost about 34 instructions.  The cursor keeps the \n bits of the 64-byte aligned
+ * block it is in: the next line's end is a count of trailing zeros, and each byte is compared
+ * once.  The word count: 355.7 -> 325.9 ms (11 interleaved runs); the window's keys: 1.6% fewer
+ * instructions.  Lines that cross one or two blocks at random cost a mispredicted branch each:
+ * ysb-300k-ads's 300,000 campaign lines of 74 bytes took 33.8 -> 35.0 ms to read and build.
+ * An aligned block never crosses a page, so its bytes before the line or past the run are
+ * mapped; a \n at or past the run's end is not taken.  AddressSanitizer would take those bytes
+ * for overflows, hence no_sanitize. */
+enum { NL_BLOCK = 64 };
+
+__attribute__((no_sanitize("address"))) static inline uint64_t newline_bits(const char *block) {
+  const char *b = block;
+  __asm__("" : "+r"(b)); /* the optimiser must not reason about the run's object: we pass it */
+  uint64_t bits = 0;
+#if defined(__clang__)
+  /* a compare's bool vector as bits: the program's own target (AVX2 here) picks the widths */
+  typedef char bytes32 __attribute__((vector_size(32)));
+  typedef _Bool bools32 __attribute__((ext_vector_type(32)));
+  const bytes32 nl = (bytes32){0} + '\n';
+  for (int i = 0; i < NL_BLOCK / 32; i++) {
+    bytes32 v;
+    memcpy(&v, __builtin_assume_aligned(b + 32 * i, 32), 32);
+    uint32_t m;
+    bools32 hit = __builtin_convertvector(v == nl, bools32);
+    memcpy(&m, &hit, sizeof m);
+    bits |= (uint64_t)m << (32 * i);
+  }
+#elif defined(__SSE2__)
+  const rt_bytes16 nl = (rt_bytes16){0} + '\n';
+  for (int i = 0; i < NL_BLOCK / 16; i++) {
+    rt_bytes16 v;
+    memcpy(&v, __builtin_assume_aligned(b + 16 * i, 16), 16);
+    typedef char bytes16 __attribute__((vector_size(16)));
+    bits |= (uint64_t)(uint16_t)__builtin_ia32_pmovmskb128((bytes16)(v == nl)) << (16 * i);
+  }
+#else
+  for (int i = 0; i < NL_BLOCK; i++) bits |= (uint64_t)(b[i] == '\n') << i;
+#endif
+  return bits;
+}
+
+/* The end of the line that starts at p in the current plain run: its \n, or the run's end when
+ * none is left before it (a run ends in \n, unless its bytes changed since the receiver saw them:
+ * a mapped file rewritten in place, input_map.c). */
+static inline const char *line_end(dsc_rt_line_cursor *cur, const char *p) {
+  const char *block = cur->nl_block;
+  uint64_t bits;
+  uintptr_t off = (uintptr_t)p - (uintptr_t)block;
+  if (off < NL_BLOCK) {
+    bits = cur->nl_bits & (~(uint64_t)0 << off);
+  } else {
+    off = (uintptr_t)p & (NL_BLOCK - 1);
+    block = p - off;
+    bits = newline_bits(block) & (~(uint64_t)0 << off);
+  }
+  while (!bits) {
+    block += NL_BLOCK;
+    if (block >= cur->run_end) return cur->run_end;
+    bits = newline_bits(block);
+  }
+  const char *end = block + __builtin_ctzll(bits);
+  if (__builtin_expect(end >= cur->run_end, 0)) return cur->run_end;
+  cur->nl_block = block;
+  cur->nl_bits = bits & (bits - 1);
+  return end;
+}
+
 int32_t dsc_rt_lines_next(dsc_rt_line_cursor *cur, dsc_str *line) {
   for (;;) {
     if (cur->next < cur->limit) {
-      const char *end = memchr(cur->next, '\n', (size_t)(cur->run_end - cur->next));
-      /* a run ends in \n, unless its bytes changed since the receiver saw them (a mapped file
-         rewritten in place, input_map.c): then the line ends with the run */
-      if (__builtin_expect(!end, 0)) end = cur->run_end;
+      const char *end = line_end(cur, cur->next);
       line->ptr = cur->next;
       line->len = end - cur->next;
       cur->next = end + 1;
