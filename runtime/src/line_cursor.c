@@ -119,11 +119,11 @@ __attribute__((no_sanitize("address"))) static inline uint64_t newline_bits(cons
     bits |= (uint64_t)m << (32 * i);
   }
 #elif defined(__SSE2__)
+  typedef char bytes16 __attribute__((vector_size(16)));
   const rt_bytes16 nl = (rt_bytes16){0} + '\n';
   for (int i = 0; i < NL_BLOCK / 16; i++) {
     rt_bytes16 v;
     memcpy(&v, __builtin_assume_aligned(b + 16 * i, 16), 16);
-    typedef char bytes16 __attribute__((vector_size(16)));
     bits |= (uint64_t)(uint16_t)__builtin_ia32_pmovmskb128((bytes16)(v == nl)) << (16 * i);
   }
 #else

@@ -185,7 +185,7 @@ struct dsc_rt_table {
   uint64_t mask;         /* index size - 1 */
 };
 
-/* The stored half of a key's hash; its slot in the index and the slot's value for entry i. */
+/* The stored half of a key's hash, and its slot in the index. */
 static uint32_t hash_hi(uint64_t h) { return (uint32_t)(h >> 32); }
 static uint64_t hash_pos(const dsc_rt_table *t, uint32_t h) { return h & t->mask; }
 
@@ -222,8 +222,7 @@ static entry_head *slot_entry(const dsc_rt_table *t, uint64_t v) {
 
 /* Entry size: a power of two up to a line, so no entry straddles two lines; beyond that a
  * multiple of 32 (ENTRY_UNIT), so the head (all a probe that misses reads) is still within one
- * line.
- * Payloads need at most 8-byte alignment (the code generator's types). */
+ * line.  Payloads need at most 8-byte alignment (the code generator's types). */
 static size_t entry_stride(size_t payload) {
   size_t s = sizeof(entry_head) + ((payload + 7) & ~(size_t)7);
   if (s <= LINE) return s <= ENTRY_UNIT ? ENTRY_UNIT : LINE;
