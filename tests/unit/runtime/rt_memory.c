@@ -190,7 +190,7 @@ static void probe_lengths(int n, int (*key)(int i, char *buf), double *mean, int
   long total = 0;
   *longest = 0;
   for (int i = 0; i < n; i++) {
-    char buf[32];
+    char buf[64];
     uint64_t words[2];
     uint32_t s = (uint32_t)dsc_rt_table_hash(buf, key(i, buf), words) & (size - 1);
     int probes = 1;
@@ -203,17 +203,27 @@ static void probe_lengths(int n, int (*key)(int i, char *buf), double *mean, int
   *mean = (double)total / n;
 }
 
-static int key_text(int i, char *buf) { return snprintf(buf, 32, "user-%d", i); }
-static int key_tail(int i, char *buf) { return snprintf(buf, 32, "abcdefgh%08d", i); }
+static int key_text(int i, char *buf) { return snprintf(buf, 64, "user-%d", i); }
+static int key_tail(int i, char *buf) { return snprintf(buf, 64, "abcdefgh%08d", i); }
 static int key_int(int i, char *buf) { int64_t v = i; memcpy(buf, &v, 8); return 8; }
 static int key_high_int(int i, char *buf) { int64_t v = (int64_t)i << 40; memcpy(buf, &v, 8); return 8; }
+static int key_long_text(int i, char *buf) {
+  return snprintf(buf, 64, "a-key-longer-than-16-bytes-%07d", i);
+}
+static int key_int_triple(int i, char *buf) { /* three ints, the middle one in its upper bytes */
+  int64_t t[3] = {7, (int64_t)i << 32, 7};
+  memcpy(buf, t, sizeof t);
+  return (int)sizeof t;
+}
 
 /* Structured keys spread over the index as random ones would (about 1.45 probes a key at this
  * load): text, keys that differ only in their second word, small ints, and ints that differ only
- * in their upper bytes (which a hash without a final mix piled up: 130 probes at worst). */
+ * in their upper bytes (which a hash without a final mix piled up: 130 probes at worst); and
+ * keys of 17 to 64 bytes (hash_17_64): text, and three ints that differ in the middle one. */
 static void test_table_hash_spread(void) {
-  int (*kinds[4])(int, char *) = {key_text, key_tail, key_int, key_high_int};
-  for (int k = 0; k < 4; k++) {
+  int (*kinds[6])(int, char *) = {key_text, key_tail, key_int, key_high_int, key_long_text,
+                                  key_int_triple};
+  for (int k = 0; k < 6; k++) {
     double mean;
     int longest;
     probe_lengths(300000, kinds[k], &mean, &longest);
