@@ -115,13 +115,18 @@ static uint64_t hash_words(key_words w, size_t n) {
   return (h ^ h >> 29) * 0x165667919E3779F9ull;
 }
 
-/* XXH3 for the longer keys, a call either way.  Keys of up to MID_KEY bytes (ids, UUIDs: ysb
- * hashes one per record) are hashed in the program; longer ones, rare, by the library's copy,
- * external so that programs need not compile the rest of XXH3 (cg_module.c). */
+/* Longer keys, a call either way: 17 to 64 bytes by hash_17_64 (below), up to MID_KEY and the
+ * empty key by XXH3 in the program; longer ones, rare, by the library's copy of XXH3, external
+ * so that programs need not compile the rest of it (cg_module.c). */
 enum { MID_KEY = 128 };
 uint64_t rt_table_hash_long(const void *key, size_t n); /* only this file calls it */
 __attribute__((noinline)) uint64_t rt_table_hash_long(const void *key, size_t n) {
   return XXH3_64bits(key, n);
+}
+
+/* One 16-byte piece at p, mixed with its own constants. */
+static uint64_t piece_mix(const char *p, uint64_t c0, uint64_t c1) {
+  return XXH3_mul128_fold64(load64(p) ^ c0, load64(p + 8) ^ c1);
 }
 
 /* Keys of 17 to 64 bytes (ids, UUIDs: ysb hashes two of 36 bytes a view, and its lookup table
@@ -131,11 +136,6 @@ __attribute__((noinline)) uint64_t rt_table_hash_long(const void *key, size_t n)
  * and numbers of 17, 33, 36, 49 and 64 bytes, keys that differ only in their first or last
  * bytes, tuples of three or four ints that differ in one of them): 1.45-1.46 probes a key
  * either way. */
-/* One 16-byte piece at p, mixed with its own constants. */
-static uint64_t piece_mix(const char *p, uint64_t c0, uint64_t c1) {
-  return XXH3_mul128_fold64(load64(p) ^ c0, load64(p + 8) ^ c1);
-}
-
 static uint64_t hash_17_64(const char *p, size_t n) {
   uint64_t h = piece_mix(p, 0xbe4ba423396cfeb8ull, 0x1cad21f72c81017cull) ^
                piece_mix(p + n - 16, 0xdb979083e96dd4deull, 0x1f67b3b7a4a44072ull ^ n);
