@@ -501,14 +501,14 @@ static void group_upsert(cg *g, plan_edge *e, LLVMValueRef v, const parked_key *
  * A table that outgrows the cache makes each record wait for its own misses.  Once the task's
  * table is big (dsc_rt_table_is_big), the loop hashes each record's key, prefetches its index
  * slot and parks the record in a ring, with the hash and the key's words (the upsert then reads
- * no short key's bytes); the record parked RING - 1 records earlier is upserted meanwhile, its
+ * no short key's bytes); the record parked LAG records earlier is upserted meanwhile, its
  * slot by then in cache, and the task's end drains the rest.  Records reach the table in the
  * same order, so the partial is the same.  Parked values may point into the batch's input or
  * the worker's arena, which outlive the task; keys that are not strings are serialised again
  * when unparked.  The window benchmark's batch tables (200,000 new keys a batch) got 10%
  * faster, and the word count (50,000 keys) 9%: the ring's helpers must be inlined (cg_module.c).
  * Aggregations and groupings (joins, groupByKey) park alike. */
-enum { RING = 16 };
+enum { RING = 16, LAG = RING - 1 }; /* a record is upserted LAG records after it was parked */
 
 /* A slot holds a record, its key's hash and its key's words, in one struct: a park and an upsert
  * then each compute one slot address instead of three. */
@@ -689,8 +689,8 @@ static void feed_deferred(cg *g, plan_edge *e, LLVMValueRef v) {
   const type *key_t;
   LLVMValueRef key = sink_key(g, e, v, &key_t), kp, kn;
   cg_key_bytes(g, key, key_t, &kp, &kn);
-  /* Parked first, then the record parked RING - 1 earlier upserted: this record's values are
-     dead by then instead of held (spilled) across the upsert. */
+  /* Parked first, then the record parked LAG earlier upserted: this record's values are dead
+     by then instead of held (spilled) across the upsert. */
   LLVMValueRef hargs[3] = {kp, kn, ring_field(g, r, n, SLOT_WORDS)};
   LLVMValueRef h = cg_rt(g, "dsc_rt_table_hash", "iplp", hargs);
   LLVMValueRef pargs[2] = {table, h};
@@ -698,8 +698,8 @@ static void feed_deferred(cg *g, plan_edge *e, LLVMValueRef v) {
   park_value(g, r, n, v);
   LLVMBuildStore(g->b, h, ring_field(g, r, n, SLOT_HASH));
   LLVMBasicBlockRef then_bb, full_done;
-  cg_if(g, LLVMBuildICmp(g->b, LLVMIntSGE, n, cg_i64(g, RING - 1), ""), &then_bb, &full_done);
-  ring_upsert(g, LLVMBuildSub(g->b, n, cg_i64(g, RING - 1), ""), e);
+  cg_if(g, LLVMBuildICmp(g->b, LLVMIntSGE, n, cg_i64(g, LAG), ""), &then_bb, &full_done);
+  ring_upsert(g, LLVMBuildSub(g->b, n, cg_i64(g, LAG), ""), e);
   cg_end_if(g, full_done);
   LLVMBuildStore(g->b, LLVMBuildAdd(g->b, n, cg_i64(g, 1), ""), r->count);
   LLVMBuildBr(g->b, done);
@@ -712,7 +712,7 @@ static void drain_ring(cg *g, plan_edge *e) {
   if (!r)
     return;
   LLVMValueRef n = LLVMBuildLoad2(g->b, g->t_i64, r->count, "parked");
-  LLVMValueRef back = LLVMBuildSub(g->b, n, cg_i64(g, RING - 1), "");
+  LLVMValueRef back = LLVMBuildSub(g->b, n, cg_i64(g, LAG), "");
   LLVMValueRef lo = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSGT, back, cg_i64(g, 0), ""),
                                     back, cg_i64(g, 0), "");
   cg_loop(g, lo, n, ring_upsert, e);

@@ -109,10 +109,14 @@ __attribute__((no_sanitize("address"))) static key_words key_words_of(const char
  * that are multiples of 1, 1000, 4096, 2^20, 2^32, 2^32 + 1 and 2^40: 1.45-1.46 probes a key
  * either way, as for random hashes.  The fold alone was not enough: ints that differ only in
  * their upper bytes probed 130 slots at worst. */
+/* The constants of a key's first (or only) 16 bytes. */
+static const uint64_t FIRST_LO = 0xbe4ba423396cfeb8ull, FIRST_HI = 0x1cad21f72c81017cull;
+
+/* The final mix of both short and 17-64 byte keys' hashes. */
+static uint64_t spread(uint64_t h) { return (h ^ h >> 29) * 0x165667919E3779F9ull; }
+
 static uint64_t hash_words(key_words w, size_t n) {
-  uint64_t a = w.lo ^ 0xbe4ba423396cfeb8ull, b = w.hi ^ 0x1cad21f72c81017cull ^ n;
-  uint64_t h = XXH3_mul128_fold64(a, b);
-  return (h ^ h >> 29) * 0x165667919E3779F9ull;
+  return spread(XXH3_mul128_fold64(w.lo ^ FIRST_LO, w.hi ^ FIRST_HI ^ n));
 }
 
 /* Longer keys, a call either way: 17 to 64 bytes by hash_17_64 (below), up to MID_KEY and the
@@ -137,13 +141,13 @@ static uint64_t piece_mix(const char *p, uint64_t c0, uint64_t c1) {
  * bytes, tuples of three or four ints that differ in one of them): 1.45-1.46 probes a key
  * either way. */
 static uint64_t hash_17_64(const char *p, size_t n) {
-  uint64_t h = piece_mix(p, 0xbe4ba423396cfeb8ull, 0x1cad21f72c81017cull) ^
+  uint64_t h = piece_mix(p, FIRST_LO, FIRST_HI) ^
                piece_mix(p + n - 16, 0xdb979083e96dd4deull, 0x1f67b3b7a4a44072ull ^ n);
   if (n > 32) {
     h ^= piece_mix(p + 16, 0x78e5c0cc4ee679cbull, 0x2172ffcc7dd05a82ull);
     if (n > 48) h ^= piece_mix(p + n - 32, 0x8e2443f7744608b8ull, 0x4c263a81e69035e0ull);
   }
-  return (h ^ h >> 29) * 0x165667919E3779F9ull;
+  return spread(h);
 }
 
 /* flatten: XXH3 inlined where n <= MID_KEY is known, which prunes its longer classes */

@@ -28,9 +28,9 @@ static size_t inline_bytes(size_t elem) { return DSC_RT_VEC_ROOM(elem); }
  * release hook is an anchor, linked once into the owner's list at the first move, so that the
  * owner's reset walks only the vecs that grew (a join against a 300,000-line table spent 14% of
  * its loading walking them all at exit); the block's own moves (realloc, mremap) only update
- * the anchor.  A vec copied by value with its entry
- * (a merge adopting a task table's group) shares the block, as the copy of a pointer to an
- * arena vec shared the vec: the copy is the one used from then on. */
+ * the anchor.  A vec copied by value with its entry (a merge adopting a task table's group)
+ * shares the block, as the copy of a pointer to an arena vec shared the vec: the copy is the one
+ * used from then on. */
 enum { INLINE = 1 };
 
 struct dsc_rt_vec {
@@ -91,8 +91,11 @@ static void anchor_release(void *p) {
   free(a);
 }
 
+/* An element size as the vec keeps it (a zero-sized element takes a byte). */
+static size_t elem_bytes(int64_t elem_size) { return elem_size > 0 ? (size_t)elem_size : 1; }
+
 static void vec_init(dsc_rt_vec *v, rt_owned **owner, int64_t elem_size) {
-  size_t elem = elem_size > 0 ? (size_t)elem_size : 1;
+  size_t elem = elem_bytes(elem_size);
   if (elem > UINT32_MAX) rt_oom();
   v->data = (uintptr_t)owner | INLINE;
   v->len = 0;
@@ -101,8 +104,7 @@ static void vec_init(dsc_rt_vec *v, rt_owned **owner, int64_t elem_size) {
 }
 
 dsc_rt_vec *rt_vec_make(rt_arena *arena, rt_owned **owner, int64_t elem_size) {
-  size_t elem = elem_size > 0 ? (size_t)elem_size : 1;
-  dsc_rt_vec *v = rt_arena_alloc_raw(arena, sizeof *v + inline_bytes(elem));
+  dsc_rt_vec *v = rt_arena_alloc_raw(arena, sizeof *v + inline_bytes(elem_bytes(elem_size)));
   vec_init(v, owner, elem_size);
   return v;
 }
